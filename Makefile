@@ -1,0 +1,57 @@
+# Institutional Enforcement Map — the two commands a newcomer needs are `make run` and `make test`.
+# Both install what is missing first (scripts/setup.sh; fast when everything is there).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+# Build output lives outside the clone so fresh clones (CI) reuse the compiled DuckDB.
+CACHE_DIR ?= $(HOME)/.cache/iem
+export CARGO_TARGET_DIR ?= $(CACHE_DIR)/target
+export SITE_DIR ?= $(CACHE_DIR)/site
+export IEM_SITE_ROOT ?= $(SITE_DIR)
+export IEM_DATA_DIR ?= var
+export LEPTOS_SITE_ADDR ?= 127.0.0.1:3000
+
+SERVER := $(CARGO_TARGET_DIR)/release/server
+
+.PHONY: run test setup site build fmt-check lint lint-ssr lint-hydrate unit e2e bench clean-data
+
+## make run: build a release and serve the dashboard (demo data on first start).
+run: build
+	$(SERVER) serve
+
+## make test: format, lints (both feature sets), unit + integration tests, browser tests.
+test: setup fmt-check lint unit build e2e
+	@echo "make test: all checks passed"
+
+setup:
+	@bash scripts/setup.sh
+
+site: setup
+	@bash scripts/build-site.sh
+
+build: site
+	cargo build --locked --release -p server
+
+fmt-check:
+	cargo fmt --all -- --check
+
+lint: lint-ssr lint-hydrate
+
+# The release profile here shares DuckDB's compiled build script output with `build` and `unit`.
+lint-ssr: setup
+	cargo clippy --locked --release -p server -p app --all-targets -- -D warnings
+
+lint-hydrate: setup
+	cargo clippy --locked --release -p frontend -p app --lib --target wasm32-unknown-unknown -- -D warnings
+
+unit: setup
+	cargo test --locked --release -p app -p server
+
+e2e: build
+	node end2end/run.mjs
+
+bench: build
+	@echo "benchmarks arrive with the store issue"
+
+clean-data:
+	rm -rf "$(IEM_DATA_DIR)"

@@ -1,0 +1,70 @@
+//! Headline figures for the current selection, each with the definition it uses.
+use crate::format;
+use crate::i18n::{tr, Key, Lang};
+use crate::model::IndicatorRow;
+use leptos::prelude::*;
+
+#[component]
+pub fn Headline(
+    current: IndicatorRow,
+    previous: IndicatorRow,
+    lang: Signal<Lang>,
+) -> impl IntoView {
+    let change = match (current.on_time_rate, previous.on_time_rate) {
+        (Some(now), Some(before)) => Some(now - before),
+        _ => None,
+    };
+    let c = current.clone();
+    let cards: Vec<(Key, Key, Box<dyn Fn(Lang) -> String + Send + Sync>)> = vec![
+        (
+            Key::Received,
+            Key::DefinitionReceived,
+            Box::new(move |l| format::count(l, current.received)),
+        ),
+        (
+            Key::Resolved,
+            Key::DefinitionResolved,
+            Box::new(move |l| format::count(l, c.resolved)),
+        ),
+        (Key::OnTimeRate, Key::DefinitionOnTimeRate, {
+            let r = c.on_time_rate;
+            Box::new(move |l| format::rate(l, r))
+        }),
+        (Key::PendingOverdue, Key::DefinitionPendingOverdue, {
+            let n = c.pending_overdue;
+            Box::new(move |l| format::count(l, n))
+        }),
+        (Key::OnlineRate, Key::DefinitionOnlineRate, {
+            let r = c.online_rate;
+            Box::new(move |l| format::rate(l, r))
+        }),
+    ];
+    view! {
+        <section class="headline">
+            {cards
+                .into_iter()
+                .map(|(label, definition, value)| {
+                    let is_rate = label == Key::OnTimeRate;
+                    view! {
+                        <article class="card" data-figure=format!("{label:?}")>
+                            <h3>{move || tr(lang.get(), label)}</h3>
+                            <p class="figure">{move || value(lang.get())}</p>
+                            {is_rate
+                                .then(|| {
+                                    view! {
+                                        <p class="delta" class:down=change.is_some_and(|d| d < 0.0)>
+                                            {move || format::rate_change(lang.get(), change)}
+                                        </p>
+                                    }
+                                })}
+                            <details>
+                                <summary>{move || tr(lang.get(), Key::HowComputed)}</summary>
+                                <p>{move || tr(lang.get(), definition)}</p>
+                            </details>
+                        </article>
+                    }
+                })
+                .collect_view()}
+        </section>
+    }
+}

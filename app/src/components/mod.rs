@@ -1,0 +1,4 @@
+//! UI components, one domain area per module.
+pub mod dashboard;
+pub mod headline;
+pub mod ranking;

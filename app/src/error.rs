@@ -1,0 +1,43 @@
+//! The error type of the server-function layer: a stable code and a message for people.
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppError {
+    /// Machine-readable, stable: `bad_request`, `store_unavailable`, `internal`, `transport`…
+    pub code: String,
+    pub message: String,
+}
+
+impl AppError {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        let code = match &value {
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => "bad_request",
+            ServerFnErrorErr::Request(_) => "transport",
+            ServerFnErrorErr::Deserialization(_) | ServerFnErrorErr::Serialization(_) => "encoding",
+            _ => "internal",
+        };
+        AppError::new(code, value.to_string())
+    }
+}

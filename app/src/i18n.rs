@@ -1,0 +1,190 @@
+//! The one translation table: every string the UI shows, in Vietnamese (default) and English.
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Vi,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Vi => Lang::En,
+            Lang::En => Lang::Vi,
+        }
+    }
+}
+
+impl FromStr for Lang {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "vi" => Ok(Lang::Vi),
+            "en" => Ok(Lang::En),
+            other => Err(format!("unknown language '{other}': expected vi or en")),
+        }
+    }
+}
+
+/// Every UI string, named by what it says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Key {
+    AppTitle,
+    AppSubtitle,
+    SwitchLanguage,
+    Received,
+    Resolved,
+    ResolvedEarly,
+    ResolvedOnTime,
+    ResolvedLate,
+    Pending,
+    PendingOverdue,
+    OnTimeRate,
+    LateRateInclPending,
+    OnlineRate,
+    OnlinePaymentRate,
+    AvgDays,
+    Ranking,
+    Rank,
+    Unit,
+    Period,
+    Loading,
+    LoadFailed,
+    NoUnits,
+    BelowThreshold,
+    ThresholdNote,
+    DefinitionOnTimeRate,
+    DefinitionReceived,
+    DefinitionResolved,
+    DefinitionPendingOverdue,
+    DefinitionOnlineRate,
+    SortBy,
+    Province,
+    Districts,
+    HowComputed,
+    Source,
+}
+
+/// The text of `key` in `lang`.
+pub fn tr(lang: Lang, key: Key) -> &'static str {
+    use Key::*;
+    match (key, lang) {
+        (AppTitle, Lang::Vi) => "Bản đồ thực thi thể chế",
+        (AppTitle, Lang::En) => "Institutional Enforcement Map",
+        (AppSubtitle, Lang::Vi) => "Tỷ lệ hồ sơ thủ tục hành chính giải quyết đúng hạn",
+        (AppSubtitle, Lang::En) => "Share of administrative dossiers resolved on time",
+        (SwitchLanguage, Lang::Vi) => "English",
+        (SwitchLanguage, Lang::En) => "Tiếng Việt",
+        (Received, Lang::Vi) => "Tiếp nhận",
+        (Received, Lang::En) => "Received",
+        (Resolved, Lang::Vi) => "Đã giải quyết",
+        (Resolved, Lang::En) => "Resolved",
+        (ResolvedEarly, Lang::Vi) => "Trước hạn",
+        (ResolvedEarly, Lang::En) => "Early",
+        (ResolvedOnTime, Lang::Vi) => "Đúng hạn",
+        (ResolvedOnTime, Lang::En) => "On time",
+        (ResolvedLate, Lang::Vi) => "Trễ hạn",
+        (ResolvedLate, Lang::En) => "Late",
+        (Pending, Lang::Vi) => "Đang giải quyết",
+        (Pending, Lang::En) => "Pending",
+        (PendingOverdue, Lang::Vi) => "Đang giải quyết quá hạn",
+        (PendingOverdue, Lang::En) => "Pending past due",
+        (OnTimeRate, Lang::Vi) => "Tỷ lệ đúng hạn",
+        (OnTimeRate, Lang::En) => "On-time rate",
+        (LateRateInclPending, Lang::Vi) => "Tỷ lệ trễ hạn (kể cả đang xử lý)",
+        (LateRateInclPending, Lang::En) => "Late rate incl. pending",
+        (OnlineRate, Lang::Vi) => "Tỷ lệ nộp trực tuyến",
+        (OnlineRate, Lang::En) => "Online rate",
+        (OnlinePaymentRate, Lang::Vi) => "Tỷ lệ thanh toán trực tuyến",
+        (OnlinePaymentRate, Lang::En) => "Online payment rate",
+        (AvgDays, Lang::Vi) => "Số ngày xử lý bình quân",
+        (AvgDays, Lang::En) => "Average processing days",
+        (Ranking, Lang::Vi) => "Xếp hạng",
+        (Ranking, Lang::En) => "Ranking",
+        (Rank, Lang::Vi) => "Hạng",
+        (Rank, Lang::En) => "Rank",
+        (Unit, Lang::Vi) => "Đơn vị",
+        (Unit, Lang::En) => "Unit",
+        (Period, Lang::Vi) => "Kỳ",
+        (Period, Lang::En) => "Period",
+        (Loading, Lang::Vi) => "Đang tải…",
+        (Loading, Lang::En) => "Loading…",
+        (LoadFailed, Lang::Vi) => "Không tải được số liệu",
+        (LoadFailed, Lang::En) => "Could not load the figures",
+        (NoUnits, Lang::Vi) => "Không có đơn vị nào có số liệu trong kỳ này",
+        (NoUnits, Lang::En) => "No unit has figures for this period",
+        (BelowThreshold, Lang::Vi) => "Dưới ngưỡng 95%",
+        (BelowThreshold, Lang::En) => "Below the 95% threshold",
+        (ThresholdNote, Lang::Vi) => {
+            "Hàng được đánh dấu: tỷ lệ đúng hạn dưới ngưỡng hành động 95%."
+        }
+        (ThresholdNote, Lang::En) => "Marked rows: on-time rate below the 95% action threshold.",
+        (DefinitionOnTimeRate, Lang::Vi) => {
+            "(Trước hạn + đúng hạn) / đã giải quyết trong kỳ (Quyết định 766)."
+        }
+        (DefinitionOnTimeRate, Lang::En) => {
+            "(Early + on time) / resolved in the period (Decision 766)."
+        }
+        (DefinitionReceived, Lang::Vi) => {
+            "Hồ sơ tiếp nhận trong kỳ (ngày địa phương UTC+7, tính cả hai đầu)."
+        }
+        (DefinitionReceived, Lang::En) => {
+            "Dossiers received in the period (local dates UTC+7, both ends included)."
+        }
+        (DefinitionResolved, Lang::Vi) => {
+            "Hồ sơ giải quyết trong kỳ, kể cả hồ sơ kỳ trước chuyển sang."
+        }
+        (DefinitionResolved, Lang::En) => {
+            "Dossiers resolved in the period, including those carried over."
+        }
+        (DefinitionPendingOverdue, Lang::Vi) => {
+            "Chưa giải quyết, chưa rút vào cuối kỳ và đã đến hạn."
+        }
+        (DefinitionPendingOverdue, Lang::En) => {
+            "Neither resolved nor withdrawn at the end of the period, and due by then."
+        }
+        (DefinitionOnlineRate, Lang::Vi) => "Hồ sơ nộp trực tuyến / hồ sơ tiếp nhận.",
+        (DefinitionOnlineRate, Lang::En) => "Dossiers received online / dossiers received.",
+        (SortBy, Lang::Vi) => "Sắp xếp theo",
+        (SortBy, Lang::En) => "Sort by",
+        (Province, Lang::Vi) => "Tỉnh",
+        (Province, Lang::En) => "Province",
+        (Districts, Lang::Vi) => "Huyện, thị xã, thành phố",
+        (Districts, Lang::En) => "Districts",
+        (HowComputed, Lang::Vi) => "Cách tính",
+        (HowComputed, Lang::En) => "How is this computed",
+        (Source, Lang::Vi) => "Nguồn: hệ thống một cửa điện tử",
+        (Source, Lang::En) => "Source: one-stop information systems",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_codes_round_trip() {
+        for l in [Lang::Vi, Lang::En] {
+            assert_eq!(l.code().parse::<Lang>().unwrap(), l);
+            assert_eq!(l.other().other(), l);
+        }
+        assert_eq!(Lang::default(), Lang::Vi);
+    }
+
+    #[test]
+    fn the_two_languages_differ_for_user_facing_titles() {
+        assert_ne!(tr(Lang::Vi, Key::AppTitle), tr(Lang::En, Key::AppTitle));
+        assert_ne!(tr(Lang::Vi, Key::OnTimeRate), tr(Lang::En, Key::OnTimeRate));
+    }
+}

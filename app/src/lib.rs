@@ -1,0 +1,55 @@
+//! The dashboard's shared half: components, routes, server functions and the types both sides exchange.
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod format;
+pub mod i18n;
+pub mod indicators;
+pub mod model;
+pub mod periods;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+use components::dashboard::DashboardPage;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+/// The HTML document around the app; rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="vi">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/iem.css"/>
+        <Title text="Bản đồ thực thi thể chế"/>
+        <Router>
+            <Routes fallback=|| view! { <p class="not-found">"404"</p> }>
+                // Async: the figures are in the first HTML byte stream, readable before any WASM runs.
+                <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async/>
+            </Routes>
+        </Router>
+    }
+}

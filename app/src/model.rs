@@ -1,0 +1,325 @@
+//! Plain data types that the server and the browser exchange (fixed-width integers: WASM is 32-bit).
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Administrative level of a unit, and of the office that handles a dossier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Province,
+    District,
+    Commune,
+}
+
+impl Level {
+    pub const ALL: [Level; 3] = [Level::Province, Level::District, Level::Commune];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Province => "province",
+            Level::District => "district",
+            Level::Commune => "commune",
+        }
+    }
+
+    /// The level one step down, where drilling into a unit of this level leads.
+    pub fn child(self) -> Option<Level> {
+        match self {
+            Level::Province => Some(Level::District),
+            Level::District => Some(Level::Commune),
+            Level::Commune => None,
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Level {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "province" => Ok(Level::Province),
+            "district" => Ok(Level::District),
+            "commune" => Ok(Level::Commune),
+            other => Err(format!(
+                "unknown level '{other}': expected province, district or commune"
+            )),
+        }
+    }
+}
+
+/// How a dossier reached the one-stop office.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Online,
+    Direct,
+    Postal,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Online, Channel::Direct, Channel::Postal];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Online => "online",
+            Channel::Direct => "direct",
+            Channel::Postal => "postal",
+        }
+    }
+}
+
+impl FromStr for Channel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "online" => Ok(Channel::Online),
+            "direct" => Ok(Channel::Direct),
+            "postal" => Ok(Channel::Postal),
+            other => Err(format!(
+                "unknown channel '{other}': expected online, direct or postal"
+            )),
+        }
+    }
+}
+
+/// An inclusive range of local dates (Asia/Ho_Chi_Minh).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Period {
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Self, String> {
+        if from > to {
+            return Err(format!("'from' ({from}) is after 'to' ({to})"));
+        }
+        Ok(Period { from, to })
+    }
+
+    /// The period of the same length that ends the day before this one starts.
+    pub fn previous(&self) -> Period {
+        let days = (self.to - self.from).num_days();
+        let to = self.from.pred_opt().expect("date in range");
+        let from = to - chrono::Duration::days(days);
+        Period { from, to }
+    }
+}
+
+/// What a stats query asks for: which units to list, over which period, with which filters.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StatsQuery {
+    pub period: Period,
+    /// The level of the units listed.
+    pub level: Level,
+    /// List only the children of this unit; all units of `level` when absent.
+    pub parent: Option<String>,
+    /// Keep only dossiers in this sector (field).
+    pub field: Option<String>,
+    pub channel: Option<Channel>,
+    /// Keep only dossiers handled at this administrative level.
+    pub dossier_level: Option<Level>,
+}
+
+/// The raw counts behind every indicator; rates are derived from them, never stored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub received: u64,
+    pub received_online: u64,
+    pub received_with_fee: u64,
+    pub paid_online: u64,
+    pub resolved: u64,
+    pub resolved_early: u64,
+    pub resolved_on_time: u64,
+    pub resolved_late: u64,
+    /// Sum over resolved dossiers of (resolved date − received date) in days.
+    pub resolved_days_total: i64,
+    pub pending: u64,
+    pub pending_overdue: u64,
+}
+
+impl Counts {
+    pub fn add(&mut self, other: &Counts) {
+        self.received += other.received;
+        self.received_online += other.received_online;
+        self.received_with_fee += other.received_with_fee;
+        self.paid_online += other.paid_online;
+        self.resolved += other.resolved;
+        self.resolved_early += other.resolved_early;
+        self.resolved_on_time += other.resolved_on_time;
+        self.resolved_late += other.resolved_late;
+        self.resolved_days_total += other.resolved_days_total;
+        self.pending += other.pending;
+        self.pending_overdue += other.pending_overdue;
+    }
+}
+
+/// One row of the stats answer: a unit's counts and the indicators derived from them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IndicatorRow {
+    pub code: String,
+    pub name: String,
+    pub received: u64,
+    pub resolved: u64,
+    pub resolved_early: u64,
+    pub resolved_on_time: u64,
+    pub resolved_late: u64,
+    pub pending: u64,
+    pub pending_overdue: u64,
+    pub received_online: u64,
+    pub received_with_fee: u64,
+    pub paid_online: u64,
+    pub on_time_rate: Option<f64>,
+    pub late_rate_incl_pending: Option<f64>,
+    pub online_rate: Option<f64>,
+    pub online_payment_rate: Option<f64>,
+    pub avg_days: Option<f64>,
+}
+
+impl IndicatorRow {
+    pub fn from_counts(code: impl Into<String>, name: impl Into<String>, c: &Counts) -> Self {
+        IndicatorRow {
+            code: code.into(),
+            name: name.into(),
+            received: c.received,
+            resolved: c.resolved,
+            resolved_early: c.resolved_early,
+            resolved_on_time: c.resolved_on_time,
+            resolved_late: c.resolved_late,
+            pending: c.pending,
+            pending_overdue: c.pending_overdue,
+            received_online: c.received_online,
+            received_with_fee: c.received_with_fee,
+            paid_online: c.paid_online,
+            on_time_rate: crate::indicators::on_time_rate(c),
+            late_rate_incl_pending: crate::indicators::late_rate_incl_pending(c),
+            online_rate: crate::indicators::online_rate(c),
+            online_payment_rate: crate::indicators::online_payment_rate(c),
+            avg_days: crate::indicators::avg_days(c),
+        }
+    }
+
+    pub fn indicator(&self, indicator: Indicator) -> Option<f64> {
+        match indicator {
+            Indicator::OnTimeRate => self.on_time_rate,
+            Indicator::LateRateInclPending => self.late_rate_incl_pending,
+            Indicator::OnlineRate => self.online_rate,
+            Indicator::OnlinePaymentRate => self.online_payment_rate,
+            Indicator::AvgDays => self.avg_days,
+        }
+    }
+}
+
+/// The answer of `GET /api/v1/stats` and of the dashboard's stats server function.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatsResponse {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub level: Level,
+    pub units: Vec<IndicatorRow>,
+    pub total: IndicatorRow,
+}
+
+/// The indicators a map or ranking can show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Indicator {
+    OnTimeRate,
+    LateRateInclPending,
+    OnlineRate,
+    OnlinePaymentRate,
+    AvgDays,
+}
+
+impl Indicator {
+    pub const ALL: [Indicator; 5] = [
+        Indicator::OnTimeRate,
+        Indicator::LateRateInclPending,
+        Indicator::OnlineRate,
+        Indicator::OnlinePaymentRate,
+        Indicator::AvgDays,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Indicator::OnTimeRate => "on_time_rate",
+            Indicator::LateRateInclPending => "late_rate_incl_pending",
+            Indicator::OnlineRate => "online_rate",
+            Indicator::OnlinePaymentRate => "online_payment_rate",
+            Indicator::AvgDays => "avg_days",
+        }
+    }
+
+    /// Whether a larger value is better (drives ranking order and colour direction).
+    pub fn higher_is_better(self) -> bool {
+        !matches!(self, Indicator::LateRateInclPending | Indicator::AvgDays)
+    }
+
+    pub fn is_rate(self) -> bool {
+        !matches!(self, Indicator::AvgDays)
+    }
+}
+
+impl FromStr for Indicator {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Indicator::ALL
+            .into_iter()
+            .find(|i| i.as_str() == s)
+            .ok_or_else(|| format!("unknown indicator '{s}'"))
+    }
+}
+
+/// A unit as lists and breadcrumbs show it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UnitRef {
+    pub code: String,
+    pub name: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn previous_period_has_the_same_length_and_ends_the_day_before() {
+        let q1 = Period::new(d("2021-01-01"), d("2021-03-31")).unwrap();
+        let prev = q1.previous();
+        assert_eq!(prev.to, d("2020-12-31"));
+        assert_eq!(
+            (prev.to - prev.from).num_days(),
+            (q1.to - q1.from).num_days()
+        );
+    }
+
+    #[test]
+    fn period_refuses_from_after_to() {
+        assert!(Period::new(d("2021-02-01"), d("2021-01-01")).is_err());
+        assert!(Period::new(d("2021-01-01"), d("2021-01-01")).is_ok());
+    }
+
+    #[test]
+    fn levels_and_channels_round_trip_through_their_names() {
+        for l in Level::ALL {
+            assert_eq!(l.as_str().parse::<Level>().unwrap(), l);
+        }
+        for c in Channel::ALL {
+            assert_eq!(c.as_str().parse::<Channel>().unwrap(), c);
+        }
+        for i in Indicator::ALL {
+            assert_eq!(i.as_str().parse::<Indicator>().unwrap(), i);
+        }
+        assert!("ward".parse::<Level>().is_err());
+    }
+}

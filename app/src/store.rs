@@ -1,0 +1,39 @@
+//! The read side of the store as the server functions see it: a narrow interface any engine can serve.
+use crate::model::{Level, StatsQuery, StatsResponse, UnitRef};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The query names something that does not exist or does not fit (a client error).
+    #[error("{field}: {message}")]
+    BadQuery {
+        field: &'static str,
+        message: String,
+    },
+    /// The store cannot serve requests now (full disk, not migrated, closed).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("store failure: {0}")]
+    Internal(String),
+}
+
+/// Aggregated figures only: nothing here ever returns a dossier-level row.
+pub trait IndicatorStore: Send + Sync + 'static {
+    fn stats(&self, query: &StatsQuery) -> Result<StatsResponse, StoreError>;
+    /// Units of `level`, children of `parent` when given, by name.
+    fn units(&self, level: Level, parent: Option<&str>) -> Result<Vec<UnitRef>, StoreError>;
+}
+
+/// What the server puts into the Leptos context for the server functions.
+pub type SharedIndicatorStore = Arc<dyn IndicatorStore>;
+
+impl From<StoreError> for crate::error::AppError {
+    fn from(e: StoreError) -> Self {
+        let code = match &e {
+            StoreError::BadQuery { .. } => "bad_request",
+            StoreError::Unavailable(_) => "store_unavailable",
+            StoreError::Internal(_) => "internal",
+        };
+        crate::error::AppError::new(code, e.to_string())
+    }
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every tool the build and the tests need, from the package registries only.
+# Idempotent: each step checks first, so a warm machine passes through in seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# 1. Rust target for the browser bundle.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  step "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# 2. wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
+want_bindgen=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
+have_bindgen=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have_bindgen" != "$want_bindgen" ]; then
+  step "installing wasm-bindgen-cli $want_bindgen (found: ${have_bindgen:-none})"
+  # Not --locked: one of its locked dependencies is not served by the registry mirror.
+  cargo install wasm-bindgen-cli --version "$want_bindgen" --force
+fi
+
+# 3. Debian's Chromium for the browser tests (never a downloaded browser build).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  step "installing Debian's chromium and chromium-driver"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# 4. npm tools: wasm-opt (binaryen), dart-sass, playwright-core. Reinstalled only when the lock changes.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "installing npm tools (binaryen, sass, playwright-core)"
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+fi
+
+echo "set-up complete: $(wasm-bindgen --version), wasm-opt $(node_modules/.bin/wasm-opt --version | awk '{print $3}'), sass $(node_modules/.bin/sass --version), $(chromium --version 2>/dev/null | head -1)"

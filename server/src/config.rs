@@ -1,0 +1,49 @@
+//! Runtime settings, read from the environment with defaults a newcomer can run as they are.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Where the dashboard listens (`LEPTOS_SITE_ADDR`, default 127.0.0.1:3000).
+    pub site_addr: SocketAddr,
+    /// The directory with the built browser bundle (`pkg/`): `IEM_SITE_ROOT`, default `site`.
+    pub site_root: PathBuf,
+    /// The directory holding the DuckDB file: `IEM_DATA_DIR`, default `var`.
+    pub data_dir: PathBuf,
+    /// The project's authored data (unit lists, catalogues): `IEM_CONFIG_DIR`, default `data`.
+    pub authored_data_dir: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name}: {message}")]
+    Invalid { name: &'static str, message: String },
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let site_addr = match var("LEPTOS_SITE_ADDR") {
+            Some(v) => v.parse().map_err(|e| ConfigError::Invalid {
+                name: "LEPTOS_SITE_ADDR",
+                message: format!("'{v}' is not an address like 127.0.0.1:3000 ({e})"),
+            })?,
+            None => SocketAddr::from(([127, 0, 0, 1], 3000)),
+        };
+        Ok(Settings {
+            site_addr,
+            site_root: var("IEM_SITE_ROOT").unwrap_or_else(|| "site".into()).into(),
+            data_dir: var("IEM_DATA_DIR").unwrap_or_else(|| "var".into()).into(),
+            authored_data_dir: var("IEM_CONFIG_DIR")
+                .unwrap_or_else(|| "data".into())
+                .into(),
+        })
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("iem.duckdb")
+    }
+}

@@ -1,0 +1,131 @@
+//! The HTTP layer's error type: every failure is a status plus a JSON body with a stable code.
+use crate::ingest::event::LineError;
+use crate::store::StoreFailure;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// A query parameter or body field is wrong: 400 naming it.
+    BadRequest {
+        field: String,
+        message: String,
+    },
+    Unauthorized(String),
+    NotFound(String),
+    /// Ingest lines refused: 422 (409 when the only problem is reused event ids).
+    Rejected(Vec<LineError>),
+    PayloadTooLarge(String),
+    UnsupportedMediaType(String),
+    Unavailable(String),
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    status: u16,
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct RejectedBody<'a> {
+    status: u16,
+    code: &'a str,
+    message: String,
+    errors: &'a [LineError],
+}
+
+impl ApiError {
+    pub fn bad_request(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let plain = |status: StatusCode, code: &str, message: &str, field: Option<&str>| {
+            (
+                status,
+                Json(ErrorBody {
+                    status: status.as_u16(),
+                    code,
+                    message,
+                    field,
+                }),
+            )
+                .into_response()
+        };
+        match &self {
+            ApiError::BadRequest { field, message } => {
+                plain(StatusCode::BAD_REQUEST, "bad_request", message, Some(field))
+            }
+            ApiError::Unauthorized(m) => plain(StatusCode::UNAUTHORIZED, "unauthorized", m, None),
+            ApiError::NotFound(m) => plain(StatusCode::NOT_FOUND, "not_found", m, None),
+            ApiError::PayloadTooLarge(m) => {
+                plain(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", m, None)
+            }
+            ApiError::UnsupportedMediaType(m) => plain(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                m,
+                None,
+            ),
+            ApiError::Unavailable(m) => plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                m,
+                None,
+            ),
+            ApiError::Internal(m) => {
+                tracing::error!(error = %m, "internal error");
+                plain(StatusCode::INTERNAL_SERVER_ERROR, "internal", m, None)
+            }
+            ApiError::Rejected(errors) => {
+                let only_conflicts = errors.iter().all(|e| e.code == "event_id_conflict");
+                let (status, code) = if only_conflicts {
+                    (StatusCode::CONFLICT, "event_id_conflict")
+                } else {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "invalid_events")
+                };
+                let body = RejectedBody {
+                    status: status.as_u16(),
+                    code,
+                    message: format!(
+                        "{} line(s) refused; nothing from this request was stored",
+                        errors
+                            .iter()
+                            .map(|e| e.line)
+                            .collect::<std::collections::BTreeSet<_>>()
+                            .len()
+                    ),
+                    errors,
+                };
+                (status, Json(body)).into_response()
+            }
+        }
+    }
+}
+
+impl From<StoreFailure> for ApiError {
+    fn from(e: StoreFailure) -> Self {
+        match e {
+            StoreFailure::BadQuery { field, message } => ApiError::bad_request(field, message),
+            StoreFailure::Io(e) => ApiError::Unavailable(e.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        ApiError::Internal(format!("a store task failed: {e}"))
+    }
+}

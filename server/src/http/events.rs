@@ -1,0 +1,152 @@
+//! `POST /api/v1/events`: integrators push dossier events; the reply comes once they are durable.
+use super::{error::ApiError, AppState};
+use crate::ingest::event::{parse_event, Event, LineError};
+use crate::store::writer::BatchError;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::Json;
+use serde_json::{json, Value};
+
+/// Largest request body accepted (answered 413 beyond).
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// Largest single NDJSON line or array element.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+/// Most events in one request.
+pub const MAX_EVENTS: usize = 50_000;
+
+fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            ApiError::Unauthorized("send 'Authorization: Bearer <ingest token>'".into())
+        })?;
+    if state.ingest_token.matches(presented.trim()) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized(
+            "the token is not valid for ingest".into(),
+        ))
+    }
+}
+
+/// Splits the body into `(line number, JSON value)`; syntax errors are reported per line.
+pub fn split_body(
+    content_type: &str,
+    body: &[u8],
+) -> Result<Vec<(u32, Result<Value, LineError>)>, ApiError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|e| ApiError::bad_request("body", format!("body is not UTF-8: {e}")))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mime = content_type.split(';').next().unwrap_or("").trim();
+    let items: Vec<(u32, Result<Value, LineError>)> = match mime {
+        "application/x-ndjson" | "application/ndjson" | "application/jsonl" => text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| {
+                let line = i as u32 + 1;
+                if l.len() > MAX_LINE_BYTES {
+                    return Err(ApiError::PayloadTooLarge(format!(
+                        "line {line} has {} bytes; at most {MAX_LINE_BYTES} are allowed",
+                        l.len()
+                    )));
+                }
+                Ok((
+                    line,
+                    serde_json::from_str::<Value>(l).map_err(|e| {
+                        LineError::new(line, "", "invalid_json", format!("not JSON: {e}"))
+                    }),
+                ))
+            })
+            .collect::<Result<_, _>>()?,
+        "application/json" => {
+            let value: Value = serde_json::from_str(text)
+                .map_err(|e| ApiError::bad_request("body", format!("body is not JSON: {e}")))?;
+            let Value::Array(items) = value else {
+                return Err(ApiError::bad_request(
+                    "body",
+                    "a JSON body must be an array of events",
+                ));
+            };
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (i as u32 + 1, Ok(v)))
+                .collect()
+        }
+        other => return Err(ApiError::UnsupportedMediaType(format!(
+            "content type '{other}' is not accepted: use application/x-ndjson or application/json"
+        ))),
+    };
+    if items.len() > MAX_EVENTS {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "{} events in one request; at most {MAX_EVENTS} are allowed",
+            items.len()
+        )));
+    }
+    Ok(items)
+}
+
+pub async fn post_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers)?;
+    let body: Bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::PayloadTooLarge(format!(
+                "the body is larger than {MAX_BODY_BYTES} bytes; send smaller batches"
+            ))
+        })?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let now = chrono::Utc::now();
+    let mut errors = Vec::new();
+    let mut events: Vec<(u32, Event)> = Vec::new();
+    for (line, value) in split_body(&content_type, &body)? {
+        match value {
+            Err(e) => errors.push(e),
+            Ok(v) => match parse_event(line, &v, now) {
+                Ok(e) => events.push((line, e)),
+                Err(es) => errors.extend(es),
+            },
+        }
+    }
+    if !errors.is_empty() {
+        // Report the store-level problems of the well-formed lines too, without storing anything.
+        let store = state.store.clone();
+        let more = tokio::task::spawn_blocking(move || store.check(&events)).await?;
+        match more {
+            Ok(()) => {}
+            Err(BatchError::Rejected(es)) => errors.extend(es),
+            Err(BatchError::Store(e)) => return Err(e.into()),
+        }
+        errors.sort_by_key(|e| e.line);
+        return Err(ApiError::Rejected(errors));
+    }
+    if events.is_empty() {
+        return Err(ApiError::bad_request("body", "the request holds no events"));
+    }
+    let store = state.store.clone();
+    let outcome = tokio::task::spawn_blocking(move || store.ingest(&events)).await?;
+    match outcome {
+        Ok(o) => {
+            if o.accepted > 0 {
+                state.changes.notify(o.last_seq.unwrap_or_default());
+            }
+            Ok(Json(
+                json!({"accepted": o.accepted, "duplicates": o.duplicates}),
+            ))
+        }
+        Err(BatchError::Rejected(errors)) => Err(ApiError::Rejected(errors)),
+        Err(BatchError::Store(e)) => Err(e.into()),
+    }
+}

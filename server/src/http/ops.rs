@@ -1,0 +1,32 @@
+//! Liveness and readiness probes for orchestrators and load balancers.
+use super::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
+
+/// The process is up and answering.
+pub async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// The store is open and migrated to the schema this binary expects.
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let store = state.store.clone();
+    match tokio::task::spawn_blocking(move || store.readiness()).await {
+        Ok(Ok(version)) => (
+            StatusCode::OK,
+            Json(json!({"status": "ready", "schema_version": version})),
+        ),
+        Ok(Err(e)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(
+                json!({"status": "unavailable", "code": "store_unavailable", "message": e.to_string()}),
+            ),
+        ),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "unavailable", "code": "internal", "message": e.to_string()})),
+        ),
+    }
+}

@@ -1,0 +1,87 @@
+//! `GET /api/v1/stats`: figures per unit for a period, with the filters the dashboard offers.
+use super::{error::ApiError, AppState};
+use app::model::{Channel, Level, Period, StatsQuery, StatsResponse};
+use app::store::IndicatorStore;
+use axum::extract::{Query, State};
+use axum::Json;
+use chrono::NaiveDate;
+use std::collections::HashMap;
+
+const KNOWN: [&str; 7] = [
+    "from",
+    "to",
+    "level",
+    "parent",
+    "field",
+    "channel",
+    "dossier_level",
+];
+
+fn date(params: &HashMap<String, String>, name: &str) -> Result<NaiveDate, ApiError> {
+    let value = params
+        .get(name)
+        .ok_or_else(|| ApiError::bad_request(name, format!("'{name}' is required (YYYY-MM-DD)")))?;
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+        ApiError::bad_request(name, format!("'{value}' is not a date like 2021-03-31"))
+    })
+}
+
+fn parsed<T: std::str::FromStr<Err = String>>(
+    params: &HashMap<String, String>,
+    name: &str,
+) -> Result<Option<T>, ApiError> {
+    params
+        .get(name)
+        .map(|v| v.parse::<T>().map_err(|m| ApiError::bad_request(name, m)))
+        .transpose()
+}
+
+pub fn parse_query(params: &HashMap<String, String>) -> Result<StatsQuery, ApiError> {
+    if let Some(unknown) = params.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(ApiError::bad_request(
+            unknown.as_str(),
+            format!("unknown parameter '{unknown}'; known: {}", KNOWN.join(", ")),
+        ));
+    }
+    let from = date(params, "from")?;
+    let to = date(params, "to")?;
+    let period = Period::new(from, to).map_err(|m| ApiError::bad_request("from", m))?;
+    let level = parsed::<Level>(params, "level")?.ok_or_else(|| {
+        ApiError::bad_request(
+            "level",
+            "'level' is required: province, district or commune",
+        )
+    })?;
+    let non_empty = |name: &str| -> Result<Option<String>, ApiError> {
+        match params.get(name) {
+            Some(v) if v.trim().is_empty() => {
+                Err(ApiError::bad_request(name, format!("'{name}' is empty")))
+            }
+            other => Ok(other.cloned()),
+        }
+    };
+    Ok(StatsQuery {
+        period,
+        level,
+        parent: non_empty("parent")?,
+        field: non_empty("field")?,
+        channel: parsed::<Channel>(params, "channel")?,
+        dossier_level: parsed::<Level>(params, "dossier_level")?,
+    })
+}
+
+pub async fn get_stats(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<StatsResponse>, ApiError> {
+    let query = parse_query(&params)?;
+    let store = state.store.clone();
+    let answer = tokio::task::spawn_blocking(move || store.stats(&query)).await?;
+    answer.map(Json).map_err(|e| match e {
+        app::store::StoreError::BadQuery { field, message } => {
+            ApiError::bad_request(field, message)
+        }
+        app::store::StoreError::Unavailable(m) => ApiError::Unavailable(m),
+        app::store::StoreError::Internal(m) => ApiError::Internal(m),
+    })
+}

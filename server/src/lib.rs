@@ -1,0 +1,10 @@
+//! The dashboard's server: HTTP API, server-side rendering, the DuckDB store and its tools.
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod ingest;
+pub mod live;
+pub mod serve;
+pub mod store;
+pub mod telemetry;

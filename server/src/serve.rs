@@ -1,0 +1,133 @@
+//! Starting the server: open the store, seed the demo on first start, serve until SIGTERM.
+use crate::auth::IngestToken;
+use crate::config::Settings;
+use crate::http::{router, AppState};
+use crate::live::ChangeFeed;
+use crate::store::DuckStore;
+use leptos::prelude::LeptosOptions;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("cannot open the store at {path}: {source}")]
+    Store {
+        path: String,
+        source: crate::store::StoreFailure,
+    },
+    #[error("cannot write the demo history: {0:?}")]
+    Demo(crate::store::writer::BatchError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("a start-up task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+pub struct ServeOptions {
+    /// Write the demo history into an empty store.
+    pub demo: bool,
+}
+
+pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeError> {
+    let db_path = settings.database_path();
+    tracing::info!(path = %db_path.display(), "opening the store");
+    let store = {
+        let path = db_path.clone();
+        let authored = settings.authored_data_dir.clone();
+        tokio::task::spawn_blocking(move || DuckStore::open(&path, &authored))
+            .await?
+            .map_err(|source| ServeError::Store {
+                path: db_path.display().to_string(),
+                source,
+            })?
+    };
+    let store = Arc::new(store);
+    if options.demo {
+        let s = store.clone();
+        let today = chrono::Utc::now()
+            .with_timezone(&app::indicators::vietnam_offset())
+            .date_naive();
+        let written = tokio::task::spawn_blocking(move || crate::demo::seed_placeholder(&s, today))
+            .await?
+            .map_err(ServeError::Demo)?;
+        if written > 0 {
+            tracing::info!(events = written, "demo history written");
+        }
+    }
+    let summary = store.summary().map_err(|source| ServeError::Store {
+        path: db_path.display().to_string(),
+        source,
+    })?;
+    let (ingest_token, plain_token) = IngestToken::load_or_create(&settings.data_dir)?;
+
+    let leptos_options = LeptosOptions::builder()
+        .output_name("iem")
+        .site_root(settings.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(settings.site_addr)
+        .build();
+    let state = AppState {
+        leptos_options,
+        store,
+        ingest_token: Arc::new(ingest_token),
+        changes: ChangeFeed::new(),
+    };
+    let app = router(state);
+    let listener = tokio::net::TcpListener::bind(settings.site_addr)
+        .await
+        .map_err(|source| ServeError::Listen {
+            addr: settings.site_addr.to_string(),
+            source,
+        })?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tracing::info!(%url, dossiers = summary.dossiers, events = summary.events, "serving");
+    println!();
+    println!("  Institutional Enforcement Map is running at {url}");
+    println!(
+        "  store: {} ({} dossiers, {} events)",
+        db_path.display(),
+        summary.dossiers,
+        summary.events
+    );
+    println!("  ingest token (Authorization: Bearer …): {plain_token}");
+    println!();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("stopped: in-flight requests finished");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C; axum then stops accepting and lets in-flight requests finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("Ctrl-C received, shutting down"),
+        _ = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}

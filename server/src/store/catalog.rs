@@ -1,0 +1,123 @@
+//! Loads the project's authored reference data (units, procedures, agencies) into the store.
+use super::StoreFailure;
+use duckdb::{params, Connection};
+use std::collections::HashMap;
+use std::path::Path;
+
+#[derive(Debug, serde::Deserialize)]
+struct UnitCsv {
+    code: String,
+    parent_code: String,
+    level: String,
+    unit_type: String,
+    name: String,
+    name_with_type: String,
+    valid_from: String,
+    valid_to: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ProcedureCsv {
+    code: String,
+    name: String,
+    field: String,
+    online_level: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct AgencyCsv {
+    code: String,
+    province_code: String,
+    name: String,
+}
+
+fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, StoreFailure> {
+    let mut reader = csv::Reader::from_path(path)
+        .map_err(|e| StoreFailure::Seed(format!("{}: {e}", path.display())))?;
+    reader
+        .deserialize()
+        .enumerate()
+        .map(|(i, row)| {
+            row.map_err(|e| StoreFailure::Seed(format!("{} line {}: {e}", path.display(), i + 2)))
+        })
+        .collect()
+}
+
+fn csv_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, StoreFailure> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| StoreFailure::Seed(format!("{}: {e}", dir.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Upserts every unit list under `data/units/`, the procedure catalogue and the agencies.
+/// Idempotent: runs at every start so edits to the authored files take effect.
+pub fn seed(conn: &mut Connection, data_dir: &Path) -> Result<usize, StoreFailure> {
+    let mut units = Vec::new();
+    for file in csv_files(&data_dir.join("units"))? {
+        units.extend(read_csv::<UnitCsv>(&file)?);
+    }
+    let parents: HashMap<&str, (&str, &str)> = units
+        .iter()
+        .map(|u| (u.code.as_str(), (u.parent_code.as_str(), u.level.as_str())))
+        .collect();
+    let ancestor = |code: &str, level: &str| -> Option<String> {
+        let mut cur = code;
+        loop {
+            let (parent, l) = parents.get(cur)?;
+            if *l == level {
+                return Some(cur.to_string());
+            }
+            if parent.is_empty() {
+                return None;
+            }
+            cur = parent;
+        }
+    };
+    let tx = conn.transaction()?;
+    {
+        let mut stmt = tx.prepare(
+            "INSERT OR REPLACE INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS DATE), CAST(? AS DATE))",
+        )?;
+        for u in &units {
+            let province = ancestor(&u.code, "province").ok_or_else(|| {
+                StoreFailure::Seed(format!(
+                    "unit {} has no province among its ancestors",
+                    u.code
+                ))
+            })?;
+            let empty_to_none = |s: &str| (!s.is_empty()).then(|| s.to_string());
+            stmt.execute(params![
+                u.code,
+                empty_to_none(&u.parent_code),
+                province,
+                ancestor(&u.code, "district"),
+                u.level,
+                u.unit_type,
+                u.name,
+                u.name_with_type,
+                u.valid_from,
+                empty_to_none(&u.valid_to),
+            ])?;
+        }
+        let procedures_file = data_dir.join("procedures.csv");
+        if procedures_file.exists() {
+            let mut stmt = tx.prepare("INSERT OR REPLACE INTO procedures VALUES (?, ?, ?, ?)")?;
+            for p in read_csv::<ProcedureCsv>(&procedures_file)? {
+                stmt.execute(params![p.code, p.name, p.field, p.online_level])?;
+            }
+        }
+        let agencies_file = data_dir.join("agencies.csv");
+        if agencies_file.exists() {
+            let mut stmt = tx.prepare("INSERT OR REPLACE INTO agencies VALUES (?, ?, ?)")?;
+            for a in read_csv::<AgencyCsv>(&agencies_file)? {
+                stmt.execute(params![a.code, a.province_code, a.name])?;
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(units.len())
+}
