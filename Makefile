@@ -12,6 +12,7 @@ export IEM_DATA_DIR ?= var
 export LEPTOS_SITE_ADDR ?= 127.0.0.1:3000
 
 SERVER := $(CARGO_TARGET_DIR)/release/server
+BENCH_DOSSIERS ?= 10000000
 
 .PHONY: run test setup site build fmt-check lint lint-ssr lint-hydrate unit e2e bench clean-data
 
@@ -50,8 +51,10 @@ unit: setup
 e2e: build
 	node end2end/run.mjs
 
+## make bench: ingest throughput over HTTP, then stats latency on a 10-million-dossier store (filled once, cached).
 bench: build
-	@echo "benchmarks arrive with the store issue"
+	$(CARGO_TARGET_DIR)/release/iem-bench ingest --dossiers 500000 --batch 1000 --connections 4
+	$(CARGO_TARGET_DIR)/release/iem-bench stats --dossiers $(BENCH_DOSSIERS) --store-dir $(CACHE_DIR)/bench
 
 clean-data:
 	rm -rf "$(IEM_DATA_DIR)"

@@ -284,6 +284,55 @@ pub struct UnitRef {
     pub name: String,
 }
 
+/// The size of a trend bucket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Bucket {
+    Week,
+    Month,
+}
+
+impl FromStr for Bucket {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "week" => Ok(Bucket::Week),
+            "month" => Ok(Bucket::Month),
+            other => Err(format!("unknown bucket '{other}': expected week or month")),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TrendQuery {
+    pub unit: String,
+    pub period: Period,
+    pub bucket: Bucket,
+    pub field: Option<String>,
+    pub channel: Option<Channel>,
+    pub dossier_level: Option<Level>,
+}
+
+/// One bucket of a trend: its dates and the unit's figures over them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrendPoint {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    #[serde(flatten)]
+    pub figures: IndicatorRow,
+}
+
+/// The answer of `GET /api/v1/trend`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrendResponse {
+    pub unit: String,
+    pub name: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub bucket: Bucket,
+    pub points: Vec<TrendPoint>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 //! Period presets: which dates "last complete quarter" and friends stand for.
-use crate::model::Period;
-use chrono::{Datelike, NaiveDate};
+use crate::model::{Bucket, Period};
+use chrono::{Datelike, Days, Months, NaiveDate};
 
 fn quarter_start(d: NaiveDate) -> NaiveDate {
     let month = (d.month0() / 3) * 3 + 1;
@@ -17,12 +17,61 @@ pub fn last_complete_quarter(today: NaiveDate) -> Period {
     }
 }
 
+/// Splits a period into calendar weeks (Monday to Sunday) or months, clipped to the period.
+pub fn buckets(period: Period, bucket: Bucket) -> Vec<Period> {
+    let mut out = Vec::new();
+    let mut start = period.from;
+    while start <= period.to {
+        let natural_end = match bucket {
+            Bucket::Week => {
+                start + Days::new(6 - u64::from(start.weekday().num_days_from_monday()))
+            }
+            Bucket::Month => {
+                let first = start.with_day(1).expect("day 1 exists");
+                (first + Months::new(1)).pred_opt().expect("date in range")
+            }
+        };
+        let end = natural_end.min(period.to);
+        out.push(Period {
+            from: start,
+            to: end,
+        });
+        start = end.succ_opt().expect("date in range");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn months_and_weeks_tile_the_period_exactly() {
+        let p = Period {
+            from: d("2021-01-15"),
+            to: d("2021-03-31"),
+        };
+        let months = buckets(p, Bucket::Month);
+        assert_eq!(months.len(), 3);
+        assert_eq!(
+            (months[0].from, months[0].to),
+            (d("2021-01-15"), d("2021-01-31"))
+        );
+        assert_eq!(
+            (months[1].from, months[1].to),
+            (d("2021-02-01"), d("2021-02-28"))
+        );
+        let weeks = buckets(p, Bucket::Week);
+        // 2021-01-15 is a Friday: the first bucket ends on Sunday 17th.
+        assert_eq!(weeks[0].to, d("2021-01-17"));
+        assert!(weeks
+            .windows(2)
+            .all(|w| w[0].to.succ_opt() == Some(w[1].from)));
+        assert_eq!(weeks.last().unwrap().to, d("2021-03-31"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The read side of the store as the server functions see it: a narrow interface any engine can serve.
-use crate::model::{Level, StatsQuery, StatsResponse, UnitRef};
+use crate::model::{Level, StatsQuery, StatsResponse, TrendQuery, TrendResponse, UnitRef};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +20,7 @@ pub enum StoreError {
 /// Aggregated figures only: nothing here ever returns a dossier-level row.
 pub trait IndicatorStore: Send + Sync + 'static {
     fn stats(&self, query: &StatsQuery) -> Result<StatsResponse, StoreError>;
+    fn trend(&self, query: &TrendQuery) -> Result<TrendResponse, StoreError>;
     /// Units of `level`, children of `parent` when given, by name.
     fn units(&self, level: Level, parent: Option<&str>) -> Result<Vec<UnitRef>, StoreError>;
 }

@@ -22,6 +22,75 @@ enum Command {
         #[arg(long, env = "IEM_NO_DEMO")]
         no_demo: bool,
     },
+    /// Import dossier events from an NDJSON file or a CSV export (atomic unless --skip-invalid).
+    ///
+    /// CSV: a header row naming any of event_id, dossier_id, type, at, unit, level, procedure,
+    /// field, channel, due, fee, paid_online, agency, outcome; dates as RFC 3339 or
+    /// dd/mm/yyyy [HH:MM] (local time, UTC+07:00); UTF-8 with or without BOM; CRLF accepted.
+    Import {
+        file: std::path::PathBuf,
+        /// Store the valid lines and skip the invalid ones instead of refusing the whole file.
+        #[arg(long)]
+        skip_invalid: bool,
+        /// ndjson or csv (default: from the file extension).
+        #[arg(long, value_parser = ["ndjson", "csv"])]
+        format: Option<String>,
+    },
+}
+
+fn import(
+    settings: &Settings,
+    file: &std::path::Path,
+    skip_invalid: bool,
+    format: Option<String>,
+) -> Result<(), String> {
+    use server::ingest::import::{import, Format, ImportError};
+    let format = match format.as_deref() {
+        Some("csv") => Format::Csv,
+        Some(_) => Format::Ndjson,
+        None => Format::from_path(file).ok_or_else(|| {
+            format!(
+                "{}: cannot tell the format from the extension; pass --format ndjson|csv",
+                file.display()
+            )
+        })?,
+    };
+    let store = server::store::DuckStore::open(&settings.database_path(), &settings.authored_data_dir).map_err(|e| {
+        format!(
+            "cannot open the store at {} ({e}); if the server is running, stop it or POST the events to /api/v1/events",
+            settings.database_path().display()
+        )
+    })?;
+    let started = std::time::Instant::now();
+    let mut progress = |m: &str| eprintln!("  {m} ({:.1} s)", started.elapsed().as_secs_f64());
+    let print_errors = |errors: &[server::ingest::event::LineError], total: u64| {
+        for e in errors {
+            eprintln!("  line {}: {} [{}] {}", e.line, e.field, e.code, e.message);
+        }
+        if total > errors.len() as u64 {
+            eprintln!("  … and {} more", total - errors.len() as u64);
+        }
+    };
+    match import(&store, file, format, skip_invalid, &mut progress) {
+        Ok(r) => {
+            println!(
+                "imported {}: {} lines, {} events stored, {} duplicates, {} skipped ({:.1} s)",
+                file.display(),
+                r.lines,
+                r.accepted,
+                r.duplicates,
+                r.skipped,
+                started.elapsed().as_secs_f64()
+            );
+            print_errors(&r.errors, r.error_count);
+            Ok(())
+        }
+        Err(ImportError::Invalid(r)) => {
+            print_errors(&r.errors, r.error_count);
+            Err(format!("{} invalid line(s) in {}; nothing was imported (--skip-invalid imports the valid lines)", r.error_count, file.display()))
+        }
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn main() -> ExitCode {
@@ -42,10 +111,17 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command.unwrap_or(Command::Serve { no_demo: false }) {
-        Command::Serve { no_demo } => runtime.block_on(server::serve::run(
-            settings,
-            server::serve::ServeOptions { demo: !no_demo },
-        )),
+        Command::Serve { no_demo } => runtime
+            .block_on(server::serve::run(
+                settings,
+                server::serve::ServeOptions { demo: !no_demo },
+            ))
+            .map_err(|e| e.to_string()),
+        Command::Import {
+            file,
+            skip_invalid,
+            format,
+        } => import(&settings, &file, skip_invalid, format),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,8 +16,8 @@ pub enum ServeError {
         path: String,
         source: crate::store::StoreFailure,
     },
-    #[error("cannot write the demo history: {0:?}")]
-    Demo(crate::store::writer::BatchError),
+    #[error("cannot write the demo history: {0}")]
+    Demo(crate::demo::DemoError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: String,
@@ -53,7 +53,12 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
         let today = chrono::Utc::now()
             .with_timezone(&app::indicators::vietnam_offset())
             .date_naive();
-        let written = tokio::task::spawn_blocking(move || crate::demo::seed_placeholder(&s, today))
+        let scenario = settings
+            .authored_data_dir
+            .join("demo")
+            .join("scenario.toml");
+        tracing::info!(scenario = %scenario.display(), "checking the demo history (written on first start)");
+        let written = tokio::task::spawn_blocking(move || crate::demo::seed(&s, &scenario, today))
             .await?
             .map_err(ServeError::Demo)?;
         if written > 0 {

@@ -124,6 +124,18 @@ impl From<StoreFailure> for ApiError {
     }
 }
 
+impl From<app::store::StoreError> for ApiError {
+    fn from(e: app::store::StoreError) -> Self {
+        match e {
+            app::store::StoreError::BadQuery { field, message } => {
+                ApiError::bad_request(field, message)
+            }
+            app::store::StoreError::Unavailable(m) => ApiError::Unavailable(m),
+            app::store::StoreError::Internal(m) => ApiError::Internal(m),
+        }
+    }
+}
+
 impl From<tokio::task::JoinError> for ApiError {
     fn from(e: tokio::task::JoinError) -> Self {
         ApiError::Internal(format!("a store task failed: {e}"))

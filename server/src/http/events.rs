@@ -77,9 +77,11 @@ pub fn split_body(
                 .map(|(i, v)| (i as u32 + 1, Ok(v)))
                 .collect()
         }
-        other => return Err(ApiError::UnsupportedMediaType(format!(
+        other => {
+            return Err(ApiError::UnsupportedMediaType(format!(
             "content type '{other}' is not accepted: use application/x-ndjson or application/json"
-        ))),
+        )))
+        }
     };
     if items.len() > MAX_EVENTS {
         return Err(ApiError::PayloadTooLarge(format!(

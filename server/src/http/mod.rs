@@ -1,6 +1,7 @@
 //! The axum router: the versioned API, the probes, the server-rendered pages and static files.
 pub mod error;
 pub mod events;
+pub mod openapi;
 pub mod ops;
 pub mod stats;
 
@@ -45,6 +46,8 @@ async fn api_not_found(uri: axum::http::Uri) -> error::ApiError {
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/api/v1/stats", get(stats::get_stats))
+        .route("/api/v1/trend", get(stats::get_trend))
+        .route("/api/v1/openapi.json", get(openapi::document))
         .route(
             "/api/v1/events",
             // The handler enforces the limit itself to answer 413 with a JSON body.

@@ -1,6 +1,8 @@
-//! `GET /api/v1/stats`: figures per unit for a period, with the filters the dashboard offers.
+//! `GET /api/v1/stats` and `GET /api/v1/trend`: figures per unit, or per bucket of time for one unit.
 use super::{error::ApiError, AppState};
-use app::model::{Channel, Level, Period, StatsQuery, StatsResponse};
+use app::model::{
+    Bucket, Channel, Level, Period, StatsQuery, StatsResponse, TrendQuery, TrendResponse,
+};
 use app::store::IndicatorStore;
 use axum::extract::{Query, State};
 use axum::Json;
@@ -36,13 +38,27 @@ fn parsed<T: std::str::FromStr<Err = String>>(
         .transpose()
 }
 
-pub fn parse_query(params: &HashMap<String, String>) -> Result<StatsQuery, ApiError> {
-    if let Some(unknown) = params.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(ApiError::bad_request(
+fn reject_unknown(params: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
+    match params.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(unknown) => Err(ApiError::bad_request(
             unknown.as_str(),
-            format!("unknown parameter '{unknown}'; known: {}", KNOWN.join(", ")),
-        ));
+            format!("unknown parameter '{unknown}'; known: {}", known.join(", ")),
+        )),
+        None => Ok(()),
     }
+}
+
+fn non_empty(params: &HashMap<String, String>, name: &str) -> Result<Option<String>, ApiError> {
+    match params.get(name) {
+        Some(v) if v.trim().is_empty() => {
+            Err(ApiError::bad_request(name, format!("'{name}' is empty")))
+        }
+        other => Ok(other.cloned()),
+    }
+}
+
+pub fn parse_query(params: &HashMap<String, String>) -> Result<StatsQuery, ApiError> {
+    reject_unknown(params, &KNOWN)?;
     let from = date(params, "from")?;
     let to = date(params, "to")?;
     let period = Period::new(from, to).map_err(|m| ApiError::bad_request("from", m))?;
@@ -63,8 +79,8 @@ pub fn parse_query(params: &HashMap<String, String>) -> Result<StatsQuery, ApiEr
     Ok(StatsQuery {
         period,
         level,
-        parent: non_empty("parent")?,
-        field: non_empty("field")?,
+        parent: non_empty(params, "parent")?,
+        field: non_empty(params, "field")?,
         channel: parsed::<Channel>(params, "channel")?,
         dossier_level: parsed::<Level>(params, "dossier_level")?,
     })

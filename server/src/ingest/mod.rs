@@ -1,2 +1,3 @@
-//! Everything between an integrator's bytes and the store: parsing and per-event checks.
+//! Everything between an integrator's bytes and the store: parsing, per-event checks, file import.
 pub mod event;
+pub mod import;

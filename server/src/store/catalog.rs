@@ -22,6 +22,7 @@ struct ProcedureCsv {
     name: String,
     field: String,
     online_level: String,
+    allowed_days: i32,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -105,9 +106,16 @@ pub fn seed(conn: &mut Connection, data_dir: &Path) -> Result<usize, StoreFailur
         }
         let procedures_file = data_dir.join("procedures.csv");
         if procedures_file.exists() {
-            let mut stmt = tx.prepare("INSERT OR REPLACE INTO procedures VALUES (?, ?, ?, ?)")?;
+            let mut stmt =
+                tx.prepare("INSERT OR REPLACE INTO procedures VALUES (?, ?, ?, ?, ?)")?;
             for p in read_csv::<ProcedureCsv>(&procedures_file)? {
-                stmt.execute(params![p.code, p.name, p.field, p.online_level])?;
+                stmt.execute(params![
+                    p.code,
+                    p.name,
+                    p.field,
+                    p.online_level,
+                    p.allowed_days
+                ])?;
             }
         }
         let agencies_file = data_dir.join("agencies.csv");

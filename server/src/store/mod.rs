@@ -6,7 +6,7 @@ pub mod schema;
 pub mod writer;
 
 use crate::ingest::event::Event;
-use app::model::{Level, StatsQuery, StatsResponse, UnitRef};
+use app::model::{Level, StatsQuery, StatsResponse, TrendQuery, TrendResponse, UnitRef};
 use app::store::{IndicatorStore, StoreError};
 use duckdb::Connection;
 use std::path::{Path, PathBuf};
@@ -125,6 +125,73 @@ impl DuckStore {
         writer::apply_batch(conn, index, batch, writer::Mode::CheckOnly).map(|_| ())
     }
 
+    /// A value from the store's own bookkeeping (e.g. whether the demo finished).
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreFailure> {
+        self.with_reader(|c| {
+            let mut stmt = c.prepare_cached("SELECT value FROM store_meta WHERE key = ?")?;
+            let mut rows = stmt.query([key])?;
+            Ok(match rows.next()? {
+                Some(r) => Some(r.get(0)?),
+                None => None,
+            })
+        })
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreFailure> {
+        let w = self.writer.lock().map_err(|_| StoreFailure::Poisoned)?;
+        w.conn.execute(
+            "INSERT OR REPLACE INTO store_meta VALUES (?, ?)",
+            [key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Codes of the units of `level` directly under `parent`, in code order.
+    pub fn children(&self, parent: &str, level: Level) -> Result<Vec<String>, StoreFailure> {
+        self.with_reader(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT code FROM units WHERE parent_code = ? AND level = ? ORDER BY code",
+            )?;
+            let rows = stmt.query_map([parent, level.as_str()], |r| r.get(0))?;
+            Ok(rows.collect::<Result<Vec<String>, _>>()?)
+        })
+    }
+
+    /// Every unit with its level, in code order.
+    pub fn all_unit_codes(&self) -> Result<Vec<(String, Level)>, StoreFailure> {
+        self.with_reader(|c| {
+            let mut stmt = c.prepare_cached("SELECT code, level FROM units ORDER BY code")?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            rows.map(|r| {
+                let (code, level) = r?;
+                Ok((code, level.parse().map_err(StoreFailure::Corrupt)?))
+            })
+            .collect()
+        })
+    }
+
+    /// The procedure catalogue: (code, field, allowed days), in code order.
+    pub fn procedures(&self) -> Result<Vec<(String, String, i32)>, StoreFailure> {
+        self.with_reader(|c| {
+            let mut stmt =
+                c.prepare_cached("SELECT code, field, allowed_days FROM procedures ORDER BY code")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// Codes of a province's agencies (departments).
+    pub fn agencies(&self, province: &str) -> Result<Vec<String>, StoreFailure> {
+        self.with_reader(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT code FROM agencies WHERE province_code = ? ORDER BY code",
+            )?;
+            let rows = stmt.query_map([province], |r| r.get(0))?;
+            Ok(rows.collect::<Result<Vec<String>, _>>()?)
+        })
+    }
+
     pub fn summary(&self) -> Result<StoreSummary, StoreFailure> {
         let (dossiers, events) = {
             let w = self.writer.lock().map_err(|_| StoreFailure::Poisoned)?;
@@ -154,6 +221,10 @@ impl DuckStore {
 impl IndicatorStore for DuckStore {
     fn stats(&self, query: &StatsQuery) -> Result<StatsResponse, StoreError> {
         Ok(self.with_reader(|c| query::stats(c, query))?)
+    }
+
+    fn trend(&self, query: &TrendQuery) -> Result<TrendResponse, StoreError> {
+        Ok(self.with_reader(|c| query::trend(c, query))?)
     }
 
     fn units(&self, level: Level, parent: Option<&str>) -> Result<Vec<UnitRef>, StoreError> {

@@ -1,6 +1,9 @@
 //! Indicator queries over the daily rollup: range sums for the period, prefix sums for pending.
 use super::StoreFailure;
-use app::model::{Counts, IndicatorRow, Level, StatsQuery, StatsResponse, UnitRef};
+use app::model::{
+    Counts, IndicatorRow, Level, StatsQuery, StatsResponse, TrendPoint, TrendQuery, TrendResponse,
+    UnitRef,
+};
 use chrono::NaiveDate;
 use duckdb::types::ToSql;
 use duckdb::{params_from_iter, Connection};
@@ -95,6 +98,58 @@ pub fn units(
     Ok(rows)
 }
 
+/// The counts of one unit (its own dossiers and every unit's under it) with the given filters.
+fn scoped_counts(
+    conn: &Connection,
+    code: &str,
+    level: Level,
+    f: &Filters,
+) -> Result<Counts, StoreFailure> {
+    let sql = format!(
+        "SELECT {SUMS} FROM daily_rollup WHERE {} AND {} = '{}'",
+        f.sql,
+        key_column(level),
+        code.replace('\'', "''")
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    Ok(stmt.query_row(params_from_iter(f.params.iter()), |r| counts_from_row(r, 0))?)
+}
+
+/// A unit's figures per bucket (week or month) of a period.
+pub fn trend(conn: &Connection, query: &TrendQuery) -> Result<TrendResponse, StoreFailure> {
+    let (level, name) = unit_level(conn, &query.unit)?.ok_or_else(|| StoreFailure::BadQuery {
+        field: "unit",
+        message: format!("unknown unit code '{}'", query.unit),
+    })?;
+    let points = app::periods::buckets(query.period, query.bucket)
+        .into_iter()
+        .map(|bucket| {
+            let stats_query = StatsQuery {
+                period: bucket,
+                level,
+                parent: None,
+                field: query.field.clone(),
+                channel: query.channel,
+                dossier_level: query.dossier_level,
+            };
+            let c = scoped_counts(conn, &query.unit, level, &filters(&stats_query))?;
+            Ok(TrendPoint {
+                from: bucket.from,
+                to: bucket.to,
+                figures: IndicatorRow::from_counts(&query.unit, &name, &c),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreFailure>>()?;
+    Ok(TrendResponse {
+        unit: query.unit.clone(),
+        name,
+        from: query.period.from,
+        to: query.period.to,
+        bucket: query.bucket,
+        points,
+    })
+}
+
 fn unit_level(conn: &Connection, code: &str) -> Result<Option<(Level, String)>, StoreFailure> {
     let mut stmt = conn.prepare_cached("SELECT level, name_with_type FROM units WHERE code = ?")?;
     let mut rows = stmt.query([code])?;
@@ -167,15 +222,7 @@ pub fn stats(conn: &Connection, query: &StatsQuery) -> Result<StatsResponse, Sto
     let total = match &parent {
         // The parent's own dossiers count too (e.g. provincial departments under a province).
         Some((code, level, name)) => {
-            let sql = format!(
-                "SELECT {SUMS} FROM daily_rollup WHERE {} AND {} = '{}'",
-                f.sql,
-                key_column(*level),
-                code.replace('\'', "''")
-            );
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let c = stmt.query_row(params_from_iter(f.params.iter()), |r| counts_from_row(r, 0))?;
-            IndicatorRow::from_counts(code, name, &c)
+            IndicatorRow::from_counts(code, name, &scoped_counts(conn, code, *level, &f)?)
         }
         None => IndicatorRow::from_counts("", "", &total),
     };

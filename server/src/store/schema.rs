@@ -17,11 +17,16 @@ const MIGRATIONS: &[(i32, &str)] = &[(
         valid_from      DATE NOT NULL,
         valid_to        DATE
     );
+    CREATE TABLE store_meta (
+        key    VARCHAR PRIMARY KEY,
+        value  VARCHAR NOT NULL
+    );
     CREATE TABLE procedures (
         code          VARCHAR PRIMARY KEY,
         name          VARCHAR NOT NULL,
         field         VARCHAR NOT NULL,
-        online_level  VARCHAR NOT NULL
+        online_level  VARCHAR NOT NULL,
+        allowed_days  INTEGER NOT NULL
     );
     CREATE TABLE agencies (
         code           VARCHAR PRIMARY KEY,

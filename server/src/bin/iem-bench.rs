@@ -1,0 +1,370 @@
+//! Benchmarks behind `make bench`: HTTP NDJSON ingest throughput, and `stats` latency on a large store.
+use app::model::Channel;
+use axum::Router;
+use chrono::TimeZone;
+use chrono::{Duration, NaiveDate};
+use clap::{Parser, Subcommand};
+use leptos::prelude::LeptosOptions;
+use server::auth::IngestToken;
+use server::http::{router, AppState};
+use server::ingest::event::{Event, EventKind, Reception};
+use server::live::ChangeFeed;
+use server::store::DuckStore;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+#[derive(Parser)]
+#[command(about = "Institutional Enforcement Map benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// The project's authored data (unit lists, catalogue).
+    #[arg(long, default_value = "data")]
+    data: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// POST NDJSON batches over loopback HTTP to a fresh store and report events/s.
+    Ingest {
+        #[arg(long, default_value_t = 500_000)]
+        dossiers: u64,
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+        #[arg(long, default_value_t = 4)]
+        connections: usize,
+    },
+    /// Fill (once, cached) a store with many dossiers, then time quarter stats at district level.
+    Stats {
+        #[arg(long, default_value_t = 10_000_000)]
+        dossiers: u64,
+        /// Where the large store is kept between runs.
+        #[arg(long)]
+        store_dir: PathBuf,
+        #[arg(long, default_value_t = 300)]
+        queries: usize,
+    },
+}
+
+const TOKEN: &str = "bench-token";
+const UNITS: [(&str, &str); 6] = [
+    ("502", "district"),
+    ("515", "district"),
+    ("20335", "commune"),
+    ("802", "district"),
+    ("080", "district"),
+    ("49", "province"),
+];
+const FIELDS: [&str; 4] = ["Đất đai", "Hộ tịch", "Chứng thực", "Xây dựng"];
+
+async fn start_server(store: Arc<DuckStore>) -> std::io::Result<std::net::SocketAddr> {
+    let state = AppState {
+        leptos_options: LeptosOptions::builder().output_name("iem").build(),
+        store,
+        ingest_token: Arc::new(IngestToken::from_plain(TOKEN)),
+        changes: ChangeFeed::new(),
+    };
+    let app: Router = router(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            eprintln!("bench server stopped: {e}");
+        }
+    });
+    Ok(addr)
+}
+
+/// A dossier's two events as NDJSON lines: received, then resolved some days later.
+fn dossier_lines(n: u64, start: NaiveDate) -> [String; 2] {
+    let (unit, level) = UNITS[(n % UNITS.len() as u64) as usize];
+    let day = start + Duration::days((n / 2_000) as i64 % 2_000);
+    let field = FIELDS[(n % 7 % 4) as usize];
+    let received = format!("{day}T08:{:02}:00+07:00", n % 60);
+    let due = day + Duration::days(5 + (n % 11) as i64);
+    let resolved_day = day + Duration::days((n % 13) as i64);
+    [
+        format!(
+            r#"{{"event_id":"b{n}r","dossier_id":"b{n}","type":"received","at":"{received}","unit":"{unit}","level":"{level}","procedure":"DD-01","field":"{field}","channel":"{}","due":"{due}T17:00:00+07:00","fee":true,"paid_online":false}}"#,
+            if n % 3 == 0 { "online" } else { "direct" }
+        ),
+        format!(
+            r#"{{"event_id":"b{n}s","dossier_id":"b{n}","type":"resolved","at":"{resolved_day}T15:00:00+07:00"}}"#
+        ),
+    ]
+}
+
+async fn post(stream: &mut BufReader<TcpStream>, addr: &str, body: &[u8]) -> std::io::Result<u16> {
+    let head = format!(
+        "POST /api/v1/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/x-ndjson\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.get_mut().write_all(head.as_bytes()).await?;
+    stream.get_mut().write_all(body).await?;
+    let mut status_line = String::new();
+    stream.read_line(&mut status_line).await?;
+    let status: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        stream.read_line(&mut line).await?;
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut rest = vec![0u8; length];
+    stream.read_exact(&mut rest).await?;
+    Ok(status)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn bench_ingest(
+    data: &Path,
+    dossiers: u64,
+    batch: usize,
+    connections: usize,
+) -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!("iem-bench-ingest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let store =
+        Arc::new(DuckStore::open(&dir.join("bench.duckdb"), data).map_err(|e| e.to_string())?);
+    let addr = start_server(store.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    let start = NaiveDate::from_ymd_opt(2020, 1, 1).expect("date");
+    // Receptions go first so every resolution finds its dossier, whichever connection carries it.
+    let mut bodies: Vec<Vec<u8>> = Vec::new();
+    for phase in 0..2 {
+        let mut lines = Vec::with_capacity(batch);
+        for n in 0..dossiers {
+            lines.push(dossier_lines(n, start)[phase].clone());
+            if lines.len() == batch || n + 1 == dossiers {
+                bodies.push(lines.join("\n").into_bytes());
+                lines.clear();
+            }
+        }
+    }
+    let total_events = dossiers * 2;
+    let half = bodies.len() / 2;
+    let bodies = Arc::new(bodies);
+    println!("ingest: {total_events} events in batches of {batch} over {connections} loopback connections …");
+    let started = Instant::now();
+    let mut latencies = Vec::new();
+    for phase in [0..half, half..bodies.len()] {
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(phase.start));
+        let end = phase.end;
+        let mut tasks = Vec::new();
+        for _ in 0..connections {
+            let (next, bodies) = (next.clone(), bodies.clone());
+            let addr = addr.to_string();
+            tasks.push(tokio::spawn(async move {
+                let mut stream =
+                    BufReader::new(TcpStream::connect(&addr).await.map_err(|e| e.to_string())?);
+                let mut times = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= end {
+                        return Ok::<_, String>(times);
+                    }
+                    let t = Instant::now();
+                    let status = post(&mut stream, &addr, &bodies[i])
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    if status != 200 {
+                        return Err(format!("batch {i} answered {status}"));
+                    }
+                    times.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+            }));
+        }
+        for t in tasks {
+            latencies.extend(t.await.map_err(|e| e.to_string())??);
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    latencies.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
+    let stored = store.summary().map_err(|e| e.to_string())?.events;
+    if stored != total_events {
+        return Err(format!("{stored} events stored, {total_events} sent"));
+    }
+    println!(
+        "ingest: {total_events} events durable in {seconds:.1} s = {:.0} events/s; per-request latency p50 {:.1} ms, p95 {:.1} ms",
+        total_events as f64 / seconds,
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.95)
+    );
+    drop(store);
+    std::fs::remove_dir_all(&dir).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// The fill's events, built directly (the HTTP path is what `ingest` measures).
+fn typed_event(
+    k: u64,
+    phase: usize,
+    unit: &str,
+    level: app::model::Level,
+    day: NaiveDate,
+) -> Event {
+    let at = |d: NaiveDate, h: u32| {
+        app::indicators::vietnam_offset()
+            .from_local_datetime(&d.and_hms_opt(h, 0, 0).expect("time"))
+            .single()
+            .expect("fixed offset")
+    };
+    let kind = if phase == 0 {
+        EventKind::Received(Reception {
+            unit: unit.to_string(),
+            level,
+            procedure: "DD-01".into(),
+            field: FIELDS[(k % 7 % 4) as usize].into(),
+            channel: if k % 3 == 0 {
+                Channel::Online
+            } else {
+                Channel::Direct
+            },
+            due: at(day + Duration::days(5 + (k % 11) as i64), 17),
+            fee: k % 2 == 0,
+            paid_online: k % 4 == 0,
+            agency: None,
+        })
+    } else {
+        EventKind::Resolved { outcome: None }
+    };
+    Event {
+        event_id: format!("f{k}{}", if phase == 0 { 'r' } else { 's' }),
+        dossier_id: format!("f{k}"),
+        at: if phase == 0 {
+            at(day, 8)
+        } else {
+            at(day + Duration::days((k % 13) as i64), 15)
+        },
+        kind,
+    }
+}
+
+fn bench_stats(data: &Path, dossiers: u64, store_dir: &Path, queries: usize) -> Result<(), String> {
+    let path = store_dir.join(format!("stats-{dossiers}.duckdb"));
+    let store = DuckStore::open(&path, data).map_err(|e| e.to_string())?;
+    let have = store.summary().map_err(|e| e.to_string())?.dossiers;
+    let marker = "bench_fill_complete";
+    if store.meta(marker).map_err(|e| e.to_string())?.is_none() {
+        if have > 0 {
+            return Err(format!(
+                "{} holds a partial fill; delete it and rerun",
+                path.display()
+            ));
+        }
+        println!(
+            "stats: filling {} with {dossiers} dossiers (once; kept for later runs) …",
+            path.display()
+        );
+        let fill_started = Instant::now();
+        let start = NaiveDate::from_ymd_opt(2020, 1, 1).expect("date");
+        let units = store.all_unit_codes().map_err(|e| e.to_string())?;
+        let chunk = 50_000u64;
+        let mut n = 0u64;
+        while n < dossiers {
+            let end = (n + chunk).min(dossiers);
+            let mut lines = Vec::with_capacity(((end - n) * 2) as usize);
+            for phase in 0..2 {
+                for k in n..end {
+                    let (code, level) =
+                        &units[(k.wrapping_mul(2_654_435_761) % units.len() as u64) as usize];
+                    let day = start + Duration::days((k * 2_400 / dossiers) as i64);
+                    lines.push((
+                        lines.len() as u32 + 1,
+                        typed_event(k, phase, code, *level, day),
+                    ));
+                }
+            }
+            store.ingest(&lines).map_err(|e| format!("{e:?}"))?;
+            n = end;
+            if n % 1_000_000 == 0 || n == dossiers {
+                println!(
+                    "  {n} dossiers stored ({:.0} s, {:.0} events/s)",
+                    fill_started.elapsed().as_secs_f64(),
+                    (n * 2) as f64 / fill_started.elapsed().as_secs_f64()
+                );
+            }
+        }
+        store
+            .set_meta(marker, &dossiers.to_string())
+            .map_err(|e| e.to_string())?;
+    }
+    use app::model::{Level, Period, StatsQuery};
+    use app::store::IndicatorStore;
+    let provinces = ["49", "80", "10"];
+    let mut times = Vec::with_capacity(queries);
+    for i in 0..queries {
+        let year = 2020 + (i % 6) as i32;
+        let quarter = (i / 6 % 4) as u32;
+        let from = NaiveDate::from_ymd_opt(year, quarter * 3 + 1, 1).expect("date");
+        let to = (from + chrono::Months::new(3)) - Duration::days(1);
+        let query = StatsQuery {
+            period: Period { from, to },
+            level: Level::District,
+            parent: Some(provinces[i % 3].to_string()),
+            field: None,
+            channel: None,
+            dossier_level: None,
+        };
+        let t = Instant::now();
+        let answer = store.stats(&query).map_err(|e| e.to_string())?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        if answer.units.is_empty() {
+            return Err("stats listed no unit".into());
+        }
+    }
+    times.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
+    let summary = store.summary().map_err(|e| e.to_string())?;
+    println!(
+        "stats: quarter at district level over {} dossiers / {} events: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms ({queries} queries)",
+        summary.dossiers,
+        summary.events,
+        percentile(&times, 0.5),
+        percentile(&times, 0.95),
+        times.last().copied().unwrap_or(f64::NAN)
+    );
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let result = match cli.command {
+        Command::Ingest {
+            dossiers,
+            batch,
+            connections,
+        } => runtime.block_on(bench_ingest(&cli.data, dossiers, batch, connections)),
+        Command::Stats {
+            dossiers,
+            store_dir,
+            queries,
+        } => bench_stats(&cli.data, dossiers, &store_dir, queries),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench failed: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! `GET /api/v1/openapi.json`: the contract integrators code against, kept beside the handlers.
+use axum::Json;
+use serde_json::{json, Value};
+
+/// Every rejection code an ingest line can carry.
+pub const INGEST_ERROR_CODES: [&str; 17] = [
+    "invalid_json",
+    "invalid_type",
+    "missing_field",
+    "invalid_value",
+    "too_long",
+    "invalid_timestamp",
+    "timestamp_without_offset",
+    "timestamp_in_future",
+    "unknown_unit",
+    "level_mismatch",
+    "due_before_received",
+    "unknown_dossier",
+    "duplicate_received",
+    "already_resolved",
+    "already_withdrawn",
+    "already_closed",
+    "before_received",
+];
+
+fn figures_schema() -> Value {
+    let count = json!({"type": "integer", "format": "int64", "minimum": 0});
+    let rate = json!({"type": ["number", "null"], "minimum": 0, "maximum": 1,
+                      "description": "A fraction 0..1; null when its denominator is 0."});
+    json!({
+        "type": "object",
+        "required": ["code", "name", "received", "resolved", "resolved_early", "resolved_on_time", "resolved_late",
+                     "pending", "pending_overdue", "on_time_rate", "late_rate_incl_pending", "online_rate",
+                     "online_payment_rate", "avg_days"],
+        "properties": {
+            "code": {"type": "string", "description": "Official unit code; leading zeros kept."},
+            "name": {"type": "string"},
+            "received": count, "resolved": count, "resolved_early": count, "resolved_on_time": count,
+            "resolved_late": count, "pending": count, "pending_overdue": count,
+            "received_online": count, "received_with_fee": count, "paid_online": count,
+            "on_time_rate": rate, "late_rate_incl_pending": rate, "online_rate": rate, "online_payment_rate": rate,
+            "avg_days": {"type": ["number", "null"], "description": "Mean days from reception to resolution."}
+        }
+    })
+}
+
+pub fn spec() -> Value {
+    let date_param = |name: &str, description: &str| {
+        json!({"name": name, "in": "query", "required": true, "description": description,
+               "schema": {"type": "string", "format": "date"}})
+    };
+    let optional = |name: &str, description: &str, schema: Value| json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema});
+    let level = json!({"type": "string", "enum": ["province", "district", "commune"]});
+    let channel = json!({"type": "string", "enum": ["online", "direct", "postal"]});
+    let error_response = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Institutional Enforcement Map API",
+            "version": "1",
+            "description": "Dossier events in, indicator figures out. All dates are local dates in Asia/Ho_Chi_Minh (UTC+07:00); a period [from, to] includes both ends. on_time_rate = (resolved_early + resolved_on_time) / resolved (Decision 766)."
+        },
+        "paths": {
+            "/api/v1/events": {
+                "post": {
+                    "summary": "Push dossier events",
+                    "description": "NDJSON (one event per line) or a JSON array. The reply comes once the events are durable. If any line is invalid nothing from the request is stored and every bad line is listed. Resending an event (same event_id, same content) is a no-op counted in `duplicates`. Limits: 16 MiB per body, 50,000 events per request, 64 KiB per line (413 beyond).",
+                    "security": [{"ingestToken": []}],
+                    "requestBody": {"required": true, "content": {
+                        "application/x-ndjson": {"schema": {"type": "string", "description": "One Event JSON object per line."}},
+                        "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}
+                    }},
+                    "responses": {
+                        "200": {"description": "Stored", "content": {"application/json": {"schema": {
+                            "type": "object", "required": ["accepted", "duplicates"],
+                            "properties": {"accepted": {"type": "integer"}, "duplicates": {"type": "integer"}}}}}},
+                        "401": error_response("Missing or invalid bearer token"),
+                        "409": {"description": "The only problem: event ids reused with different content", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Rejected"}}}},
+                        "413": error_response("Body, line or event count over the limits"),
+                        "415": error_response("Content type other than application/x-ndjson or application/json"),
+                        "422": {"description": "Invalid lines; nothing stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Rejected"}}}},
+                        "503": error_response("The store cannot take writes now")
+                    }
+                }
+            },
+            "/api/v1/stats": {
+                "get": {
+                    "summary": "Figures per unit for a period",
+                    "description": "Lists the units of `level` in force at `to` (children or descendants of `parent` when given). A unit's figures cover the dossiers handled by the unit itself and by every unit under it. `total` is the parent's figures (its own dossiers included) when `parent` is given, otherwise the sum of the listed units.",
+                    "parameters": [
+                        date_param("from", "First day of the period (YYYY-MM-DD)"),
+                        date_param("to", "Last day of the period (YYYY-MM-DD)"),
+                        {"name": "level", "in": "query", "required": true, "schema": level},
+                        optional("parent", "List only units under this unit code", json!({"type": "string"})),
+                        optional("field", "Keep only dossiers of this sector, e.g. Đất đai", json!({"type": "string"})),
+                        optional("channel", "Keep only dossiers received through this channel", channel),
+                        optional("dossier_level", "Keep only dossiers handled at this administrative level", level),
+                    ],
+                    "responses": {
+                        "200": {"description": "Figures", "content": {"application/json": {"schema": {
+                            "type": "object", "required": ["from", "to", "level", "units", "total"],
+                            "properties": {
+                                "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+                                "level": level, "units": {"type": "array", "items": {"$ref": "#/components/schemas/Figures"}},
+                                "total": {"$ref": "#/components/schemas/Figures"}}}}}},
+                        "400": error_response("A parameter is missing or wrong; `field` names it")
+                    }
+                }
+            },
+            "/api/v1/trend": {
+                "get": {
+                    "summary": "A unit's figures per week or month",
+                    "parameters": [
+                        {"name": "unit", "in": "query", "required": true, "schema": {"type": "string"}},
+                        date_param("from", "First day"), date_param("to", "Last day"),
+                        optional("bucket", "Bucket size (default month); weeks run Monday to Sunday, buckets are clipped to the period", json!({"type": "string", "enum": ["week", "month"]})),
+                        optional("field", "Sector filter", json!({"type": "string"})),
+                        optional("channel", "Channel filter", channel),
+                        optional("dossier_level", "Handling level filter", level),
+                    ],
+                    "responses": {
+                        "200": {"description": "One point per bucket: its from/to and the Figures fields"},
+                        "400": error_response("A parameter is missing or wrong; `field` names it")
+                    }
+                }
+            },
+            "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "The process is up"}}}},
+            "/readyz": {"get": {"summary": "Readiness", "responses": {
+                "200": {"description": "Store open and migrated"}, "503": {"description": "Store unavailable"}}}}
+        },
+        "components": {
+            "securitySchemes": {"ingestToken": {"type": "http", "scheme": "bearer",
+                "description": "A token with ingest rights (the demo prints one at start)."}},
+            "schemas": {
+                "Figures": figures_schema(),
+                "Event": {
+                    "type": "object",
+                    "required": ["event_id", "dossier_id", "type", "at"],
+                    "properties": {
+                        "event_id": {"type": "string", "maxLength": 128, "description": "Unique per event; resending is a no-op."},
+                        "dossier_id": {"type": "string", "maxLength": 128},
+                        "type": {"type": "string", "enum": ["received", "due_changed", "resolved", "withdrawn"]},
+                        "at": {"type": "string", "format": "date-time", "description": "RFC 3339 with an offset; when the event happened; at most 5 minutes in the future."},
+                        "unit": {"type": "string", "description": "received: the handling unit's code"},
+                        "level": level,
+                        "procedure": {"type": "string", "description": "received: procedure code (codes missing from the catalogue are accepted and listed as uncatalogued)"},
+                        "field": {"type": "string", "description": "received: sector, e.g. Đất đai"},
+                        "channel": channel,
+                        "due": {"type": "string", "format": "date-time", "description": "received and due_changed: the due date; not before the reception"},
+                        "fee": {"type": "boolean", "default": false},
+                        "paid_online": {"type": "boolean", "default": false},
+                        "agency": {"type": "string", "description": "received: the department's code"},
+                        "outcome": {"type": "string", "description": "resolved: optional outcome"}
+                    }
+                },
+                "Error": {"type": "object", "required": ["status", "code", "message"], "properties": {
+                    "status": {"type": "integer"}, "code": {"type": "string"}, "message": {"type": "string"},
+                    "field": {"type": "string"}}},
+                "Rejected": {"type": "object", "required": ["status", "code", "message", "errors"], "properties": {
+                    "status": {"type": "integer"}, "code": {"type": "string", "enum": ["invalid_events", "event_id_conflict"]},
+                    "message": {"type": "string"},
+                    "errors": {"type": "array", "items": {"type": "object", "required": ["line", "field", "code", "message"],
+                        "properties": {"line": {"type": "integer", "description": "1-based NDJSON line or array position"},
+                            "field": {"type": "string"},
+                            "code": {"type": "string", "enum": INGEST_ERROR_CODES.iter().chain(["event_id_conflict"].iter()).collect::<Vec<_>>()},
+                            "message": {"type": "string"}}}}}}
+            }
+        }
+    })
+}
+
+pub async fn document() -> Json<Value> {
+    Json(spec())
+}

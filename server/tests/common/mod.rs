@@ -1,0 +1,137 @@
+//! A test harness: the real router over a fresh DuckDB file, driven in-process.
+#![allow(dead_code)]
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use leptos::prelude::LeptosOptions;
+use serde_json::Value;
+use server::auth::IngestToken;
+use server::http::{router, AppState};
+use server::live::ChangeFeed;
+use server::store::DuckStore;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+pub const TOKEN: &str = "test-ingest-token";
+
+pub struct TestApp {
+    pub router: Router,
+    pub store: Arc<DuckStore>,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn authored_data() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data")
+}
+
+pub fn app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(
+        DuckStore::open(&dir.path().join("test.duckdb"), &authored_data()).expect("store opens"),
+    );
+    let state = AppState {
+        leptos_options: LeptosOptions::builder().output_name("iem").build(),
+        store: store.clone(),
+        ingest_token: Arc::new(IngestToken::from_plain(TOKEN)),
+        changes: ChangeFeed::new(),
+    };
+    TestApp {
+        router: router(state),
+        store,
+        dir,
+    }
+}
+
+impl TestApp {
+    pub async fn request(&self, req: Request<Body>) -> (StatusCode, Value) {
+        let res = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router answers");
+        let status = res.status();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        (status, value)
+    }
+
+    pub async fn get(&self, uri: &str) -> (StatusCode, Value) {
+        self.request(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    pub async fn post_ndjson(&self, lines: &[Value]) -> (StatusCode, Value) {
+        let body = lines
+            .iter()
+            .map(|l| l.to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        self.post_raw("application/x-ndjson", body.into_bytes())
+            .await
+    }
+
+    pub async fn post_raw(&self, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
+        self.request(
+            Request::post("/api/v1/events")
+                .header("content-type", content_type)
+                .header("authorization", format!("Bearer {TOKEN}"))
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Province-level stats for Quảng Nam (49) over a period, as the API answers them.
+    pub async fn province_total(&self, from: &str, to: &str) -> Value {
+        let (status, body) = self
+            .get(&format!("/api/v1/stats?from={from}&to={to}&level=province"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["code"] == "49")
+            .cloned()
+            .expect("Quảng Nam listed")
+    }
+}
+
+/// A `received` event for a district of Quảng Nam (502, Tam Kỳ) unless changed.
+pub fn received(event_id: &str, dossier_id: &str, at: &str, due: &str) -> Value {
+    serde_json::json!({
+        "event_id": event_id, "dossier_id": dossier_id, "type": "received", "at": at,
+        "unit": "502", "level": "district", "procedure": "DD-01", "field": "Đất đai",
+        "channel": "online", "due": due, "fee": true, "paid_online": true
+    })
+}
+
+pub fn resolved(event_id: &str, dossier_id: &str, at: &str) -> Value {
+    serde_json::json!({"event_id": event_id, "dossier_id": dossier_id, "type": "resolved", "at": at})
+}
+
+/// The `(line, code)` pairs of a rejection body.
+pub fn error_codes(body: &Value) -> Vec<(u64, String)> {
+    body["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    (
+                        e["line"].as_u64().unwrap(),
+                        e["code"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
