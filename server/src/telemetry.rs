@@ -26,6 +26,12 @@ pub struct SequentialRequestId {
     counter: std::sync::Arc<AtomicU64>,
 }
 
+impl Default for SequentialRequestId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl SequentialRequestId {
     pub fn new() -> Self {
         let nanos = std::time::SystemTime::now()

@@ -48,11 +48,11 @@ async fn the_demo_reproduces_the_published_figures() {
     .await;
     let bac_tra_my = unit(&q1, "515");
     assert_eq!(bac_tra_my["received"], 14_428);
-    assert_eq!(on_time(bac_tra_my), 12_903);
+    assert_eq!(on_time(bac_tra_my), 12_903, "{bac_tra_my}");
     assert_eq!(percent(&bac_tra_my["on_time_rate"]), "90.34");
     let tam_ky = unit(&q1, "502");
     assert_eq!(tam_ky["received"], 31_513);
-    assert_eq!(on_time(tam_ky), 29_278);
+    assert_eq!(on_time(tam_ky), 29_278, "{tam_ky}");
     assert_eq!(percent(&tam_ky["on_time_rate"]), "88.79");
     assert!(
         tam_ky["resolved"].as_u64().unwrap() > 31_513,

@@ -225,7 +225,7 @@ async fn a_reused_event_id_alone_is_a_409_and_with_other_problems_a_422() {
         StatusCode::OK
     );
     let changed = received("e1", "d1", AT, "2021-03-20T08:00:00+07:00");
-    let (status, body) = app.post_ndjson(&[changed.clone()]).await;
+    let (status, body) = app.post_ndjson(std::slice::from_ref(&changed)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(error_codes(&body), vec![(1, "event_id_conflict".into())]);
     let (status, body) = app

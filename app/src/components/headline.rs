@@ -4,6 +4,9 @@ use crate::i18n::{tr, Key, Lang};
 use crate::model::IndicatorRow;
 use leptos::prelude::*;
 
+/// Renders a figure in a language.
+type FigureText = Box<dyn Fn(Lang) -> String + Send + Sync>;
+
 #[component]
 pub fn Headline(
     current: IndicatorRow,
@@ -15,7 +18,7 @@ pub fn Headline(
         _ => None,
     };
     let c = current.clone();
-    let cards: Vec<(Key, Key, Box<dyn Fn(Lang) -> String + Send + Sync>)> = vec![
+    let cards: Vec<(Key, Key, FigureText)> = vec![
         (
             Key::Received,
             Key::DefinitionReceived,

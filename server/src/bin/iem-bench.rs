@@ -89,7 +89,11 @@ fn dossier_lines(n: u64, start: NaiveDate) -> [String; 2] {
     [
         format!(
             r#"{{"event_id":"b{n}r","dossier_id":"b{n}","type":"received","at":"{received}","unit":"{unit}","level":"{level}","procedure":"DD-01","field":"{field}","channel":"{}","due":"{due}T17:00:00+07:00","fee":true,"paid_online":false}}"#,
-            if n % 3 == 0 { "online" } else { "direct" }
+            if n.is_multiple_of(3) {
+                "online"
+            } else {
+                "direct"
+            }
         ),
         format!(
             r#"{{"event_id":"b{n}s","dossier_id":"b{n}","type":"resolved","at":"{resolved_day}T15:00:00+07:00"}}"#
@@ -234,14 +238,14 @@ fn typed_event(
             level,
             procedure: "DD-01".into(),
             field: FIELDS[(k % 7 % 4) as usize].into(),
-            channel: if k % 3 == 0 {
+            channel: if k.is_multiple_of(3) {
                 Channel::Online
             } else {
                 Channel::Direct
             },
             due: at(day + Duration::days(5 + (k % 11) as i64), 17),
-            fee: k % 2 == 0,
-            paid_online: k % 4 == 0,
+            fee: k.is_multiple_of(2),
+            paid_online: k.is_multiple_of(4),
             agency: None,
         })
     } else {
@@ -296,7 +300,7 @@ fn bench_stats(data: &Path, dossiers: u64, store_dir: &Path, queries: usize) -> 
             }
             store.ingest(&lines).map_err(|e| format!("{e:?}"))?;
             n = end;
-            if n % 1_000_000 == 0 || n == dossiers {
+            if n.is_multiple_of(1_000_000) || n == dossiers {
                 println!(
                     "  {n} dossiers stored ({:.0} s, {:.0} events/s)",
                     fill_started.elapsed().as_secs_f64(),

@@ -288,12 +288,12 @@ pub fn generate_window(
         let paid_rate = (window.paid_online_rate * rng.between(0.8, 1.2)).clamp(0.0, 1.0);
         let mut cells = vec![[Cell::default(); 3]; nb];
         for (b, cell) in cells.iter_mut().enumerate() {
-            let counts: [u64; 3] = if d == districts.len() {
-                [province_parts[b], 0, 0]
-            } else {
-                let i = d * nb + b;
-                let commune = commune_parts[i].min(totals[d][b]);
-                [0, totals[d][b] - commune, commune]
+            let counts: [u64; 3] = match totals.get(d) {
+                None => [province_parts[b], 0, 0],
+                Some(district_totals) => {
+                    let commune = commune_parts[d * nb + b].min(district_totals[b]);
+                    [0, district_totals[b] - commune, commune]
+                }
             };
             for level in 0..3 {
                 let n = counts[level];
@@ -446,10 +446,9 @@ fn generate_group(
     let received_in = |b: usize| plan.cells[b].iter().map(|c| c.received).sum::<u64>();
     let withdrawn_in = |b: usize| (received_in(b) as f64 * window.withdrawn).round() as u64;
     // Carry-outs: the model's share, or what the next quarter's published figures require.
-    let mut carry_out = vec![0u64; blocks.len()];
-    for b in 0..blocks.len() {
-        carry_out[b] = (received_in(b) as f64 * window.carry_out).round() as u64;
-    }
+    let mut carry_out: Vec<u64> = (0..blocks.len())
+        .map(|b| (received_in(b) as f64 * window.carry_out).round() as u64)
+        .collect();
     for b in (0..blocks.len()).rev() {
         if let Some((resolved, _)) = plan.fixed_resolution[b] {
             let own = received_in(b) - withdrawn_in(b) - carry_out[b];
@@ -554,7 +553,7 @@ fn generate_group(
             }
         }
         // What is open at a quarter's end: dossiers not yet due, the latest receptions first.
-        open.sort_by_key(|&i| (own[i].due > block.to, own[i].received, rng.next_u64()));
+        open.sort_by_cached_key(|&i| (own[i].due > block.to, own[i].received, rng.next_u64()));
         let carry = carry_out[b] as usize;
         let (resolved_here, next_carry) = open.split_at(open.len() - carry.min(open.len()));
 
@@ -654,7 +653,8 @@ fn generate_group(
                 .map(|(_, d)| d),
         );
     }
-    // Carried out of the window's last quarter: resolved soon after, if that is already past.
+    // Carried out of the window's last quarter: resolved after it ends, if that is already past.
+    let after_window = blocks.last().map(|b| b.to + Duration::days(1)).unwrap_or(today);
     for mut d in carried_in {
         let late = rng.unit() > plan.on_time_rate;
         let day = if late {
@@ -663,7 +663,7 @@ fn generate_group(
             d.due
                 - Duration::days(rng.below(((d.due - d.received).num_days() + 1) as u64) as i64 / 2)
         }
-        .max(d.received);
+        .max(after_window);
         d.resolved = (day < today).then_some(day);
         out.push(d);
     }

@@ -33,10 +33,10 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
 }
 
 /// Splits the body into `(line number, JSON value)`; syntax errors are reported per line.
-pub fn split_body(
-    content_type: &str,
-    body: &[u8],
-) -> Result<Vec<(u32, Result<Value, LineError>)>, ApiError> {
+/// Each line (or array element) with its number: a JSON value, or why it is not one.
+pub type NumberedLines = Vec<(u32, Result<Value, LineError>)>;
+
+pub fn split_body(content_type: &str, body: &[u8]) -> Result<NumberedLines, ApiError> {
     let text = std::str::from_utf8(body)
         .map_err(|e| ApiError::bad_request("body", format!("body is not UTF-8: {e}")))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);

@@ -50,8 +50,8 @@ pub fn spec() -> Value {
                "schema": {"type": "string", "format": "date"}})
     };
     let optional = |name: &str, description: &str, schema: Value| json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema});
-    let level = json!({"type": "string", "enum": ["province", "district", "commune"]});
-    let channel = json!({"type": "string", "enum": ["online", "direct", "postal"]});
+    let level = || json!({"type": "string", "enum": ["province", "district", "commune"]});
+    let channel = || json!({"type": "string", "enum": ["online", "direct", "postal"]});
     let error_response = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     json!({
         "openapi": "3.1.0",
@@ -90,18 +90,18 @@ pub fn spec() -> Value {
                     "parameters": [
                         date_param("from", "First day of the period (YYYY-MM-DD)"),
                         date_param("to", "Last day of the period (YYYY-MM-DD)"),
-                        {"name": "level", "in": "query", "required": true, "schema": level},
+                        {"name": "level", "in": "query", "required": true, "schema": level()},
                         optional("parent", "List only units under this unit code", json!({"type": "string"})),
                         optional("field", "Keep only dossiers of this sector, e.g. Đất đai", json!({"type": "string"})),
-                        optional("channel", "Keep only dossiers received through this channel", channel),
-                        optional("dossier_level", "Keep only dossiers handled at this administrative level", level),
+                        optional("channel", "Keep only dossiers received through this channel", channel()),
+                        optional("dossier_level", "Keep only dossiers handled at this administrative level", level()),
                     ],
                     "responses": {
                         "200": {"description": "Figures", "content": {"application/json": {"schema": {
                             "type": "object", "required": ["from", "to", "level", "units", "total"],
                             "properties": {
                                 "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
-                                "level": level, "units": {"type": "array", "items": {"$ref": "#/components/schemas/Figures"}},
+                                "level": level(), "units": {"type": "array", "items": {"$ref": "#/components/schemas/Figures"}},
                                 "total": {"$ref": "#/components/schemas/Figures"}}}}}},
                         "400": error_response("A parameter is missing or wrong; `field` names it")
                     }
@@ -115,8 +115,8 @@ pub fn spec() -> Value {
                         date_param("from", "First day"), date_param("to", "Last day"),
                         optional("bucket", "Bucket size (default month); weeks run Monday to Sunday, buckets are clipped to the period", json!({"type": "string", "enum": ["week", "month"]})),
                         optional("field", "Sector filter", json!({"type": "string"})),
-                        optional("channel", "Channel filter", channel),
-                        optional("dossier_level", "Handling level filter", level),
+                        optional("channel", "Channel filter", channel()),
+                        optional("dossier_level", "Handling level filter", level()),
                     ],
                     "responses": {
                         "200": {"description": "One point per bucket: its from/to and the Figures fields"},
@@ -142,10 +142,10 @@ pub fn spec() -> Value {
                         "type": {"type": "string", "enum": ["received", "due_changed", "resolved", "withdrawn"]},
                         "at": {"type": "string", "format": "date-time", "description": "RFC 3339 with an offset; when the event happened; at most 5 minutes in the future."},
                         "unit": {"type": "string", "description": "received: the handling unit's code"},
-                        "level": level,
+                        "level": level(),
                         "procedure": {"type": "string", "description": "received: procedure code (codes missing from the catalogue are accepted and listed as uncatalogued)"},
                         "field": {"type": "string", "description": "received: sector, e.g. Đất đai"},
-                        "channel": channel,
+                        "channel": channel(),
                         "due": {"type": "string", "format": "date-time", "description": "received and due_changed: the due date; not before the reception"},
                         "fee": {"type": "boolean", "default": false},
                         "paid_online": {"type": "boolean", "default": false},

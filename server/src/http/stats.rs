@@ -68,14 +68,6 @@ pub fn parse_query(params: &HashMap<String, String>) -> Result<StatsQuery, ApiEr
             "'level' is required: province, district or commune",
         )
     })?;
-    let non_empty = |name: &str| -> Result<Option<String>, ApiError> {
-        match params.get(name) {
-            Some(v) if v.trim().is_empty() => {
-                Err(ApiError::bad_request(name, format!("'{name}' is empty")))
-            }
-            other => Ok(other.cloned()),
-        }
-    };
     Ok(StatsQuery {
         period,
         level,
@@ -93,11 +85,47 @@ pub async fn get_stats(
     let query = parse_query(&params)?;
     let store = state.store.clone();
     let answer = tokio::task::spawn_blocking(move || store.stats(&query)).await?;
-    answer.map(Json).map_err(|e| match e {
-        app::store::StoreError::BadQuery { field, message } => {
-            ApiError::bad_request(field, message)
-        }
-        app::store::StoreError::Unavailable(m) => ApiError::Unavailable(m),
-        app::store::StoreError::Internal(m) => ApiError::Internal(m),
+    Ok(Json(answer?))
+}
+
+const TREND_KNOWN: [&str; 7] = [
+    "unit",
+    "from",
+    "to",
+    "bucket",
+    "field",
+    "channel",
+    "dossier_level",
+];
+
+pub fn parse_trend(params: &HashMap<String, String>) -> Result<TrendQuery, ApiError> {
+    reject_unknown(params, &TREND_KNOWN)?;
+    let unit = non_empty(params, "unit")?
+        .ok_or_else(|| ApiError::bad_request("unit", "'unit' is required (a unit code)"))?;
+    let period = Period::new(date(params, "from")?, date(params, "to")?)
+        .map_err(|m| ApiError::bad_request("from", m))?;
+    if (period.to - period.from).num_days() > 3 * 366 {
+        return Err(ApiError::bad_request(
+            "from",
+            "a trend covers at most three years",
+        ));
+    }
+    Ok(TrendQuery {
+        unit,
+        period,
+        bucket: parsed::<Bucket>(params, "bucket")?.unwrap_or(Bucket::Month),
+        field: non_empty(params, "field")?,
+        channel: parsed::<Channel>(params, "channel")?,
+        dossier_level: parsed::<Level>(params, "dossier_level")?,
     })
+}
+
+pub async fn get_trend(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<TrendResponse>, ApiError> {
+    let query = parse_trend(&params)?;
+    let store = state.store.clone();
+    let answer = tokio::task::spawn_blocking(move || store.trend(&query)).await?;
+    Ok(Json(answer?))
 }

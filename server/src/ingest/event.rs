@@ -281,10 +281,12 @@ pub fn parse_event(line: u32, value: &Value, now: DateTime<Utc>) -> Result<Event
             let field = f.string("field", true);
             let channel = f.parsed::<Channel>("channel");
             let due = f.timestamp("due", now);
+            let errors_before_fee = f.errors.len();
             let fee = f.boolean("fee").unwrap_or(false);
+            let fee_is_valid = f.errors.len() == errors_before_fee;
             let paid_online = f.boolean("paid_online").unwrap_or(false);
             let agency = f.string("agency", false);
-            if paid_online && !fee {
+            if paid_online && !fee && fee_is_valid {
                 f.error(
                     "paid_online",
                     "invalid_value",

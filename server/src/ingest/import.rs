@@ -101,12 +101,15 @@ fn csv_value(column: &str, raw: &str) -> Value {
     }
 }
 
+/// Each line with its number: a checked event, or why it is not one.
+type ParsedLines = Vec<(u32, Result<Event, Vec<LineError>>)>;
+
 /// Reads the file into `(line, parsed event or errors)`.
 fn read_lines(
     path: &Path,
     format: Format,
     progress: &mut dyn FnMut(u64),
-) -> Result<Vec<(u32, Result<Event, Vec<LineError>>)>, ImportError> {
+) -> Result<ParsedLines, ImportError> {
     let read_error = |source| ImportError::Read {
         path: path.display().to_string(),
         source,
@@ -137,7 +140,7 @@ fn read_lines(
                     })
                     .and_then(|v| parse_event(line_no, &v, now));
                 out.push((line_no, parsed));
-                if line_no % 100_000 == 0 {
+                if line_no.is_multiple_of(100_000) {
                     progress(u64::from(line_no));
                 }
             }
@@ -177,7 +180,7 @@ fn read_lines(
                     }
                 };
                 out.push((line_no, parsed));
-                if line_no % 100_000 == 0 {
+                if line_no.is_multiple_of(100_000) {
                     progress(u64::from(line_no));
                 }
             }
