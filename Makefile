@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
 # Build output lives outside the clone so fresh clones (CI) reuse the compiled DuckDB.
-CACHE_DIR ?= $(HOME)/.cache/iem
+export CACHE_DIR ?= $(HOME)/.cache/iem
 export CARGO_TARGET_DIR ?= $(CACHE_DIR)/target
 export SITE_DIR ?= $(CACHE_DIR)/site
 export IEM_SITE_ROOT ?= $(SITE_DIR)

@@ -1,7 +1,8 @@
 // Runs the browser tests against a release build: starts the server on a free port with a
-// fresh data directory, runs `node --test`, then stops the server with SIGTERM.
+// fresh copy of the demo store, runs `node --test`, then stops the server with SIGTERM.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
@@ -10,10 +11,12 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const targetDir = process.env.CARGO_TARGET_DIR;
 const siteDir = process.env.SITE_DIR;
-if (!targetDir || !siteDir) {
-  console.error('CARGO_TARGET_DIR and SITE_DIR must be set (run through `make e2e`)');
+const cacheDir = process.env.CACHE_DIR;
+if (!targetDir || !siteDir || !cacheDir) {
+  console.error('CARGO_TARGET_DIR, SITE_DIR and CACHE_DIR must be set (run through `make e2e`)');
   process.exit(2);
 }
+const serverBin = join(targetDir, 'release', 'server');
 
 const freePort = () =>
   new Promise((ok, fail) => {
@@ -26,31 +29,33 @@ const freePort = () =>
     });
   });
 
-const port = await freePort();
-const dataDir = mkdtempSync(join(tmpdir(), 'iem-e2e-'));
-const outputDir = join(root, 'end2end', 'output');
-mkdirSync(outputDir, { recursive: true });
-const base = `http://127.0.0.1:${port}`;
+function startServer(port, dataDir) {
+  const child = spawn(serverBin, ['serve'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      IEM_DATA_DIR: dataDir,
+      IEM_SITE_ROOT: siteDir,
+      IEM_CONFIG_DIR: join(root, 'data'),
+      RUST_LOG: process.env.RUST_LOG ?? 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const server = { child, out: '', exited: false };
+  child.stdout.on('data', (d) => (server.out += d));
+  server.done = new Promise((ok) =>
+    child.on('exit', (code, signal) => {
+      server.exited = true;
+      ok({ code, signal });
+    }),
+  );
+  return server;
+}
 
-const server = spawn(join(targetDir, 'release', 'server'), ['serve'], {
-  cwd: root,
-  env: {
-    ...process.env,
-    LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-    IEM_DATA_DIR: dataDir,
-    IEM_SITE_ROOT: siteDir,
-    IEM_CONFIG_DIR: join(root, 'data'),
-    RUST_LOG: process.env.RUST_LOG ?? 'warn',
-  },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-let serverOut = '';
-server.stdout.on('data', (d) => (serverOut += d));
-const exited = new Promise((ok) => server.on('exit', (code, signal) => ok({ code, signal })));
-
-async function waitReady(deadlineMs) {
+async function waitReady(base, deadlineMs, server) {
   const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
+  while (Date.now() < until && !server.exited) {
     try {
       const r = await fetch(`${base}/readyz`);
       if (r.ok) return;
@@ -59,15 +64,61 @@ async function waitReady(deadlineMs) {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`server not ready within ${deadlineMs} ms`);
+  throw new Error(server.exited ? 'the server exited before it was ready' : `server not ready within ${deadlineMs} ms`);
 }
+
+async function stop(server) {
+  server.child.kill('SIGTERM');
+  const { code, signal } = await server.done;
+  if (code !== 0) throw new Error(`server did not shut down cleanly on SIGTERM (code ${code}, signal ${signal})`);
+}
+
+// The demo store is written once per server build and authored data, then copied for each run:
+// writing it takes minutes, copying it a second.
+function fixtureKey() {
+  const hash = createHash('sha256');
+  hash.update(readFileSync(serverBin));
+  const walk = (dir) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else hash.update(name).update(readFileSync(path));
+    }
+  };
+  walk(join(root, 'data'));
+  return hash.digest('hex').slice(0, 16);
+}
+
+const fixtures = join(cacheDir, 'e2e-fixture');
+const fixture = join(fixtures, fixtureKey());
+if (!existsSync(fixture)) {
+  rmSync(fixtures, { recursive: true, force: true });
+  mkdirSync(fixtures, { recursive: true });
+  const staging = `${fixture}.partial`;
+  const port = await freePort();
+  console.log('writing the demo store for the browser tests (once per server build) …');
+  const started = Date.now();
+  const seeding = startServer(port, staging);
+  await waitReady(`http://127.0.0.1:${port}`, 600_000, seeding);
+  await stop(seeding);
+  renameSync(staging, fixture);
+  console.log(`demo store written in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+const port = await freePort();
+const dataDir = mkdtempSync(join(tmpdir(), 'iem-e2e-'));
+cpSync(fixture, dataDir, { recursive: true });
+const outputDir = join(root, 'end2end', 'output');
+mkdirSync(outputDir, { recursive: true });
+const base = `http://127.0.0.1:${port}`;
+const server = startServer(port, dataDir);
 
 let status = 1;
 try {
   const started = Date.now();
-  await waitReady(180_000);
+  await waitReady(base, 120_000, server);
   console.log(`server ready at ${base} after ${Date.now() - started} ms`);
-  const token = /ingest token[^:]*: (\S+)/.exec(serverOut)?.[1] ?? '';
+  const token = /ingest token[^:]*: (\S+)/.exec(server.out)?.[1] ?? '';
   const tests = spawn(process.execPath, ['--test', '--test-concurrency=1', join(root, 'end2end', 'tests')], {
     cwd: root,
     env: { ...process.env, E2E_BASE_URL: base, E2E_OUTPUT: outputDir, E2E_INGEST_TOKEN: token },
@@ -77,12 +128,12 @@ try {
 } catch (e) {
   console.error(String(e));
 } finally {
-  server.kill('SIGTERM');
-  const { code, signal } = await exited;
-  rmSync(dataDir, { recursive: true, force: true });
-  if (code !== 0) {
-    console.error(`server did not shut down cleanly on SIGTERM (code ${code}, signal ${signal})`);
+  try {
+    await stop(server);
+  } catch (e) {
+    console.error(String(e));
     status = status || 1;
   }
+  rmSync(dataDir, { recursive: true, force: true });
 }
 process.exit(status);

@@ -15,6 +15,13 @@ pub struct DashboardRequest {
     pub to: Option<NaiveDate>,
 }
 
+/// Server settings the dashboard falls back on when the URL does not say.
+#[derive(Clone, Debug, Default)]
+pub struct DashboardDefaults {
+    /// The province shown first (`IEM_DEFAULT_PROVINCE`); the first by code when unset.
+    pub province: Option<String>,
+}
+
 /// Everything the dashboard shows for one view.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DashboardView {
@@ -33,7 +40,8 @@ pub async fn fetch_dashboard(request: DashboardRequest) -> Result<DashboardView,
     use crate::store::SharedIndicatorStore;
     let store = use_context::<SharedIndicatorStore>()
         .ok_or_else(|| AppError::new("internal", "the store is not available to this request"))?;
-    tokio::task::spawn_blocking(move || build_dashboard(store.as_ref(), request))
+    let defaults = use_context::<DashboardDefaults>().unwrap_or_default();
+    tokio::task::spawn_blocking(move || build_dashboard(store.as_ref(), request, defaults))
         .await
         .map_err(|e| AppError::new("internal", format!("dashboard task failed: {e}")))?
 }
@@ -42,6 +50,7 @@ pub async fn fetch_dashboard(request: DashboardRequest) -> Result<DashboardView,
 fn build_dashboard(
     store: &dyn crate::store::IndicatorStore,
     request: DashboardRequest,
+    defaults: DashboardDefaults,
 ) -> Result<DashboardView, AppError> {
     let period = match (request.from, request.to) {
         (Some(from), Some(to)) => {
@@ -70,7 +79,10 @@ fn build_dashboard(
                     AppError::new("bad_request", format!("province: unknown code '{code}'"))
                 })?,
         ),
-        None => provinces.first().cloned(),
+        None => defaults
+            .province
+            .and_then(|code| provinces.iter().find(|p| p.code == code).cloned())
+            .or_else(|| provinces.first().cloned()),
     };
     let query = |period: Period| StatsQuery {
         period,

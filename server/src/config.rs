@@ -12,6 +12,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// The project's authored data (unit lists, catalogues): `IEM_CONFIG_DIR`, default `data`.
     pub authored_data_dir: PathBuf,
+    /// The province the dashboard opens on: `IEM_DEFAULT_PROVINCE`, default 49 (Quảng Nam).
+    pub default_province: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +42,7 @@ impl Settings {
             authored_data_dir: var("IEM_CONFIG_DIR")
                 .unwrap_or_else(|| "data".into())
                 .into(),
+            default_province: var("IEM_DEFAULT_PROVINCE").unwrap_or_else(|| "49".into()),
         })
     }
 

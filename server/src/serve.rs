@@ -82,6 +82,9 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
         store,
         ingest_token: Arc::new(ingest_token),
         changes: ChangeFeed::new(),
+        dashboard_defaults: app::api::DashboardDefaults {
+            province: Some(settings.default_province.clone()),
+        },
     };
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(settings.site_addr)

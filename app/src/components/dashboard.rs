@@ -82,9 +82,7 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
     let rows = view.current.units.clone();
     view! {
         <section class="scope" aria-label=move || tr(lang.get(), Key::Period)>
-            <h2>
-                {move || tr(lang.get(), Key::Province)} " " {province_name.clone()}
-            </h2>
+            <h2>{province_name.clone()}</h2>
             <p class="period">
                 {move || tr(lang.get(), Key::Period)} ": "
                 <time datetime=period.from.to_string()>{move || format::date(lang.get(), period.from)}</time>

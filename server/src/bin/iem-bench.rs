@@ -66,6 +66,7 @@ async fn start_server(store: Arc<DuckStore>) -> std::io::Result<std::net::Socket
         store,
         ingest_token: Arc::new(IngestToken::from_plain(TOKEN)),
         changes: ChangeFeed::new(),
+        dashboard_defaults: Default::default(),
     };
     let app: Router = router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

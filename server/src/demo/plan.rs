@@ -654,7 +654,10 @@ fn generate_group(
         );
     }
     // Carried out of the window's last quarter: resolved after it ends, if that is already past.
-    let after_window = blocks.last().map(|b| b.to + Duration::days(1)).unwrap_or(today);
+    let after_window = blocks
+        .last()
+        .map(|b| b.to + Duration::days(1))
+        .unwrap_or(today);
     for mut d in carried_in {
         let late = rng.unit() > plan.on_time_rate;
         let day = if late {

@@ -31,6 +31,7 @@ pub struct AppState {
     pub store: Arc<DuckStore>,
     pub ingest_token: Arc<IngestToken>,
     pub changes: ChangeFeed,
+    pub dashboard_defaults: app::api::DashboardDefaults,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -58,13 +59,17 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz));
 
     let store_for_context: SharedIndicatorStore = state.store.clone();
+    let defaults = state.dashboard_defaults.clone();
     let options = state.leptos_options.clone();
     let routes = generate_route_list(App);
     let pages = Router::new()
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(store_for_context.clone()),
+            move || {
+                provide_context(store_for_context.clone());
+                provide_context(defaults.clone());
+            },
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));

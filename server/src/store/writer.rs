@@ -406,6 +406,9 @@ pub fn apply_batch(
     };
 
     let now = Utc::now().naive_utc();
+    let timer = std::time::Instant::now();
+    let mut marks: Vec<(&str, f64)> = Vec::new();
+    let mut mark = |name: &'static str| marks.push((name, timer.elapsed().as_secs_f64() * 1000.0));
     let tx = conn.transaction()?;
     {
         let mut events = tx.appender("events")?;
@@ -464,6 +467,7 @@ pub fn apply_batch(
         }
         events.flush()?;
         drop(events);
+        mark("events");
 
         let mut staging = tx.appender("staging_dossiers")?;
         for (id, row) in &touched {
@@ -503,6 +507,7 @@ pub fn apply_batch(
                 last_seq = excluded.last_seq;
              DELETE FROM staging_dossiers;",
         )?;
+        mark("dossiers");
 
         let mut staging = tx.appender("staging_rollup")?;
         for ((unit, field, channel, day), c) in delta.nonzero() {
@@ -549,8 +554,11 @@ pub fn apply_batch(
                 due_or_closed = due_or_closed + excluded.due_or_closed;
              DELETE FROM staging_rollup;",
         )?;
+        mark("rollup");
     }
     tx.commit()?;
+    mark("commit");
+    tracing::debug!(events = staged.len(), rollup_rows = delta.rows.len(), timings_ms = ?marks, "batch written");
 
     // Committed: only now does the index learn of the batch.
     for name in new_fields {

@@ -35,6 +35,7 @@ pub fn app() -> TestApp {
         store: store.clone(),
         ingest_token: Arc::new(IngestToken::from_plain(TOKEN)),
         changes: ChangeFeed::new(),
+        dashboard_defaults: Default::default(),
     };
     TestApp {
         router: router(state),
