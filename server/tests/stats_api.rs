@@ -272,3 +272,96 @@ async fn trend_gives_one_point_per_bucket() {
     assert_eq!(points[1]["on_time_rate"], 0.0);
     assert!(points[2]["on_time_rate"].is_null());
 }
+
+/// A tiny deterministic generator for test data.
+struct Lcg(u64);
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+#[tokio::test]
+async fn any_period_matches_the_reference_definitions() {
+    use app::indicators::{count_dossier, DossierDates};
+    use chrono::{Duration, NaiveDate};
+    let app = app();
+    let mut rng = Lcg(7);
+    let start = NaiveDate::from_ymd_opt(2021, 1, 1).unwrap();
+    let day = |d: NaiveDate, h: u32| format!("{d}T{h:02}:30:00+07:00");
+    let mut events = Vec::new();
+    let mut reference = Vec::new();
+    for n in 0..400 {
+        let received_on = start + Duration::days(rng.below(200) as i64);
+        let mut due = received_on + Duration::days(rng.below(20) as i64);
+        let id = format!("x{n}");
+        let mut e = received(&format!("{id}r"), &id, &day(received_on, 9), &day(due, 17));
+        let online = rng.below(2) == 0;
+        e["channel"] = json!(if online { "online" } else { "direct" });
+        events.push(e);
+        let mut dates = DossierDates {
+            received: received_on,
+            due,
+            resolved: None,
+            withdrawn: None,
+        };
+        match rng.below(10) {
+            0 => {
+                let w = received_on + Duration::days(rng.below(10) as i64);
+                events.push(withdrawn(&format!("{id}w"), &id, &day(w, 10)));
+                dates.withdrawn = Some(w);
+            }
+            1..=7 => {
+                let r = received_on + Duration::days(rng.below(30) as i64);
+                events.push(resolved(&format!("{id}s"), &id, &day(r, 15)));
+                dates.resolved = Some(r);
+                if rng.below(4) == 0 {
+                    due = received_on + Duration::days(rng.below(40) as i64);
+                    events.push(due_changed(
+                        &format!("{id}d"),
+                        &id,
+                        &day(r, 16),
+                        &day(due, 17),
+                    ));
+                    dates.due = due;
+                }
+            }
+            _ => {}
+        }
+        reference.push((dates, online));
+    }
+    // Events of each dossier in order; the store needs receptions before the rest.
+    events.sort_by_key(|e| {
+        (
+            e["at"].as_str().unwrap().to_string(),
+            e["type"] != "received",
+        )
+    });
+    let (status, body) = app.post_ndjson(&events).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for _ in 0..40 {
+        let from = start + Duration::days(rng.below(240) as i64 - 10);
+        let to = from + Duration::days(rng.below(120) as i64);
+        let mut expected = app::model::Counts::default();
+        for (dates, online) in &reference {
+            count_dossier(&mut expected, dates, from, to, *online, true, true);
+        }
+        let got = district(&app, "502", &from.to_string(), &to.to_string()).await;
+        for (field, want) in [
+            ("received", expected.received),
+            ("received_online", expected.received_online),
+            ("resolved", expected.resolved),
+            ("resolved_early", expected.resolved_early),
+            ("resolved_on_time", expected.resolved_on_time),
+            ("resolved_late", expected.resolved_late),
+            ("pending", expected.pending),
+            ("pending_overdue", expected.pending_overdue),
+        ] {
+            assert_eq!(got[field], want, "{field} for {from}..{to}: {got}");
+        }
+    }
+}

@@ -1,10 +1,10 @@
-//! Indicator queries over the daily rollup: range sums for the period, prefix sums for pending.
+//! Indicator queries over the rollups: range sums for the period, prefix sums for pending.
 use super::StoreFailure;
 use app::model::{
-    Counts, IndicatorRow, Level, StatsQuery, StatsResponse, TrendPoint, TrendQuery, TrendResponse,
-    UnitRef,
+    Counts, IndicatorRow, Level, Period, StatsQuery, StatsResponse, TrendPoint, TrendQuery,
+    TrendResponse, UnitRef,
 };
-use chrono::NaiveDate;
+use chrono::{Datelike, Months, NaiveDate};
 use duckdb::types::ToSql;
 use duckdb::{params_from_iter, Connection};
 
@@ -16,19 +16,43 @@ fn key_column(level: Level) -> &'static str {
     }
 }
 
-/// The sums every figure needs; `$1` is `from`, `$2` is `to` (rows are already limited to day <= to).
-const SUMS: &str = "
-    coalesce(sum(received) FILTER (WHERE day >= $1), 0)::BIGINT,
-    coalesce(sum(received_online) FILTER (WHERE day >= $1), 0)::BIGINT,
-    coalesce(sum(received_with_fee) FILTER (WHERE day >= $1), 0)::BIGINT,
-    coalesce(sum(paid_online) FILTER (WHERE day >= $1), 0)::BIGINT,
-    coalesce(sum(resolved) FILTER (WHERE day >= $1), 0)::BIGINT,
-    coalesce(sum(resolved_early) FILTER (WHERE day >= $1), 0)::BIGINT,
-    coalesce(sum(resolved_on_time) FILTER (WHERE day >= $1), 0)::BIGINT,
-    coalesce(sum(resolved_late) FILTER (WHERE day >= $1), 0)::BIGINT,
-    coalesce(sum(resolved_days) FILTER (WHERE day >= $1), 0)::BIGINT,
-    coalesce(sum(received - closed), 0)::BIGINT,
-    coalesce(sum(due - due_or_closed), 0)::BIGINT";
+/// A period split for the two rollups. Whole months inside the period and whole months before
+/// its end come from `monthly_rollup`; the days at the edges from `daily_rollup`.
+///
+/// Parameters: `$1` from, `$2` to, `$3` first day of the first whole month inside the period
+/// (to + 1 when there is none), `$4` the last whole month ending on or before `to` (its first
+/// day), `$5` the day after that month (from there on, prefix sums read day by day).
+const RANGE: &str = "((monthly AND d >= $3) OR (NOT monthly AND d >= $1 AND (d < $3 OR d >= $5)))";
+const PREFIX: &str = "(monthly OR d >= $5)";
+
+fn sums() -> String {
+    let range = |c: &str| format!("coalesce(sum({c}) FILTER (WHERE {RANGE}), 0)::BIGINT");
+    [
+        range("received"),
+        range("received_online"),
+        range("received_with_fee"),
+        range("paid_online"),
+        range("resolved"),
+        range("resolved_early"),
+        range("resolved_on_time"),
+        range("resolved_late"),
+        range("resolved_days"),
+        format!("coalesce(sum(received - closed) FILTER (WHERE {PREFIX}), 0)::BIGINT"),
+        format!("coalesce(sum(due - due_or_closed) FILTER (WHERE {PREFIX}), 0)::BIGINT"),
+    ]
+    .join(", ")
+}
+
+/// Both rollups as one row source with `d` (the row's day or month) and `monthly`, limited to
+/// the rows a period needs and to `clause` (filters and scope, applied on each side).
+fn source(clause: &str) -> String {
+    format!(
+        "(SELECT *, month AS d, TRUE AS monthly FROM monthly_rollup WHERE month <= $4{clause}
+          UNION ALL BY NAME
+          SELECT *, day AS d, FALSE AS monthly FROM daily_rollup
+          WHERE day <= $2 AND (day >= $5 OR (day >= $1 AND day < $3)){clause})"
+    )
+}
 
 fn counts_from_row(r: &duckdb::Row<'_>, offset: usize) -> duckdb::Result<Counts> {
     let n = |i: usize| -> duckdb::Result<u64> { Ok(r.get::<_, i64>(offset + i)?.max(0) as u64) };
@@ -48,15 +72,52 @@ fn counts_from_row(r: &duckdb::Row<'_>, offset: usize) -> duckdb::Result<Counts>
 }
 
 struct Filters {
+    /// ` AND field = $6 …`: the optional filters, applied to both rollups.
     sql: String,
     params: Vec<Box<dyn ToSql>>,
 }
 
-/// `$1` from, `$2` to, then the optional filters in order.
+fn month_start(d: NaiveDate) -> NaiveDate {
+    d.with_day(1).expect("day 1 exists")
+}
+
+fn month_end(d: NaiveDate) -> NaiveDate {
+    (month_start(d) + Months::new(1))
+        .pred_opt()
+        .expect("date in range")
+}
+
+/// The five period parameters described at [`RANGE`].
+fn period_params(period: Period) -> [NaiveDate; 5] {
+    let (from, to) = (period.from, period.to);
+    let mut first_whole = if from.day() == 1 {
+        from
+    } else {
+        month_start(from) + Months::new(1)
+    };
+    if month_end(first_whole) > to {
+        first_whole = to.succ_opt().expect("date in range");
+    }
+    let last_whole_end = if to == month_end(to) {
+        to
+    } else {
+        month_start(to).pred_opt().expect("date in range")
+    };
+    [
+        from,
+        to,
+        first_whole,
+        month_start(last_whole_end),
+        last_whole_end.succ_opt().expect("date in range"),
+    ]
+}
+
 fn filters(query: &StatsQuery) -> Filters {
-    let mut sql = String::from("day <= $2");
-    let mut params: Vec<Box<dyn ToSql>> =
-        vec![Box::new(query.period.from), Box::new(query.period.to)];
+    let mut sql = String::new();
+    let mut params: Vec<Box<dyn ToSql>> = period_params(query.period)
+        .into_iter()
+        .map(|d| Box::new(d) as Box<dyn ToSql>)
+        .collect();
     let mut add = |clause: &str, value: String| {
         params.push(Box::new(value));
         sql.push_str(&format!(" AND {clause} = ${}", params.len()));
@@ -105,12 +166,13 @@ fn scoped_counts(
     level: Level,
     f: &Filters,
 ) -> Result<Counts, StoreFailure> {
-    let sql = format!(
-        "SELECT {SUMS} FROM daily_rollup WHERE {} AND {} = '{}'",
+    let clause = format!(
+        "{} AND {} = '{}'",
         f.sql,
         key_column(level),
         code.replace('\'', "''")
     );
+    let sql = format!("SELECT {} FROM {}", sums(), source(&clause));
     let mut stmt = conn.prepare_cached(&sql)?;
     Ok(stmt.query_row(params_from_iter(f.params.iter()), |r| counts_from_row(r, 0))?)
 }
@@ -200,9 +262,11 @@ pub fn stats(conn: &Connection, query: &StatsQuery) -> Result<StatsResponse, Sto
         ),
         None => String::new(),
     };
+    let clause = format!("{}{scope} AND {key} IS NOT NULL", f.sql);
     let sql = format!(
-        "SELECT {key}, {SUMS} FROM daily_rollup WHERE {} AND {key} IS NOT NULL{scope} GROUP BY {key}",
-        f.sql
+        "SELECT {key}, {} FROM {} GROUP BY {key}",
+        sums(),
+        source(&clause)
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut by_code = std::collections::HashMap::new();
@@ -233,4 +297,60 @@ pub fn stats(conn: &Connection, query: &StatsQuery) -> Result<StatsResponse, Sto
         units,
         total,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn params(from: &str, to: &str) -> [NaiveDate; 5] {
+        period_params(Period {
+            from: d(from),
+            to: d(to),
+        })
+    }
+
+    #[test]
+    fn a_quarter_reads_whole_months_only() {
+        assert_eq!(
+            params("2021-01-01", "2021-03-31"),
+            [
+                d("2021-01-01"),
+                d("2021-03-31"),
+                d("2021-01-01"),
+                d("2021-03-01"),
+                d("2021-04-01")
+            ]
+        );
+    }
+
+    #[test]
+    fn partial_months_are_read_day_by_day() {
+        // Whole month February; January 15–31 and March 1–10 by day.
+        assert_eq!(
+            params("2021-01-15", "2021-03-10"),
+            [
+                d("2021-01-15"),
+                d("2021-03-10"),
+                d("2021-02-01"),
+                d("2021-02-01"),
+                d("2021-03-01")
+            ]
+        );
+        // No whole month inside: everything by day, prefix months up to December.
+        assert_eq!(
+            params("2021-01-15", "2021-01-20"),
+            [
+                d("2021-01-15"),
+                d("2021-01-20"),
+                d("2021-01-21"),
+                d("2020-12-01"),
+                d("2021-01-01")
+            ]
+        );
+    }
 }

@@ -2,9 +2,10 @@
 use duckdb::Connection;
 
 /// (version, SQL). Append new versions; never edit a released one.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    r#"
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        r#"
     CREATE TABLE units (
         code            VARCHAR PRIMARY KEY,
         parent_code     VARCHAR,
@@ -105,7 +106,53 @@ const MIGRATIONS: &[(i32, &str)] = &[(
         PRIMARY KEY (unit_code, field, channel, day)
     );
     "#,
-)];
+    ),
+    (
+        2,
+        r#"
+    -- The same counters per month: a period's whole months and the prefix sums behind pending
+    -- figures read a month a row instead of a day a row.
+    CREATE TABLE monthly_rollup (
+        unit_code          VARCHAR NOT NULL,
+        field              VARCHAR NOT NULL,
+        channel            VARCHAR NOT NULL,
+        month              DATE NOT NULL,
+        province_code      VARCHAR NOT NULL,
+        district_code      VARCHAR,
+        commune_code       VARCHAR,
+        dossier_level      VARCHAR NOT NULL,
+        received           BIGINT NOT NULL,
+        received_online    BIGINT NOT NULL,
+        received_with_fee  BIGINT NOT NULL,
+        paid_online        BIGINT NOT NULL,
+        resolved           BIGINT NOT NULL,
+        resolved_early     BIGINT NOT NULL,
+        resolved_on_time   BIGINT NOT NULL,
+        resolved_late      BIGINT NOT NULL,
+        resolved_days      BIGINT NOT NULL,
+        closed             BIGINT NOT NULL,
+        due                BIGINT NOT NULL,
+        due_or_closed      BIGINT NOT NULL,
+        PRIMARY KEY (unit_code, field, channel, month)
+    );
+    INSERT INTO monthly_rollup SELECT * FROM monthly_from_daily;
+    "#,
+    ),
+];
+
+/// Daily rollup rows folded into months (`FROM daily_rollup`, or any table of its shape).
+pub fn monthly_select(source: &str) -> String {
+    format!(
+        "SELECT unit_code, field, channel, date_trunc('month', day)::DATE AS month,
+                any_value(province_code), any_value(district_code), any_value(commune_code),
+                any_value(dossier_level),
+                sum(received)::BIGINT, sum(received_online)::BIGINT, sum(received_with_fee)::BIGINT,
+                sum(paid_online)::BIGINT, sum(resolved)::BIGINT, sum(resolved_early)::BIGINT,
+                sum(resolved_on_time)::BIGINT, sum(resolved_late)::BIGINT, sum(resolved_days)::BIGINT,
+                sum(closed)::BIGINT, sum(due)::BIGINT, sum(due_or_closed)::BIGINT
+         FROM {source} GROUP BY unit_code, field, channel, month"
+    )
+}
 
 pub const LATEST_VERSION: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 
@@ -125,7 +172,11 @@ pub fn migrate(conn: &mut Connection) -> duckdb::Result<Vec<i32>> {
     let mut applied = Vec::new();
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
+        let sql = sql.replace(
+            "SELECT * FROM monthly_from_daily",
+            &monthly_select("daily_rollup"),
+        );
+        tx.execute_batch(&sql)?;
         tx.execute(
             "INSERT INTO schema_migrations (version) VALUES (?)",
             [version],

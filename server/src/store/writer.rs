@@ -551,9 +551,26 @@ pub fn apply_batch(
                 resolved_days = resolved_days + excluded.resolved_days,
                 closed = closed + excluded.closed,
                 due = due + excluded.due,
+                due_or_closed = due_or_closed + excluded.due_or_closed;",
+        )?;
+        tx.execute_batch(&format!(
+            "INSERT INTO monthly_rollup {}
+             ON CONFLICT (unit_code, field, channel, month) DO UPDATE SET
+                received = received + excluded.received,
+                received_online = received_online + excluded.received_online,
+                received_with_fee = received_with_fee + excluded.received_with_fee,
+                paid_online = paid_online + excluded.paid_online,
+                resolved = resolved + excluded.resolved,
+                resolved_early = resolved_early + excluded.resolved_early,
+                resolved_on_time = resolved_on_time + excluded.resolved_on_time,
+                resolved_late = resolved_late + excluded.resolved_late,
+                resolved_days = resolved_days + excluded.resolved_days,
+                closed = closed + excluded.closed,
+                due = due + excluded.due,
                 due_or_closed = due_or_closed + excluded.due_or_closed;
              DELETE FROM staging_rollup;",
-        )?;
+            super::schema::monthly_select("staging_rollup")
+        ))?;
         mark("rollup");
     }
     tx.commit()?;
