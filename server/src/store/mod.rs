@@ -74,6 +74,9 @@ impl DuckStore {
             std::fs::create_dir_all(dir)?;
         }
         let mut conn = Connection::open(path)?;
+        // Checkpoint less often than DuckDB's 16 MB default: bulk ingest spent much of its
+        // commit time folding the WAL into the file. Shutdown still checkpoints.
+        conn.execute_batch("SET checkpoint_threshold = '256MB'")?;
         let applied = schema::migrate(&mut conn)?;
         if !applied.is_empty() {
             tracing::info!(versions = ?applied, "schema migrated");

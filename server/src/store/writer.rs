@@ -1,12 +1,18 @@
 //! The single writer: checks a batch against what is stored, then commits it whole or not at all.
 use super::rollup::{DossierFacts, RollupDelta};
 use super::StoreFailure;
-use crate::ingest::event::{Event, EventKind, LineError};
+use crate::ingest::event::{Event, EventKind, LineError, Reception};
 use app::indicators::local_date;
 use app::model::{Channel, Level};
 use chrono::Utc;
+use duckdb::arrow::array::{
+    ArrayRef, BooleanArray, Int32Array, Int64Array, StringArray, TimestampMicrosecondArray,
+    UInt64Array,
+};
+use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::{params, Connection};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A unit as the writer needs it: its level and where it sits.
 #[derive(Clone, Debug)]
@@ -412,59 +418,7 @@ pub fn apply_batch(
     let tx = conn.transaction()?;
     {
         let mut events = tx.appender("events")?;
-        for s in &staged {
-            let e = s.event;
-            let (unit, level, procedure, field, channel, due, fee, paid, agency) = match &e.kind {
-                EventKind::Received(r) => (
-                    Some(r.unit.as_str()),
-                    Some(r.level.as_str()),
-                    Some(r.procedure.as_str()),
-                    Some(r.field.as_str()),
-                    Some(r.channel.as_str()),
-                    Some(r.due.naive_utc()),
-                    Some(r.fee),
-                    Some(r.paid_online),
-                    r.agency.as_deref(),
-                ),
-                EventKind::DueChanged { due } => (
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    Some(due.naive_utc()),
-                    None,
-                    None,
-                    None,
-                ),
-                _ => (None, None, None, None, None, None, None, None, None),
-            };
-            let outcome = match &e.kind {
-                EventKind::Resolved { outcome } => outcome.as_deref(),
-                _ => None,
-            };
-            events.append_row(params![
-                s.seq,
-                e.event_id,
-                e.id_hash(),
-                e.content_hash(),
-                e.dossier_id,
-                e.kind.name(),
-                e.at.naive_utc(),
-                e.at.offset().local_minus_utc(),
-                unit,
-                level,
-                procedure,
-                field,
-                channel,
-                due,
-                fee,
-                paid,
-                agency,
-                outcome,
-                now,
-            ])?;
-        }
+        events.append_record_batch(events_batch(&staged, now)?)?;
         events.flush()?;
         drop(events);
         mark("events");
@@ -591,6 +545,132 @@ pub fn apply_batch(
     outcome.last_seq = Some(seq - 1);
     index.next_seq = seq;
     Ok(outcome)
+}
+
+/// The staged events as one columnar batch: appended in a handful of calls instead of one per
+/// value, which was the largest part of a batch's write time.
+fn events_batch(
+    staged: &[Staged],
+    now: chrono::NaiveDateTime,
+) -> Result<RecordBatch, StoreFailure> {
+    let n = staged.len();
+    let micros = |t: chrono::NaiveDateTime| t.and_utc().timestamp_micros();
+    fn reception<'a>(s: &Staged<'a>) -> Option<&'a Reception> {
+        match &s.event.kind {
+            EventKind::Received(r) => Some(r),
+            _ => None,
+        }
+    }
+    let text = |f: &dyn Fn(&Staged) -> Option<String>| -> ArrayRef {
+        Arc::new(StringArray::from(
+            staged.iter().map(f).collect::<Vec<Option<String>>>(),
+        ))
+    };
+    let due: Vec<Option<i64>> = staged
+        .iter()
+        .map(|s| match &s.event.kind {
+            EventKind::Received(r) => Some(micros(r.due.naive_utc())),
+            EventKind::DueChanged { due } => Some(micros(due.naive_utc())),
+            _ => None,
+        })
+        .collect();
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        (
+            "seq",
+            Arc::new(Int64Array::from(
+                staged.iter().map(|s| s.seq).collect::<Vec<_>>(),
+            )),
+        ),
+        ("event_id", text(&|s| Some(s.event.event_id.clone()))),
+        (
+            "id_hash",
+            Arc::new(UInt64Array::from(
+                staged.iter().map(|s| s.event.id_hash()).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "content_hash",
+            Arc::new(UInt64Array::from(
+                staged
+                    .iter()
+                    .map(|s| s.event.content_hash())
+                    .collect::<Vec<_>>(),
+            )),
+        ),
+        ("dossier_id", text(&|s| Some(s.event.dossier_id.clone()))),
+        (
+            "event_type",
+            text(&|s| Some(s.event.kind.name().to_string())),
+        ),
+        (
+            "at_utc",
+            Arc::new(TimestampMicrosecondArray::from(
+                staged
+                    .iter()
+                    .map(|s| micros(s.event.at.naive_utc()))
+                    .collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "at_offset_s",
+            Arc::new(Int32Array::from(
+                staged
+                    .iter()
+                    .map(|s| s.event.at.offset().local_minus_utc())
+                    .collect::<Vec<_>>(),
+            )),
+        ),
+        ("unit_code", text(&|s| reception(s).map(|r| r.unit.clone()))),
+        (
+            "level",
+            text(&|s| reception(s).map(|r| r.level.as_str().to_string())),
+        ),
+        (
+            "procedure",
+            text(&|s| reception(s).map(|r| r.procedure.clone())),
+        ),
+        ("field", text(&|s| reception(s).map(|r| r.field.clone()))),
+        (
+            "channel",
+            text(&|s| reception(s).map(|r| r.channel.as_str().to_string())),
+        ),
+        ("due_utc", Arc::new(TimestampMicrosecondArray::from(due))),
+        (
+            "fee",
+            Arc::new(BooleanArray::from(
+                staged
+                    .iter()
+                    .map(|s| reception(s).map(|r| r.fee))
+                    .collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "paid_online",
+            Arc::new(BooleanArray::from(
+                staged
+                    .iter()
+                    .map(|s| reception(s).map(|r| r.paid_online))
+                    .collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "agency",
+            text(&|s| reception(s).and_then(|r| r.agency.clone())),
+        ),
+        (
+            "outcome",
+            text(&|s| match &s.event.kind {
+                EventKind::Resolved { outcome } => outcome.clone(),
+                _ => None,
+            }),
+        ),
+        (
+            "ingested_at",
+            Arc::new(TimestampMicrosecondArray::from(vec![micros(now); n])),
+        ),
+    ];
+    RecordBatch::try_from_iter(columns)
+        .map_err(|e| StoreFailure::Corrupt(format!("event batch: {e}")))
 }
 
 /// Creates the connection-local staging tables the writer appends to before merging.
