@@ -491,39 +491,14 @@ pub fn apply_batch(
         }
         staging.flush()?;
         drop(staging);
-        tx.execute_batch(
-            "INSERT INTO daily_rollup SELECT * FROM staging_rollup
-             ON CONFLICT (unit_code, field, channel, day) DO UPDATE SET
-                received = received + excluded.received,
-                received_online = received_online + excluded.received_online,
-                received_with_fee = received_with_fee + excluded.received_with_fee,
-                paid_online = paid_online + excluded.paid_online,
-                resolved = resolved + excluded.resolved,
-                resolved_early = resolved_early + excluded.resolved_early,
-                resolved_on_time = resolved_on_time + excluded.resolved_on_time,
-                resolved_late = resolved_late + excluded.resolved_late,
-                resolved_days = resolved_days + excluded.resolved_days,
-                closed = closed + excluded.closed,
-                due = due + excluded.due,
-                due_or_closed = due_or_closed + excluded.due_or_closed;",
-        )?;
         tx.execute_batch(&format!(
-            "INSERT INTO monthly_rollup {}
-             ON CONFLICT (unit_code, field, channel, month) DO UPDATE SET
-                received = received + excluded.received,
-                received_online = received_online + excluded.received_online,
-                received_with_fee = received_with_fee + excluded.received_with_fee,
-                paid_online = paid_online + excluded.paid_online,
-                resolved = resolved + excluded.resolved,
-                resolved_early = resolved_early + excluded.resolved_early,
-                resolved_on_time = resolved_on_time + excluded.resolved_on_time,
-                resolved_late = resolved_late + excluded.resolved_late,
-                resolved_days = resolved_days + excluded.resolved_days,
-                closed = closed + excluded.closed,
-                due = due + excluded.due,
-                due_or_closed = due_or_closed + excluded.due_or_closed;
+            "INSERT INTO daily_rollup SELECT * FROM staging_rollup
+             ON CONFLICT (unit_code, field, channel, day) DO UPDATE SET {add};
+             INSERT INTO monthly_rollup {monthly}
+             ON CONFLICT (unit_code, field, channel, month) DO UPDATE SET {add};
              DELETE FROM staging_rollup;",
-            super::schema::monthly_select("staging_rollup")
+            add = add_counters(),
+            monthly = super::schema::monthly_select("staging_rollup"),
         ))?;
         mark("rollup");
     }
@@ -545,6 +520,31 @@ pub fn apply_batch(
     outcome.last_seq = Some(seq - 1);
     index.next_seq = seq;
     Ok(outcome)
+}
+
+/// The rollup counters, in table order.
+const COUNTERS: [&str; 12] = [
+    "received",
+    "received_online",
+    "received_with_fee",
+    "paid_online",
+    "resolved",
+    "resolved_early",
+    "resolved_on_time",
+    "resolved_late",
+    "resolved_days",
+    "closed",
+    "due",
+    "due_or_closed",
+];
+
+/// `received = received + excluded.received, …`: a delta row adds to the stored one.
+fn add_counters() -> String {
+    COUNTERS
+        .iter()
+        .map(|c| format!("{c} = {c} + excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The staged events as one columnar batch: appended in a handful of calls instead of one per
