@@ -65,7 +65,11 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
             tracing::info!(events = written, "demo history written");
         }
     }
-    let summary = store.summary().map_err(|source| ServeError::Store {
+    let summary = {
+        let s = store.clone();
+        tokio::task::spawn_blocking(move || s.summary()).await?
+    }
+    .map_err(|source| ServeError::Store {
         path: db_path.display().to_string(),
         source,
     })?;
