@@ -83,6 +83,18 @@ fn import(
                 started.elapsed().as_secs_f64()
             );
             print_errors(&r.errors, r.error_count);
+            let uncatalogued = store
+                .uncatalogued_procedures()
+                .map_err(|e| format!("imported, but cannot list uncatalogued procedures: {e}"))?;
+            if !uncatalogued.is_empty() {
+                println!(
+                    "{} procedure code(s) are not in the catalogue (data/procedures.csv); their dossiers are counted under the field their events carry:",
+                    uncatalogued.len()
+                );
+                for p in uncatalogued.iter().take(20) {
+                    println!("  {} ({}): {} dossier(s)", p.procedure, p.field, p.dossiers);
+                }
+            }
             Ok(())
         }
         Err(ImportError::Invalid(r)) => {

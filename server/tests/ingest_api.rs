@@ -288,3 +288,63 @@ async fn the_openapi_document_lists_the_endpoints_and_codes() {
         .len();
     assert!(codes >= 18);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_requests_are_committed_together_yet_each_all_or_nothing() {
+    let app = std::sync::Arc::new(app());
+    let mut tasks = Vec::new();
+    for client in 0..8 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut accepted = 0u64;
+            for request in 0..20 {
+                let d = format!("c{client}-r{request}");
+                let mut lines = vec![
+                    received(&format!("{d}-e1"), &d, AT, DUE),
+                    resolved(&format!("{d}-e2"), &d, "2021-03-09T10:00:00+07:00"),
+                ];
+                let bad = client == 3 && request % 2 == 0;
+                if bad {
+                    lines.push(resolved(&format!("{d}-e3"), "no-such-dossier", AT));
+                }
+                let (status, body) = app.post_ndjson(&lines).await;
+                if bad {
+                    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+                    assert_eq!(error_codes(&body), [(3, "unknown_dossier".to_string())]);
+                } else {
+                    assert_eq!(status, StatusCode::OK, "{body}");
+                    assert_eq!(body, json!({"accepted": 2, "duplicates": 0}));
+                    accepted += 1;
+                }
+            }
+            accepted
+        }));
+    }
+    let mut good_requests = 0;
+    for t in tasks {
+        good_requests += t.await.unwrap();
+    }
+    assert_eq!(good_requests, 150);
+    let total = app.province_total("2021-03-01", "2021-03-31").await;
+    assert_eq!(
+        (total["received"].as_u64(), total["resolved_early"].as_u64()),
+        (Some(150), Some(150))
+    );
+}
+
+#[tokio::test]
+async fn uncatalogued_procedures_are_accepted_and_listed() {
+    let app = app();
+    let mut line = received("e1", "d1", AT, DUE);
+    line["procedure"] = json!("XX-404");
+    line["field"] = json!("Xây dựng");
+    assert_eq!(app.post_ndjson(&[line]).await.0, StatusCode::OK);
+    let (status, body) = app.get("/api/v1/procedures/uncatalogued").await;
+    assert_eq!(status, StatusCode::OK);
+    let listed = &body["procedures"];
+    assert_eq!(listed.as_array().map(|a| a.len()), Some(1), "{body}");
+    assert_eq!(listed[0]["procedure"], "XX-404");
+    assert_eq!(listed[0]["field"], "Xây dựng");
+    assert_eq!(listed[0]["dossiers"], 1);
+    assert_eq!(listed[0]["first_received"], "2021-03-01");
+}

@@ -48,6 +48,10 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/api/v1/stats", get(stats::get_stats))
         .route("/api/v1/trend", get(stats::get_trend))
+        .route(
+            "/api/v1/procedures/uncatalogued",
+            get(stats::get_uncatalogued),
+        )
         .route("/api/v1/openapi.json", get(openapi::document))
         .route(
             "/api/v1/events",

@@ -124,6 +124,14 @@ pub fn spec() -> Value {
                     }
                 }
             },
+            "/api/v1/procedures/uncatalogued": {
+                "get": {
+                    "summary": "Procedure codes used by received dossiers but missing from the catalogue",
+                    "responses": {
+                        "200": {"description": "`{\"procedures\": [{procedure, field, dossiers, first_received, last_received}]}`, most used first"}
+                    }
+                }
+            },
             "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "The process is up"}}}},
             "/readyz": {"get": {"summary": "Readiness", "responses": {
                 "200": {"description": "Store open and migrated"}, "503": {"description": "Store unavailable"}}}}

@@ -11,7 +11,7 @@ use app::store::{IndicatorStore, StoreError};
 use duckdb::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{mpsc, Mutex};
 use writer::{BatchError, BatchOutcome, WriteIndex};
 
 /// The store layer's error type.
@@ -32,6 +32,20 @@ pub enum StoreFailure {
     },
     #[error("a store lock was poisoned by an earlier panic")]
     Poisoned,
+    /// A failure of a group commit, as told to each request of the group.
+    #[error("{0}")]
+    Group(String),
+}
+
+impl StoreFailure {
+    /// The same failure for another request of a failed group commit (errors are not `Clone`);
+    /// keeps what decides the HTTP status.
+    pub fn shared_copy(&self, message: &str) -> StoreFailure {
+        match self {
+            StoreFailure::Io(e) => StoreFailure::Io(std::io::Error::new(e.kind(), message)),
+            _ => StoreFailure::Group(message.to_string()),
+        }
+    }
 }
 
 impl From<StoreFailure> for StoreError {
@@ -49,9 +63,16 @@ struct Writer {
     index: WriteIndex,
 }
 
+/// A request waiting for the next group commit, with where to send its result.
+struct Queued {
+    batch: Vec<(u32, Event)>,
+    reply: mpsc::SyncSender<Result<BatchOutcome, BatchError>>,
+}
+
 pub struct DuckStore {
     path: PathBuf,
     writer: Mutex<Writer>,
+    queue: Mutex<Vec<Queued>>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
 }
@@ -62,6 +83,16 @@ pub struct StoreSummary {
     pub schema_version: i32,
     pub dossiers: u64,
     pub events: u64,
+}
+
+/// A procedure code seen in events but missing from the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UncataloguedProcedure {
+    pub procedure: String,
+    pub field: String,
+    pub dossiers: u64,
+    pub first_received: chrono::NaiveDate,
+    pub last_received: chrono::NaiveDate,
 }
 
 const READERS: usize = 2;
@@ -90,6 +121,7 @@ impl DuckStore {
         Ok(DuckStore {
             path: path.to_path_buf(),
             writer: Mutex::new(Writer { conn, index }),
+            queue: Mutex::new(Vec::new()),
             readers,
             next_reader: AtomicUsize::new(0),
         })
@@ -119,6 +151,36 @@ impl DuckStore {
         let mut w = self.writer.lock().map_err(|_| StoreFailure::Poisoned)?;
         let Writer { conn, index } = &mut *w;
         writer::apply_batch(conn, index, batch, writer::Mode::Commit)
+    }
+
+    /// Checks and stores a request atomically, committing it together with the requests that
+    /// queued while the previous commit ran (group commit: one transaction for many requests,
+    /// each still all-or-nothing on its own). Blocking: call from a blocking thread.
+    pub fn ingest_grouped(&self, batch: Vec<(u32, Event)>) -> Result<BatchOutcome, BatchError> {
+        let (reply, result) = mpsc::sync_channel(1);
+        self.queue
+            .lock()
+            .map_err(|_| StoreFailure::Poisoned)?
+            .push(Queued { batch, reply });
+        {
+            // Whoever gets the writer commits everything queued so far, ours included unless
+            // the previous holder already took it.
+            let mut w = self.writer.lock().map_err(|_| StoreFailure::Poisoned)?;
+            let queued = std::mem::take(&mut *self.queue.lock().map_err(|_| StoreFailure::Poisoned)?);
+            if !queued.is_empty() {
+                let Writer { conn, index } = &mut *w;
+                let (batches, replies): (Vec<_>, Vec<_>) =
+                    queued.into_iter().map(|q| (q.batch, q.reply)).unzip();
+                let results = writer::apply_group(conn, index, &batches);
+                for (reply, result) in replies.into_iter().zip(results) {
+                    // A requester that gave up no longer listens; nothing to do for it.
+                    let _ = reply.send(result);
+                }
+            }
+        }
+        result
+            .recv()
+            .map_err(|_| BatchError::Store(StoreFailure::Group("the group commit was abandoned".into())))?
     }
 
     /// Reports what `ingest` would refuse in the batch, storing nothing.
@@ -192,6 +254,29 @@ impl DuckStore {
             )?;
             let rows = stmt.query_map([province], |r| r.get(0))?;
             Ok(rows.collect::<Result<Vec<String>, _>>()?)
+        })
+    }
+
+    /// Procedure codes that dossiers use but the catalogue lacks, with the field their events
+    /// carried and how many dossiers use them (most used first).
+    pub fn uncatalogued_procedures(&self) -> Result<Vec<UncataloguedProcedure>, StoreFailure> {
+        self.with_reader(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT d.procedure, min(d.field), count(*), min(d.received_date), max(d.received_date)
+                 FROM dossiers d ANTI JOIN procedures p ON p.code = d.procedure
+                 WHERE d.procedure IS NOT NULL
+                 GROUP BY d.procedure ORDER BY count(*) DESC, d.procedure",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(UncataloguedProcedure {
+                    procedure: r.get(0)?,
+                    field: r.get(1)?,
+                    dossiers: r.get::<_, i64>(2)? as u64,
+                    first_received: r.get(3)?,
+                    last_received: r.get(4)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }
 

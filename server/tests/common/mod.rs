@@ -27,9 +27,17 @@ pub fn authored_data() -> PathBuf {
 
 pub fn app() -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Arc::new(
-        DuckStore::open(&dir.path().join("test.duckdb"), &authored_data()).expect("store opens"),
-    );
+    let path = dir.path().join("test.duckdb");
+    with_store(&path, dir)
+}
+
+/// The router over an existing (or new) store file.
+pub fn app_at(path: &std::path::Path) -> TestApp {
+    with_store(path, tempfile::tempdir().expect("temp dir"))
+}
+
+fn with_store(path: &std::path::Path, dir: tempfile::TempDir) -> TestApp {
+    let store = Arc::new(DuckStore::open(path, &authored_data()).expect("store opens"));
     let state = AppState {
         leptos_options: LeptosOptions::builder().output_name("iem").build(),
         store: store.clone(),
