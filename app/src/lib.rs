@@ -1,5 +1,6 @@
 //! The dashboard's shared half: components, routes, server functions and the types both sides exchange.
 pub mod api;
+pub mod classify;
 pub mod components;
 pub mod error;
 pub mod format;

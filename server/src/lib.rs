@@ -1,5 +1,6 @@
 //! The dashboard's server: HTTP API, server-side rendering, the DuckDB store and its tools.
 pub mod auth;
+pub mod boundaries;
 pub mod config;
 pub mod demo;
 pub mod http;

@@ -36,6 +36,17 @@ enum Command {
         #[arg(long, value_parser = ["ndjson", "csv"])]
         format: Option<String>,
     },
+    /// Boundary layers for the map.
+    Boundaries {
+        #[command(subcommand)]
+        command: BoundariesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BoundariesCommand {
+    /// Import a GeoJSON or TopoJSON layer, pair its features with units and store it as a boundary set.
+    Import(server::boundaries::cli::ImportArgs),
 }
 
 fn import(
@@ -134,6 +145,9 @@ fn main() -> ExitCode {
             skip_invalid,
             format,
         } => import(&settings, &file, skip_invalid, format),
+        Command::Boundaries {
+            command: BoundariesCommand::Import(args),
+        } => server::boundaries::cli::run_import(&settings, &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

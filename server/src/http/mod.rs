@@ -1,4 +1,5 @@
 //! The axum router: the versioned API, the probes, the server-rendered pages and static files.
+pub mod boundaries;
 pub mod error;
 pub mod events;
 pub mod openapi;
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/procedures/uncatalogued",
             get(stats::get_uncatalogued),
         )
+        .route("/api/v1/boundaries", get(boundaries::get_boundaries))
         .route("/api/v1/openapi.json", get(openapi::document))
         .route(
             "/api/v1/events",

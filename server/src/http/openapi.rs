@@ -124,6 +124,22 @@ pub fn spec() -> Value {
                     }
                 }
             },
+            "/api/v1/boundaries": {
+                "get": {
+                    "summary": "The boundary layer in force on a date, simplified, as GeoJSON",
+                    "parameters": [
+                        {"name": "level", "in": "query", "required": true, "schema": level()},
+                        {"name": "parent", "in": "query", "required": true, "schema": {"type": "string"}, "description": "Code of the unit above"},
+                        optional("date", "Day the layer must be in force (default today)", json!({"type": "string", "format": "date"})),
+                        optional("detail", "Level of detail: 0 finest (~20 m), 1 (~100 m, default), 2 coarsest (~400 m)", json!({"type": "integer", "enum": [0, 1, 2]})),
+                    ],
+                    "responses": {
+                        "200": {"description": "A FeatureCollection; each feature has `code`, `name` and `label` [lon, lat]. Also `valid_from`, `valid_to`, `source`, and `not_on_map`: units without a feature"},
+                        "400": error_response("A parameter is missing or wrong; `field` names it"),
+                        "404": error_response("No boundary set is in force for that level, parent and date")
+                    }
+                }
+            },
             "/api/v1/procedures/uncatalogued": {
                 "get": {
                     "summary": "Procedure codes used by received dossiers but missing from the catalogue",

@@ -1,4 +1,5 @@
 //! The embedded DuckDB store: one writer, a few readers, all called off the async runtime.
+pub mod boundaries;
 pub mod catalog;
 pub mod query;
 pub mod rollup;

@@ -44,14 +44,29 @@ fn sums() -> String {
 }
 
 /// Both rollups as one row source with `d` (the row's day or month) and `monthly`, limited to
-/// the rows a period needs and to `clause` (filters and scope, applied on each side).
-fn source(clause: &str) -> String {
-    format!(
-        "(SELECT *, month AS d, TRUE AS monthly FROM monthly_rollup WHERE month <= $4{clause}
-          UNION ALL BY NAME
-          SELECT *, day AS d, FALSE AS monthly FROM daily_rollup
-          WHERE day <= $2 AND (day >= $5 OR (day >= $1 AND day < $3)){clause})"
-    )
+/// the rows a period needs and to `clause` (filters and scope, applied on each side). A period of
+/// whole months (the dashboard's quarters and years) reads `monthly_rollup` alone.
+fn source(clause: &str, daily: bool) -> String {
+    if daily {
+        format!(
+            "(SELECT *, month AS d, TRUE AS monthly FROM monthly_rollup WHERE month <= $4{clause}
+              UNION ALL BY NAME
+              SELECT *, day AS d, FALSE AS monthly FROM daily_rollup
+              WHERE day <= $2 AND (day >= $5 OR (day >= $1 AND day < $3)){clause})"
+        )
+    } else {
+        // `$2` is named so that both variants take the same parameters.
+        format!(
+            "(SELECT *, month AS d, TRUE AS monthly FROM monthly_rollup
+              WHERE month <= $4 AND month <= $2{clause})"
+        )
+    }
+}
+
+/// Whether the period has days outside its whole months: leading days before the first whole
+/// month, or trailing days after the last one (these also feed the pending prefix sums).
+fn needs_daily(p: &[NaiveDate; 5]) -> bool {
+    p[0] < p[2] || p[4] <= p[1]
 }
 
 fn counts_from_row(r: &duckdb::Row<'_>, offset: usize) -> duckdb::Result<Counts> {
@@ -74,6 +89,8 @@ fn counts_from_row(r: &duckdb::Row<'_>, offset: usize) -> duckdb::Result<Counts>
 struct Filters {
     /// ` AND field = $6 …`: the optional filters, applied to both rollups.
     sql: String,
+    /// Whether `daily_rollup` is read (see [`needs_daily`]).
+    daily: bool,
     params: Vec<Box<dyn ToSql>>,
 }
 
@@ -114,7 +131,9 @@ fn period_params(period: Period) -> [NaiveDate; 5] {
 
 fn filters(query: &StatsQuery) -> Filters {
     let mut sql = String::new();
-    let mut params: Vec<Box<dyn ToSql>> = period_params(query.period)
+    let period = period_params(query.period);
+    let daily = needs_daily(&period);
+    let mut params: Vec<Box<dyn ToSql>> = period
         .into_iter()
         .map(|d| Box::new(d) as Box<dyn ToSql>)
         .collect();
@@ -131,7 +150,7 @@ fn filters(query: &StatsQuery) -> Filters {
     if let Some(level) = query.dossier_level {
         add("dossier_level", level.as_str().to_string());
     }
-    Filters { sql, params }
+    Filters { sql, daily, params }
 }
 
 /// Units of `level` in force on `on`, children (or deeper descendants) of `parent`.
@@ -172,7 +191,7 @@ fn scoped_counts(
         key_column(level),
         code.replace('\'', "''")
     );
-    let sql = format!("SELECT {} FROM {}", sums(), source(&clause));
+    let sql = format!("SELECT {} FROM {}", sums(), source(&clause, f.daily));
     let mut stmt = conn.prepare_cached(&sql)?;
     Ok(stmt.query_row(params_from_iter(f.params.iter()), |r| counts_from_row(r, 0))?)
 }
@@ -266,7 +285,7 @@ pub fn stats(conn: &Connection, query: &StatsQuery) -> Result<StatsResponse, Sto
     let sql = format!(
         "SELECT {key}, {} FROM {} GROUP BY {key}",
         sums(),
-        source(&clause)
+        source(&clause, f.daily)
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut by_code = std::collections::HashMap::new();
@@ -326,6 +345,8 @@ mod tests {
                 d("2021-04-01")
             ]
         );
+        assert!(!needs_daily(&params("2021-01-01", "2021-03-31")));
+        assert!(!needs_daily(&params("2021-02-01", "2021-02-28")));
     }
 
     #[test]
@@ -352,5 +373,8 @@ mod tests {
                 d("2021-01-01")
             ]
         );
+        assert!(needs_daily(&params("2021-01-15", "2021-01-20")));
+        assert!(needs_daily(&params("2021-01-01", "2021-03-10")));
+        assert!(needs_daily(&params("2021-01-02", "2021-03-31")));
     }
 }

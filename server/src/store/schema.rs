@@ -138,6 +138,33 @@ const MIGRATIONS: &[(i32, &str)] = &[
     INSERT INTO monthly_rollup SELECT * FROM monthly_from_daily;
     "#,
     ),
+    (
+        3,
+        r#"
+    -- Imported boundary layers. A set covers one level under one parent for a validity range;
+    -- the map for a period uses the set in force at the period's end (the latest import wins).
+    CREATE TABLE boundary_sets (
+        id           INTEGER PRIMARY KEY,
+        level        VARCHAR NOT NULL,
+        parent_code  VARCHAR NOT NULL,
+        valid_from   DATE NOT NULL,
+        valid_to     DATE,
+        source       VARCHAR NOT NULL,
+        imported_at  TIMESTAMP NOT NULL
+    );
+    -- One row per unit and level of detail (0 = finest); geometry is GeoJSON text, label the
+    -- interior point where the name goes.
+    CREATE TABLE boundary_features (
+        set_id      INTEGER NOT NULL,
+        unit_code   VARCHAR NOT NULL,
+        detail      TINYINT NOT NULL,
+        geometry    VARCHAR NOT NULL,
+        label_lon   DOUBLE NOT NULL,
+        label_lat   DOUBLE NOT NULL,
+        PRIMARY KEY (set_id, unit_code, detail)
+    );
+    "#,
+    ),
 ];
 
 /// Daily rollup rows folded into months (`FROM daily_rollup`, or any table of its shape).

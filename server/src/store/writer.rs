@@ -12,7 +12,7 @@ use duckdb::arrow::array::{
 };
 use duckdb::arrow::datatypes::{Date32Type, UInt64Type};
 use duckdb::arrow::record_batch::RecordBatch;
-use duckdb::{params, Connection};
+use duckdb::Connection;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -614,31 +614,7 @@ fn write_group(
         mark("events");
 
         let mut staging = tx.appender("staging_dossiers")?;
-        for (id, row) in &touched {
-            let f = &row.facts;
-            let r = row.reception.and_then(|e| match &e.kind {
-                EventKind::Received(r) => Some((e, r)),
-                _ => None,
-            });
-            staging.append_row(params![
-                id,
-                r.map(|(_, r)| r.unit.as_str()),
-                r.map(|(_, r)| r.level.as_str()),
-                r.map(|(_, r)| r.procedure.as_str()),
-                r.map(|(_, r)| r.field.as_str()),
-                r.map(|(_, r)| r.channel.as_str()),
-                r.and_then(|(_, r)| r.agency.as_deref()),
-                r.map(|(_, r)| r.fee),
-                r.map(|_| f.paid_online),
-                r.map(|(e, _)| e.at.naive_utc()),
-                f.received,
-                f.due,
-                f.resolved,
-                f.withdrawn,
-                row.outcome.as_deref(),
-                row.last_seq,
-            ])?;
-        }
+        staging.append_record_batch(dossiers_batch(&touched)?)?;
         staging.flush()?;
         drop(staging);
         tx.execute_batch(
@@ -654,31 +630,7 @@ fn write_group(
         mark("dossiers");
 
         let mut staging = tx.appender("staging_rollup")?;
-        for ((unit, field, channel, day), c) in delta.nonzero() {
-            let u = &index.units[*unit as usize];
-            staging.append_row(params![
-                u.code,
-                field_name(*field),
-                CHANNELS[*channel as usize].as_str(),
-                day,
-                u.province,
-                u.district,
-                (u.level == Level::Commune).then_some(u.code.as_str()),
-                u.level.as_str(),
-                c.received,
-                c.received_online,
-                c.received_with_fee,
-                c.paid_online,
-                c.resolved,
-                c.resolved_early,
-                c.resolved_on_time,
-                c.resolved_late,
-                c.resolved_days,
-                c.closed,
-                c.due,
-                c.due_or_closed,
-            ])?;
-        }
+        staging.append_record_batch(rollup_batch(&delta, &index.units, &field_name)?)?;
         staging.flush()?;
         drop(staging);
         tx.execute_batch(&format!(
@@ -858,6 +810,115 @@ fn events_batch(
     ];
     RecordBatch::try_from_iter(columns)
         .map_err(|e| StoreFailure::Corrupt(format!("event batch: {e}")))
+}
+
+fn date32_of(d: NaiveDate) -> i32 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
+}
+
+fn batch(columns: Vec<(&str, ArrayRef)>, what: &str) -> Result<RecordBatch, StoreFailure> {
+    RecordBatch::try_from_iter(columns).map_err(|e| StoreFailure::Corrupt(format!("{what} batch: {e}")))
+}
+
+/// The touched dossiers in `staging_dossiers` column order; reception attributes only for
+/// dossiers received in this group (the upsert leaves them alone otherwise).
+fn dossiers_batch(touched: &HashMap<&str, DossierRow>) -> Result<RecordBatch, StoreFailure> {
+    let rows: Vec<(&str, &DossierRow, Option<(&Event, &Reception)>)> = touched
+        .iter()
+        .map(|(id, row)| {
+            let reception = row.reception.and_then(|e| match &e.kind {
+                EventKind::Received(r) => Some((e, r)),
+                _ => None,
+            });
+            (*id, row, reception)
+        })
+        .collect();
+    let text = |f: &dyn Fn(&(&str, &DossierRow, Option<(&Event, &Reception)>)) -> Option<String>| -> ArrayRef {
+        Arc::new(rows.iter().map(f).collect::<StringArray>())
+    };
+    let day = |f: &dyn Fn(&DossierFacts) -> Option<NaiveDate>| -> ArrayRef {
+        Arc::new(rows.iter().map(|(_, row, _)| f(&row.facts).map(date32_of)).collect::<Date32Array>())
+    };
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("dossier_id", text(&|(id, _, _)| Some(id.to_string()))),
+        ("unit_code", text(&|(_, _, r)| r.map(|(_, r)| r.unit.clone()))),
+        ("level", text(&|(_, _, r)| r.map(|(_, r)| r.level.as_str().to_string()))),
+        ("procedure", text(&|(_, _, r)| r.map(|(_, r)| r.procedure.clone()))),
+        ("field", text(&|(_, _, r)| r.map(|(_, r)| r.field.clone()))),
+        ("channel", text(&|(_, _, r)| r.map(|(_, r)| r.channel.as_str().to_string()))),
+        ("agency", text(&|(_, _, r)| r.and_then(|(_, r)| r.agency.clone()))),
+        (
+            "fee",
+            Arc::new(rows.iter().map(|(_, _, r)| r.map(|(_, r)| r.fee)).collect::<BooleanArray>()),
+        ),
+        (
+            "paid_online",
+            Arc::new(rows.iter().map(|(_, row, r)| r.map(|_| row.facts.paid_online)).collect::<BooleanArray>()),
+        ),
+        (
+            "received_at",
+            Arc::new(
+                rows.iter()
+                    .map(|(_, _, r)| r.map(|(e, _)| e.at.naive_utc().and_utc().timestamp_micros()))
+                    .collect::<TimestampMicrosecondArray>(),
+            ),
+        ),
+        ("received_date", day(&|f| Some(f.received))),
+        ("due_date", day(&|f| Some(f.due))),
+        ("resolved_date", day(&|f| f.resolved)),
+        ("withdrawn_date", day(&|f| f.withdrawn)),
+        ("outcome", text(&|(_, row, _)| row.outcome.clone())),
+        (
+            "last_seq",
+            Arc::new(rows.iter().map(|(_, row, _)| Some(row.last_seq)).collect::<Int64Array>()),
+        ),
+    ];
+    batch(columns, "dossier")
+}
+
+/// The non-zero rollup deltas in `staging_rollup` column order.
+fn rollup_batch<'a>(
+    delta: &RollupDelta,
+    units: &[UnitEntry],
+    field_name: &dyn Fn(u32) -> &'a str,
+) -> Result<RecordBatch, StoreFailure> {
+    let rows: Vec<_> = delta.nonzero().collect();
+    let unit = |key: &super::rollup::RowKey| &units[key.0 as usize];
+    let text = |f: &dyn Fn(&super::rollup::RowKey) -> Option<String>| -> ArrayRef {
+        Arc::new(rows.iter().map(|(k, _)| f(k)).collect::<StringArray>())
+    };
+    let counter = |f: &dyn Fn(&super::rollup::Counters) -> i64| -> ArrayRef {
+        Arc::new(rows.iter().map(|(_, c)| Some(f(c))).collect::<Int64Array>())
+    };
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("unit_code", text(&|k| Some(unit(k).code.clone()))),
+        ("field", text(&|k| Some(field_name(k.1).to_string()))),
+        ("channel", text(&|k| Some(CHANNELS[k.2 as usize].as_str().to_string()))),
+        (
+            "day",
+            Arc::new(rows.iter().map(|(k, _)| Some(date32_of(k.3))).collect::<Date32Array>()),
+        ),
+        ("province_code", text(&|k| Some(unit(k).province.clone()))),
+        ("district_code", text(&|k| unit(k).district.clone())),
+        (
+            "commune_code",
+            text(&|k| (unit(k).level == Level::Commune).then(|| unit(k).code.clone())),
+        ),
+        ("dossier_level", text(&|k| Some(unit(k).level.as_str().to_string()))),
+        ("received", counter(&|c| c.received)),
+        ("received_online", counter(&|c| c.received_online)),
+        ("received_with_fee", counter(&|c| c.received_with_fee)),
+        ("paid_online", counter(&|c| c.paid_online)),
+        ("resolved", counter(&|c| c.resolved)),
+        ("resolved_early", counter(&|c| c.resolved_early)),
+        ("resolved_on_time", counter(&|c| c.resolved_on_time)),
+        ("resolved_late", counter(&|c| c.resolved_late)),
+        ("resolved_days", counter(&|c| c.resolved_days)),
+        ("closed", counter(&|c| c.closed)),
+        ("due", counter(&|c| c.due)),
+        ("due_or_closed", counter(&|c| c.due_or_closed)),
+    ];
+    batch(columns, "rollup")
 }
 
 /// Creates the connection-local staging tables the writer appends to before merging.

@@ -1,0 +1,180 @@
+//! Boundary sets in the store: writing an imported layer, reading the one in force on a date.
+use super::{DuckStore, StoreFailure};
+use app::model::Level;
+use chrono::NaiveDate;
+use duckdb::params;
+
+/// One unit's outline at one level of detail.
+#[derive(Debug, Clone)]
+pub struct BoundaryRow {
+    pub unit_code: String,
+    pub detail: u8,
+    /// A GeoJSON geometry object, as text.
+    pub geometry: String,
+    /// Where the label goes (longitude, latitude): a point inside the unit.
+    pub label: (f64, f64),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewBoundarySet {
+    pub level: Level,
+    pub parent_code: String,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+    pub source: String,
+    pub rows: Vec<BoundaryRow>,
+}
+
+/// A unit of a layer as served: code, name, geometry (GeoJSON text) and label point.
+#[derive(Debug, Clone)]
+pub struct BoundaryFeature {
+    pub code: String,
+    pub name: String,
+    pub geometry: String,
+    pub label: (f64, f64),
+}
+
+#[derive(Debug, Clone)]
+pub struct BoundaryLayer {
+    pub set_id: i32,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+    pub source: String,
+    pub features: Vec<BoundaryFeature>,
+}
+
+impl DuckStore {
+    /// Stores a boundary set in one transaction; returns its id.
+    pub fn save_boundary_set(&self, set: &NewBoundarySet) -> Result<i32, StoreFailure> {
+        let mut w = self.writer.lock().map_err(|_| StoreFailure::Poisoned)?;
+        let tx = w.conn.transaction()?;
+        let id: i32 = tx.query_row(
+            "SELECT coalesce(max(id), 0) + 1 FROM boundary_sets",
+            [],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "INSERT INTO boundary_sets VALUES (?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)",
+            params![
+                id,
+                set.level.as_str(),
+                set.parent_code,
+                set.valid_from,
+                set.valid_to,
+                set.source
+            ],
+        )?;
+        {
+            let mut appender = tx.appender("boundary_features")?;
+            for row in &set.rows {
+                appender.append_row(params![
+                    id,
+                    row.unit_code,
+                    row.detail,
+                    row.geometry,
+                    row.label.0,
+                    row.label.1
+                ])?;
+            }
+            appender.flush()?;
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// The layer of `level` under `parent` in force on `on` (the latest import among those in
+    /// force), at level of detail `detail` (0 = finest).
+    pub fn boundaries(
+        &self,
+        level: Level,
+        parent: &str,
+        on: NaiveDate,
+        detail: u8,
+    ) -> Result<Option<BoundaryLayer>, StoreFailure> {
+        self.with_reader(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, valid_from, valid_to, source FROM boundary_sets
+                 WHERE level = ? AND parent_code = ? AND valid_from <= ?
+                   AND (valid_to IS NULL OR valid_to >= ?)
+                 ORDER BY imported_at DESC, id DESC LIMIT 1",
+            )?;
+            let mut rows = stmt.query(params![level.as_str(), parent, on, on])?;
+            let Some(r) = rows.next()? else {
+                return Ok(None);
+            };
+            let (set_id, valid_from, valid_to, source): (i32, NaiveDate, Option<NaiveDate>, String) =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            let mut stmt = c.prepare_cached(
+                "SELECT f.unit_code, u.name_with_type, f.geometry, f.label_lon, f.label_lat
+                 FROM boundary_features f JOIN units u ON u.code = f.unit_code
+                 WHERE f.set_id = ? AND f.detail = ?
+                 ORDER BY f.unit_code",
+            )?;
+            let features = stmt
+                .query_map(params![set_id, detail], |r| {
+                    Ok(BoundaryFeature {
+                        code: r.get(0)?,
+                        name: r.get(1)?,
+                        geometry: r.get(2)?,
+                        label: (r.get(3)?, r.get(4)?),
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Some(BoundaryLayer {
+                set_id,
+                valid_from,
+                valid_to,
+                source,
+                features,
+            }))
+        })
+    }
+}
+
+/// A unit a boundary feature may be paired with: code, short name, name with type.
+#[derive(Debug, Clone)]
+pub struct UnitName {
+    pub code: String,
+    pub name: String,
+    pub name_with_type: String,
+}
+
+impl DuckStore {
+    /// The units of `level` under `parent` (at any depth) in force on `on`, in code order.
+    pub fn unit_names(
+        &self,
+        level: Level,
+        parent: &str,
+        on: NaiveDate,
+    ) -> Result<Vec<UnitName>, StoreFailure> {
+        self.with_reader(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT code, name, name_with_type FROM units
+                 WHERE level = ? AND ? IN (parent_code, district_code, province_code)
+                   AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)
+                 ORDER BY code",
+            )?;
+            let rows = stmt.query_map(params![level.as_str(), parent, on, on], |r| {
+                Ok(UnitName {
+                    code: r.get(0)?,
+                    name: r.get(1)?,
+                    name_with_type: r.get(2)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+}
+
+impl DuckStore {
+    /// The first day on which units of `level` under `parent` are in force, if there are any.
+    pub fn earliest_unit_date(&self, level: Level, parent: &str) -> Result<Option<NaiveDate>, StoreFailure> {
+        self.with_reader(|c| {
+            Ok(c.query_row(
+                "SELECT min(valid_from) FROM units WHERE level = ? AND ? IN (parent_code, district_code, province_code)",
+                params![level.as_str(), parent],
+                |r| r.get(0),
+            )?)
+        })
+    }
+}
