@@ -8,6 +8,7 @@ pub mod i18n;
 pub mod indicators;
 pub mod model;
 pub mod periods;
+pub mod projection;
 #[cfg(feature = "ssr")]
 pub mod store;
 

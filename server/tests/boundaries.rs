@@ -151,3 +151,18 @@ async fn a_projected_file_is_refused_with_a_clear_error() {
     let error = import(&app.store, &file, &options("80", None), &mut |_| {}).unwrap_err().to_string();
     assert!(error.contains("not a longitude/latitude") && error.contains("EPSG:4326"), "{error}");
 }
+
+#[tokio::test]
+async fn every_district_has_an_authored_tile() {
+    let app = app();
+    for (province, districts) in [("49", 18), ("80", 15), ("10", 9)] {
+        let (status, body) = app.get(&format!("/api/v1/tiles?level=district&parent={province}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let tiles = body["tiles"].as_array().unwrap();
+        assert_eq!(tiles.len(), districts, "{province}");
+        let mut cells: Vec<(i64, i64)> = tiles.iter().map(|t| (t["col"].as_i64().unwrap(), t["row"].as_i64().unwrap())).collect();
+        cells.sort();
+        cells.dedup();
+        assert_eq!(cells.len(), districts, "{province}: two units on one tile");
+    }
+}

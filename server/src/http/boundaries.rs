@@ -84,3 +84,25 @@ pub async fn get_boundaries(
     );
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())
 }
+
+/// `GET /api/v1/tiles?level=..&parent=..`: the authored tile map (one hexagon per unit).
+pub async fn get_tiles(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    if let Some(unknown) = params.keys().find(|k| !["level", "parent"].contains(&k.as_str())) {
+        return Err(ApiError::bad_request(unknown.as_str(), format!("unknown parameter '{unknown}'; known: level, parent")));
+    }
+    let level: Level = params
+        .get("level")
+        .ok_or_else(|| ApiError::bad_request("level", "'level' is required (province, district or commune)"))?
+        .parse()
+        .map_err(|m: String| ApiError::bad_request("level", m))?;
+    let parent = params
+        .get("parent")
+        .cloned()
+        .ok_or_else(|| ApiError::bad_request("parent", "'parent' is required (VN for the provinces)"))?;
+    let store = state.store.clone();
+    let tiles = tokio::task::spawn_blocking(move || store.tiles(level, &parent)).await??;
+    Ok(axum::Json(json!({ "layout": "odd-r", "tiles": tiles })))
+}

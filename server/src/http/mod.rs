@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
             get(stats::get_uncatalogued),
         )
         .route("/api/v1/boundaries", get(boundaries::get_boundaries))
+        .route("/api/v1/tiles", get(boundaries::get_tiles))
         .route("/api/v1/openapi.json", get(openapi::document))
         .route(
             "/api/v1/events",

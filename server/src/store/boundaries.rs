@@ -178,3 +178,34 @@ impl DuckStore {
         })
     }
 }
+
+/// A unit's hexagon in an authored tile map.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Tile {
+    pub code: String,
+    pub name: String,
+    pub col: i32,
+    pub row: i32,
+}
+
+impl DuckStore {
+    /// The tile map of `level` under `parent` ("VN" for provinces), in code order.
+    pub fn tiles(&self, level: Level, parent: &str) -> Result<Vec<Tile>, StoreFailure> {
+        self.with_reader(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT t.code, u.name_with_type, t.col, t.\"row\" FROM unit_tiles t
+                 JOIN units u ON u.code = t.code
+                 WHERE t.level = ? AND t.parent_code = ? ORDER BY t.code",
+            )?;
+            let rows = stmt.query_map(params![level.as_str(), parent], |r| {
+                Ok(Tile {
+                    code: r.get(0)?,
+                    name: r.get(1)?,
+                    col: r.get(2)?,
+                    row: r.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+}

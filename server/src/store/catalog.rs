@@ -32,6 +32,15 @@ struct AgencyCsv {
     name: String,
 }
 
+#[derive(Debug, serde::Deserialize)]
+struct TileCsv {
+    level: String,
+    parent_code: String,
+    code: String,
+    col: i32,
+    row: i32,
+}
+
 fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, StoreFailure> {
     let mut reader = csv::Reader::from_path(path)
         .map_err(|e| StoreFailure::Seed(format!("{}: {e}", path.display())))?;
@@ -116,6 +125,25 @@ pub fn seed(conn: &mut Connection, data_dir: &Path) -> Result<usize, StoreFailur
                     p.online_level,
                     p.allowed_days
                 ])?;
+            }
+        }
+        let tiles_file = data_dir.join("tiles").join("tiles.csv");
+        if tiles_file.exists() {
+            tx.execute("DELETE FROM unit_tiles", [])?;
+            let known: HashMap<&str, &str> =
+                units.iter().map(|u| (u.code.as_str(), u.level.as_str())).collect();
+            let mut stmt = tx.prepare("INSERT INTO unit_tiles VALUES (?, ?, ?, ?, ?)")?;
+            for (i, t) in read_csv::<TileCsv>(&tiles_file)?.into_iter().enumerate() {
+                if known.get(t.code.as_str()) != Some(&t.level.as_str()) {
+                    return Err(StoreFailure::Seed(format!(
+                        "{} line {}: '{}' is not a {} in the unit lists",
+                        tiles_file.display(),
+                        i + 2,
+                        t.code,
+                        t.level
+                    )));
+                }
+                stmt.execute(params![t.level, t.parent_code, t.code, t.col, t.row])?;
             }
         }
         let agencies_file = data_dir.join("agencies.csv");

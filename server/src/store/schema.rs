@@ -163,6 +163,16 @@ const MIGRATIONS: &[(i32, &str)] = &[
         label_lat   DOUBLE NOT NULL,
         PRIMARY KEY (set_id, unit_code, detail)
     );
+    -- Authored tile maps (data/tiles/): one hexagon per unit in an odd-r grid, the map shown
+    -- where no boundaries are imported. Parent "VN" is the national layer of provinces.
+    CREATE TABLE unit_tiles (
+        level        VARCHAR NOT NULL,
+        parent_code  VARCHAR NOT NULL,
+        code         VARCHAR NOT NULL,
+        col          INTEGER NOT NULL,
+        "row"        INTEGER NOT NULL,
+        PRIMARY KEY (level, parent_code, code)
+    );
     "#,
     ),
 ];

@@ -1,0 +1,193 @@
+//! Map projection: longitude/latitude to SVG coordinates fitted to a viewport, and SVG path text.
+
+/// An equirectangular projection scaled by the cosine of the layer's middle latitude, which keeps
+/// shapes true enough at a province's scale, fitted into a `width × height` box with a margin.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Projection {
+    scale: f64,
+    x_stretch: f64,
+    min_lon: f64,
+    max_lat: f64,
+    offset_x: f64,
+    offset_y: f64,
+}
+
+/// A bounding box in longitude/latitude.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bounds {
+    pub min_lon: f64,
+    pub min_lat: f64,
+    pub max_lon: f64,
+    pub max_lat: f64,
+}
+
+impl Bounds {
+    /// The box around every point, or `None` without points.
+    pub fn of(points: impl IntoIterator<Item = (f64, f64)>) -> Option<Bounds> {
+        points.into_iter().fold(None, |b: Option<Bounds>, (lon, lat)| {
+            Some(match b {
+                None => Bounds {
+                    min_lon: lon,
+                    min_lat: lat,
+                    max_lon: lon,
+                    max_lat: lat,
+                },
+                Some(b) => Bounds {
+                    min_lon: b.min_lon.min(lon),
+                    min_lat: b.min_lat.min(lat),
+                    max_lon: b.max_lon.max(lon),
+                    max_lat: b.max_lat.max(lat),
+                },
+            })
+        })
+    }
+}
+
+impl Projection {
+    /// Fits `bounds` into the box, centred, leaving `margin` on every side.
+    pub fn fit(bounds: Bounds, width: f64, height: f64, margin: f64) -> Projection {
+        let middle_lat = (bounds.min_lat + bounds.max_lat) / 2.0;
+        let x_stretch = middle_lat.to_radians().cos();
+        let span_x = ((bounds.max_lon - bounds.min_lon) * x_stretch).max(1e-9);
+        let span_y = (bounds.max_lat - bounds.min_lat).max(1e-9);
+        let scale = ((width - 2.0 * margin) / span_x).min((height - 2.0 * margin) / span_y);
+        Projection {
+            scale,
+            x_stretch,
+            min_lon: bounds.min_lon,
+            max_lat: bounds.max_lat,
+            offset_x: (width - span_x * scale) / 2.0,
+            offset_y: (height - span_y * scale) / 2.0,
+        }
+    }
+
+    /// SVG coordinates (y grows downwards) of a longitude/latitude.
+    pub fn project(&self, lon: f64, lat: f64) -> (f64, f64) {
+        (
+            self.offset_x + (lon - self.min_lon) * self.x_stretch * self.scale,
+            self.offset_y + (self.max_lat - lat) * self.scale,
+        )
+    }
+}
+
+/// SVG path data for polygons given as rings of longitude/latitude; rings are closed with `Z`
+/// and coordinates rounded to 0.1 px (enough on screen, and far shorter text).
+pub fn path_data<'a>(projection: &Projection, rings: impl IntoIterator<Item = &'a [(f64, f64)]>) -> String {
+    let mut out = String::new();
+    for ring in rings {
+        let mut previous: Option<(i64, i64)> = None;
+        for (i, (lon, lat)) in ring.iter().enumerate() {
+            let (x, y) = projection.project(*lon, *lat);
+            let point = ((x * 10.0).round() as i64, (y * 10.0).round() as i64);
+            // Points that land on the same tenth of a pixel add nothing.
+            if previous == Some(point) {
+                continue;
+            }
+            out.push(if i == 0 { 'M' } else { 'L' });
+            out.push_str(&tenths(point.0));
+            out.push(' ');
+            out.push_str(&tenths(point.1));
+            previous = Some(point);
+        }
+        out.push('Z');
+    }
+    out
+}
+
+fn tenths(v: i64) -> String {
+    if v % 10 == 0 {
+        (v / 10).to_string()
+    } else {
+        format!("{}{}.{}", if v < 0 { "-" } else { "" }, (v / 10).abs(), (v % 10).abs())
+    }
+}
+
+/// Centre of a tile in an "odd-r" hexagon grid (odd rows shifted right by half a tile), for
+/// tiles of circumradius `size`.
+pub fn hex_centre(col: i32, row: i32, size: f64) -> (f64, f64) {
+    let width = 3f64.sqrt() * size;
+    let x = width * (f64::from(col) + if row.rem_euclid(2) == 1 { 0.5 } else { 0.0 });
+    let y = 1.5 * size * f64::from(row);
+    (x + width / 2.0, y + size)
+}
+
+/// SVG path of a pointy-top hexagon around a centre.
+pub fn hex_path(centre: (f64, f64), size: f64) -> String {
+    let mut out = String::new();
+    for i in 0..6 {
+        let angle = (60.0 * f64::from(i) - 30.0).to_radians();
+        let (x, y) = (centre.0 + size * angle.cos(), centre.1 + size * angle.sin());
+        out.push_str(&format!("{}{:.1} {:.1}", if i == 0 { 'M' } else { 'L' }, x, y));
+    }
+    out.push('Z');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn long_an() -> Bounds {
+        Bounds {
+            min_lon: 105.5,
+            min_lat: 10.4,
+            max_lon: 106.8,
+            max_lat: 11.05,
+        }
+    }
+
+    #[test]
+    fn the_bounds_fill_the_box_and_stay_centred() {
+        let p = Projection::fit(long_an(), 800.0, 600.0, 10.0);
+        let (x0, y0) = p.project(105.5, 11.05);
+        let (x1, y1) = p.project(106.8, 10.4);
+        // The limiting side touches the margins; the other is centred.
+        assert!((x0 - 10.0).abs() < 1e-9 && (x1 - 790.0).abs() < 1e-9, "{x0} {x1}");
+        assert!(((y0 + y1) / 2.0 - 300.0).abs() < 1e-9);
+        assert!(y0 < y1, "north is up");
+    }
+
+    #[test]
+    fn longitudes_shrink_by_the_cosine_of_the_latitude() {
+        let square = Bounds {
+            min_lon: 104.0,
+            min_lat: 59.0,
+            max_lon: 106.0,
+            max_lat: 61.0,
+        };
+        let p = Projection::fit(square, 1000.0, 1000.0, 0.0);
+        let (x0, y0) = p.project(104.0, 61.0);
+        let (x1, y1) = p.project(106.0, 59.0);
+        let ratio = (x1 - x0) / (y1 - y0);
+        assert!((ratio - 60f64.to_radians().cos()).abs() < 1e-9, "{ratio}");
+    }
+
+    #[test]
+    fn path_data_rounds_and_skips_repeated_points() {
+        let p = Projection::fit(
+            Bounds {
+                min_lon: 0.0,
+                min_lat: 0.0,
+                max_lon: 1.0,
+                max_lat: 1.0,
+            },
+            100.0,
+            100.0,
+            0.0,
+        );
+        let ring = [(0.0, 0.0), (1.0, 0.0), (1.0, 0.0000001), (1.0, 1.0), (0.0, 0.0)];
+        assert_eq!(path_data(&p, [&ring[..]]), "M0 100L100 100L100 0L0 100Z");
+        assert_eq!(tenths(-15), "-1.5");
+        assert_eq!(tenths(-5), "-0.5");
+    }
+
+    #[test]
+    fn odd_rows_of_hexagons_are_shifted_by_half_a_tile() {
+        let size = 10.0;
+        let width = 3f64.sqrt() * size;
+        let (a, b) = (hex_centre(0, 0, size), hex_centre(0, 1, size));
+        assert!((b.0 - a.0 - width / 2.0).abs() < 1e-9);
+        assert!((b.1 - a.1 - 15.0).abs() < 1e-9);
+        assert!(hex_path((0.0, 0.0), size).starts_with("M8.7 -5.0"));
+    }
+}
