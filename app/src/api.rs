@@ -1,6 +1,6 @@
 //! Server functions of the dashboard. Each is a public endpoint and checks its own input.
 use crate::error::AppError;
-use crate::model::{IndicatorRow, Period, StatsResponse, UnitRef};
+use crate::model::{IndicatorRow, MapLayer, Period, StatsResponse, UnitRef};
 #[cfg(feature = "ssr")]
 use crate::model::{Level, StatsQuery};
 use chrono::NaiveDate;
@@ -33,6 +33,8 @@ pub struct DashboardView {
     pub current: StatsResponse,
     /// The province's figures in the period of the same length just before.
     pub previous_total: IndicatorRow,
+    /// The province's districts as the map draws them (boundaries in force at the period's end).
+    pub map: MapLayer,
 }
 
 #[server(prefix = "/api/fn", endpoint = "dashboard", input = leptos::server_fn::codec::Json)]
@@ -94,11 +96,16 @@ fn build_dashboard(
     };
     let current = store.stats(&query(period))?;
     let previous_total = store.stats(&query(period.previous()))?.total;
+    let map = match &province {
+        Some(p) => store.map_layer(Level::District, &p.code, period.to)?,
+        None => MapLayer::default(),
+    };
     Ok(DashboardView {
         provinces,
         province,
         period,
         current,
         previous_total,
+        map,
     })
 }

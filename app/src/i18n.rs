@@ -74,6 +74,12 @@ pub enum Key {
     Districts,
     HowComputed,
     Source,
+    Map,
+    NoData,
+    NotOnMap,
+    TileMapNote,
+    GeographicMapNote,
+    Legend,
 }
 
 /// The text of `key` in `lang`.
@@ -166,6 +172,18 @@ pub fn tr(lang: Lang, key: Key) -> &'static str {
         (HowComputed, Lang::En) => "How is this computed",
         (Source, Lang::Vi) => "Nguồn: hệ thống một cửa điện tử",
         (Source, Lang::En) => "Source: one-stop information systems",
+        (Map, Lang::Vi) => "Bản đồ tỷ lệ giải quyết đúng hạn",
+        (Map, Lang::En) => "Map of on-time rates",
+        (NoData, Lang::Vi) => "Chưa có số liệu",
+        (NoData, Lang::En) => "No data",
+        (NotOnMap, Lang::Vi) => "Không có trên bản đồ",
+        (NotOnMap, Lang::En) => "Not on the map",
+        (TileMapNote, Lang::Vi) => "Bản đồ ô: mỗi ô lục giác là một đơn vị, xếp gần đúng vị trí địa lý.",
+        (TileMapNote, Lang::En) => "Tile map: one hexagon per unit, placed roughly where it lies.",
+        (GeographicMapNote, Lang::Vi) => "Ranh giới hành chính đã nhập.",
+        (GeographicMapNote, Lang::En) => "Imported administrative boundaries.",
+        (Legend, Lang::Vi) => "Chú giải",
+        (Legend, Lang::En) => "Legend",
     }
 }
 

@@ -372,3 +372,31 @@ mod tests {
         assert!("ward".parse::<Level>().is_err());
     }
 }
+
+/// How a unit is drawn on the map.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum MapShape {
+    /// Imported boundaries: polygons' rings of (longitude, latitude).
+    Outline { rings: Vec<Vec<(f32, f32)>> },
+    /// A hexagon of the authored tile map ("odd-r" grid).
+    Tile { col: i32, row: i32 },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MapUnit {
+    pub code: String,
+    pub name: String,
+    pub shape: MapShape,
+    /// Where the label goes, as (longitude, latitude); for tiles the tile's centre is used.
+    pub label: Option<(f32, f32)>,
+}
+
+/// The units of one level under one parent, as the map draws them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MapLayer {
+    /// True for imported boundaries, false for the tile map.
+    pub geographic: bool,
+    pub units: Vec<MapUnit>,
+    /// Units with figures but nothing to draw: listed beside the map.
+    pub not_on_map: Vec<UnitRef>,
+}

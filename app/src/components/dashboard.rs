@@ -1,6 +1,6 @@
 //! The dashboard page: reads its state from the URL and lays out the figures.
 use crate::api::{fetch_dashboard, DashboardRequest, DashboardView};
-use crate::components::{headline::Headline, ranking::RankingTable};
+use crate::components::{headline::Headline, map::ChoroplethMap, ranking::RankingTable};
 use crate::format;
 use crate::i18n::{tr, Key, Lang};
 use leptos::prelude::*;
@@ -80,6 +80,7 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
         .map(|p| p.name.clone())
         .unwrap_or_default();
     let rows = view.current.units.clone();
+    let map_rows = rows.clone();
     view! {
         <section class="scope" aria-label=move || tr(lang.get(), Key::Period)>
             <h2>{province_name.clone()}</h2>
@@ -91,6 +92,10 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
             </p>
         </section>
         <Headline current=view.current.total.clone() previous=view.previous_total.clone() lang/>
+        <section class="map-section">
+            <h2>{move || tr(lang.get(), Key::Map)}</h2>
+            <ChoroplethMap layer=view.map.clone() rows=map_rows lang/>
+        </section>
         <section class="ranking">
             <h2>{move || tr(lang.get(), Key::Ranking)} " – " {move || tr(lang.get(), Key::Districts)}</h2>
             <RankingTable rows lang/>

@@ -1,4 +1,5 @@
 //! UI components, one domain area per module.
 pub mod dashboard;
 pub mod headline;
+pub mod map;
 pub mod ranking;

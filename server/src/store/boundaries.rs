@@ -209,3 +209,77 @@ impl DuckStore {
         })
     }
 }
+
+/// The stored geometry text (our own MultiPolygon encoding) as rings of (lon, lat).
+fn rings_of(geometry: &str) -> Result<Vec<Vec<(f32, f32)>>, StoreFailure> {
+    #[derive(serde::Deserialize)]
+    struct Stored {
+        coordinates: Vec<Vec<Vec<[f64; 2]>>>,
+    }
+    let stored: Stored = serde_json::from_str(geometry)
+        .map_err(|e| StoreFailure::Corrupt(format!("stored boundary geometry: {e}")))?;
+    Ok(stored
+        .coordinates
+        .into_iter()
+        .flatten()
+        .map(|ring| ring.into_iter().map(|[x, y]| (x as f32, y as f32)).collect())
+        .collect())
+}
+
+impl DuckStore {
+    /// See [`app::store::IndicatorStore::map_layer`].
+    pub fn map_layer(&self, level: Level, parent: &str, on: NaiveDate) -> Result<app::model::MapLayer, StoreFailure> {
+        use app::model::{MapLayer, MapShape, MapUnit, UnitRef};
+        let units: Vec<UnitRef> = if level == Level::Province {
+            super::query::units_in_force(self, level, None, on)?
+        } else {
+            self.unit_names(level, parent, on)?
+                .into_iter()
+                .map(|u| UnitRef { code: u.code, name: u.name_with_type })
+                .collect()
+        };
+        if let Some(layer) = self.boundaries(level, parent, on, 1)? {
+            let drawn: std::collections::HashSet<&str> = layer.features.iter().map(|f| f.code.as_str()).collect();
+            let not_on_map = units.iter().filter(|u| !drawn.contains(u.code.as_str())).cloned().collect();
+            let units = layer
+                .features
+                .iter()
+                .map(|f| {
+                    Ok(MapUnit {
+                        code: f.code.clone(),
+                        name: f.name.clone(),
+                        shape: MapShape::Outline { rings: rings_of(&f.geometry)? },
+                        label: Some((f.label.0 as f32, f.label.1 as f32)),
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreFailure>>()?;
+            return Ok(MapLayer { geographic: true, units, not_on_map });
+        }
+        let tile_parent = if level == Level::Province { "VN" } else { parent };
+        let tiles: std::collections::HashMap<String, (i32, i32)> = self
+            .tiles(level, tile_parent)?
+            .into_iter()
+            .map(|t| (t.code, (t.col, t.row)))
+            .collect();
+        // Units without an authored tile go below the map, in code order, in a squarish block.
+        let below = tiles.values().map(|(_, row)| row + 2).max().unwrap_or(0);
+        let unplaced = units.iter().filter(|u| !tiles.contains_key(&u.code)).count();
+        let width = (unplaced as f64).sqrt().ceil().max(1.0) as i32;
+        let mut next = 0;
+        let units = units
+            .into_iter()
+            .map(|u| {
+                let (col, row) = match tiles.get(&u.code) {
+                    Some(&cell) => cell,
+                    None => {
+                        let cell = (next % width, below + next / width);
+                        next += 1;
+                        cell
+                    }
+                };
+                MapUnit { code: u.code, name: u.name, shape: MapShape::Tile { col, row }, label: None }
+            })
+            .collect();
+        Ok(MapLayer { geographic: false, units, not_on_map: Vec::new() })
+    }
+}

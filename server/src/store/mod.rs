@@ -132,7 +132,7 @@ impl DuckStore {
         &self.path
     }
 
-    fn with_reader<T>(
+    pub(crate) fn with_reader<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreFailure>,
     ) -> Result<T, StoreFailure> {
@@ -318,5 +318,14 @@ impl IndicatorStore for DuckStore {
 
     fn units(&self, level: Level, parent: Option<&str>) -> Result<Vec<UnitRef>, StoreError> {
         Ok(self.with_reader(|c| query::units(c, level, parent, None))?)
+    }
+
+    fn map_layer(
+        &self,
+        level: Level,
+        parent: &str,
+        on: chrono::NaiveDate,
+    ) -> Result<app::model::MapLayer, StoreError> {
+        Ok(DuckStore::map_layer(self, level, parent, on)?)
     }
 }

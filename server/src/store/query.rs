@@ -178,6 +178,16 @@ pub fn units(
     Ok(rows)
 }
 
+/// [`units`] on a reader of the store.
+pub fn units_in_force(
+    store: &super::DuckStore,
+    level: Level,
+    parent: Option<&str>,
+    on: NaiveDate,
+) -> Result<Vec<UnitRef>, StoreFailure> {
+    store.with_reader(|c| units(c, level, parent, Some(on)))
+}
+
 /// The counts of one unit (its own dossiers and every unit's under it) with the given filters.
 fn scoped_counts(
     conn: &Connection,
@@ -281,17 +291,28 @@ pub fn stats(conn: &Connection, query: &StatsQuery) -> Result<StatsResponse, Sto
         ),
         None => String::new(),
     };
-    let clause = format!("{}{scope} AND {key} IS NOT NULL", f.sql);
+    // One scan: the units' rows and, with a parent, the parent's whole figures (its own dossiers
+    // included) as the grand-total grouping set.
+    let (clause, grouping) = match parent {
+        Some(_) => (format!("{}{scope}", f.sql), format!("GROUPING SETS (({key}), ())")),
+        None => (format!("{} AND {key} IS NOT NULL", f.sql), key.to_string()),
+    };
     let sql = format!(
-        "SELECT {key}, {} FROM {} GROUP BY {key}",
+        "SELECT {key}, GROUPING({key})::INTEGER AS grand_total, {} FROM {} GROUP BY {grouping}",
         sums(),
         source(&clause, f.daily)
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut by_code = std::collections::HashMap::new();
+    let mut grand_total = None;
     let mut rows = stmt.query(params_from_iter(f.params.iter()))?;
     while let Some(r) = rows.next()? {
-        by_code.insert(r.get::<_, String>(0)?, counts_from_row(r, 1)?);
+        let counts = counts_from_row(r, 2)?;
+        if r.get::<_, i32>(1)? == 1 {
+            grand_total = Some(counts);
+        } else if let Some(code) = r.get::<_, Option<String>>(0)? {
+            by_code.insert(code, counts);
+        }
     }
     let mut total = Counts::default();
     let units: Vec<IndicatorRow> = listed
@@ -303,10 +324,8 @@ pub fn stats(conn: &Connection, query: &StatsQuery) -> Result<StatsResponse, Sto
         })
         .collect();
     let total = match &parent {
-        // The parent's own dossiers count too (e.g. provincial departments under a province).
-        Some((code, level, name)) => {
-            IndicatorRow::from_counts(code, name, &scoped_counts(conn, code, *level, &f)?)
-        }
+        // No row at all means nothing stored in scope: zero figures.
+        Some((code, _, name)) => IndicatorRow::from_counts(code, name, &grand_total.unwrap_or_default()),
         None => IndicatorRow::from_counts("", "", &total),
     };
     Ok(StatsResponse {

@@ -106,12 +106,12 @@ impl WriteIndex {
                     received_date, due_date, resolved_date, withdrawn_date FROM dossiers",
         )?;
         for batch in stmt.query_arrow([])? {
-            let text = |i: usize| batch.column(i).as_string::<i32>();
-            let (ids, units, fields, channels) = (text(0), text(1), text(2), text(3));
-            let flag = |i: usize| batch.column(i).as_boolean();
-            let (fees, paid) = (flag(4), flag(5));
-            let day = |i: usize| batch.column(i).as_primitive::<Date32Type>();
-            let (received, due, resolved, withdrawn) = (day(6), day(7), day(8), day(9));
+            let text = |i: usize| arrow_column(batch.column(i).as_string_opt::<i32>(), i);
+            let (ids, units, fields, channels) = (text(0)?, text(1)?, text(2)?, text(3)?);
+            let flag = |i: usize| arrow_column(batch.column(i).as_boolean_opt(), i);
+            let (fees, paid) = (flag(4)?, flag(5)?);
+            let day = |i: usize| arrow_column(batch.column(i).as_primitive_opt::<Date32Type>(), i);
+            let (received, due, resolved, withdrawn) = (day(6)?, day(7)?, day(8)?, day(9)?);
             for row in 0..batch.num_rows() {
                 let id = ids.value(row);
                 let required = [units.is_null(row), fields.is_null(row), channels.is_null(row)]
@@ -220,11 +220,16 @@ fn load_event_hashes(conn: &Connection) -> Result<HashMap<u64, u64>, StoreFailur
     let mut events = HashMap::with_capacity(count as usize);
     let mut stmt = conn.prepare("SELECT id_hash, content_hash FROM events")?;
     for batch in stmt.query_arrow([])? {
-        let ids = batch.column(0).as_primitive::<UInt64Type>();
-        let contents = batch.column(1).as_primitive::<UInt64Type>();
+        let ids = arrow_column(batch.column(0).as_primitive_opt::<UInt64Type>(), 0)?;
+        let contents = arrow_column(batch.column(1).as_primitive_opt::<UInt64Type>(), 1)?;
         events.extend(ids.values().iter().copied().zip(contents.values().iter().copied()));
     }
     Ok(events)
+}
+
+/// A column of the type the query promises, or an error saying which column was not.
+fn arrow_column<T>(column: Option<T>, index: usize) -> Result<T, StoreFailure> {
+    column.ok_or_else(|| StoreFailure::Corrupt(format!("column {index} of an index query has an unexpected Arrow type")))
 }
 
 /// An Arrow Date32 (days since 1970-01-01) as a date.
