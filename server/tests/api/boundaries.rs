@@ -1,7 +1,7 @@
 //! Boundary import on the real Long An and Lào Cai district files, and the layer served by the API.
-mod common;
+
 use axum::http::StatusCode;
-use common::*;
+use crate::common::*;
 use server::boundaries::import::{import, ImportOptions, ImportReport, Pairing};
 use server::boundaries::names::MatchKind;
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 //! The demo reproduces the published figures exactly, read through the HTTP API as a user would.
-mod common;
+
 use axum::http::StatusCode;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 async fn stats(app: &TestApp, query: &str) -> Value {

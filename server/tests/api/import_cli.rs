@@ -1,6 +1,6 @@
 //! `server import FILE` as an operator runs it: CSV exports and NDJSON, atomicity, --skip-invalid.
-mod common;
-use common::*;
+
+use crate::common::*;
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -1,0 +1,7 @@
+//! Integration tests, in one binary: each test binary links all of DuckDB, so one link instead of five.
+mod boundaries;
+mod calibration;
+mod common;
+mod import_cli;
+mod ingest_api;
+mod stats_api;
