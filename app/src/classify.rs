@@ -47,7 +47,12 @@ impl Classes {
 
 /// Cuts the values (units without data left out) into classes by `method`.
 pub fn classify(values: &[Option<f64>], method: &Method) -> Classes {
-    let mut sorted: Vec<f64> = values.iter().flatten().copied().filter(|v| v.is_finite()).collect();
+    let mut sorted: Vec<f64> = values
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
     sorted.sort_by(f64::total_cmp);
     let limits = match method {
         Method::Thresholds(limits) => {
@@ -117,8 +122,8 @@ fn jenks_limits(sorted: &[f64], k: usize) -> Vec<f64> {
     // the last of those classes begins.
     let mut cost = vec![vec![f64::INFINITY; n + 1]; k];
     let mut start = vec![vec![0usize; n + 1]; k];
-    for i in 1..=n {
-        cost[0][i] = deviation(0, i);
+    for (i, slot) in cost[0].iter_mut().enumerate().skip(1) {
+        *slot = deviation(0, i);
     }
     for c in 1..k {
         for i in (c + 1)..=n {
@@ -149,8 +154,12 @@ const PALETTES: [&[&str]; 6] = [
     &["#fc8d59", "#ffffbf", "#91bfdb"],
     &["#d7191c", "#fdae61", "#abd9e9", "#2c7bb6"],
     &["#d7191c", "#fdae61", "#ffffbf", "#abd9e9", "#2c7bb6"],
-    &["#d73027", "#fc8d59", "#fee090", "#e0f3f8", "#91bfdb", "#4575b4"],
-    &["#d73027", "#fc8d59", "#fee090", "#ffffbf", "#e0f3f8", "#91bfdb", "#4575b4"],
+    &[
+        "#d73027", "#fc8d59", "#fee090", "#e0f3f8", "#91bfdb", "#4575b4",
+    ],
+    &[
+        "#d73027", "#fc8d59", "#fee090", "#ffffbf", "#e0f3f8", "#91bfdb", "#4575b4",
+    ],
 ];
 
 /// The fill of each of `count` classes (at most 7; one class is drawn in the middle colour).
@@ -191,7 +200,10 @@ mod tests {
         // Ties never produce an empty class or a repeated limit.
         let tied = some(&[1.0, 1.0, 1.0, 1.0, 2.0]);
         assert_eq!(classify(&tied, &Method::Quantiles(4)).limits, [2.0]);
-        assert_eq!(classify(&[None, None], &Method::Quantiles(4)).limits, Vec::<f64>::new());
+        assert_eq!(
+            classify(&[None, None], &Method::Quantiles(4)).limits,
+            Vec::<f64>::new()
+        );
     }
 
     #[test]
@@ -201,12 +213,17 @@ mod tests {
         assert_eq!(classes.limits, [0.88, 0.97]);
         assert_eq!(classes.histogram(&values), [3, 3, 3]);
         // No more classes than distinct values.
-        assert_eq!(classify(&some(&[0.5]), &Method::NaturalBreaks(5)).limits, Vec::<f64>::new());
+        assert_eq!(
+            classify(&some(&[0.5]), &Method::NaturalBreaks(5)).limits,
+            Vec::<f64>::new()
+        );
     }
 
     #[test]
     fn natural_breaks_on_many_values_stay_sorted_and_within_range() {
-        let values: Vec<Option<f64>> = (0..5_000).map(|i| Some(((i * 7919) % 5_000) as f64 / 5_000.0)).collect();
+        let values: Vec<Option<f64>> = (0..5_000)
+            .map(|i| Some(((i * 7919) % 5_000) as f64 / 5_000.0))
+            .collect();
         let limits = classify(&values, &Method::NaturalBreaks(5)).limits;
         assert_eq!(limits.len(), 4);
         assert!(limits.windows(2).all(|w| w[0] < w[1]), "{limits:?}");

@@ -178,7 +178,9 @@ pub fn tr(lang: Lang, key: Key) -> &'static str {
         (NoData, Lang::En) => "No data",
         (NotOnMap, Lang::Vi) => "Không có trên bản đồ",
         (NotOnMap, Lang::En) => "Not on the map",
-        (TileMapNote, Lang::Vi) => "Bản đồ ô: mỗi ô lục giác là một đơn vị, xếp gần đúng vị trí địa lý.",
+        (TileMapNote, Lang::Vi) => {
+            "Bản đồ ô: mỗi ô lục giác là một đơn vị, xếp gần đúng vị trí địa lý."
+        }
         (TileMapNote, Lang::En) => "Tile map: one hexagon per unit, placed roughly where it lies.",
         (GeographicMapNote, Lang::Vi) => "Ranh giới hành chính đã nhập.",
         (GeographicMapNote, Lang::En) => "Imported administrative boundaries.",

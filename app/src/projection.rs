@@ -24,22 +24,24 @@ pub struct Bounds {
 impl Bounds {
     /// The box around every point, or `None` without points.
     pub fn of(points: impl IntoIterator<Item = (f64, f64)>) -> Option<Bounds> {
-        points.into_iter().fold(None, |b: Option<Bounds>, (lon, lat)| {
-            Some(match b {
-                None => Bounds {
-                    min_lon: lon,
-                    min_lat: lat,
-                    max_lon: lon,
-                    max_lat: lat,
-                },
-                Some(b) => Bounds {
-                    min_lon: b.min_lon.min(lon),
-                    min_lat: b.min_lat.min(lat),
-                    max_lon: b.max_lon.max(lon),
-                    max_lat: b.max_lat.max(lat),
-                },
+        points
+            .into_iter()
+            .fold(None, |b: Option<Bounds>, (lon, lat)| {
+                Some(match b {
+                    None => Bounds {
+                        min_lon: lon,
+                        min_lat: lat,
+                        max_lon: lon,
+                        max_lat: lat,
+                    },
+                    Some(b) => Bounds {
+                        min_lon: b.min_lon.min(lon),
+                        min_lat: b.min_lat.min(lat),
+                        max_lon: b.max_lon.max(lon),
+                        max_lat: b.max_lat.max(lat),
+                    },
+                })
             })
-        })
     }
 }
 
@@ -72,7 +74,10 @@ impl Projection {
 
 /// SVG path data for polygons given as rings of longitude/latitude; rings are closed with `Z`
 /// and coordinates rounded to 0.1 px (enough on screen, and far shorter text).
-pub fn path_data<'a>(projection: &Projection, rings: impl IntoIterator<Item = &'a [(f64, f64)]>) -> String {
+pub fn path_data<'a>(
+    projection: &Projection,
+    rings: impl IntoIterator<Item = &'a [(f64, f64)]>,
+) -> String {
     let mut out = String::new();
     for ring in rings {
         let mut previous: Option<(i64, i64)> = None;
@@ -98,7 +103,12 @@ fn tenths(v: i64) -> String {
     if v % 10 == 0 {
         (v / 10).to_string()
     } else {
-        format!("{}{}.{}", if v < 0 { "-" } else { "" }, (v / 10).abs(), (v % 10).abs())
+        format!(
+            "{}{}.{}",
+            if v < 0 { "-" } else { "" },
+            (v / 10).abs(),
+            (v % 10).abs()
+        )
     }
 }
 
@@ -117,7 +127,12 @@ pub fn hex_path(centre: (f64, f64), size: f64) -> String {
     for i in 0..6 {
         let angle = (60.0 * f64::from(i) - 30.0).to_radians();
         let (x, y) = (centre.0 + size * angle.cos(), centre.1 + size * angle.sin());
-        out.push_str(&format!("{}{:.1} {:.1}", if i == 0 { 'M' } else { 'L' }, x, y));
+        out.push_str(&format!(
+            "{}{:.1} {:.1}",
+            if i == 0 { 'M' } else { 'L' },
+            x,
+            y
+        ));
     }
     out.push('Z');
     out
@@ -142,7 +157,10 @@ mod tests {
         let (x0, y0) = p.project(105.5, 11.05);
         let (x1, y1) = p.project(106.8, 10.4);
         // The limiting side touches the margins; the other is centred.
-        assert!((x0 - 10.0).abs() < 1e-9 && (x1 - 790.0).abs() < 1e-9, "{x0} {x1}");
+        assert!(
+            (x0 - 10.0).abs() < 1e-9 && (x1 - 790.0).abs() < 1e-9,
+            "{x0} {x1}"
+        );
         assert!(((y0 + y1) / 2.0 - 300.0).abs() < 1e-9);
         assert!(y0 < y1, "north is up");
     }
@@ -175,7 +193,13 @@ mod tests {
             100.0,
             0.0,
         );
-        let ring = [(0.0, 0.0), (1.0, 0.0), (1.0, 0.0000001), (1.0, 1.0), (0.0, 0.0)];
+        let ring = [
+            (0.0, 0.0),
+            (1.0, 0.0),
+            (1.0, 0.0000001),
+            (1.0, 1.0),
+            (0.0, 0.0),
+        ];
         assert_eq!(path_data(&p, [&ring[..]]), "M0 100L100 100L100 0L0 100Z");
         assert_eq!(tenths(-15), "-1.5");
         assert_eq!(tenths(-5), "-0.5");

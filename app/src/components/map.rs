@@ -37,7 +37,11 @@ pub fn draw(layer: &MapLayer, rows: &[IndicatorRow], classes: &Classes) -> Vec<D
         .collect();
     let shapes: Vec<(String, (f64, f64))> = if layer.geographic {
         let points = layer.units.iter().flat_map(|u| match &u.shape {
-            MapShape::Outline { rings } => rings.iter().flatten().map(|(x, y)| (f64::from(*x), f64::from(*y))).collect(),
+            MapShape::Outline { rings } => rings
+                .iter()
+                .flatten()
+                .map(|(x, y)| (f64::from(*x), f64::from(*y)))
+                .collect(),
             MapShape::Tile { .. } => Vec::new(),
         });
         let Some(bounds) = Bounds::of(points) else {
@@ -51,7 +55,11 @@ pub fn draw(layer: &MapLayer, rows: &[IndicatorRow], classes: &Classes) -> Vec<D
                 let rings: Vec<Vec<(f64, f64)>> = match &u.shape {
                     MapShape::Outline { rings } => rings
                         .iter()
-                        .map(|r| r.iter().map(|(x, y)| (f64::from(*x), f64::from(*y))).collect())
+                        .map(|r| {
+                            r.iter()
+                                .map(|(x, y)| (f64::from(*x), f64::from(*y)))
+                                .collect()
+                        })
                         .collect(),
                     MapShape::Tile { .. } => Vec::new(),
                 };
@@ -59,10 +67,14 @@ pub fn draw(layer: &MapLayer, rows: &[IndicatorRow], classes: &Classes) -> Vec<D
                     Some((x, y)) => projection.project(f64::from(x), f64::from(y)),
                     None => {
                         let b = Bounds::of(rings.iter().flatten().copied()).unwrap_or(bounds);
-                        projection.project((b.min_lon + b.max_lon) / 2.0, (b.min_lat + b.max_lat) / 2.0)
+                        projection
+                            .project((b.min_lon + b.max_lon) / 2.0, (b.min_lat + b.max_lat) / 2.0)
                     }
                 };
-                (path_data(&projection, rings.iter().map(|r| r.as_slice())), label)
+                (
+                    path_data(&projection, rings.iter().map(|r| r.as_slice())),
+                    label,
+                )
             })
             .collect()
     } else {
@@ -112,10 +124,19 @@ pub fn draw(layer: &MapLayer, rows: &[IndicatorRow], classes: &Classes) -> Vec<D
 
 /// The short name shown on the map ("Huyện Bắc Trà My" → "Bắc Trà My").
 fn short_name(name: &str) -> &str {
-    ["Thành phố ", "Thị xã ", "Thị trấn ", "Huyện ", "Quận ", "Phường ", "Xã ", "Tỉnh "]
-        .iter()
-        .find_map(|prefix| name.strip_prefix(prefix))
-        .unwrap_or(name)
+    [
+        "Thành phố ",
+        "Thị xã ",
+        "Thị trấn ",
+        "Huyện ",
+        "Quận ",
+        "Phường ",
+        "Xã ",
+        "Tỉnh ",
+    ]
+    .iter()
+    .find_map(|prefix| name.strip_prefix(prefix))
+    .unwrap_or(name)
 }
 
 /// Which labels to show: larger-ranked first, skipping any whose box would overlap one kept.
@@ -124,7 +145,12 @@ pub fn visible_labels(units: &[DrawnUnit], font_px: f64) -> Vec<bool> {
         .iter()
         .map(|u| {
             let w = short_name(&u.name).chars().count() as f64 * font_px * 0.55;
-            (u.label.0 - w / 2.0, u.label.1 - font_px / 2.0, u.label.0 + w / 2.0, u.label.1 + font_px / 2.0)
+            (
+                u.label.0 - w / 2.0,
+                u.label.1 - font_px / 2.0,
+                u.label.0 + w / 2.0,
+                u.label.1 + font_px / 2.0,
+            )
         })
         .collect();
     let mut order: Vec<usize> = (0..units.len()).collect();
@@ -133,7 +159,10 @@ pub fn visible_labels(units: &[DrawnUnit], font_px: f64) -> Vec<bool> {
     let mut kept: Vec<(f64, f64, f64, f64)> = Vec::new();
     for i in order {
         let b = boxes[i];
-        if kept.iter().all(|k| b.2 < k.0 || k.2 < b.0 || b.3 < k.1 || k.3 < b.1) {
+        if kept
+            .iter()
+            .all(|k| b.2 < k.0 || k.2 < b.0 || b.3 < k.1 || k.3 < b.1)
+        {
             kept.push(b);
             shown[i] = true;
         }
@@ -144,16 +173,23 @@ pub fn visible_labels(units: &[DrawnUnit], font_px: f64) -> Vec<bool> {
 /// The legend text of class `i`: "< 85%", "85–90%", "≥ 98%".
 fn class_label(lang: Lang, classes: &Classes, i: usize) -> String {
     let pct = |v: f64| format!("{}%", format::decimal(lang, v * 100.0, 0));
-    match (i.checked_sub(1).map(|j| classes.limits[j]), classes.limits.get(i)) {
+    match (
+        i.checked_sub(1).map(|j| classes.limits[j]),
+        classes.limits.get(i),
+    ) {
         (None, Some(hi)) => format!("< {}", pct(*hi)),
-        (Some(lo), Some(hi)) => format!("{}–{}", pct(lo), pct(*hi)),
+        (Some(lo), Some(hi)) => format!("{}–{}", format::decimal(lang, lo * 100.0, 0), pct(*hi)),
         (Some(lo), None) => format!("≥ {}", pct(lo)),
         (None, None) => tr(lang, Key::OnTimeRate).to_string(),
     }
 }
 
 #[component]
-pub fn ChoroplethMap(layer: MapLayer, rows: Vec<IndicatorRow>, lang: Signal<Lang>) -> impl IntoView {
+pub fn ChoroplethMap(
+    layer: MapLayer,
+    rows: Vec<IndicatorRow>,
+    lang: Signal<Lang>,
+) -> impl IntoView {
     let values: Vec<Option<f64>> = rows.iter().map(|r| r.on_time_rate).collect();
     let classes = classify(&values, &Method::default_thresholds());
     let colours = palette(classes.count());
@@ -166,7 +202,11 @@ pub fn ChoroplethMap(layer: MapLayer, rows: Vec<IndicatorRow>, lang: Signal<Lang
     let units = StoredValue::new(units);
     let fill = {
         let colours = colours.clone();
-        move |class: Option<usize>| class.map_or("url(#no-data)".to_string(), |c| colours[c.min(colours.len() - 1)].to_string())
+        move |class: Option<usize>| {
+            class.map_or("url(#no-data)".to_string(), |c| {
+                colours[c.min(colours.len() - 1)].to_string()
+            })
+        }
     };
     let shapes = units.with_value(|units| {
         units
@@ -319,18 +359,27 @@ mod tests {
                 .map(|(i, c)| MapUnit {
                     code: c.to_string(),
                     name: format!("Huyện {c}"),
-                    shape: MapShape::Tile { col: i as i32, row: 0 },
+                    shape: MapShape::Tile {
+                        col: i as i32,
+                        row: 0,
+                    },
                     label: None,
                 })
                 .collect(),
-            not_on_map: vec![UnitRef { code: "D".into(), name: "Thị xã D".into() }],
+            not_on_map: vec![UnitRef {
+                code: "D".into(),
+                name: "Thị xã D".into(),
+            }],
         }
     }
 
     #[test]
     fn units_get_their_class_rank_and_a_hexagon_inside_the_box() {
         let rows = [row("A", Some(0.97)), row("B", Some(0.80)), row("C", None)];
-        let classes = classify(&rows.iter().map(|r| r.on_time_rate).collect::<Vec<_>>(), &Method::default_thresholds());
+        let classes = classify(
+            &rows.iter().map(|r| r.on_time_rate).collect::<Vec<_>>(),
+            &Method::default_thresholds(),
+        );
         let drawn = draw(&tiles(), &rows, &classes);
         assert_eq!(drawn.len(), 3);
         assert_eq!((drawn[0].class, drawn[0].rank), (Some(3), Some(1)));
@@ -338,7 +387,11 @@ mod tests {
         assert_eq!((drawn[2].class, drawn[2].rank), (None, None));
         for u in &drawn {
             assert!(u.path.starts_with('M') && u.path.ends_with('Z'));
-            assert!((0.0..WIDTH).contains(&u.label.0) && (0.0..HEIGHT).contains(&u.label.1), "{:?}", u.label);
+            assert!(
+                (0.0..WIDTH).contains(&u.label.0) && (0.0..HEIGHT).contains(&u.label.1),
+                "{:?}",
+                u.label
+            );
         }
     }
 
@@ -355,13 +408,19 @@ mod tests {
             received: 0,
             resolved: 0,
         };
-        let units = [unit("Bắc Trà My", 100.0, 2), unit("Tam Kỳ", 110.0, 1), unit("Hội An", 400.0, 3)];
+        let units = [
+            unit("Bắc Trà My", 100.0, 2),
+            unit("Tam Kỳ", 110.0, 1),
+            unit("Hội An", 400.0, 3),
+        ];
         assert_eq!(visible_labels(&units, 11.0), [false, true, true]);
     }
 
     #[test]
     fn legend_labels_read_as_ranges() {
-        let classes = Classes { limits: vec![0.85, 0.95] };
+        let classes = Classes {
+            limits: vec![0.85, 0.95],
+        };
         assert_eq!(class_label(Lang::Vi, &classes, 0), "< 85%");
         assert_eq!(class_label(Lang::Vi, &classes, 1), "85–95%");
         assert_eq!(class_label(Lang::En, &classes, 2), "≥ 95%");

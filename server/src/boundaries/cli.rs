@@ -50,11 +50,25 @@ pub fn print_report(report: &ImportReport) {
         report.count(Pairing::Mapping),
         report.seconds
     );
-    for m in report.matched.iter().filter(|m| m.pairing == Pairing::Name(MatchKind::Fuzzy)) {
-        println!("  fuzzy: feature {} '{}' → {} {}", m.feature, m.feature_name, m.code, m.unit_name);
+    for m in report
+        .matched
+        .iter()
+        .filter(|m| m.pairing == Pairing::Name(MatchKind::Fuzzy))
+    {
+        println!(
+            "  fuzzy: feature {} '{}' → {} {}",
+            m.feature, m.feature_name, m.code, m.unit_name
+        );
     }
-    for m in report.matched.iter().filter(|m| m.pairing == Pairing::Name(MatchKind::Normalised)) {
-        println!("  normalised: feature {} '{}' → {} {}", m.feature, m.feature_name, m.code, m.unit_name);
+    for m in report
+        .matched
+        .iter()
+        .filter(|m| m.pairing == Pairing::Name(MatchKind::Normalised))
+    {
+        println!(
+            "  normalised: feature {} '{}' → {} {}",
+            m.feature, m.feature_name, m.code, m.unit_name
+        );
     }
     for (number, name) in &report.unmatched_features {
         println!("  no unit: feature {number} '{name}' (not stored; pair it with --mapping)");
@@ -66,7 +80,9 @@ pub fn print_report(report: &ImportReport) {
         println!("  refused: feature {number} ({code}): {reason}");
     }
     for (code, name) in &report.units_without_feature {
-        println!("  no feature: {code} {name} (its figures stay; the map lists it as not on the map)");
+        println!(
+            "  no feature: {code} {name} (its figures stay; the map lists it as not on the map)"
+        );
     }
 }
 

@@ -89,7 +89,10 @@ pub enum BoundaryImportError {
     #[error("{0}")]
     Layer(#[from] LayerError),
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("feature {feature} has the coordinate ({x}, {y}), which is not a longitude/latitude: the file is in a projected coordinate system; reproject it to WGS 84 (EPSG:4326) first, e.g. `ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson`")]
     NotLonLat { feature: usize, x: f64, y: f64 },
     #[error("{0}")]
@@ -108,11 +111,16 @@ fn property_text(feature: &Feature, property: &str) -> Option<String> {
     }
 }
 
-fn name_property(features: &[Feature], chosen: Option<&str>) -> Result<String, BoundaryImportError> {
+fn name_property(
+    features: &[Feature],
+    chosen: Option<&str>,
+) -> Result<String, BoundaryImportError> {
     if let Some(p) = chosen {
         return Ok(p.to_string());
     }
-    let first = features.first().ok_or_else(|| BoundaryImportError::Options("the layer has no features".into()))?;
+    let first = features
+        .first()
+        .ok_or_else(|| BoundaryImportError::Options("the layer has no features".into()))?;
     NAME_PROPERTIES
         .iter()
         .find(|p| matches!(first.properties.get(**p), Some(Value::String(_))))
@@ -146,7 +154,9 @@ fn read_mapping(path: &Path) -> Result<HashMap<String, String>, BoundaryImportEr
     }
     let mut mapping = HashMap::new();
     for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| BoundaryImportError::Options(format!("{} line {}: {e}", path.display(), i + 2)))?;
+        let record = record.map_err(|e| {
+            BoundaryImportError::Options(format!("{} line {}: {e}", path.display(), i + 2))
+        })?;
         mapping.insert(record[0].trim().to_string(), record[1].trim().to_string());
     }
     Ok(mapping)
@@ -154,15 +164,21 @@ fn read_mapping(path: &Path) -> Result<HashMap<String, String>, BoundaryImportEr
 
 /// A unit code as a file may spell it: "80" for "080".
 fn code_matches(file_code: &str, unit_code: &str) -> bool {
-    file_code == unit_code || (file_code.len() < unit_code.len() && unit_code.trim_start_matches('0') == file_code.trim_start_matches('0') && !file_code.is_empty())
+    file_code == unit_code
+        || (file_code.len() < unit_code.len()
+            && unit_code.trim_start_matches('0') == file_code.trim_start_matches('0')
+            && !file_code.is_empty())
 }
+
+/// Features paired with units, features matching none, and ambiguities as message lines.
+type Pairings = (Vec<Matched>, Vec<(usize, String)>, Vec<String>);
 
 /// Pairs each feature with a unit. Ambiguities come back as lines for the error message.
 fn pair_features(
     features: &[Feature],
     units: &[UnitName],
     options: &ImportOptions,
-) -> Result<(Vec<Matched>, Vec<(usize, String)>, Vec<String>), BoundaryImportError> {
+) -> Result<Pairings, BoundaryImportError> {
     let mapping = match &options.mapping {
         Some(path) => read_mapping(path)?,
         None => HashMap::new(),
@@ -176,20 +192,31 @@ fn pair_features(
             name_with_type: u.name_with_type.clone(),
         })
         .collect();
-    let unit_name = |code: &str| units.iter().find(|u| u.code == code).map(|u| u.name_with_type.clone());
+    let unit_name = |code: &str| {
+        units
+            .iter()
+            .find(|u| u.code == code)
+            .map(|u| u.name_with_type.clone())
+    };
     let (mut matched, mut unmatched, mut ambiguous) = (Vec::new(), Vec::new(), Vec::new());
     for feature in features {
         let name = property_text(feature, &name_property).unwrap_or_default();
-        let label = if name.is_empty() { format!("#{}", feature.number) } else { name.clone() };
-        let mapped = mapping.get(&name).or_else(|| mapping.get(&feature.number.to_string()));
+        let label = if name.is_empty() {
+            format!("#{}", feature.number)
+        } else {
+            name.clone()
+        };
+        let mapped = mapping
+            .get(&name)
+            .or_else(|| mapping.get(&feature.number.to_string()));
         let pairing = if let Some(code) = mapped {
             match unit_name(code) {
                 Some(_) => Some((code.clone(), Pairing::Mapping)),
                 None => {
                     return Err(BoundaryImportError::Options(format!(
-                        "the mapping file pairs '{label}' with '{code}', which is not a {} under {}",
-                        options.level, options.parent
-                    )))
+                    "the mapping file pairs '{label}' with '{code}', which is not a {} under {}",
+                    options.level, options.parent
+                )))
                 }
             }
         } else if let Some(property) = &options.code_property {
@@ -224,7 +251,9 @@ fn pair_features(
                 code,
                 pairing,
             }),
-            None if ambiguous.last().is_some_and(|l| l.starts_with(&format!("feature {} ", feature.number))) => {}
+            None if ambiguous
+                .last()
+                .is_some_and(|l| l.starts_with(&format!("feature {} ", feature.number))) => {}
             None => unmatched.push((feature.number, label)),
         }
     }
@@ -238,7 +267,10 @@ fn pair_features(
         if ms.iter().any(|m| NameKey::new(&m.feature_name) != first) {
             ambiguous.push(format!(
                 "features {} all fit unit {code} {}",
-                ms.iter().map(|m| format!("{} '{}'", m.feature, m.feature_name)).collect::<Vec<_>>().join(", "),
+                ms.iter()
+                    .map(|m| format!("{} '{}'", m.feature, m.feature_name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 ms[0].unit_name
             ));
         }
@@ -251,10 +283,19 @@ fn geometry_json(geometry: &MultiPolygon<f64>) -> String {
     let mut out = String::from(r#"{"type":"MultiPolygon","coordinates":["#);
     for (p, polygon) in geometry.0.iter().enumerate() {
         out.push_str(if p == 0 { "[" } else { ",[" });
-        for (r, ring) in std::iter::once(polygon.exterior()).chain(polygon.interiors()).enumerate() {
+        for (r, ring) in std::iter::once(polygon.exterior())
+            .chain(polygon.interiors())
+            .enumerate()
+        {
             out.push_str(if r == 0 { "[" } else { ",[" });
             for (i, c) in ring.0.iter().enumerate() {
-                let _ = write!(out, "{}[{},{}]", if i == 0 { "" } else { "," }, round5(c.x), round5(c.y));
+                let _ = write!(
+                    out,
+                    "{}[{},{}]",
+                    if i == 0 { "" } else { "," },
+                    round5(c.x),
+                    round5(c.y)
+                );
             }
             out.push(']');
         }
@@ -269,10 +310,17 @@ fn round5(v: f64) -> f64 {
 }
 
 /// Imports a boundary file as a new boundary set. Nothing is stored when an error is returned.
-pub fn import(store: &DuckStore, path: &Path, options: &ImportOptions, progress: &mut dyn FnMut(&str)) -> Result<ImportReport, BoundaryImportError> {
+pub fn import(
+    store: &DuckStore,
+    path: &Path,
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<ImportReport, BoundaryImportError> {
     let started = std::time::Instant::now();
     if options.valid_to.is_some_and(|to| to < options.valid_from) {
-        return Err(BoundaryImportError::Options("--valid-to is before --valid-from".into()));
+        return Err(BoundaryImportError::Options(
+            "--valid-to is before --valid-from".into(),
+        ));
     }
     let file = std::fs::File::open(path).map_err(|source| BoundaryImportError::Read {
         path: path.display().to_string(),
@@ -281,7 +329,11 @@ pub fn import(store: &DuckStore, path: &Path, options: &ImportOptions, progress:
     let features = read_layer(file, options.object.as_deref())?;
     progress(&format!("read {} features", features.len()));
     if let Some((feature, c)) = first_non_lon_lat(&features) {
-        return Err(BoundaryImportError::NotLonLat { feature, x: c.x, y: c.y });
+        return Err(BoundaryImportError::NotLonLat {
+            feature,
+            x: c.x,
+            y: c.y,
+        });
     }
     let units = store.unit_names(options.level, &options.parent, options.valid_from)?;
     if units.is_empty() {
@@ -296,7 +348,10 @@ pub fn import(store: &DuckStore, path: &Path, options: &ImportOptions, progress:
             .first()
             .map(|m| format!("  {},{}", m.feature_name, m.code))
             .unwrap_or_else(|| format!("  <feature name>,{}", units[0].code));
-        return Err(BoundaryImportError::Ambiguous(ambiguous.join("\n"), example));
+        return Err(BoundaryImportError::Ambiguous(
+            ambiguous.join("\n"),
+            example,
+        ));
     }
     let mut report = ImportReport {
         features: features.len(),
@@ -312,7 +367,11 @@ pub fn import(store: &DuckStore, path: &Path, options: &ImportOptions, progress:
                 for note in checked.repairs {
                     report.repairs.push((m.feature, m.code.clone(), note));
                 }
-                geometry_by_unit.entry(m.code.clone()).or_insert_with(|| MultiPolygon::new(Vec::new())).0.extend(checked.geometry.0);
+                geometry_by_unit
+                    .entry(m.code.clone())
+                    .or_insert_with(|| MultiPolygon::new(Vec::new()))
+                    .0
+                    .extend(checked.geometry.0);
             }
             Err(reason) => report.refused.push((m.feature, m.code.clone(), reason)),
         }
@@ -332,7 +391,11 @@ pub fn import(store: &DuckStore, path: &Path, options: &ImportOptions, progress:
             let label = geometry
                 .interior_point()
                 .map(|p| (round5(p.x()), round5(p.y())))
-                .ok_or_else(|| BoundaryImportError::Options(format!("unit {code}: no interior point for its label")))?;
+                .ok_or_else(|| {
+                    BoundaryImportError::Options(format!(
+                        "unit {code}: no interior point for its label"
+                    ))
+                })?;
             rows.push(BoundaryRow {
                 unit_code: code.clone(),
                 detail: detail as u8,
@@ -340,16 +403,23 @@ pub fn import(store: &DuckStore, path: &Path, options: &ImportOptions, progress:
                 label,
             });
         }
-        progress(&format!("simplified at level of detail {detail} (tolerance {tolerance}°)"));
+        progress(&format!(
+            "simplified at level of detail {detail} (tolerance {tolerance}°)"
+        ));
     }
-    report.set_id = Some(store.save_boundary_set(&NewBoundarySet {
-        level: options.level,
-        parent_code: options.parent.clone(),
-        valid_from: options.valid_from,
-        valid_to: options.valid_to,
-        source: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-        rows,
-    })?);
+    report.set_id = Some(
+        store.save_boundary_set(&NewBoundarySet {
+            level: options.level,
+            parent_code: options.parent.clone(),
+            valid_from: options.valid_from,
+            valid_to: options.valid_to,
+            source: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            rows,
+        })?,
+    );
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }

@@ -51,8 +51,12 @@ impl<'de> Deserialize<'de> for Position {
                 f.write_str("a position [x, y]")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Position, A::Error> {
-                let x: f64 = seq.next_element()?.ok_or_else(|| de::Error::invalid_length(0, &self))?;
-                let y: f64 = seq.next_element()?.ok_or_else(|| de::Error::invalid_length(1, &self))?;
+                let x: f64 = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                let y: f64 = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::invalid_length(1, &self))?;
                 while seq.next_element::<de::IgnoredAny>()?.is_some() {}
                 Ok(Position(x, y))
             }
@@ -66,8 +70,12 @@ type RawRing = Vec<Position>;
 #[derive(Deserialize)]
 #[serde(tag = "type")]
 enum RawGeometry {
-    Polygon { coordinates: Vec<RawRing> },
-    MultiPolygon { coordinates: Vec<Vec<RawRing>> },
+    Polygon {
+        coordinates: Vec<RawRing>,
+    },
+    MultiPolygon {
+        coordinates: Vec<Vec<RawRing>>,
+    },
     #[serde(other)]
     Other,
 }
@@ -128,7 +136,10 @@ fn ring(positions: &[Position]) -> LineString<f64> {
 
 fn polygon(rings: &[RawRing]) -> Option<Polygon<f64>> {
     let (exterior, interiors) = rings.split_first()?;
-    Some(Polygon::new(ring(exterior), interiors.iter().map(|r| ring(r)).collect()))
+    Some(Polygon::new(
+        ring(exterior),
+        interiors.iter().map(|r| ring(r)).collect(),
+    ))
 }
 
 /// Reads a layer from `reader` (streamed: the file is never held twice in memory).
@@ -137,7 +148,10 @@ pub fn read_layer(reader: impl Read, object: Option<&str>) -> Result<Vec<Feature
     let document: RawDocument = serde_json::from_reader(std::io::BufReader::new(reader))
         .map_err(|e| LayerError::Syntax(e.to_string()))?;
     if let Some(crs) = &document.crs {
-        let name = crs.pointer("/properties/name").and_then(Value::as_str).unwrap_or("");
+        let name = crs
+            .pointer("/properties/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let lon_lat = ["EPSG:4326", "CRS84", "WGS84", "WGS 84"]
             .iter()
             .any(|known| name.to_ascii_uppercase().contains(known));
@@ -167,14 +181,18 @@ pub fn read_layer(reader: impl Read, object: Option<&str>) -> Result<Vec<Feature
 
 fn geojson_feature(number: usize, raw: RawFeature) -> Result<Feature, LayerError> {
     let unclosed_rings = match &raw.geometry {
-        Some(RawGeometry::Polygon { coordinates }) => count_unclosed(coordinates.iter().map(|r| r.as_slice())),
+        Some(RawGeometry::Polygon { coordinates }) => {
+            count_unclosed(coordinates.iter().map(|r| r.as_slice()))
+        }
         Some(RawGeometry::MultiPolygon { coordinates }) => {
             count_unclosed(coordinates.iter().flatten().map(|r| r.as_slice()))
         }
         _ => 0,
     };
     let geometry = match raw.geometry {
-        Some(RawGeometry::Polygon { coordinates }) => MultiPolygon::new(polygon(&coordinates).into_iter().collect()),
+        Some(RawGeometry::Polygon { coordinates }) => {
+            MultiPolygon::new(polygon(&coordinates).into_iter().collect())
+        }
         Some(RawGeometry::MultiPolygon { coordinates }) => {
             MultiPolygon::new(coordinates.iter().filter_map(|p| polygon(p)).collect())
         }
@@ -195,7 +213,10 @@ fn geojson_feature(number: usize, raw: RawFeature) -> Result<Feature, LayerError
 }
 
 /// Decodes quantized, delta-encoded arcs into coordinates.
-fn decode_arcs(arcs: Vec<Vec<Position>>, transform: Option<&TopoTransform>) -> Vec<Vec<Coord<f64>>> {
+fn decode_arcs(
+    arcs: Vec<Vec<Position>>,
+    transform: Option<&TopoTransform>,
+) -> Vec<Vec<Coord<f64>>> {
     arcs.into_iter()
         .map(|arc| match transform {
             None => arc.iter().map(|p| Coord { x: p.0, y: p.1 }).collect(),
@@ -216,15 +237,26 @@ fn decode_arcs(arcs: Vec<Vec<Position>>, transform: Option<&TopoTransform>) -> V
         .collect()
 }
 
-fn topo_ring(indices: &[i64], arcs: &[Vec<Coord<f64>>], number: usize) -> Result<LineString<f64>, LayerError> {
+fn topo_ring(
+    indices: &[i64],
+    arcs: &[Vec<Coord<f64>>],
+    number: usize,
+) -> Result<LineString<f64>, LayerError> {
     let mut coords: Vec<Coord<f64>> = Vec::new();
     for &index in indices {
         // A negative index ~i is arc i walked backwards.
-        let (i, reversed) = if index < 0 { (!index, true) } else { (index, false) };
-        let arc = usize::try_from(i).ok().and_then(|i| arcs.get(i)).ok_or_else(|| LayerError::Feature {
-            number,
-            message: format!("refers to arc {index}, which does not exist"),
-        })?;
+        let (i, reversed) = if index < 0 {
+            (!index, true)
+        } else {
+            (index, false)
+        };
+        let arc = usize::try_from(i)
+            .ok()
+            .and_then(|i| arcs.get(i))
+            .ok_or_else(|| LayerError::Feature {
+                number,
+                message: format!("refers to arc {index}, which does not exist"),
+            })?;
         let mut points: Vec<Coord<f64>> = arc.clone();
         if reversed {
             points.reverse();
@@ -236,15 +268,25 @@ fn topo_ring(indices: &[i64], arcs: &[Vec<Coord<f64>>], number: usize) -> Result
     Ok(LineString::new(coords))
 }
 
-fn topo_polygon(rings: &[Vec<i64>], arcs: &[Vec<Coord<f64>>], number: usize) -> Result<Option<Polygon<f64>>, LayerError> {
+fn topo_polygon(
+    rings: &[Vec<i64>],
+    arcs: &[Vec<Coord<f64>>],
+    number: usize,
+) -> Result<Option<Polygon<f64>>, LayerError> {
     let mut rings = rings.iter().map(|r| topo_ring(r, arcs, number));
     let Some(exterior) = rings.next() else {
         return Ok(None);
     };
-    Ok(Some(Polygon::new(exterior?, rings.collect::<Result<_, _>>()?)))
+    Ok(Some(Polygon::new(
+        exterior?,
+        rings.collect::<Result<_, _>>()?,
+    )))
 }
 
-fn topojson_features(document: RawDocument, object: Option<&str>) -> Result<Vec<Feature>, LayerError> {
+fn topojson_features(
+    document: RawDocument,
+    object: Option<&str>,
+) -> Result<Vec<Feature>, LayerError> {
     let objects = document.objects.unwrap_or_default();
     let (name, value) = match object {
         Some(name) => objects.get_key_value(name).ok_or_else(|| {
@@ -264,7 +306,10 @@ fn topojson_features(document: RawDocument, object: Option<&str>) -> Result<Vec<
     };
     let geometry: TopoGeometry = serde_json::from_value(value.clone())
         .map_err(|e| LayerError::Syntax(format!("object '{name}': {e}")))?;
-    let arcs = decode_arcs(document.arcs.unwrap_or_default(), document.transform.as_ref());
+    let arcs = decode_arcs(
+        document.arcs.unwrap_or_default(),
+        document.transform.as_ref(),
+    );
     let geometries = match geometry {
         TopoGeometry::GeometryCollection { geometries } => geometries,
         single => vec![single],
@@ -275,10 +320,17 @@ fn topojson_features(document: RawDocument, object: Option<&str>) -> Result<Vec<
         .map(|(i, g)| {
             let number = i + 1;
             let (polygons, properties) = match g {
-                TopoGeometry::Polygon { arcs: rings, properties } => {
-                    (topo_polygon(&rings, &arcs, number)?.into_iter().collect(), properties)
-                }
-                TopoGeometry::MultiPolygon { arcs: polygons, properties } => (
+                TopoGeometry::Polygon {
+                    arcs: rings,
+                    properties,
+                } => (
+                    topo_polygon(&rings, &arcs, number)?.into_iter().collect(),
+                    properties,
+                ),
+                TopoGeometry::MultiPolygon {
+                    arcs: polygons,
+                    properties,
+                } => (
                     polygons
                         .iter()
                         .map(|p| topo_polygon(p, &arcs, number))
@@ -334,8 +386,21 @@ mod tests {
             {"type":"Polygon","arcs":[[1,2]],"properties":{"name_vi":"B"}}]}}}"#;
         let features = read_layer(text.as_bytes(), None).unwrap();
         assert_eq!(features.len(), 2);
-        let a: Vec<(f64, f64)> = features[0].geometry.0[0].exterior().coords().map(|c| (c.x, c.y)).collect();
-        assert_eq!(a, [(101.0, 10.0), (100.0, 10.0), (100.0, 11.0), (101.0, 11.0), (101.0, 10.0)]);
+        let a: Vec<(f64, f64)> = features[0].geometry.0[0]
+            .exterior()
+            .coords()
+            .map(|c| (c.x, c.y))
+            .collect();
+        assert_eq!(
+            a,
+            [
+                (101.0, 10.0),
+                (100.0, 10.0),
+                (100.0, 11.0),
+                (101.0, 11.0),
+                (101.0, 10.0)
+            ]
+        );
         assert_eq!(features[1].geometry.unsigned_area(), 1.0);
         assert_eq!(features[1].properties["name_vi"], "B");
     }
@@ -344,7 +409,10 @@ mod tests {
     fn a_projected_coordinate_system_is_refused_by_name() {
         let text = r#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::32648"}},"features":[]}"#;
         let error = read_layer(text.as_bytes(), None).unwrap_err().to_string();
-        assert!(error.contains("EPSG::32648") && error.contains("longitude/latitude"), "{error}");
+        assert!(
+            error.contains("EPSG::32648") && error.contains("longitude/latitude"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -354,7 +422,11 @@ mod tests {
             read_layer(text.as_bytes(), None).unwrap_err().to_string(),
             "feature 1: its geometry is not a Polygon or MultiPolygon"
         );
-        let text = r#"{"type":"Topology","arcs":[],"objects":{"p":{"type":"Polygon","arcs":[[3]]}}}"#;
-        assert!(read_layer(text.as_bytes(), None).unwrap_err().to_string().contains("arc 3"));
+        let text =
+            r#"{"type":"Topology","arcs":[],"objects":{"p":{"type":"Polygon","arcs":[[3]]}}}"#;
+        assert!(read_layer(text.as_bytes(), None)
+            .unwrap_err()
+            .to_string()
+            .contains("arc 3"));
     }
 }

@@ -135,7 +135,10 @@ pub struct Candidate {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NameMatch {
-    Matched { code: String, kind: MatchKind },
+    Matched {
+        code: String,
+        kind: MatchKind,
+    },
     /// Several units fit equally well: the caller must refuse and ask for a mapping.
     Ambiguous(Vec<String>),
     None,
@@ -273,8 +276,14 @@ mod tests {
         assert_eq!(NameKey::new("\u{00D0}ức Hòa"), NameKey::new("Đức Hoà"));
         // Precomposed and decomposed input agree.
         assert_eq!(NameKey::new("Mo\u{0323}\u{0302}c"), NameKey::new("Mộc"));
-        assert_eq!(matched("\u{00D0}ức Hòa", &long_an()), ("802".into(), MatchKind::Normalised));
-        assert_eq!(matched("Đức Hoà", &long_an()), ("802".into(), MatchKind::Normalised));
+        assert_eq!(
+            matched("\u{00D0}ức Hòa", &long_an()),
+            ("802".into(), MatchKind::Normalised)
+        );
+        assert_eq!(
+            matched("Đức Hoà", &long_an()),
+            ("802".into(), MatchKind::Normalised)
+        );
     }
 
     #[test]
@@ -283,44 +292,86 @@ mod tests {
         assert_eq!(NameKey::new("TP. Tân An").ascii, "tan an");
         assert_eq!(NameKey::new("TP.Tân An").ascii, "tan an");
         assert_eq!(NameKey::new("Thị xã Kiến Tường").ascii, "kien tuong");
-        assert_eq!(NameKey::new("Huyện Mộc Hóa").toned, NameKey::new("Mộc Hoá").toned);
+        assert_eq!(
+            NameKey::new("Huyện Mộc Hóa").toned,
+            NameKey::new("Mộc Hoá").toned
+        );
         // A name that is only a type word keeps it ("Phường 1" keeps "1").
         assert_eq!(NameKey::new("Phường 1").ascii, "1");
         assert_eq!(NameKey::new("Xã").ascii, "xa");
-        assert_eq!(matched("Thị xã Tân An", &long_an()), ("794".into(), MatchKind::Normalised));
-        assert_eq!(matched("Huyện Tân Hưng", &long_an()), ("796".into(), MatchKind::Exact));
+        assert_eq!(
+            matched("Thị xã Tân An", &long_an()),
+            ("794".into(), MatchKind::Normalised)
+        );
+        assert_eq!(
+            matched("Huyện Tân Hưng", &long_an()),
+            ("796".into(), MatchKind::Exact)
+        );
     }
 
     #[test]
     fn names_without_diacritics_are_normalised_matches() {
-        assert_eq!(matched("Vinh Hung", &long_an()), ("797".into(), MatchKind::Normalised));
-        assert_eq!(matched("DUC HOA", &long_an()), ("802".into(), MatchKind::Normalised));
+        assert_eq!(
+            matched("Vinh Hung", &long_an()),
+            ("797".into(), MatchKind::Normalised)
+        );
+        assert_eq!(
+            matched("DUC HOA", &long_an()),
+            ("802".into(), MatchKind::Normalised)
+        );
     }
 
     #[test]
     fn misspellings_are_fuzzy_matches() {
         // Wrong or missing diacritics, as in the real Long An and Lào Cai files.
-        assert_eq!(matched("Tân Hung", &long_an()), ("796".into(), MatchKind::Fuzzy));
-        assert_eq!(matched("Cần \u{00D0}uớc", &long_an()), ("806".into(), MatchKind::Fuzzy));
-        assert_eq!(matched("Thanh Hóa", &long_an()), ("800".into(), MatchKind::Fuzzy));
-        let quang_nam = units(&[("511", "Phước Sơn", "Huyện Phước Sơn"), ("512", "Hiệp Đức", "Huyện Hiệp Đức")]);
-        assert_eq!(matched("Phuớc Son", &quang_nam), ("511".into(), MatchKind::Fuzzy));
+        assert_eq!(
+            matched("Tân Hung", &long_an()),
+            ("796".into(), MatchKind::Fuzzy)
+        );
+        assert_eq!(
+            matched("Cần \u{00D0}uớc", &long_an()),
+            ("806".into(), MatchKind::Fuzzy)
+        );
+        assert_eq!(
+            matched("Thanh Hóa", &long_an()),
+            ("800".into(), MatchKind::Fuzzy)
+        );
+        let quang_nam = units(&[
+            ("511", "Phước Sơn", "Huyện Phước Sơn"),
+            ("512", "Hiệp Đức", "Huyện Hiệp Đức"),
+        ]);
+        assert_eq!(
+            matched("Phuớc Son", &quang_nam),
+            ("511".into(), MatchKind::Fuzzy)
+        );
         // A letter off.
-        assert_eq!(matched("Phuoc Sonn", &quang_nam), ("511".into(), MatchKind::Fuzzy));
-        assert_eq!(matched("Hiep Duk", &quang_nam), ("512".into(), MatchKind::Fuzzy));
+        assert_eq!(
+            matched("Phuoc Sonn", &quang_nam),
+            ("511".into(), MatchKind::Fuzzy)
+        );
+        assert_eq!(
+            matched("Hiep Duk", &quang_nam),
+            ("512".into(), MatchKind::Fuzzy)
+        );
     }
 
     #[test]
     fn fuzzy_matching_is_conservative_and_ambiguity_is_reported() {
         assert_eq!(match_name("Long Hậu", &long_an()), NameMatch::None);
         assert_eq!(match_name("", &long_an()), NameMatch::None);
-        let twins = units(&[("1", "Châu Thành", "Huyện Châu Thành"), ("2", "Châu Thành", "Thị trấn Châu Thành")]);
+        let twins = units(&[
+            ("1", "Châu Thành", "Huyện Châu Thành"),
+            ("2", "Châu Thành", "Thị trấn Châu Thành"),
+        ]);
         assert_eq!(
             match_name("Chau Thanh", &twins),
             NameMatch::Ambiguous(vec!["1".into(), "2".into()])
         );
         // Two candidates one letter away: refused, not guessed.
-        let close = units(&[("1", "Tân Phú", "Xã Tân Phú"), ("2", "Tân Thu", "Xã Tân Thu")]);
+        let close = units(&[
+            ("1", "Tân Phú", "Xã Tân Phú"),
+            ("2", "Tân Thu", "Xã Tân Thu"),
+        ]);
         assert_eq!(
             match_name("Tan Khu", &close),
             NameMatch::Ambiguous(vec!["1".into(), "2".into()])

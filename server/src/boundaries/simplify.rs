@@ -56,7 +56,12 @@ fn douglas_peucker(points: &[Coord<f64>], tolerance: f64) -> Vec<Coord<f64>> {
             stack.push((farthest, last));
         }
     }
-    points.iter().zip(keep).filter(|(_, k)| *k).map(|(p, _)| *p).collect()
+    points
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|(p, _)| *p)
+        .collect()
 }
 
 /// Simplifies a chain the same way whichever direction it is walked in.
@@ -97,7 +102,12 @@ pub fn simplify_layer(layer: &[MultiPolygon<f64>], tolerance: f64) -> Vec<MultiP
         if n < 4 {
             return ring.clone();
         }
-        let sharing = |i: usize| users.get(&key(&points[i % n])).map(Vec::as_slice).unwrap_or(&[]);
+        let sharing = |i: usize| {
+            users
+                .get(&key(&points[i % n]))
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+        };
         let junctions: Vec<usize> = (0..n)
             .filter(|&i| sharing(i) != sharing(i + n - 1) || sharing(i) != sharing(i + 1))
             .collect();
@@ -174,11 +184,15 @@ mod tests {
     fn the_shared_border_stays_identical_on_both_sides() {
         let layer = neighbours();
         let simplified = simplify_layer(&layer, 0.01);
-        let points = |m: &MultiPolygon<f64>| -> HashSet<Key> { m.coords_iter().map(|c| key(&c)).collect() };
+        let points =
+            |m: &MultiPolygon<f64>| -> HashSet<Key> { m.coords_iter().map(|c| key(&c)).collect() };
         let (left, right) = (points(&simplified[0]), points(&simplified[1]));
         let shared: HashSet<Key> = left.intersection(&right).copied().collect();
         // The wiggle is gone: the border is the straight line between its two ends.
-        assert_eq!(shared, HashSet::from([key(&c(1.0, 0.0)), key(&c(1.0, 1.0))]));
+        assert_eq!(
+            shared,
+            HashSet::from([key(&c(1.0, 0.0)), key(&c(1.0, 1.0))])
+        );
         // Nothing gained or lost between them: the areas still add up to the whole.
         let total: f64 = simplified.iter().map(|m| m.unsigned_area()).sum();
         assert!((total - 2.0).abs() < 1e-9, "{total}");
@@ -189,9 +203,17 @@ mod tests {
     fn a_small_tolerance_keeps_the_detail_and_tiny_rings_survive() {
         let layer = neighbours();
         let kept = simplify_layer(&layer, 0.0001);
-        assert_eq!(kept[0].coords_iter().count(), layer[0].coords_iter().count());
+        assert_eq!(
+            kept[0].coords_iter().count(),
+            layer[0].coords_iter().count()
+        );
         let speck = vec![MultiPolygon::new(vec![Polygon::new(
-            LineString::new(vec![c(0.0, 0.0), c(0.0001, 0.0), c(0.0001, 0.0001), c(0.0, 0.0)]),
+            LineString::new(vec![
+                c(0.0, 0.0),
+                c(0.0001, 0.0),
+                c(0.0001, 0.0001),
+                c(0.0, 0.0),
+            ]),
             vec![],
         )])];
         assert_eq!(simplify_layer(&speck, 1.0)[0], speck[0]);
@@ -199,7 +221,14 @@ mod tests {
 
     #[test]
     fn douglas_peucker_keeps_the_ends_and_far_points() {
-        let line = [c(0.0, 0.0), c(1.0, 0.1), c(2.0, -0.1), c(3.0, 5.0), c(4.0, 6.0), c(5.0, 7.0)];
+        let line = [
+            c(0.0, 0.0),
+            c(1.0, 0.1),
+            c(2.0, -0.1),
+            c(3.0, 5.0),
+            c(4.0, 6.0),
+            c(5.0, 7.0),
+        ];
         let simplified = douglas_peucker(&line, 0.5);
         assert_eq!(simplified.first(), line.first());
         assert_eq!(simplified.last(), line.last());

@@ -23,17 +23,25 @@ pub async fn get_boundaries(
     }
     let level: Level = params
         .get("level")
-        .ok_or_else(|| ApiError::bad_request("level", "'level' is required (province, district or commune)"))?
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "level",
+                "'level' is required (province, district or commune)",
+            )
+        })?
         .parse()
         .map_err(|m: String| ApiError::bad_request("level", m))?;
     let parent = params
         .get("parent")
         .filter(|p| !p.trim().is_empty())
-        .ok_or_else(|| ApiError::bad_request("parent", "'parent' is required: the code of the unit above"))?
+        .ok_or_else(|| {
+            ApiError::bad_request("parent", "'parent' is required: the code of the unit above")
+        })?
         .clone();
     let date = match params.get("date") {
-        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map_err(|_| ApiError::bad_request("date", format!("'{d}' is not a date like 2021-03-31")))?,
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+            ApiError::bad_request("date", format!("'{d}' is not a date like 2021-03-31"))
+        })?,
         None => chrono::Utc::now().date_naive(),
     };
     let detail: u8 = match params.get("detail") {
@@ -41,7 +49,9 @@ pub async fn get_boundaries(
             .parse()
             .ok()
             .filter(|d: &u8| usize::from(*d) < crate::boundaries::import::DETAIL_TOLERANCES.len())
-            .ok_or_else(|| ApiError::bad_request("detail", "'detail' is 0 (finest), 1 or 2 (coarsest)"))?,
+            .ok_or_else(|| {
+                ApiError::bad_request("detail", "'detail' is 0 (finest), 1 or 2 (coarsest)")
+            })?,
         None => 1,
     };
     let store = state.store.clone();
@@ -57,7 +67,8 @@ pub async fn get_boundaries(
         )));
     };
     // The geometries are stored as GeoJSON text: splice them in rather than parse and re-encode.
-    let mut body = String::with_capacity(layer.features.iter().map(|f| f.geometry.len() + 128).sum());
+    let mut body =
+        String::with_capacity(layer.features.iter().map(|f| f.geometry.len() + 128).sum());
     body.push_str(r#"{"type":"FeatureCollection","features":["#);
     for (i, f) in layer.features.iter().enumerate() {
         let properties = json!({"code": f.code, "name": f.name, "label": [f.label.0, f.label.1]});
@@ -68,7 +79,8 @@ pub async fn get_boundaries(
             f.geometry
         );
     }
-    let on_map: std::collections::HashSet<&str> = layer.features.iter().map(|f| f.code.as_str()).collect();
+    let on_map: std::collections::HashSet<&str> =
+        layer.features.iter().map(|f| f.code.as_str()).collect();
     let not_on_map: Vec<_> = units
         .iter()
         .filter(|u| !on_map.contains(u.code.as_str()))
@@ -90,18 +102,28 @@ pub async fn get_tiles(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    if let Some(unknown) = params.keys().find(|k| !["level", "parent"].contains(&k.as_str())) {
-        return Err(ApiError::bad_request(unknown.as_str(), format!("unknown parameter '{unknown}'; known: level, parent")));
+    if let Some(unknown) = params
+        .keys()
+        .find(|k| !["level", "parent"].contains(&k.as_str()))
+    {
+        return Err(ApiError::bad_request(
+            unknown.as_str(),
+            format!("unknown parameter '{unknown}'; known: level, parent"),
+        ));
     }
     let level: Level = params
         .get("level")
-        .ok_or_else(|| ApiError::bad_request("level", "'level' is required (province, district or commune)"))?
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "level",
+                "'level' is required (province, district or commune)",
+            )
+        })?
         .parse()
         .map_err(|m: String| ApiError::bad_request("level", m))?;
-    let parent = params
-        .get("parent")
-        .cloned()
-        .ok_or_else(|| ApiError::bad_request("parent", "'parent' is required (VN for the provinces)"))?;
+    let parent = params.get("parent").cloned().ok_or_else(|| {
+        ApiError::bad_request("parent", "'parent' is required (VN for the provinces)")
+    })?;
     let store = state.store.clone();
     let tiles = tokio::task::spawn_blocking(move || store.tiles(level, &parent)).await??;
     Ok(axum::Json(json!({ "layout": "odd-r", "tiles": tiles })))

@@ -132,7 +132,9 @@ pub async fn get_trend(
 
 /// `GET /api/v1/procedures/uncatalogued`: procedure codes received in events but missing from the
 /// catalogue, so an operator can add them. Aggregated: no dossier is named.
-pub async fn get_uncatalogued(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn get_uncatalogued(
+    State(state): State<AppState>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let store = state.store.clone();
     let procedures = tokio::task::spawn_blocking(move || store.uncatalogued_procedures()).await??;
     Ok(Json(serde_json::json!({ "procedures": procedures })))

@@ -102,8 +102,12 @@ impl DuckStore {
             let Some(r) = rows.next()? else {
                 return Ok(None);
             };
-            let (set_id, valid_from, valid_to, source): (i32, NaiveDate, Option<NaiveDate>, String) =
-                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            let (set_id, valid_from, valid_to, source): (
+                i32,
+                NaiveDate,
+                Option<NaiveDate>,
+                String,
+            ) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
             let mut stmt = c.prepare_cached(
                 "SELECT f.unit_code, u.name_with_type, f.geometry, f.label_lon, f.label_lat
                  FROM boundary_features f JOIN units u ON u.code = f.unit_code
@@ -168,7 +172,11 @@ impl DuckStore {
 
 impl DuckStore {
     /// The first day on which units of `level` under `parent` are in force, if there are any.
-    pub fn earliest_unit_date(&self, level: Level, parent: &str) -> Result<Option<NaiveDate>, StoreFailure> {
+    pub fn earliest_unit_date(
+        &self,
+        level: Level,
+        parent: &str,
+    ) -> Result<Option<NaiveDate>, StoreFailure> {
         self.with_reader(|c| {
             Ok(c.query_row(
                 "SELECT min(valid_from) FROM units WHERE level = ? AND ? IN (parent_code, district_code, province_code)",
@@ -222,25 +230,42 @@ fn rings_of(geometry: &str) -> Result<Vec<Vec<(f32, f32)>>, StoreFailure> {
         .coordinates
         .into_iter()
         .flatten()
-        .map(|ring| ring.into_iter().map(|[x, y]| (x as f32, y as f32)).collect())
+        .map(|ring| {
+            ring.into_iter()
+                .map(|[x, y]| (x as f32, y as f32))
+                .collect()
+        })
         .collect())
 }
 
 impl DuckStore {
     /// See [`app::store::IndicatorStore::map_layer`].
-    pub fn map_layer(&self, level: Level, parent: &str, on: NaiveDate) -> Result<app::model::MapLayer, StoreFailure> {
+    pub fn map_layer(
+        &self,
+        level: Level,
+        parent: &str,
+        on: NaiveDate,
+    ) -> Result<app::model::MapLayer, StoreFailure> {
         use app::model::{MapLayer, MapShape, MapUnit, UnitRef};
         let units: Vec<UnitRef> = if level == Level::Province {
             super::query::units_in_force(self, level, None, on)?
         } else {
             self.unit_names(level, parent, on)?
                 .into_iter()
-                .map(|u| UnitRef { code: u.code, name: u.name_with_type })
+                .map(|u| UnitRef {
+                    code: u.code,
+                    name: u.name_with_type,
+                })
                 .collect()
         };
         if let Some(layer) = self.boundaries(level, parent, on, 1)? {
-            let drawn: std::collections::HashSet<&str> = layer.features.iter().map(|f| f.code.as_str()).collect();
-            let not_on_map = units.iter().filter(|u| !drawn.contains(u.code.as_str())).cloned().collect();
+            let drawn: std::collections::HashSet<&str> =
+                layer.features.iter().map(|f| f.code.as_str()).collect();
+            let not_on_map = units
+                .iter()
+                .filter(|u| !drawn.contains(u.code.as_str()))
+                .cloned()
+                .collect();
             let units = layer
                 .features
                 .iter()
@@ -248,14 +273,24 @@ impl DuckStore {
                     Ok(MapUnit {
                         code: f.code.clone(),
                         name: f.name.clone(),
-                        shape: MapShape::Outline { rings: rings_of(&f.geometry)? },
+                        shape: MapShape::Outline {
+                            rings: rings_of(&f.geometry)?,
+                        },
                         label: Some((f.label.0 as f32, f.label.1 as f32)),
                     })
                 })
                 .collect::<Result<Vec<_>, StoreFailure>>()?;
-            return Ok(MapLayer { geographic: true, units, not_on_map });
+            return Ok(MapLayer {
+                geographic: true,
+                units,
+                not_on_map,
+            });
         }
-        let tile_parent = if level == Level::Province { "VN" } else { parent };
+        let tile_parent = if level == Level::Province {
+            "VN"
+        } else {
+            parent
+        };
         let tiles: std::collections::HashMap<String, (i32, i32)> = self
             .tiles(level, tile_parent)?
             .into_iter()
@@ -263,7 +298,10 @@ impl DuckStore {
             .collect();
         // Units without an authored tile go below the map, in code order, in a squarish block.
         let below = tiles.values().map(|(_, row)| row + 2).max().unwrap_or(0);
-        let unplaced = units.iter().filter(|u| !tiles.contains_key(&u.code)).count();
+        let unplaced = units
+            .iter()
+            .filter(|u| !tiles.contains_key(&u.code))
+            .count();
         let width = (unplaced as f64).sqrt().ceil().max(1.0) as i32;
         let mut next = 0;
         let units = units
@@ -277,9 +315,18 @@ impl DuckStore {
                         cell
                     }
                 };
-                MapUnit { code: u.code, name: u.name, shape: MapShape::Tile { col, row }, label: None }
+                MapUnit {
+                    code: u.code,
+                    name: u.name,
+                    shape: MapShape::Tile { col, row },
+                    label: None,
+                }
             })
             .collect();
-        Ok(MapLayer { geographic: false, units, not_on_map: Vec::new() })
+        Ok(MapLayer {
+            geographic: false,
+            units,
+            not_on_map: Vec::new(),
+        })
     }
 }

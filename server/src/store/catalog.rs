@@ -130,8 +130,10 @@ pub fn seed(conn: &mut Connection, data_dir: &Path) -> Result<usize, StoreFailur
         let tiles_file = data_dir.join("tiles").join("tiles.csv");
         if tiles_file.exists() {
             tx.execute("DELETE FROM unit_tiles", [])?;
-            let known: HashMap<&str, &str> =
-                units.iter().map(|u| (u.code.as_str(), u.level.as_str())).collect();
+            let known: HashMap<&str, &str> = units
+                .iter()
+                .map(|u| (u.code.as_str(), u.level.as_str()))
+                .collect();
             let mut stmt = tx.prepare("INSERT INTO unit_tiles VALUES (?, ?, ?, ?, ?)")?;
             for (i, t) in read_csv::<TileCsv>(&tiles_file)?.into_iter().enumerate() {
                 if known.get(t.code.as_str()) != Some(&t.level.as_str()) {

@@ -167,7 +167,8 @@ impl DuckStore {
             // Whoever gets the writer commits everything queued so far, ours included unless
             // the previous holder already took it.
             let mut w = self.writer.lock().map_err(|_| StoreFailure::Poisoned)?;
-            let queued = std::mem::take(&mut *self.queue.lock().map_err(|_| StoreFailure::Poisoned)?);
+            let queued =
+                std::mem::take(&mut *self.queue.lock().map_err(|_| StoreFailure::Poisoned)?);
             if !queued.is_empty() {
                 let Writer { conn, index } = &mut *w;
                 let (batches, replies): (Vec<_>, Vec<_>) =
@@ -179,9 +180,9 @@ impl DuckStore {
                 }
             }
         }
-        result
-            .recv()
-            .map_err(|_| BatchError::Store(StoreFailure::Group("the group commit was abandoned".into())))?
+        result.recv().map_err(|_| {
+            BatchError::Store(StoreFailure::Group("the group commit was abandoned".into()))
+        })?
     }
 
     /// Reports what `ingest` would refuse in the batch, storing nothing.

@@ -294,7 +294,10 @@ pub fn stats(conn: &Connection, query: &StatsQuery) -> Result<StatsResponse, Sto
     // One scan: the units' rows and, with a parent, the parent's whole figures (its own dossiers
     // included) as the grand-total grouping set.
     let (clause, grouping) = match parent {
-        Some(_) => (format!("{}{scope}", f.sql), format!("GROUPING SETS (({key}), ())")),
+        Some(_) => (
+            format!("{}{scope}", f.sql),
+            format!("GROUPING SETS (({key}), ())"),
+        ),
         None => (format!("{} AND {key} IS NOT NULL", f.sql), key.to_string()),
     };
     let sql = format!(
@@ -325,7 +328,9 @@ pub fn stats(conn: &Connection, query: &StatsQuery) -> Result<StatsResponse, Sto
         .collect();
     let total = match &parent {
         // No row at all means nothing stored in scope: zero figures.
-        Some((code, _, name)) => IndicatorRow::from_counts(code, name, &grand_total.unwrap_or_default()),
+        Some((code, _, name)) => {
+            IndicatorRow::from_counts(code, name, &grand_total.unwrap_or_default())
+        }
         None => IndicatorRow::from_counts("", "", &total),
     };
     Ok(StatsResponse {

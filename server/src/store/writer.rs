@@ -4,8 +4,8 @@ use super::StoreFailure;
 use crate::ingest::event::{Event, EventKind, LineError, Reception};
 use app::indicators::local_date;
 use app::model::{Channel, Level};
-use chrono::Utc;
 use chrono::NaiveDate;
+use chrono::Utc;
 use duckdb::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Date32Array, Int32Array, Int64Array, StringArray,
     TimestampMicrosecondArray, UInt64Array,
@@ -114,11 +114,15 @@ impl WriteIndex {
             let (received, due, resolved, withdrawn) = (day(6)?, day(7)?, day(8)?, day(9)?);
             for row in 0..batch.num_rows() {
                 let id = ids.value(row);
-                let required = [units.is_null(row), fields.is_null(row), channels.is_null(row)]
-                    .into_iter()
-                    .chain([fees.is_null(row), paid.is_null(row)])
-                    .chain([received.is_null(row), due.is_null(row)])
-                    .any(|null| null);
+                let required = [
+                    units.is_null(row),
+                    fields.is_null(row),
+                    channels.is_null(row),
+                ]
+                .into_iter()
+                .chain([fees.is_null(row), paid.is_null(row)])
+                .chain([received.is_null(row), due.is_null(row)])
+                .any(|null| null);
                 if required {
                     return Err(StoreFailure::Corrupt(format!(
                         "dossier {id} lacks its reception attributes"
@@ -128,7 +132,8 @@ impl WriteIndex {
                 let unit = *self.unit_by_code.get(unit_code).ok_or_else(|| {
                     StoreFailure::Corrupt(format!("dossier {id} names unknown unit {unit_code}"))
                 })?;
-                let channel: Channel = channels.value(row).parse().map_err(StoreFailure::Corrupt)?;
+                let channel: Channel =
+                    channels.value(row).parse().map_err(StoreFailure::Corrupt)?;
                 let field = self.intern_field(fields.value(row));
                 let optional_day =
                     |a: &Date32Array| (!a.is_null(row)).then(|| date32(a.value(row))).transpose();
@@ -222,14 +227,23 @@ fn load_event_hashes(conn: &Connection) -> Result<HashMap<u64, u64>, StoreFailur
     for batch in stmt.query_arrow([])? {
         let ids = arrow_column(batch.column(0).as_primitive_opt::<UInt64Type>(), 0)?;
         let contents = arrow_column(batch.column(1).as_primitive_opt::<UInt64Type>(), 1)?;
-        events.extend(ids.values().iter().copied().zip(contents.values().iter().copied()));
+        events.extend(
+            ids.values()
+                .iter()
+                .copied()
+                .zip(contents.values().iter().copied()),
+        );
     }
     Ok(events)
 }
 
 /// A column of the type the query promises, or an error saying which column was not.
 fn arrow_column<T>(column: Option<T>, index: usize) -> Result<T, StoreFailure> {
-    column.ok_or_else(|| StoreFailure::Corrupt(format!("column {index} of an index query has an unexpected Arrow type")))
+    column.ok_or_else(|| {
+        StoreFailure::Corrupt(format!(
+            "column {index} of an index query has an unexpected Arrow type"
+        ))
+    })
 }
 
 /// An Arrow Date32 (days since 1970-01-01) as a date.
@@ -822,13 +836,21 @@ fn date32_of(d: NaiveDate) -> i32 {
 }
 
 fn batch(columns: Vec<(&str, ArrayRef)>, what: &str) -> Result<RecordBatch, StoreFailure> {
-    RecordBatch::try_from_iter(columns).map_err(|e| StoreFailure::Corrupt(format!("{what} batch: {e}")))
+    RecordBatch::try_from_iter(columns)
+        .map_err(|e| StoreFailure::Corrupt(format!("{what} batch: {e}")))
 }
 
 /// The touched dossiers in `staging_dossiers` column order; reception attributes only for
 /// dossiers received in this group (the upsert leaves them alone otherwise).
+/// A dossier row to stage, with its reception event when received in this group.
+type StagedDossier<'a, 'b> = (
+    &'a str,
+    &'b DossierRow<'a>,
+    Option<(&'a Event, &'a Reception)>,
+);
+
 fn dossiers_batch(touched: &HashMap<&str, DossierRow>) -> Result<RecordBatch, StoreFailure> {
-    let rows: Vec<(&str, &DossierRow, Option<(&Event, &Reception)>)> = touched
+    let rows: Vec<StagedDossier> = touched
         .iter()
         .map(|(id, row)| {
             let reception = row.reception.and_then(|e| match &e.kind {
@@ -838,27 +860,54 @@ fn dossiers_batch(touched: &HashMap<&str, DossierRow>) -> Result<RecordBatch, St
             (*id, row, reception)
         })
         .collect();
-    let text = |f: &dyn Fn(&(&str, &DossierRow, Option<(&Event, &Reception)>)) -> Option<String>| -> ArrayRef {
+    let text = |f: &dyn Fn(&StagedDossier) -> Option<String>| -> ArrayRef {
         Arc::new(rows.iter().map(f).collect::<StringArray>())
     };
     let day = |f: &dyn Fn(&DossierFacts) -> Option<NaiveDate>| -> ArrayRef {
-        Arc::new(rows.iter().map(|(_, row, _)| f(&row.facts).map(date32_of)).collect::<Date32Array>())
+        Arc::new(
+            rows.iter()
+                .map(|(_, row, _)| f(&row.facts).map(date32_of))
+                .collect::<Date32Array>(),
+        )
     };
     let columns: Vec<(&str, ArrayRef)> = vec![
         ("dossier_id", text(&|(id, _, _)| Some(id.to_string()))),
-        ("unit_code", text(&|(_, _, r)| r.map(|(_, r)| r.unit.clone()))),
-        ("level", text(&|(_, _, r)| r.map(|(_, r)| r.level.as_str().to_string()))),
-        ("procedure", text(&|(_, _, r)| r.map(|(_, r)| r.procedure.clone()))),
+        (
+            "unit_code",
+            text(&|(_, _, r)| r.map(|(_, r)| r.unit.clone())),
+        ),
+        (
+            "level",
+            text(&|(_, _, r)| r.map(|(_, r)| r.level.as_str().to_string())),
+        ),
+        (
+            "procedure",
+            text(&|(_, _, r)| r.map(|(_, r)| r.procedure.clone())),
+        ),
         ("field", text(&|(_, _, r)| r.map(|(_, r)| r.field.clone()))),
-        ("channel", text(&|(_, _, r)| r.map(|(_, r)| r.channel.as_str().to_string()))),
-        ("agency", text(&|(_, _, r)| r.and_then(|(_, r)| r.agency.clone()))),
+        (
+            "channel",
+            text(&|(_, _, r)| r.map(|(_, r)| r.channel.as_str().to_string())),
+        ),
+        (
+            "agency",
+            text(&|(_, _, r)| r.and_then(|(_, r)| r.agency.clone())),
+        ),
         (
             "fee",
-            Arc::new(rows.iter().map(|(_, _, r)| r.map(|(_, r)| r.fee)).collect::<BooleanArray>()),
+            Arc::new(
+                rows.iter()
+                    .map(|(_, _, r)| r.map(|(_, r)| r.fee))
+                    .collect::<BooleanArray>(),
+            ),
         ),
         (
             "paid_online",
-            Arc::new(rows.iter().map(|(_, row, r)| r.map(|_| row.facts.paid_online)).collect::<BooleanArray>()),
+            Arc::new(
+                rows.iter()
+                    .map(|(_, row, r)| r.map(|_| row.facts.paid_online))
+                    .collect::<BooleanArray>(),
+            ),
         ),
         (
             "received_at",
@@ -875,7 +924,11 @@ fn dossiers_batch(touched: &HashMap<&str, DossierRow>) -> Result<RecordBatch, St
         ("outcome", text(&|(_, row, _)| row.outcome.clone())),
         (
             "last_seq",
-            Arc::new(rows.iter().map(|(_, row, _)| Some(row.last_seq)).collect::<Int64Array>()),
+            Arc::new(
+                rows.iter()
+                    .map(|(_, row, _)| Some(row.last_seq))
+                    .collect::<Int64Array>(),
+            ),
         ),
     ];
     batch(columns, "dossier")
@@ -898,10 +951,17 @@ fn rollup_batch<'a>(
     let columns: Vec<(&str, ArrayRef)> = vec![
         ("unit_code", text(&|k| Some(unit(k).code.clone()))),
         ("field", text(&|k| Some(field_name(k.1).to_string()))),
-        ("channel", text(&|k| Some(CHANNELS[k.2 as usize].as_str().to_string()))),
+        (
+            "channel",
+            text(&|k| Some(CHANNELS[k.2 as usize].as_str().to_string())),
+        ),
         (
             "day",
-            Arc::new(rows.iter().map(|(k, _)| Some(date32_of(k.3))).collect::<Date32Array>()),
+            Arc::new(
+                rows.iter()
+                    .map(|(k, _)| Some(date32_of(k.3)))
+                    .collect::<Date32Array>(),
+            ),
         ),
         ("province_code", text(&|k| Some(unit(k).province.clone()))),
         ("district_code", text(&|k| unit(k).district.clone())),
@@ -909,7 +969,10 @@ fn rollup_batch<'a>(
             "commune_code",
             text(&|k| (unit(k).level == Level::Commune).then(|| unit(k).code.clone())),
         ),
-        ("dossier_level", text(&|k| Some(unit(k).level.as_str().to_string()))),
+        (
+            "dossier_level",
+            text(&|k| Some(unit(k).level.as_str().to_string())),
+        ),
         ("received", counter(&|c| c.received)),
         ("received_online", counter(&|c| c.received_online)),
         ("received_with_fee", counter(&|c| c.received_with_fee)),
@@ -941,7 +1004,10 @@ mod tests {
     use serde_json::json;
 
     fn event(line: u32, v: serde_json::Value) -> (u32, Event) {
-        (line, parse_event(line, &v, Utc::now()).expect("valid event"))
+        (
+            line,
+            parse_event(line, &v, Utc::now()).expect("valid event"),
+        )
     }
 
     fn received(id: &str, dossier: &str) -> serde_json::Value {
@@ -967,7 +1033,9 @@ mod tests {
     }
 
     fn stored_events(conn: &Connection) -> Vec<String> {
-        let mut stmt = conn.prepare("SELECT event_id FROM events ORDER BY seq").unwrap();
+        let mut stmt = conn
+            .prepare("SELECT event_id FROM events ORDER BY seq")
+            .unwrap();
         let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
         rows.collect::<Result<_, _>>().unwrap()
     }
@@ -997,17 +1065,28 @@ mod tests {
         assert_eq!(first.last_seq, third.last_seq);
         assert_eq!(stored_events(&conn), ["a1", "c1"]);
         let resolved_date: Option<NaiveDate> = conn
-            .query_row("SELECT resolved_date FROM dossiers WHERE dossier_id = 'A'", [], |r| r.get(0))
+            .query_row(
+                "SELECT resolved_date FROM dossiers WHERE dossier_id = 'A'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(resolved_date, NaiveDate::from_ymd_opt(2021, 3, 9));
         let rollup: (i64, i64) = conn
-            .query_row("SELECT sum(received), sum(resolved_early) FROM daily_rollup", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT sum(received), sum(resolved_early) FROM daily_rollup",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .unwrap();
         assert_eq!(rollup, (1, 1));
         // The index learnt the group: a later resend is a duplicate, dossier C stays unknown.
-        let again = apply_batch(&mut conn, &mut index, &[event(1, resolved("c1", "A"))], Mode::Commit);
+        let again = apply_batch(
+            &mut conn,
+            &mut index,
+            &[event(1, resolved("c1", "A"))],
+            Mode::Commit,
+        );
         assert_eq!(again.unwrap().duplicates, 1);
         assert!(!index.dossiers.contains_key("C"));
     }
@@ -1030,12 +1109,32 @@ mod tests {
         for (id, facts) in &index.dossiers {
             let other = loaded.dossiers[id];
             assert_eq!(
-                (other.received, other.due, other.resolved, other.withdrawn, other.fee, other.online),
-                (facts.received, facts.due, facts.resolved, facts.withdrawn, facts.fee, facts.online),
+                (
+                    other.received,
+                    other.due,
+                    other.resolved,
+                    other.withdrawn,
+                    other.fee,
+                    other.online
+                ),
+                (
+                    facts.received,
+                    facts.due,
+                    facts.resolved,
+                    facts.withdrawn,
+                    facts.fee,
+                    facts.online
+                ),
                 "dossier {id}"
             );
-            assert_eq!(loaded.fields[other.field as usize], index.fields[facts.field as usize]);
-            assert_eq!(loaded.units[other.unit as usize].code, index.units[facts.unit as usize].code);
+            assert_eq!(
+                loaded.fields[other.field as usize],
+                index.fields[facts.field as usize]
+            );
+            assert_eq!(
+                loaded.units[other.unit as usize].code,
+                index.units[facts.unit as usize].code
+            );
         }
     }
 }

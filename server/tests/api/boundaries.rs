@@ -1,13 +1,15 @@
 //! Boundary import on the real Long An and Lào Cai district files, and the layer served by the API.
 
-use axum::http::StatusCode;
 use crate::common::*;
+use axum::http::StatusCode;
 use server::boundaries::import::{import, ImportOptions, ImportReport, Pairing};
 use server::boundaries::names::MatchKind;
 use std::path::PathBuf;
 
 fn shared(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/boundaries").join(file)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/boundaries")
+        .join(file)
 }
 
 fn options(parent: &str, name_property: Option<&str>) -> ImportOptions {
@@ -35,7 +37,10 @@ fn paired(report: &ImportReport, kind: MatchKind) -> Vec<(String, String)> {
 }
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut v: Vec<_> = list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let mut v: Vec<_> = list
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
     v.sort();
     v
 }
@@ -43,12 +48,24 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
 fn check_long_an(report: &ImportReport) {
     assert_eq!(report.features, 14);
     assert_eq!(report.matched.len(), 14);
-    assert!(report.unmatched_features.is_empty(), "{:?}", report.unmatched_features);
+    assert!(
+        report.unmatched_features.is_empty(),
+        "{:?}",
+        report.unmatched_features
+    );
     // The file predates Kiến Tường (2013): listed, not dropped.
-    assert_eq!(report.units_without_feature, [("795".to_string(), "Thị xã Kiến Tường".to_string())]);
+    assert_eq!(
+        report.units_without_feature,
+        [("795".to_string(), "Thị xã Kiến Tường".to_string())]
+    );
     assert_eq!(
         paired(report, MatchKind::Fuzzy),
-        pairs(&[("Cần Ðuớc", "806"), ("Tân Hung", "796"), ("Tân Thành", "799"), ("Thanh Hóa", "800")])
+        pairs(&[
+            ("Cần Ðuớc", "806"),
+            ("Tân Hung", "796"),
+            ("Tân Thành", "799"),
+            ("Thanh Hóa", "800")
+        ])
     );
     assert_eq!(
         paired(report, MatchKind::Normalised),
@@ -59,43 +76,82 @@ fn check_long_an(report: &ImportReport) {
 #[tokio::test]
 async fn long_an_geojson_and_topojson_match_every_district_or_list_it() {
     let app = app();
-    let geojson = import(&app.store, &shared("long_an_districts.geojson"), &options("80", Some("NAME_3")), &mut |_| {}).unwrap();
+    let geojson = import(
+        &app.store,
+        &shared("long_an_districts.geojson"),
+        &options("80", Some("NAME_3")),
+        &mut |_| {},
+    )
+    .unwrap();
     check_long_an(&geojson);
     // TopoJSON: the name property (name_vi) is found without being named.
-    let topojson = import(&app.store, &shared("long_an_districts.topojson"), &options("80", None), &mut |_| {}).unwrap();
+    let topojson = import(
+        &app.store,
+        &shared("long_an_districts.topojson"),
+        &options("80", None),
+        &mut |_| {},
+    )
+    .unwrap();
     check_long_an(&topojson);
     assert!(topojson.refused.is_empty(), "{:?}", topojson.refused);
 
-    let (status, body) = app.get("/api/v1/boundaries?level=district&parent=80&date=2022-06-30").await;
+    let (status, body) = app
+        .get("/api/v1/boundaries?level=district&parent=80&date=2022-06-30")
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let features = body["features"].as_array().unwrap();
-    assert_eq!(features.len(), 13);
-    let duc_hoa = features.iter().find(|f| f["properties"]["code"] == "802").unwrap();
+    assert_eq!(features.len(), 14);
+    let duc_hoa = features
+        .iter()
+        .find(|f| f["properties"]["code"] == "802")
+        .unwrap();
     assert_eq!(duc_hoa["properties"]["name"], "Huyện Đức Hòa");
     assert_eq!(duc_hoa["geometry"]["type"], "MultiPolygon");
     let label = duc_hoa["properties"]["label"].as_array().unwrap();
     assert!((106.0..107.0).contains(&label[0].as_f64().unwrap()));
-    assert_eq!(body["not_on_map"], serde_json::json!([{"code": "795", "name": "Thị xã Kiến Tường"}]));
+    assert_eq!(
+        body["not_on_map"],
+        serde_json::json!([{"code": "795", "name": "Thị xã Kiến Tường"}])
+    );
     assert_eq!(body["source"], "long_an_districts.topojson");
 
     // Coarser detail is smaller; a date before the set is in force finds none.
-    let (_, fine) = app.get("/api/v1/boundaries?level=district&parent=80&date=2022-06-30&detail=0").await;
-    let (_, coarse) = app.get("/api/v1/boundaries?level=district&parent=80&date=2022-06-30&detail=2").await;
+    let (_, fine) = app
+        .get("/api/v1/boundaries?level=district&parent=80&date=2022-06-30&detail=0")
+        .await;
+    let (_, coarse) = app
+        .get("/api/v1/boundaries?level=district&parent=80&date=2022-06-30&detail=2")
+        .await;
     assert!(coarse.to_string().len() < fine.to_string().len());
-    let (status, body) = app.get("/api/v1/boundaries?level=district&parent=80&date=2019-12-31").await;
+    let (status, body) = app
+        .get("/api/v1/boundaries?level=district&parent=80&date=2019-12-31")
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    let (status, body) = app.get("/api/v1/boundaries?level=district&parent=80&detail=7").await;
-    assert_eq!((status, body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("detail")));
+    let (status, body) = app
+        .get("/api/v1/boundaries?level=district&parent=80&detail=7")
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("detail"))
+    );
 }
 
 #[tokio::test]
 async fn lao_cai_variant_spellings_are_reported_as_fuzzy() {
     let app = app();
     for file in ["lao_cai_districts.geojson", "lao_cai_districts.topojson"] {
-        let name = if file.ends_with("geojson") { Some("NAME_3") } else { None };
+        let name = if file.ends_with("geojson") {
+            Some("NAME_3")
+        } else {
+            None
+        };
         let report = import(&app.store, &shared(file), &options("10", name), &mut |_| {}).unwrap();
         assert_eq!(report.matched.len(), 9, "{file}");
-        assert!(report.units_without_feature.is_empty(), "{file}: {:?}", report.units_without_feature);
+        assert!(
+            report.units_without_feature.is_empty(),
+            "{file}: {:?}",
+            report.units_without_feature
+        );
         assert_eq!(
             paired(&report, MatchKind::Fuzzy),
             pairs(&[("Muờng Khuong", "083"), ("Van Bàn", "089")]),
@@ -110,7 +166,13 @@ async fn an_ambiguous_name_is_refused_with_a_mapping_example_and_a_mapping_resol
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("two.geojson");
     // Two features both spelled like Tân Hưng: which is which cannot be guessed.
-    let square = |x: f64| format!(r#"{{"type":"Polygon","coordinates":[[[{x},10.5],[{},10.5],[{},10.6],[{x},10.6],[{x},10.5]]]}}"#, x + 0.1, x + 0.1);
+    let square = |x: f64| {
+        format!(
+            r#"{{"type":"Polygon","coordinates":[[[{x},10.5],[{},10.5],[{},10.6],[{x},10.6],[{x},10.5]]]}}"#,
+            x + 0.1,
+            x + 0.1
+        )
+    };
     std::fs::write(
         &file,
         format!(
@@ -122,10 +184,14 @@ async fn an_ambiguous_name_is_refused_with_a_mapping_example_and_a_mapping_resol
         ),
     )
     .unwrap();
-    let error = import(&app.store, &file, &options("80", None), &mut |_| {}).unwrap_err().to_string();
+    let error = import(&app.store, &file, &options("80", None), &mut |_| {})
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("all fit unit 796"), "{error}");
     assert!(error.contains("feature,code"), "{error}");
-    let (status, _) = app.get("/api/v1/boundaries?level=district&parent=80&date=2022-06-30").await;
+    let (status, _) = app
+        .get("/api/v1/boundaries?level=district&parent=80&date=2022-06-30")
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "nothing stored");
 
     let mapping = dir.path().join("mapping.csv");
@@ -148,19 +214,29 @@ async fn a_projected_file_is_refused_with_a_clear_error() {
            "geometry":{"type":"Polygon","coordinates":[[[580000,1190000],[590000,1190000],[590000,1200000],[580000,1190000]]]}}]}"#,
     )
     .unwrap();
-    let error = import(&app.store, &file, &options("80", None), &mut |_| {}).unwrap_err().to_string();
-    assert!(error.contains("not a longitude/latitude") && error.contains("EPSG:4326"), "{error}");
+    let error = import(&app.store, &file, &options("80", None), &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("not a longitude/latitude") && error.contains("EPSG:4326"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn every_district_has_an_authored_tile() {
     let app = app();
     for (province, districts) in [("49", 18), ("80", 15), ("10", 9)] {
-        let (status, body) = app.get(&format!("/api/v1/tiles?level=district&parent={province}")).await;
+        let (status, body) = app
+            .get(&format!("/api/v1/tiles?level=district&parent={province}"))
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let tiles = body["tiles"].as_array().unwrap();
         assert_eq!(tiles.len(), districts, "{province}");
-        let mut cells: Vec<(i64, i64)> = tiles.iter().map(|t| (t["col"].as_i64().unwrap(), t["row"].as_i64().unwrap())).collect();
+        let mut cells: Vec<(i64, i64)> = tiles
+            .iter()
+            .map(|t| (t["col"].as_i64().unwrap(), t["row"].as_i64().unwrap()))
+            .collect();
         cells.sort();
         cells.dedup();
         assert_eq!(cells.len(), districts, "{province}: two units on one tile");

@@ -1,7 +1,7 @@
 //! The demo reproduces the published figures exactly, read through the HTTP API as a user would.
 
-use axum::http::StatusCode;
 use crate::common::*;
+use axum::http::StatusCode;
 use serde_json::Value;
 
 async fn stats(app: &TestApp, query: &str) -> Value {

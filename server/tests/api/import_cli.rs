@@ -41,7 +41,10 @@ async fn a_csv_export_with_bom_crlf_and_vietnamese_dates_is_imported() {
     let out = run_import(&data, &csv, &[]);
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("4 lines, 4 events stored, 0 duplicates, 0 skipped"), "{stdout}");
+    assert!(
+        stdout.contains("4 lines, 4 events stored, 0 duplicates, 0 skipped"),
+        "{stdout}"
+    );
     // The uncatalogued procedure is listed with the field its event carried.
     assert!(stdout.contains("ZZ-99 (Tư pháp): 1 dossier(s)"), "{stdout}");
 
@@ -61,9 +64,19 @@ async fn an_invalid_line_refuses_the_whole_file_unless_skip_invalid() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("events.ndjson");
     let lines = [
-        received("e1", "d1", "2021-03-01T08:00:00+07:00", "2021-03-10T17:00:00+07:00"),
+        received(
+            "e1",
+            "d1",
+            "2021-03-01T08:00:00+07:00",
+            "2021-03-10T17:00:00+07:00",
+        ),
         // Due before the reception: refused with its own code, on line 2.
-        received("e2", "d2", "2021-03-05T08:00:00+07:00", "2021-03-01T17:00:00+07:00"),
+        received(
+            "e2",
+            "d2",
+            "2021-03-05T08:00:00+07:00",
+            "2021-03-01T17:00:00+07:00",
+        ),
         resolved("e3", "d1", "2021-03-09T10:00:00+07:00"),
     ];
     let body: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
@@ -73,7 +86,10 @@ async fn an_invalid_line_refuses_the_whole_file_unless_skip_invalid() {
     let out = run_import(&data, &file, &[]);
     assert!(!out.status.success());
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("line 2: due [due_before_received]"), "{stderr}");
+    assert!(
+        stderr.contains("line 2: due [due_before_received]"),
+        "{stderr}"
+    );
     assert!(stderr.contains("nothing was imported"), "{stderr}");
     assert_eq!(march_total(&data).await["received"], 0);
 
@@ -81,7 +97,10 @@ async fn an_invalid_line_refuses_the_whole_file_unless_skip_invalid() {
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
     assert!(text(&out.stdout).contains("3 lines, 2 events stored, 0 duplicates, 1 skipped"));
     let total = march_total(&data).await;
-    assert_eq!((total["received"].as_u64(), total["resolved_early"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (total["received"].as_u64(), total["resolved_early"].as_u64()),
+        (Some(1), Some(1))
+    );
 }
 
 #[test]
@@ -91,5 +110,9 @@ fn an_unknown_csv_column_is_named() {
     std::fs::write(&csv, "event_id,dossier,type\ne1,d1,received\n").unwrap();
     let out = run_import(&dir.path().join("store"), &csv, &[]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("unknown CSV column 'dossier'"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("unknown CSV column 'dossier'"),
+        "{}",
+        text(&out.stderr)
+    );
 }

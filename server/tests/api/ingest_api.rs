@@ -1,7 +1,7 @@
 //! The ingest API: every rejection code, atomicity, idempotence, limits.
 
-use axum::http::StatusCode;
 use crate::common::*;
+use axum::http::StatusCode;
 use serde_json::json;
 
 const AT: &str = "2021-03-01T08:00:00+07:00";

@@ -1,7 +1,7 @@
 //! The query API: the definitions hold end to end, filters and bad parameters behave.
 
-use axum::http::StatusCode;
 use crate::common::*;
+use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 fn withdrawn(event_id: &str, dossier_id: &str, at: &str) -> Value {
