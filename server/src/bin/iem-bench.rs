@@ -351,6 +351,10 @@ fn bench_stats(data: &Path, dossiers: u64, store_dir: &Path, queries: usize) -> 
 }
 
 fn main() -> std::process::ExitCode {
+    // Quiet unless asked: per-request logs would be part of what is measured.
+    if std::env::var_os("RUST_LOG").is_some() {
+        server::telemetry::init();
+    }
     let cli = Cli::parse();
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     let result = match cli.command {

@@ -12,7 +12,7 @@ use app::store::{IndicatorStore, StoreError};
 use duckdb::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use writer::{BatchError, BatchOutcome, WriteIndex};
 
 /// The store layer's error type.
@@ -72,8 +72,10 @@ struct Queued {
 
 pub struct DuckStore {
     path: PathBuf,
-    writer: Mutex<Writer>,
-    queue: Mutex<Vec<Queued>>,
+    writer: Arc<Mutex<Writer>>,
+    /// Requests for the group-commit thread (taken on drop so that the thread ends).
+    group: Option<mpsc::Sender<Queued>>,
+    group_thread: Option<std::thread::JoinHandle<()>>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
 }
@@ -98,6 +100,57 @@ pub struct UncataloguedProcedure {
 
 const READERS: usize = 2;
 
+/// Most events one group commit takes; more wait for the next one.
+const MAX_GROUP_EVENTS: usize = 100_000;
+
+/// The group-commit thread: takes the first waiting request and every one queued behind it,
+/// checks and commits them in one transaction, answers each, and waits for more. Ends when the
+/// store is dropped.
+fn group_commit_loop(writer: &Mutex<Writer>, requests: &mpsc::Receiver<Queued>) {
+    while let Ok(first) = requests.recv() {
+        let mut events = first.batch.len();
+        let mut queued = vec![first];
+        while events < MAX_GROUP_EVENTS {
+            match requests.try_recv() {
+                Ok(next) => {
+                    events += next.batch.len();
+                    queued.push(next);
+                }
+                Err(_) => break,
+            }
+        }
+        let (batches, replies): (Vec<_>, Vec<_>) =
+            queued.into_iter().map(|q| (q.batch, q.reply)).unzip();
+        tracing::debug!(requests = batches.len(), events, "group commit");
+        let results: Vec<Result<BatchOutcome, BatchError>> = match writer.lock() {
+            Ok(mut w) => {
+                let Writer { conn, index } = &mut *w;
+                writer::apply_group(conn, index, &batches)
+            }
+            Err(_) => batches
+                .iter()
+                .map(|_| Err(BatchError::Store(StoreFailure::Poisoned)))
+                .collect(),
+        };
+        for (reply, result) in replies.into_iter().zip(results) {
+            // A requester that gave up no longer listens; nothing to do for it.
+            let _ = reply.send(result);
+        }
+    }
+}
+
+impl Drop for DuckStore {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread once it has answered what it holds.
+        self.group.take();
+        if let Some(thread) = self.group_thread.take() {
+            if thread.join().is_err() {
+                tracing::error!("the group-commit thread had panicked");
+            }
+        }
+    }
+}
+
 impl DuckStore {
     /// Opens (creating if needed) the database, migrates it, seeds the authored reference data
     /// and loads the writer's index.
@@ -119,10 +172,19 @@ impl DuckStore {
         let readers = (0..READERS)
             .map(|_| conn.try_clone().map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
+        let writer = Arc::new(Mutex::new(Writer { conn, index }));
+        let (group, requests) = mpsc::channel();
+        let group_thread = {
+            let writer = writer.clone();
+            std::thread::Builder::new()
+                .name("group-commit".into())
+                .spawn(move || group_commit_loop(&writer, &requests))?
+        };
         Ok(DuckStore {
             path: path.to_path_buf(),
-            writer: Mutex::new(Writer { conn, index }),
-            queue: Mutex::new(Vec::new()),
+            writer,
+            group: Some(group),
+            group_thread: Some(group_thread),
             readers,
             next_reader: AtomicUsize::new(0),
         })
@@ -155,34 +217,21 @@ impl DuckStore {
     }
 
     /// Checks and stores a request atomically, committing it together with the requests that
-    /// queued while the previous commit ran (group commit: one transaction for many requests,
+    /// arrived while the previous commit ran (group commit: one transaction for many requests,
     /// each still all-or-nothing on its own). Blocking: call from a blocking thread.
     pub fn ingest_grouped(&self, batch: Vec<(u32, Event)>) -> Result<BatchOutcome, BatchError> {
+        let stopped = || {
+            BatchError::Store(StoreFailure::Group(
+                "the group-commit thread has stopped".into(),
+            ))
+        };
         let (reply, result) = mpsc::sync_channel(1);
-        self.queue
-            .lock()
-            .map_err(|_| StoreFailure::Poisoned)?
-            .push(Queued { batch, reply });
-        {
-            // Whoever gets the writer commits everything queued so far, ours included unless
-            // the previous holder already took it.
-            let mut w = self.writer.lock().map_err(|_| StoreFailure::Poisoned)?;
-            let queued =
-                std::mem::take(&mut *self.queue.lock().map_err(|_| StoreFailure::Poisoned)?);
-            if !queued.is_empty() {
-                let Writer { conn, index } = &mut *w;
-                let (batches, replies): (Vec<_>, Vec<_>) =
-                    queued.into_iter().map(|q| (q.batch, q.reply)).unzip();
-                let results = writer::apply_group(conn, index, &batches);
-                for (reply, result) in replies.into_iter().zip(results) {
-                    // A requester that gave up no longer listens; nothing to do for it.
-                    let _ = reply.send(result);
-                }
-            }
-        }
-        result.recv().map_err(|_| {
-            BatchError::Store(StoreFailure::Group("the group commit was abandoned".into()))
-        })?
+        self.group
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send(Queued { batch, reply })
+            .map_err(|_| stopped())?;
+        result.recv().map_err(|_| stopped())?
     }
 
     /// Reports what `ingest` would refuse in the batch, storing nothing.
