@@ -50,25 +50,21 @@ pub fn print_report(report: &ImportReport) {
         report.count(Pairing::Mapping),
         report.seconds
     );
-    for m in report
-        .matched
-        .iter()
-        .filter(|m| m.pairing == Pairing::Name(MatchKind::Fuzzy))
-    {
-        println!(
-            "  fuzzy: feature {} '{}' → {} {}",
-            m.feature, m.feature_name, m.code, m.unit_name
-        );
-    }
-    for m in report
-        .matched
-        .iter()
-        .filter(|m| m.pairing == Pairing::Name(MatchKind::Normalised))
-    {
-        println!(
-            "  normalised: feature {} '{}' → {} {}",
-            m.feature, m.feature_name, m.code, m.unit_name
-        );
+    for kind in [MatchKind::Fuzzy, MatchKind::Normalised] {
+        for m in report
+            .matched
+            .iter()
+            .filter(|m| m.pairing == Pairing::Name(kind))
+        {
+            println!(
+                "  {}: feature {} '{}' → {} {}",
+                kind.as_str(),
+                m.feature,
+                m.feature_name,
+                m.code,
+                m.unit_name
+            );
+        }
     }
     for (number, name) in &report.unmatched_features {
         println!("  no unit: feature {number} '{name}' (not stored; pair it with --mapping)");

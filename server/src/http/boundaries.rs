@@ -1,47 +1,41 @@
 //! `GET /api/v1/boundaries`: the layer in force on a date, simplified, as GeoJSON.
+use super::stats::{date, non_empty, parsed, reject_unknown};
 use super::{error::ApiError, AppState};
 use app::model::Level;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
 use serde_json::json;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
 const KNOWN: [&str; 4] = ["level", "parent", "date", "detail"];
 
+/// The two parameters every layer request needs: which level, under which unit.
+fn level_and_parent(params: &HashMap<String, String>) -> Result<(Level, String), ApiError> {
+    let level = parsed::<Level>(params, "level")?.ok_or_else(|| {
+        ApiError::bad_request(
+            "level",
+            "'level' is required (province, district or commune)",
+        )
+    })?;
+    let parent = non_empty(params, "parent")?.ok_or_else(|| {
+        ApiError::bad_request(
+            "parent",
+            "'parent' is required: the code of the unit above (VN for the provinces)",
+        )
+    })?;
+    Ok((level, parent))
+}
+
 pub async fn get_boundaries(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    if let Some(unknown) = params.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(ApiError::bad_request(
-            unknown.as_str(),
-            format!("unknown parameter '{unknown}'; known: {}", KNOWN.join(", ")),
-        ));
-    }
-    let level: Level = params
-        .get("level")
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "level",
-                "'level' is required (province, district or commune)",
-            )
-        })?
-        .parse()
-        .map_err(|m: String| ApiError::bad_request("level", m))?;
-    let parent = params
-        .get("parent")
-        .filter(|p| !p.trim().is_empty())
-        .ok_or_else(|| {
-            ApiError::bad_request("parent", "'parent' is required: the code of the unit above")
-        })?
-        .clone();
+    reject_unknown(&params, &KNOWN)?;
+    let (level, parent) = level_and_parent(&params)?;
     let date = match params.get("date") {
-        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
-            ApiError::bad_request("date", format!("'{d}' is not a date like 2021-03-31"))
-        })?,
+        Some(_) => date(&params, "date")?,
         None => chrono::Utc::now().date_naive(),
     };
     let detail: u8 = match params.get("detail") {
@@ -102,28 +96,8 @@ pub async fn get_tiles(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    if let Some(unknown) = params
-        .keys()
-        .find(|k| !["level", "parent"].contains(&k.as_str()))
-    {
-        return Err(ApiError::bad_request(
-            unknown.as_str(),
-            format!("unknown parameter '{unknown}'; known: level, parent"),
-        ));
-    }
-    let level: Level = params
-        .get("level")
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "level",
-                "'level' is required (province, district or commune)",
-            )
-        })?
-        .parse()
-        .map_err(|m: String| ApiError::bad_request("level", m))?;
-    let parent = params.get("parent").cloned().ok_or_else(|| {
-        ApiError::bad_request("parent", "'parent' is required (VN for the provinces)")
-    })?;
+    reject_unknown(&params, &["level", "parent"])?;
+    let (level, parent) = level_and_parent(&params)?;
     let store = state.store.clone();
     let tiles = tokio::task::spawn_blocking(move || store.tiles(level, &parent)).await??;
     Ok(axum::Json(json!({ "layout": "odd-r", "tiles": tiles })))

@@ -111,7 +111,6 @@ pub async fn post_events(
         .unwrap_or("")
         .to_string();
     let now = chrono::Utc::now();
-    let parse_started = std::time::Instant::now();
     let mut errors = Vec::new();
     let mut events: Vec<(u32, Event)> = Vec::new();
     for (line, value) in split_body(&content_type, &body)? {
@@ -138,11 +137,6 @@ pub async fn post_events(
     if events.is_empty() {
         return Err(ApiError::bad_request("body", "the request holds no events"));
     }
-    tracing::debug!(
-        events = events.len(),
-        parse_ms = parse_started.elapsed().as_secs_f64() * 1000.0,
-        "request parsed"
-    );
     let store = state.store.clone();
     let outcome = tokio::task::spawn_blocking(move || store.ingest_grouped(events)).await?;
     match outcome {

@@ -19,7 +19,7 @@ const KNOWN: [&str; 7] = [
     "dossier_level",
 ];
 
-fn date(params: &HashMap<String, String>, name: &str) -> Result<NaiveDate, ApiError> {
+pub(super) fn date(params: &HashMap<String, String>, name: &str) -> Result<NaiveDate, ApiError> {
     let value = params
         .get(name)
         .ok_or_else(|| ApiError::bad_request(name, format!("'{name}' is required (YYYY-MM-DD)")))?;
@@ -28,7 +28,7 @@ fn date(params: &HashMap<String, String>, name: &str) -> Result<NaiveDate, ApiEr
     })
 }
 
-fn parsed<T: std::str::FromStr<Err = String>>(
+pub(super) fn parsed<T: std::str::FromStr<Err = String>>(
     params: &HashMap<String, String>,
     name: &str,
 ) -> Result<Option<T>, ApiError> {
@@ -38,7 +38,10 @@ fn parsed<T: std::str::FromStr<Err = String>>(
         .transpose()
 }
 
-fn reject_unknown(params: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
+pub(super) fn reject_unknown(
+    params: &HashMap<String, String>,
+    known: &[&str],
+) -> Result<(), ApiError> {
     match params.keys().find(|k| !known.contains(&k.as_str())) {
         Some(unknown) => Err(ApiError::bad_request(
             unknown.as_str(),
@@ -48,7 +51,10 @@ fn reject_unknown(params: &HashMap<String, String>, known: &[&str]) -> Result<()
     }
 }
 
-fn non_empty(params: &HashMap<String, String>, name: &str) -> Result<Option<String>, ApiError> {
+pub(super) fn non_empty(
+    params: &HashMap<String, String>,
+    name: &str,
+) -> Result<Option<String>, ApiError> {
     match params.get(name) {
         Some(v) if v.trim().is_empty() => {
             Err(ApiError::bad_request(name, format!("'{name}' is empty")))

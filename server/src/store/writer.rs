@@ -257,6 +257,9 @@ fn date32(days: i32) -> Result<NaiveDate, StoreFailure> {
 struct Staged<'a> {
     event: &'a Event,
     seq: i64,
+    /// The hashes computed while checking, kept so the write does not compute them again.
+    id_hash: u64,
+    content_hash: u64,
 }
 
 /// Dossier rows to upsert: static attributes only for new dossiers.
@@ -505,7 +508,12 @@ fn check_request<'a>(
                     row.outcome = new_outcome;
                 }
                 row.last_seq = seq;
-                mine.staged.push(Staged { event, seq });
+                mine.staged.push(Staged {
+                    event,
+                    seq,
+                    id_hash,
+                    content_hash: content,
+                });
                 mine.next_seq += 1;
             }
         }
@@ -743,16 +751,13 @@ fn events_batch(
         (
             "id_hash",
             Arc::new(UInt64Array::from(
-                staged.iter().map(|s| s.event.id_hash()).collect::<Vec<_>>(),
+                staged.iter().map(|s| s.id_hash).collect::<Vec<_>>(),
             )),
         ),
         (
             "content_hash",
             Arc::new(UInt64Array::from(
-                staged
-                    .iter()
-                    .map(|s| s.event.content_hash())
-                    .collect::<Vec<_>>(),
+                staged.iter().map(|s| s.content_hash).collect::<Vec<_>>(),
             )),
         ),
         ("dossier_id", text(&|s| Some(s.event.dossier_id.clone()))),
