@@ -7,6 +7,7 @@ use app::model::{
 use chrono::{Datelike, Months, NaiveDate};
 use duckdb::types::ToSql;
 use duckdb::{params_from_iter, Connection};
+use std::collections::HashMap;
 
 fn key_column(level: Level) -> &'static str {
     match level {
@@ -16,51 +17,85 @@ fn key_column(level: Level) -> &'static str {
     }
 }
 
+/// The counters summed over the period itself (pending figures are prefix sums instead).
+const RANGE_COUNTERS: [&str; 9] = [
+    "received",
+    "received_online",
+    "received_with_fee",
+    "paid_online",
+    "resolved",
+    "resolved_early",
+    "resolved_on_time",
+    "resolved_late",
+    "resolved_days",
+];
+
+/// The rows of both rollups a part of the query reads, projected to `columns`: `monthly` and
+/// `daily` are the conditions on `month` and `day`; `clause` (filters and scope) applies to both.
+fn rows(columns: &str, monthly: &str, daily: Option<&str>, clause: &str) -> String {
+    let mut sql = format!("SELECT {columns} FROM monthly_rollup WHERE {monthly}{clause}");
+    if let Some(daily) = daily {
+        sql.push_str(&format!(
+            " UNION ALL SELECT {columns} FROM daily_rollup WHERE {daily}{clause}"
+        ));
+    }
+    sql
+}
+
 /// A period split for the two rollups. Whole months inside the period and whole months before
 /// its end come from `monthly_rollup`; the days at the edges from `daily_rollup`.
 ///
 /// Parameters: `$1` from, `$2` to, `$3` first day of the first whole month inside the period
 /// (to + 1 when there is none), `$4` the last whole month ending on or before `to` (its first
 /// day), `$5` the day after that month (from there on, prefix sums read day by day).
-const RANGE: &str = "((monthly AND d >= $3) OR (NOT monthly AND d >= $1 AND (d < $3 OR d >= $5)))";
-const PREFIX: &str = "(monthly OR d >= $5)";
-
-fn sums() -> String {
-    let range = |c: &str| format!("coalesce(sum({c}) FILTER (WHERE {RANGE}), 0)::BIGINT");
-    [
-        range("received"),
-        range("received_online"),
-        range("received_with_fee"),
-        range("paid_online"),
-        range("resolved"),
-        range("resolved_early"),
-        range("resolved_on_time"),
-        range("resolved_late"),
-        range("resolved_days"),
-        format!("coalesce(sum(received - closed) FILTER (WHERE {PREFIX}), 0)::BIGINT"),
-        format!("coalesce(sum(due - due_or_closed) FILTER (WHERE {PREFIX}), 0)::BIGINT"),
-    ]
-    .join(", ")
+///
+/// One query, two aggregations grouped by `key` and told apart by `part`: the period's range
+/// sums (a few months) and the pending prefix sums (every month up to the period's end, two
+/// counters only). Aggregating them apart halves the work of one scan with filtered sums.
+fn sums_by(key: &str, clause: &str, daily: bool) -> String {
+    let range_sums = RANGE_COUNTERS
+        .iter()
+        .map(|c| format!("sum({c})::BIGINT"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let range_columns = format!("{key} AS k, {}", RANGE_COUNTERS.join(", "));
+    let range = rows(
+        &range_columns,
+        "month >= $3 AND month <= $4 AND month <= $2",
+        daily.then_some("day >= $1 AND day <= $2 AND (day < $3 OR day >= $5)"),
+        clause,
+    );
+    // Without daily rows `$1` and `$5` are otherwise unused, and every parameter must appear.
+    let prefix = rows(
+        &format!("{key} AS k, received - closed AS open, due - due_or_closed AS open_overdue"),
+        "month <= $4 AND month <= $2 AND $1 IS NOT NULL AND $5 IS NOT NULL",
+        daily.then_some("day >= $5 AND day <= $2"),
+        clause,
+    );
+    let zeros = vec!["0::BIGINT"; RANGE_COUNTERS.len()].join(", ");
+    format!(
+        "SELECT k, 0 AS part, {range_sums}, 0::BIGINT, 0::BIGINT FROM ({range}) GROUP BY k
+         UNION ALL
+         SELECT k, 1 AS part, {zeros}, sum(open)::BIGINT, sum(open_overdue)::BIGINT
+         FROM ({prefix}) GROUP BY k"
+    )
 }
 
-/// Both rollups as one row source with `d` (the row's day or month) and `monthly`, limited to
-/// the rows a period needs and to `clause` (filters and scope, applied on each side). A period of
-/// whole months (the dashboard's quarters and years) reads `monthly_rollup` alone.
-fn source(clause: &str, daily: bool) -> String {
-    if daily {
-        format!(
-            "(SELECT *, month AS d, TRUE AS monthly FROM monthly_rollup WHERE month <= $4{clause}
-              UNION ALL BY NAME
-              SELECT *, day AS d, FALSE AS monthly FROM daily_rollup
-              WHERE day <= $2 AND (day >= $5 OR (day >= $1 AND day < $3)){clause})"
-        )
-    } else {
-        // `$2` is named so that both variants take the same parameters.
-        format!(
-            "(SELECT *, month AS d, TRUE AS monthly FROM monthly_rollup
-              WHERE month <= $4 AND month <= $2{clause})"
-        )
+/// Runs [`sums_by`] and folds both parts into one [`Counts`] per key (`None`: rows without one).
+fn counts_by(
+    conn: &Connection,
+    key: &str,
+    clause: &str,
+    f: &Filters,
+) -> Result<HashMap<Option<String>, Counts>, StoreFailure> {
+    let mut stmt = conn.prepare_cached(&sums_by(key, clause, f.daily))?;
+    let mut rows = stmt.query(params_from_iter(f.params.iter()))?;
+    let mut out: HashMap<Option<String>, Counts> = HashMap::new();
+    while let Some(r) = rows.next()? {
+        let part = counts_from_row(r, 2)?;
+        out.entry(r.get(0)?).or_default().add(&part);
     }
+    Ok(out)
 }
 
 /// Whether the period has days outside its whole months: leading days before the first whole
@@ -69,6 +104,8 @@ fn needs_daily(p: &[NaiveDate; 5]) -> bool {
     p[0] < p[2] || p[4] <= p[1]
 }
 
+/// Reads the counters of a [`sums_by`] row (sums of counts are never negative in a consistent
+/// store; clamping keeps a damaged one from wrapping around).
 fn counts_from_row(r: &duckdb::Row<'_>, offset: usize) -> duckdb::Result<Counts> {
     let n = |i: usize| -> duckdb::Result<u64> { Ok(r.get::<_, i64>(offset + i)?.max(0) as u64) };
     Ok(Counts {
@@ -104,7 +141,7 @@ fn month_end(d: NaiveDate) -> NaiveDate {
         .expect("date in range")
 }
 
-/// The five period parameters described at [`RANGE`].
+/// The five period parameters described at [`sums_by`].
 fn period_params(period: Period) -> [NaiveDate; 5] {
     let (from, to) = (period.from, period.to);
     let mut first_whole = if from.day() == 1 {
@@ -201,9 +238,8 @@ fn scoped_counts(
         key_column(level),
         code.replace('\'', "''")
     );
-    let sql = format!("SELECT {} FROM {}", sums(), source(&clause, f.daily));
-    let mut stmt = conn.prepare_cached(&sql)?;
-    Ok(stmt.query_row(params_from_iter(f.params.iter()), |r| counts_from_row(r, 0))?)
+    let mut by_key = counts_by(conn, "NULL::VARCHAR", &clause, f)?;
+    Ok(by_key.remove(&None).unwrap_or_default())
 }
 
 /// A unit's figures per bucket (week or month) of a period.
@@ -291,46 +327,31 @@ pub fn stats(conn: &Connection, query: &StatsQuery) -> Result<StatsResponse, Sto
         ),
         None => String::new(),
     };
-    // One scan: the units' rows and, with a parent, the parent's whole figures (its own dossiers
-    // included) as the grand-total grouping set.
-    let (clause, grouping) = match parent {
-        Some(_) => (
-            format!("{}{scope}", f.sql),
-            format!("GROUPING SETS (({key}), ())"),
-        ),
-        None => (format!("{} AND {key} IS NOT NULL", f.sql), key.to_string()),
+    // With a parent, every row in scope counts towards its figures (its own dossiers, those of
+    // units no longer in force); without one, only rows that have a unit of the level.
+    let clause = match parent {
+        Some(_) => format!("{}{scope}", f.sql),
+        None => format!("{} AND {key} IS NOT NULL", f.sql),
     };
-    let sql = format!(
-        "SELECT {key}, GROUPING({key})::INTEGER AS grand_total, {} FROM {} GROUP BY {grouping}",
-        sums(),
-        source(&clause, f.daily)
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut by_code = std::collections::HashMap::new();
-    let mut grand_total = None;
-    let mut rows = stmt.query(params_from_iter(f.params.iter()))?;
-    while let Some(r) = rows.next()? {
-        let counts = counts_from_row(r, 2)?;
-        if r.get::<_, i32>(1)? == 1 {
-            grand_total = Some(counts);
-        } else if let Some(code) = r.get::<_, Option<String>>(0)? {
-            by_code.insert(code, counts);
-        }
+    let by_code = counts_by(conn, key, &clause, &f)?;
+    let mut grand_total = Counts::default();
+    for c in by_code.values() {
+        grand_total.add(c);
     }
     let mut total = Counts::default();
     let units: Vec<IndicatorRow> = listed
         .iter()
         .map(|u| {
-            let c = by_code.get(&u.code).copied().unwrap_or_default();
+            let c = by_code
+                .get(&Some(u.code.clone()))
+                .copied()
+                .unwrap_or_default();
             total.add(&c);
             IndicatorRow::from_counts(&u.code, &u.name, &c)
         })
         .collect();
     let total = match &parent {
-        // No row at all means nothing stored in scope: zero figures.
-        Some((code, _, name)) => {
-            IndicatorRow::from_counts(code, name, &grand_total.unwrap_or_default())
-        }
+        Some((code, _, name)) => IndicatorRow::from_counts(code, name, &grand_total),
         None => IndicatorRow::from_counts("", "", &total),
     };
     Ok(StatsResponse {
