@@ -56,7 +56,7 @@ e2e: build
 
 ## make bench: ingest throughput over HTTP, then stats latency on a 10-million-dossier store (filled once, cached).
 bench: build
-	$(CARGO_TARGET_DIR)/release/iem-bench ingest --dossiers 500000 --batch 1000 --connections 4
+	$(CARGO_TARGET_DIR)/release/iem-bench ingest --dossiers 500000 --batch 1000 --connections 8
 	$(CARGO_TARGET_DIR)/release/iem-bench stats --dossiers $(BENCH_DOSSIERS) --store-dir $(CACHE_DIR)/bench
 
 clean-data:

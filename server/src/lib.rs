@@ -9,3 +9,8 @@ pub mod live;
 pub mod serve;
 pub mod store;
 pub mod telemetry;
+
+/// Every binary linking the server (the server, the bench, the tests) allocates with mimalloc;
+/// see the note in Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

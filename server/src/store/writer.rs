@@ -644,31 +644,44 @@ fn write_group(
         staging.append_record_batch(dossiers_batch(&touched)?)?;
         staging.flush()?;
         drop(staging);
-        tx.execute_batch(
+        mark("dossiers-staged");
+        // Prepared once per connection: parsing and planning these was most of a small
+        // group's write time.
+        tx.prepare_cached(
             "INSERT INTO dossiers SELECT * FROM staging_dossiers
              ON CONFLICT (dossier_id) DO UPDATE SET
                 due_date = excluded.due_date,
                 resolved_date = excluded.resolved_date,
                 withdrawn_date = excluded.withdrawn_date,
                 outcome = coalesce(excluded.outcome, outcome),
-                last_seq = excluded.last_seq;
-             DELETE FROM staging_dossiers;",
-        )?;
+                last_seq = excluded.last_seq",
+        )?
+        .execute([])?;
+        tx.prepare_cached("DELETE FROM staging_dossiers")?
+            .execute([])?;
         mark("dossiers");
 
         let mut staging = tx.appender("staging_rollup")?;
         staging.append_record_batch(rollup_batch(&delta, &index.units, &field_name)?)?;
         staging.flush()?;
         drop(staging);
-        tx.execute_batch(&format!(
+        mark("rollup-staged");
+        let add = add_counters();
+        tx.prepare_cached(&format!(
             "INSERT INTO daily_rollup SELECT * FROM staging_rollup
-             ON CONFLICT (unit_code, field, channel, day) DO UPDATE SET {add};
-             INSERT INTO monthly_rollup {monthly}
-             ON CONFLICT (unit_code, field, channel, month) DO UPDATE SET {add};
-             DELETE FROM staging_rollup;",
-            add = add_counters(),
+             ON CONFLICT (unit_code, field, channel, day) DO UPDATE SET {add}"
+        ))?
+        .execute([])?;
+        mark("daily");
+        tx.prepare_cached(&format!(
+            "INSERT INTO monthly_rollup {monthly}
+             ON CONFLICT (unit_code, field, channel, month) DO UPDATE SET {add}",
             monthly = super::schema::monthly_select("staging_rollup"),
-        ))?;
+        ))?
+        .execute([])?;
+        mark("monthly");
+        tx.prepare_cached("DELETE FROM staging_rollup")?
+            .execute([])?;
         mark("rollup");
     }
     tx.commit()?;
