@@ -1,8 +1,10 @@
 //! Server functions of the dashboard. Each is a public endpoint and checks its own input.
 use crate::error::AppError;
-use crate::model::{IndicatorRow, MapLayer, Period, StatsResponse, UnitRef};
 #[cfg(feature = "ssr")]
-use crate::model::{Level, StatsQuery};
+use crate::model::StatsQuery;
+use crate::model::{
+    IndicatorRow, Level, MapKind, MapLayer, Period, PlacedUnit, StatsResponse, UnitRef,
+};
 use chrono::NaiveDate;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -10,7 +12,12 @@ use serde::{Deserialize, Serialize};
 /// What the dashboard asks for; every field optional, the server fills in defaults.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DashboardRequest {
+    /// The unit whose children are shown: a province (its districts), a district (its
+    /// communes), or [`COUNTRY`] (the provinces).
+    pub unit: Option<String>,
+    /// The same as `unit` for a province; kept so that older links still open.
     pub province: Option<String>,
+    pub map: Option<MapKind>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
 }
@@ -22,18 +29,24 @@ pub struct DashboardDefaults {
     pub province: Option<String>,
 }
 
+/// The `unit` of the national view, whose children are the provinces.
+pub const COUNTRY: &str = "VN";
+
 /// Everything the dashboard shows for one view.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DashboardView {
     pub provinces: Vec<UnitRef>,
-    /// None when the store holds no province yet.
-    pub province: Option<UnitRef>,
+    /// The unit shown and the units above it, from the province down; empty for the national
+    /// view (and when the store holds no province yet).
+    pub trail: Vec<PlacedUnit>,
+    /// The level of the listed units (the children of the last unit of `trail`).
+    pub level: Level,
     pub period: Period,
-    /// The province's districts in the period; `total` is the province.
+    /// The listed units in the period; `total` is the unit shown.
     pub current: StatsResponse,
-    /// The province's figures in the period of the same length just before.
+    /// The shown unit's figures in the period of the same length just before.
     pub previous_total: IndicatorRow,
-    /// The province's districts as the map draws them (boundaries in force at the period's end).
+    /// The listed units as the map draws them (boundaries in force at the period's end).
     pub map: MapLayer,
 }
 
@@ -71,38 +84,66 @@ fn build_dashboard(
         }
     };
     let provinces = store.units(Level::Province, None)?;
-    let province = match &request.province {
-        Some(code) => Some(
-            provinces
-                .iter()
-                .find(|p| &p.code == code)
-                .cloned()
-                .ok_or_else(|| {
-                    AppError::new("bad_request", format!("province: unknown code '{code}'"))
-                })?,
-        ),
-        None => defaults
+    let trail = match request.unit.or(request.province) {
+        Some(code) if code == COUNTRY => Vec::new(),
+        Some(code) => {
+            let trail = store.unit_trail(&code)?;
+            if trail.is_empty() {
+                return Err(AppError::new(
+                    "bad_request",
+                    format!("unit: unknown code '{code}'"),
+                ));
+            }
+            trail
+        }
+        None => match defaults
             .province
             .and_then(|code| provinces.iter().find(|p| p.code == code).cloned())
-            .or_else(|| provinces.first().cloned()),
+            .or_else(|| provinces.first().cloned())
+        {
+            Some(p) => store.unit_trail(&p.code)?,
+            None => Vec::new(),
+        },
+    };
+    let (level, parent) = match trail.last() {
+        None => (Level::Province, None),
+        Some(unit) => {
+            let level = unit.level.child().ok_or_else(|| {
+                AppError::new(
+                    "bad_request",
+                    format!(
+                        "unit: '{}' is a commune; it has no units under it",
+                        unit.code
+                    ),
+                )
+            })?;
+            (level, Some(unit.code.clone()))
+        }
     };
     let query = |period: Period| StatsQuery {
         period,
-        level: Level::District,
-        parent: province.as_ref().map(|p| p.code.clone()),
+        level,
+        parent: parent.clone(),
         field: None,
         channel: None,
         dossier_level: None,
     };
     let current = store.stats(&query(period))?;
     let previous_total = store.stats(&query(period.previous()))?.total;
-    let map = match &province {
-        Some(p) => store.map_layer(Level::District, &p.code, period.to)?,
-        None => MapLayer::default(),
+    let map = if provinces.is_empty() {
+        MapLayer::default()
+    } else {
+        store.map_layer(
+            level,
+            parent.as_deref().unwrap_or(COUNTRY),
+            period.to,
+            request.map.unwrap_or_default(),
+        )?
     };
     Ok(DashboardView {
         provinces,
-        province,
+        trail,
+        level,
         period,
         current,
         previous_total,

@@ -80,6 +80,16 @@ pub enum Key {
     TileMapNote,
     GeographicMapNote,
     Legend,
+    Country,
+    Provinces,
+    Communes,
+    Breadcrumb,
+    ZoomIn,
+    ZoomOut,
+    ZoomReset,
+    MapGeographic,
+    MapTiles,
+    MapKeysHelp,
 }
 
 /// The text of `key` in `lang`.
@@ -179,13 +189,45 @@ pub fn tr(lang: Lang, key: Key) -> &'static str {
         (NotOnMap, Lang::Vi) => "Không có trên bản đồ",
         (NotOnMap, Lang::En) => "Not on the map",
         (TileMapNote, Lang::Vi) => {
-            "Bản đồ ô: mỗi ô lục giác là một đơn vị, xếp gần đúng vị trí địa lý."
+            "Bản đồ ô (sơ đồ): mỗi ô lục giác là một đơn vị, xếp gần đúng vị trí địa lý. \
+             Để vẽ ranh giới thật, quản trị viên nhập tệp ranh giới: \
+             server boundaries import TỆP --level district --parent MÃ"
         }
-        (TileMapNote, Lang::En) => "Tile map: one hexagon per unit, placed roughly where it lies.",
+        (TileMapNote, Lang::En) => {
+            "Schematic tile map: one hexagon per unit, placed roughly where it lies. To draw real \
+             boundaries, an administrator imports a boundary file: \
+             server boundaries import FILE --level district --parent CODE"
+        }
         (GeographicMapNote, Lang::Vi) => "Ranh giới hành chính đã nhập.",
         (GeographicMapNote, Lang::En) => "Imported administrative boundaries.",
         (Legend, Lang::Vi) => "Chú giải",
         (Legend, Lang::En) => "Legend",
+        (Country, Lang::Vi) => "Việt Nam",
+        (Country, Lang::En) => "Viet Nam",
+        (Provinces, Lang::Vi) => "Tỉnh, thành phố",
+        (Provinces, Lang::En) => "Provinces",
+        (Communes, Lang::Vi) => "Xã, phường, thị trấn",
+        (Communes, Lang::En) => "Communes",
+        (Breadcrumb, Lang::Vi) => "Cấp đang xem",
+        (Breadcrumb, Lang::En) => "You are here",
+        (ZoomIn, Lang::Vi) => "Phóng to",
+        (ZoomIn, Lang::En) => "Zoom in",
+        (ZoomOut, Lang::Vi) => "Thu nhỏ",
+        (ZoomOut, Lang::En) => "Zoom out",
+        (ZoomReset, Lang::Vi) => "Xem toàn bộ",
+        (ZoomReset, Lang::En) => "Show all",
+        (MapGeographic, Lang::Vi) => "Địa lý",
+        (MapGeographic, Lang::En) => "Geographic",
+        (MapTiles, Lang::Vi) => "Ô",
+        (MapTiles, Lang::En) => "Tiles",
+        (MapKeysHelp, Lang::Vi) => {
+            "Phím mũi tên: chuyển đơn vị; Enter: xem cấp dưới; Esc: lên cấp trên; \
+             lăn chuột hoặc kéo: phóng to, di chuyển."
+        }
+        (MapKeysHelp, Lang::En) => {
+            "Arrow keys: move between units; Enter: open the level below; Escape: go up; \
+             wheel or drag: zoom and pan."
+        }
     }
 }
 

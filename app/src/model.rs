@@ -396,7 +396,50 @@ pub struct MapUnit {
 pub struct MapLayer {
     /// True for imported boundaries, false for the tile map.
     pub geographic: bool,
+    /// Whether imported boundaries exist for this view, so the user can switch between them
+    /// and the tiles.
+    #[serde(default)]
+    pub geographic_available: bool,
     pub units: Vec<MapUnit>,
     /// Units with figures but nothing to draw: listed beside the map.
     pub not_on_map: Vec<UnitRef>,
+}
+
+/// Which drawing of the units the map uses: imported boundaries or the schematic tile map
+/// (tiles keep small urban units visible beside large mountain districts).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MapKind {
+    /// Boundaries when imported, tiles otherwise.
+    #[default]
+    Geographic,
+    Tiles,
+}
+
+impl MapKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MapKind::Geographic => "geographic",
+            MapKind::Tiles => "tiles",
+        }
+    }
+}
+
+impl FromStr for MapKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "geographic" => Ok(MapKind::Geographic),
+            "tiles" => Ok(MapKind::Tiles),
+            other => Err(format!("'{other}' is not a map kind (geographic or tiles)")),
+        }
+    }
+}
+
+/// A unit with its level: one step of a breadcrumb.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacedUnit {
+    pub code: String,
+    pub name: String,
+    pub level: Level,
 }

@@ -1,6 +1,7 @@
 //! The read side of the store as the server functions see it: a narrow interface any engine can serve.
 use crate::model::{
-    Level, MapLayer, StatsQuery, StatsResponse, TrendQuery, TrendResponse, UnitRef,
+    Level, MapKind, MapLayer, PlacedUnit, StatsQuery, StatsResponse, TrendQuery, TrendResponse,
+    UnitRef,
 };
 use chrono::NaiveDate;
 use std::sync::Arc;
@@ -26,9 +27,17 @@ pub trait IndicatorStore: Send + Sync + 'static {
     fn trend(&self, query: &TrendQuery) -> Result<TrendResponse, StoreError>;
     /// Units of `level`, children of `parent` when given, by name.
     fn units(&self, level: Level, parent: Option<&str>) -> Result<Vec<UnitRef>, StoreError>;
-    /// The map of `level` under `parent` on `on`: imported boundaries in force then, else the
-    /// authored tile map, else tiles laid out in code order.
-    fn map_layer(&self, level: Level, parent: &str, on: NaiveDate) -> Result<MapLayer, StoreError>;
+    /// The map of `level` under `parent` on `on`: imported boundaries in force then (unless
+    /// `kind` asks for tiles), else the authored tile map, else tiles laid out in code order.
+    fn map_layer(
+        &self,
+        level: Level,
+        parent: &str,
+        on: NaiveDate,
+        kind: MapKind,
+    ) -> Result<MapLayer, StoreError>;
+    /// The unit and the units above it, from the province down; empty for an unknown code.
+    fn unit_trail(&self, code: &str) -> Result<Vec<PlacedUnit>, StoreError>;
 }
 
 /// What the server puts into the Leptos context for the server functions.

@@ -62,3 +62,100 @@ test('hovering a district shows its figure, the same as in the ranking', async (
   assert.deepEqual(browser.errors, [], 'no console errors');
   await page.close();
 });
+
+/** The code of the unit the breadcrumb marks as the one shown. */
+const shownUnit = (page) => page.$eval('.breadcrumb [aria-current="page"]', (li) => li.dataset.unit ?? 'VN');
+
+/** Waits until the dashboard shows `code`'s children (after a client-side navigation). */
+async function waitShowing(page, code) {
+  await page.waitForFunction(
+    (c) => {
+      const li = document.querySelector('.breadcrumb [aria-current="page"]');
+      return li && (li.dataset.unit ?? 'VN') === c && new URL(location.href).searchParams.get('unit') === c;
+    },
+    code,
+    { timeout: 15_000 },
+  );
+}
+
+/** Units on the map and rows in the ranking agree. */
+async function assertMapMatchesRanking(page) {
+  const shapes = await page.$$eval('path.unit', (ps) => ps.map((p) => p.dataset.unit).sort());
+  const rows = await page.$$eval('tbody tr[data-unit]', (rs) => rs.map((r) => r.dataset.unit).sort());
+  assert.ok(shapes.length > 0, 'the map draws units');
+  assert.deepEqual(shapes, rows);
+}
+
+test('clicking a district drills down to its communes; Escape, back and the breadcrumb go up', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`${base}/`);
+  await waitHydrated(page);
+  const province = await shownUnit(page);
+  await page.click('path.unit');
+  // The click lands on whichever unit is under the shape's centre: read which one opened.
+  await page.waitForFunction(() => document.querySelectorAll('.breadcrumb li').length === 3, null, { timeout: 15_000 });
+  const district = await shownUnit(page);
+  assert.notEqual(district, province);
+  await waitShowing(page, district);
+  await assertMapMatchesRanking(page);
+  const trail = await page.$$eval('.breadcrumb li', (lis) => lis.length);
+  assert.equal(trail, 3, 'country › province › district');
+  // A link to this view reopens it.
+  const link = page.url();
+  const again = await browser.context.newPage();
+  await again.goto(link);
+  await waitHydrated(again);
+  assert.equal(await shownUnit(again), district);
+  await again.close();
+  // Escape goes up to the province.
+  await page.focus('path.unit');
+  await page.keyboard.press('Escape');
+  await waitShowing(page, province);
+  // The browser's back button returns to the district.
+  await page.goBack();
+  await waitShowing(page, district);
+  // The breadcrumb's first step is the national view: one shape per province.
+  await page.click('.breadcrumb li:first-child a');
+  await waitShowing(page, 'VN');
+  await assertMapMatchesRanking(page);
+  await page.screenshot({ path: join(output, 'map-national.png'), fullPage: true });
+  assert.deepEqual(browser.errors, [], 'no console errors');
+  await page.close();
+});
+
+test('keyboard: arrow keys move between units, Enter drills down, the zoom buttons and wheel zoom', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`${base}/`);
+  await waitHydrated(page);
+  await page.focus('path.unit');
+  const start = await page.evaluate(() => document.activeElement.dataset.unit);
+  let moved = start;
+  for (const key of ['ArrowRight', 'ArrowDown', 'ArrowLeft', 'ArrowUp']) {
+    await page.keyboard.press(key);
+    moved = await page.evaluate(() => document.activeElement.dataset.unit);
+    if (moved !== start) break;
+  }
+  assert.notEqual(moved, start, 'an arrow key moved the focus to another unit');
+  // The focused unit's tooltip names it, as screen readers' label does.
+  const label = await page.evaluate(() => document.activeElement.getAttribute('aria-label'));
+  const tooltip = await page.textContent('.map-tooltip strong');
+  assert.ok(label.startsWith(tooltip), `"${label}" names ${tooltip}`);
+  await page.keyboard.press('Enter');
+  await waitShowing(page, moved);
+  // Zoom: buttons and wheel change the map's transform; reset restores it.
+  const transform = () => page.$eval('g.zoom', (g) => g.getAttribute('transform'));
+  assert.match(await transform(), /scale\(1\.0000\)/);
+  await page.click('.map-zoom .zoom-in');
+  assert.match(await transform(), /scale\(1\.5000\)/);
+  const box = await page.$eval('.map-canvas svg', (s) => {
+    const r = s.getBoundingClientRect();
+    return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+  });
+  await page.mouse.move(box.x, box.y);
+  await page.mouse.wheel(0, -300);
+  await page.waitForFunction(() => !/scale\(1\.5000\)/.test(document.querySelector('g.zoom').getAttribute('transform')));
+  await page.click('.map-zoom .zoom-reset');
+  assert.match(await transform(), /scale\(1\.0000\)/);
+  assert.deepEqual(browser.errors, [], 'no console errors');
+  await page.close();
+});

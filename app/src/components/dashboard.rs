@@ -1,10 +1,12 @@
 //! The dashboard page: reads its state from the URL and lays out the figures.
-use crate::api::{fetch_dashboard, DashboardRequest, DashboardView};
+use crate::api::{fetch_dashboard, DashboardRequest, DashboardView, COUNTRY};
 use crate::components::{headline::Headline, map::ChoroplethMap, ranking::RankingTable};
 use crate::format;
 use crate::i18n::{tr, Key, Lang};
+use crate::model::{Level, MapKind};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::params::ParamsMap;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -19,7 +21,9 @@ pub fn DashboardPage() -> impl IntoView {
     let request = Memo::new(move |_| {
         let q = query.read();
         DashboardRequest {
+            unit: q.get("unit"),
             province: q.get("province"),
+            map: q.get("map").and_then(|s| s.parse().ok()),
             from: q.get("from").and_then(|s| s.parse().ok()),
             to: q.get("to").and_then(|s| s.parse().ok()),
         }
@@ -71,19 +75,110 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
+/// The current URL with `changes` applied (`None` removes a parameter): every view is a link.
+fn href_with(query: &ParamsMap, changes: &[(&'static str, Option<String>)]) -> String {
+    let mut q = query.clone();
+    for (key, value) in changes {
+        match value {
+            Some(v) => q.replace(*key, v.clone()),
+            None => {
+                q.remove(key);
+            }
+        }
+    }
+    format!("/{}", q.to_query_string())
+}
+
+/// The link that shows `unit`'s children (the old `province` parameter gives way to `unit`).
+fn unit_href(query: &ParamsMap, unit: &str) -> String {
+    href_with(
+        query,
+        &[("unit", Some(unit.to_string())), ("province", None)],
+    )
+}
+
 #[component]
 fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
+    let query = use_query_map();
+    let navigate = use_navigate();
     let period = view.period;
-    let province_name = view
-        .province
-        .as_ref()
-        .map(|p| p.name.clone())
-        .unwrap_or_default();
+    let title = view.trail.last().map(|u| u.name.clone());
     let rows = view.current.units.clone();
     let map_rows = rows.clone();
+    let go = Callback::new(move |unit: String| {
+        navigate(
+            &unit_href(&query.get_untracked(), &unit),
+            Default::default(),
+        );
+    });
+    let on_drill = view.level.child().map(|_| go);
+    // Escape from a province leads to the country, from a district to its province.
+    let up = match view.trail.len() {
+        0 => None,
+        1 => Some(COUNTRY.to_string()),
+        n => Some(view.trail[n - 2].code.clone()),
+    };
+    let on_up = up.map(|code| Callback::new(move |_: ()| go.run(code.clone())));
+    let level_key = match view.level {
+        Level::Province => Key::Provinces,
+        Level::District => Key::Districts,
+        Level::Commune => Key::Communes,
+    };
+    let crumbs = {
+        let last = view.trail.len();
+        let country = (last > 0).then(|| {
+            view! { <li><a href=move || unit_href(&query.get(), COUNTRY)>{move || tr(lang.get(), Key::Country)}</a></li> }
+        });
+        let here_country = (last == 0).then(|| {
+            view! { <li aria-current="page">{move || tr(lang.get(), Key::Country)}</li> }
+        });
+        let steps = view
+            .trail
+            .iter()
+            .enumerate()
+            .map(|(i, u)| {
+                let (code, name) = (u.code.clone(), u.name.clone());
+                if i + 1 == last {
+                    view! { <li aria-current="page" data-unit=code>{name}</li> }.into_any()
+                } else {
+                    let target = code.clone();
+                    view! { <li data-unit=code><a href=move || unit_href(&query.get(), &target)>{name}</a></li> }
+                        .into_any()
+                }
+            })
+            .collect_view();
+        view! {
+            <nav class="breadcrumb" aria-label=move || tr(lang.get(), Key::Breadcrumb)>
+                <ol>{country}{here_country}{steps}</ol>
+            </nav>
+        }
+    };
+    let map_switch = view.map.geographic_available.then(|| {
+        let geographic = view.map.geographic;
+        let link = move |kind: MapKind, key: Key, current: bool| {
+            view! {
+                <a
+                    href=move || href_with(&query.get(), &[("map", Some(kind.as_str().to_string()))])
+                    class="map-kind"
+                    class:current=current
+                    aria-current=current.then_some("true")
+                    data-kind=kind.as_str()
+                >
+                    {move || tr(lang.get(), key)}
+                </a>
+            }
+        };
+        view! {
+            <div class="map-switch" role="group">
+                {link(MapKind::Geographic, Key::MapGeographic, geographic)}
+                {link(MapKind::Tiles, Key::MapTiles, !geographic)}
+            </div>
+        }
+    });
     view! {
+        {crumbs}
         <section class="scope" aria-label=move || tr(lang.get(), Key::Period)>
-            <h2>{province_name.clone()}</h2>
+            <h2>{title.unwrap_or_else(|| tr(lang.get_untracked(), Key::Country).to_string())}</h2>
             <p class="period">
                 {move || tr(lang.get(), Key::Period)} ": "
                 <time datetime=period.from.to_string()>{move || format::date(lang.get(), period.from)}</time>
@@ -93,11 +188,14 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
         </section>
         <Headline current=view.current.total.clone() previous=view.previous_total.clone() lang/>
         <section class="map-section">
-            <h2>{move || tr(lang.get(), Key::Map)}</h2>
-            <ChoroplethMap layer=view.map.clone() rows=map_rows lang/>
+            <div class="map-heading">
+                <h2>{move || tr(lang.get(), Key::Map)}</h2>
+                {map_switch}
+            </div>
+            <ChoroplethMap layer=view.map.clone() rows=map_rows lang on_drill on_up/>
         </section>
         <section class="ranking">
-            <h2>{move || tr(lang.get(), Key::Ranking)} " – " {move || tr(lang.get(), Key::Districts)}</h2>
+            <h2>{move || tr(lang.get(), Key::Ranking)} " – " {move || tr(lang.get(), level_key)}</h2>
             <RankingTable rows lang/>
             <p class="note">{move || tr(lang.get(), Key::ThresholdNote)}</p>
         </section>

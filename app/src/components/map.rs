@@ -139,9 +139,11 @@ fn short_name(name: &str) -> &str {
     .unwrap_or(name)
 }
 
-/// Which labels to show: larger-ranked first, skipping any whose box would overlap one kept.
+/// Which labels to show: better-ranked first, skipping any whose box would overlap one kept.
+/// Kept boxes are bucketed in a grid so that layers of thousands of units stay fast.
 pub fn visible_labels(units: &[DrawnUnit], font_px: f64) -> Vec<bool> {
-    let boxes: Vec<(f64, f64, f64, f64)> = units
+    type Box2 = (f64, f64, f64, f64);
+    let boxes: Vec<Box2> = units
         .iter()
         .map(|u| {
             let w = short_name(&u.name).chars().count() as f64 * font_px * 0.55;
@@ -153,21 +155,154 @@ pub fn visible_labels(units: &[DrawnUnit], font_px: f64) -> Vec<bool> {
             )
         })
         .collect();
+    let cell = (font_px * 6.0).max(1e-6);
+    let cells = |b: &Box2| {
+        let (x0, y0) = ((b.0 / cell).floor() as i64, (b.1 / cell).floor() as i64);
+        let (x1, y1) = ((b.2 / cell).floor() as i64, (b.3 / cell).floor() as i64);
+        (x0..=x1).flat_map(move |x| (y0..=y1).map(move |y| (x, y)))
+    };
     let mut order: Vec<usize> = (0..units.len()).collect();
     order.sort_by_key(|&i| (units[i].rank.unwrap_or(u32::MAX), i));
     let mut shown = vec![false; units.len()];
-    let mut kept: Vec<(f64, f64, f64, f64)> = Vec::new();
+    let mut grid: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
     for i in order {
         let b = boxes[i];
-        if kept
-            .iter()
-            .all(|k| b.2 < k.0 || k.2 < b.0 || b.3 < k.1 || k.3 < b.1)
-        {
-            kept.push(b);
+        let overlaps = cells(&b).any(|c| {
+            grid.get(&c).is_some_and(|kept| {
+                kept.iter().any(|&k| {
+                    let k = boxes[k];
+                    !(b.2 < k.0 || k.2 < b.0 || b.3 < k.1 || k.3 < b.1)
+                })
+            })
+        });
+        if !overlaps {
+            for c in cells(&b) {
+                grid.entry(c).or_default().push(i);
+            }
             shown[i] = true;
         }
     }
     shown
+}
+
+/// An arrow key's direction on the map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Left,
+    Right,
+    Up,
+    Down,
+}
+
+impl Direction {
+    pub fn from_key(key: &str) -> Option<Direction> {
+        match key {
+            "ArrowLeft" => Some(Direction::Left),
+            "ArrowRight" => Some(Direction::Right),
+            "ArrowUp" => Some(Direction::Up),
+            "ArrowDown" => Some(Direction::Down),
+            _ => None,
+        }
+    }
+}
+
+/// The unit an arrow key moves to from `from`: the nearest label lying in that direction,
+/// sideways distance counting double so that the move follows the arrow.
+pub fn neighbour(points: &[(f64, f64)], from: usize, direction: Direction) -> Option<usize> {
+    let (x0, y0) = *points.get(from)?;
+    points
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| *j != from)
+        .filter_map(|(j, &(x, y))| {
+            let (ahead, aside) = match direction {
+                Direction::Right => (x - x0, y - y0),
+                Direction::Left => (x0 - x, y - y0),
+                Direction::Down => (y - y0, x - x0),
+                Direction::Up => (y0 - y, x - x0),
+            };
+            (ahead > 0.5 && aside.abs() <= ahead * 2.0).then_some((j, ahead + 2.0 * aside.abs()))
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(j, _)| j)
+}
+
+/// Zoom and pan of the map: SVG coordinates are `map * scale + offset`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct View {
+    pub scale: f64,
+    pub offset: (f64, f64),
+}
+
+impl Default for View {
+    fn default() -> Self {
+        View {
+            scale: 1.0,
+            offset: (0.0, 0.0),
+        }
+    }
+}
+
+impl View {
+    pub const MAX_SCALE: f64 = 24.0;
+
+    /// Zooms by `factor` keeping the point `at` (SVG coordinates) where it is.
+    pub fn zoomed(self, factor: f64, at: (f64, f64)) -> View {
+        let scale = (self.scale * factor).clamp(1.0, Self::MAX_SCALE);
+        let k = scale / self.scale;
+        View {
+            scale,
+            offset: (
+                at.0 - (at.0 - self.offset.0) * k,
+                at.1 - (at.1 - self.offset.1) * k,
+            ),
+        }
+        .clamped()
+    }
+
+    pub fn panned(self, by: (f64, f64)) -> View {
+        View {
+            offset: (self.offset.0 + by.0, self.offset.1 + by.1),
+            ..self
+        }
+        .clamped()
+    }
+
+    /// Keeps the map covering the box: it cannot be dragged out of sight.
+    fn clamped(self) -> View {
+        let lo = (WIDTH * (1.0 - self.scale), HEIGHT * (1.0 - self.scale));
+        View {
+            offset: (
+                self.offset.0.clamp(lo.0, 0.0),
+                self.offset.1.clamp(lo.1, 0.0),
+            ),
+            ..self
+        }
+    }
+
+    /// A change to apply later: zoom by `factor` at `at`.
+    pub fn zoomed_by(factor: f64, at: (f64, f64)) -> Box<dyn Fn(View) -> View> {
+        Box::new(move |v: View| v.zoomed(factor, at))
+    }
+
+    /// A change to apply later: pan by `by` (SVG units).
+    pub fn panned_by(by: (f64, f64)) -> Box<dyn Fn(View) -> View> {
+        Box::new(move |v: View| v.panned(by))
+    }
+
+    pub fn apply(&self, p: (f64, f64)) -> (f64, f64) {
+        (
+            p.0 * self.scale + self.offset.0,
+            p.1 * self.scale + self.offset.1,
+        )
+    }
+
+    pub fn transform(&self) -> String {
+        format!(
+            "translate({:.2} {:.2}) scale({:.4})",
+            self.offset.0, self.offset.1, self.scale
+        )
+    }
 }
 
 /// The legend text of class `i`: "< 85%", "85–90%", "≥ 98%".
@@ -184,11 +319,56 @@ fn class_label(lang: Lang, classes: &Classes, i: usize) -> String {
     }
 }
 
+/// Where a pointer event happened, in SVG coordinates of the map's box.
+fn svg_point(target: Option<web_sys::EventTarget>, client: (i32, i32)) -> Option<(f64, f64)> {
+    use leptos::wasm_bindgen::JsCast;
+    let element: web_sys::Element = target?.dyn_into().ok()?;
+    let rect = element.get_bounding_client_rect();
+    if rect.width() <= 0.0 || rect.height() <= 0.0 {
+        return None;
+    }
+    Some((
+        (f64::from(client.0) - rect.left()) * WIDTH / rect.width(),
+        (f64::from(client.1) - rect.top()) * HEIGHT / rect.height(),
+    ))
+}
+
+/// The index a unit's shape carries, when the event's target is one.
+fn unit_index(target: Option<web_sys::EventTarget>) -> Option<usize> {
+    use leptos::wasm_bindgen::JsCast;
+    let element: web_sys::Element = target?.dyn_into().ok()?;
+    element.get_attribute("data-index")?.parse().ok()
+}
+
+/// Moves keyboard focus to a unit's shape.
+fn focus_unit(code: &str) {
+    use leptos::wasm_bindgen::JsCast;
+    if let Ok(Some(element)) =
+        document().query_selector(&format!("path.unit[data-unit=\"{code}\"]"))
+    {
+        if let Ok(shape) = element.dyn_into::<web_sys::SvgElement>() {
+            let _focused = shape.focus();
+        }
+    }
+}
+
+/// Pointers down on the map: one drags, two pinch.
+#[derive(Default)]
+struct Gesture {
+    pointers: Vec<(i32, (f64, f64))>,
+    /// Whether the pointer moved far enough since going down to be a drag, not a click.
+    dragged: bool,
+}
+
 #[component]
 pub fn ChoroplethMap(
     layer: MapLayer,
     rows: Vec<IndicatorRow>,
     lang: Signal<Lang>,
+    /// Opens a unit's level below (Enter, click); None when the listed units have no children.
+    on_drill: Option<Callback<String>>,
+    /// Goes up one level (Escape); None at the top.
+    on_up: Option<Callback<()>>,
 ) -> impl IntoView {
     let values: Vec<Option<f64>> = rows.iter().map(|r| r.on_time_rate).collect();
     let classes = classify(&values, &Method::default_thresholds());
@@ -196,10 +376,20 @@ pub fn ChoroplethMap(
     let units = draw(&layer, &rows, &classes);
     let counts = classes.histogram(&units.iter().map(|u| u.value).collect::<Vec<_>>());
     let no_data = units.iter().filter(|u| u.class.is_none()).count();
-    let labels = visible_labels(&units, 11.0);
+    let points: Vec<(f64, f64)> = units.iter().map(|u| u.label).collect();
     let hovered = RwSignal::new(None::<usize>);
     let highlighted = RwSignal::new(None::<Option<usize>>);
+    let view_box = RwSignal::new(View::default());
     let units = StoredValue::new(units);
+    let points = StoredValue::new(points);
+    let gesture = StoredValue::new(Gesture::default());
+    let focused = StoredValue::new(None::<usize>);
+    // Labels keep their size on screen while zooming, so which ones fit changes with the zoom.
+    let label_px = 11.0;
+    let shown_labels = Memo::new(move |_| {
+        let scale = view_box.with(|v| v.scale);
+        units.with_value(|u| visible_labels(u, label_px / scale))
+    });
     let fill = {
         let colours = colours.clone();
         move |class: Option<usize>| {
@@ -208,6 +398,7 @@ pub fn ChoroplethMap(
             })
         }
     };
+    let drillable = on_drill.is_some();
     let shapes = units.with_value(|units| {
         units
             .iter()
@@ -224,38 +415,45 @@ pub fn ChoroplethMap(
                         fill=fill(class)
                         class="unit"
                         class:dimmed=move || highlighted.get().is_some_and(|h| h != class)
-                        class:hovered=move || hovered.get() == Some(i)
                         data-unit=u.code.clone()
+                        data-index=i.to_string()
                         data-class=class.map_or("none".to_string(), |c| c.to_string())
                         tabindex="0"
-                        role="img"
+                        role=if drillable { "button" } else { "img" }
                         aria-label=aria
-                        on:mouseenter=move |_| hovered.set(Some(i))
-                        on:mouseleave=move |_| hovered.set(None)
-                        on:focus=move |_| hovered.set(Some(i))
-                        on:blur=move |_| hovered.set(None)
                     ></path>
                 }
             })
             .collect_view()
     });
-    let texts = units.with_value(|units| {
-        units
-            .iter()
-            .zip(labels)
-            .filter(|(_, shown)| *shown)
-            .map(|(u, _)| {
-                view! {
-                    <text x=format!("{:.1}", u.label.0) y=format!("{:.1}", u.label.1) class="map-label" aria-hidden="true">
-                        {short_name(&u.name).to_string()}
-                    </text>
-                }
-            })
-            .collect_view()
-    });
+    let texts = move || {
+        let shown = shown_labels.get();
+        units.with_value(|units| {
+            units
+                .iter()
+                .zip(shown)
+                .filter(|(_, shown)| *shown)
+                .map(|(u, _)| {
+                    view! {
+                        <text x=format!("{:.1}", u.label.0) y=format!("{:.1}", u.label.1) class="map-label" aria-hidden="true">
+                            {short_name(&u.name).to_string()}
+                        </text>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    // One outline on top of every shape instead of a reactive class on each of thousands.
+    let hover_outline = move || {
+        hovered
+            .get()
+            .and_then(|i| units.with_value(|u| u.get(i).map(|u| u.path.clone())))
+            .map(|d| view! { <path class="hover-outline" d=d></path> })
+    };
     let tooltip = move || {
         hovered.get().and_then(|i| units.with_value(|units| units.get(i).cloned())).map(|u| {
-            let style = format!("left: {:.1}%; top: {:.1}%", u.label.0 / WIDTH * 100.0, u.label.1 / HEIGHT * 100.0);
+            let (x, y) = view_box.get().apply(u.label);
+            let style = format!("left: {:.1}%; top: {:.1}%", x / WIDTH * 100.0, y / HEIGHT * 100.0);
             let l = lang.get();
             view! {
                 <div class="map-tooltip" role="status" style=style>
@@ -286,21 +484,162 @@ pub fn ChoroplethMap(
             }
         })
         .collect_view();
+    let drill = move |i: usize| {
+        if let Some(drill) = on_drill {
+            if let Some(code) = units.with_value(|u| u.get(i).map(|u| u.code.clone())) {
+                drill.run(code);
+            }
+        }
+    };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let key = ev.key();
+        if let Some(direction) = Direction::from_key(&key) {
+            let from = focused
+                .get_value()
+                .or_else(|| hovered.get_untracked())
+                .unwrap_or(0);
+            if let Some(to) = points.with_value(|p| neighbour(p, from, direction)) {
+                ev.prevent_default();
+                if let Some(code) = units.with_value(|u| u.get(to).map(|u| u.code.clone())) {
+                    focus_unit(&code);
+                }
+            }
+        } else if key == "Enter" || key == " " {
+            if let Some(i) = focused.get_value() {
+                ev.prevent_default();
+                drill(i);
+            }
+        } else if key == "Escape" {
+            if let Some(up) = on_up {
+                ev.prevent_default();
+                up.run(());
+            }
+        } else if key == "+" || key == "=" {
+            view_box.update(|v| *v = v.zoomed(1.5, (WIDTH / 2.0, HEIGHT / 2.0)));
+        } else if key == "-" {
+            view_box.update(|v| *v = v.zoomed(1.0 / 1.5, (WIDTH / 2.0, HEIGHT / 2.0)));
+        }
+    };
+    let on_wheel = move |ev: leptos::ev::WheelEvent| {
+        if let Some(at) = svg_point(ev.current_target(), (ev.client_x(), ev.client_y())) {
+            ev.prevent_default();
+            let factor = (-ev.delta_y() * 0.002).exp();
+            view_box.update(|v| *v = v.zoomed(factor, at));
+        }
+    };
+    let on_pointerdown = move |ev: leptos::ev::PointerEvent| {
+        let Some(at) = svg_point(ev.current_target(), (ev.client_x(), ev.client_y())) else {
+            return;
+        };
+        gesture.update_value(|g| {
+            if g.pointers.is_empty() {
+                g.dragged = false;
+            }
+            g.pointers.retain(|(id, _)| *id != ev.pointer_id());
+            g.pointers.push((ev.pointer_id(), at));
+        });
+    };
+    let on_pointermove = move |ev: leptos::ev::PointerEvent| {
+        let Some(at) = svg_point(ev.current_target(), (ev.client_x(), ev.client_y())) else {
+            return;
+        };
+        let mut change = None;
+        gesture.update_value(|g| {
+            let Some(k) = g.pointers.iter().position(|(id, _)| *id == ev.pointer_id()) else {
+                return;
+            };
+            let before = g.pointers[k].1;
+            if g.pointers.len() == 2 {
+                let other = g.pointers[1 - k].1;
+                let dist =
+                    |a: (f64, f64)| ((a.0 - other.0).powi(2) + (a.1 - other.1).powi(2)).sqrt();
+                if dist(before) > 1.0 {
+                    let mid = ((at.0 + other.0) / 2.0, (at.1 + other.1) / 2.0);
+                    change = Some(View::zoomed_by(dist(at) / dist(before), mid));
+                }
+                g.dragged = true;
+            } else {
+                let by = (at.0 - before.0, at.1 - before.1);
+                if g.dragged || by.0.abs() + by.1.abs() > 4.0 {
+                    g.dragged = true;
+                    change = Some(View::panned_by(by));
+                } else {
+                    // Too small to be a drag yet: keep the starting point.
+                    return;
+                }
+            }
+            g.pointers[k].1 = at;
+        });
+        if let Some(change) = change {
+            view_box.update(|v| *v = change(*v));
+        }
+    };
+    let on_pointerup = move |ev: leptos::ev::PointerEvent| {
+        gesture.update_value(|g| g.pointers.retain(|(id, _)| *id != ev.pointer_id()));
+    };
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        if gesture.with_value(|g| g.dragged) {
+            return;
+        }
+        if let Some(i) = unit_index(ev.target()) {
+            drill(i);
+        }
+    };
+    let zoom_button = move |factor: f64| {
+        move |_| view_box.update(|v| *v = v.zoomed(factor, (WIDTH / 2.0, HEIGHT / 2.0)))
+    };
     let not_on_map = layer.not_on_map.clone();
     let geographic = layer.geographic;
     view! {
         <figure class="map">
             <div class="map-canvas">
-                <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="group" aria-label=move || tr(lang.get(), Key::Map)>
+                <svg
+                    viewBox=format!("0 0 {WIDTH} {HEIGHT}")
+                    role="group"
+                    aria-label=move || tr(lang.get(), Key::Map)
+                    aria-describedby="map-keys-help"
+                    on:keydown=on_keydown
+                    on:wheel=on_wheel
+                    on:pointerdown=on_pointerdown
+                    on:pointermove=on_pointermove
+                    on:pointerup=on_pointerup
+                    on:pointercancel=on_pointerup
+                    on:click=on_click
+                >
                     <defs>
                         <pattern id="no-data" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
                             <rect width="6" height="6" fill="#f2f2f2"></rect>
                             <line x1="0" y1="0" x2="0" y2="6" stroke="#9a9a9a" stroke-width="2"></line>
                         </pattern>
                     </defs>
-                    <g class="units">{shapes}</g>
-                    <g class="labels">{texts}</g>
+                    <g class="zoom" transform=move || view_box.get().transform()>
+                        <g
+                            class="units"
+                            on:mouseover=move |ev| hovered.set(unit_index(ev.target()))
+                            on:mouseleave=move |_| hovered.set(None)
+                            on:focusin=move |ev| {
+                                let i = unit_index(ev.target());
+                                focused.set_value(i);
+                                hovered.set(i);
+                            }
+                            on:focusout=move |_| {
+                                focused.set_value(None);
+                                hovered.set(None);
+                            }
+                        >
+                            {shapes}
+                        </g>
+                        {hover_outline}
+                        <g class="labels" style=move || format!("font-size: {:.3}px", label_px / view_box.get().scale)>
+                            {texts}
+                        </g>
+                    </g>
                 </svg>
+                <div class="map-zoom">
+                    <button type="button" class="zoom-in" on:click=zoom_button(1.5) title=move || tr(lang.get(), Key::ZoomIn) aria-label=move || tr(lang.get(), Key::ZoomIn)>"+"</button>
+                    <button type="button" class="zoom-out" on:click=zoom_button(1.0 / 1.5) title=move || tr(lang.get(), Key::ZoomOut) aria-label=move || tr(lang.get(), Key::ZoomOut)>"−"</button>
+                    <button type="button" class="zoom-reset" on:click=move |_| view_box.set(View::default()) title=move || tr(lang.get(), Key::ZoomReset) aria-label=move || tr(lang.get(), Key::ZoomReset)>"⤢"</button>
+                </div>
                 {tooltip}
             </div>
             <figcaption>
@@ -320,6 +659,7 @@ pub fn ChoroplethMap(
                 <p class="note">
                     {move || tr(lang.get(), if geographic { Key::GeographicMapNote } else { Key::TileMapNote })}
                 </p>
+                <p class="note" id="map-keys-help">{move || tr(lang.get(), Key::MapKeysHelp)}</p>
                 {(!not_on_map.is_empty())
                     .then(|| {
                         view! {
@@ -353,6 +693,7 @@ mod tests {
     fn tiles() -> MapLayer {
         MapLayer {
             geographic: false,
+            geographic_available: false,
             units: ["A", "B", "C"]
                 .iter()
                 .enumerate()
@@ -425,5 +766,78 @@ mod tests {
         assert_eq!(class_label(Lang::Vi, &classes, 1), "85–95%");
         assert_eq!(class_label(Lang::En, &classes, 2), "≥ 95%");
         assert_eq!(short_name("Thành phố Tam Kỳ"), "Tam Kỳ");
+    }
+
+    #[test]
+    fn arrow_keys_move_to_the_nearest_unit_in_that_direction() {
+        //   0 (0,0)     1 (10,1)    2 (20,0)
+        //               3 (10,10)
+        let points = [(0.0, 0.0), (10.0, 1.0), (20.0, 0.0), (10.0, 10.0)];
+        assert_eq!(neighbour(&points, 0, Direction::Right), Some(1));
+        assert_eq!(neighbour(&points, 1, Direction::Right), Some(2));
+        assert_eq!(neighbour(&points, 2, Direction::Right), None);
+        assert_eq!(neighbour(&points, 2, Direction::Left), Some(1));
+        assert_eq!(neighbour(&points, 1, Direction::Down), Some(3));
+        assert_eq!(neighbour(&points, 3, Direction::Up), Some(1));
+        assert_eq!(neighbour(&points, 0, Direction::Up), None);
+        assert_eq!(Direction::from_key("ArrowLeft"), Some(Direction::Left));
+        assert_eq!(Direction::from_key("Enter"), None);
+    }
+
+    #[test]
+    fn zoom_keeps_the_point_under_the_pointer_and_the_map_in_the_box() {
+        let at = (200.0, 100.0);
+        let v = View::default().zoomed(2.0, at);
+        assert_eq!(v.scale, 2.0);
+        let back = ((at.0 - v.offset.0) / v.scale, (at.1 - v.offset.1) / v.scale);
+        assert!((back.0 - at.0).abs() < 1e-9 && (back.1 - at.1).abs() < 1e-9);
+        // Never smaller than the whole map, never larger than the limit.
+        assert_eq!(View::default().zoomed(0.1, at), View::default());
+        assert_eq!(v.zoomed(1000.0, at).scale, View::MAX_SCALE);
+        // Panning stops at the edges.
+        let far = v.panned((1e6, 1e6));
+        assert_eq!(far.offset, (0.0, 0.0));
+        let other_way = v.panned((-1e6, -1e6));
+        assert_eq!(other_way.offset, (-WIDTH, -HEIGHT));
+    }
+
+    #[test]
+    fn labels_of_many_units_never_overlap() {
+        let units: Vec<DrawnUnit> = (0..2_000)
+            .map(|i| DrawnUnit {
+                code: i.to_string(),
+                name: format!("Xã {i}"),
+                path: String::new(),
+                label: (f64::from(i % 50) * 13.0, f64::from(i / 50) * 13.0),
+                value: None,
+                class: None,
+                rank: None,
+                received: 0,
+                resolved: 0,
+            })
+            .collect();
+        let shown = visible_labels(&units, 11.0);
+        let kept: Vec<&DrawnUnit> = units
+            .iter()
+            .zip(&shown)
+            .filter(|(_, s)| **s)
+            .map(|(u, _)| u)
+            .collect();
+        assert!(!kept.is_empty() && kept.len() < units.len());
+        for (i, a) in kept.iter().enumerate() {
+            for b in &kept[i + 1..] {
+                let wa = short_name(&a.name).chars().count() as f64 * 11.0 * 0.55;
+                let wb = short_name(&b.name).chars().count() as f64 * 11.0 * 0.55;
+                let apart_x = (a.label.0 - b.label.0).abs() > (wa + wb) / 2.0;
+                let apart_y = (a.label.1 - b.label.1).abs() > 11.0;
+                assert!(apart_x || apart_y, "{} and {} overlap", a.code, b.code);
+            }
+        }
+        // Zoomed in (smaller font in map units), more labels fit.
+        let zoomed = visible_labels(&units, 11.0 / 4.0)
+            .iter()
+            .filter(|s| **s)
+            .count();
+        assert!(zoomed > kept.len());
     }
 }

@@ -245,8 +245,9 @@ impl DuckStore {
         level: Level,
         parent: &str,
         on: NaiveDate,
+        kind: app::model::MapKind,
     ) -> Result<app::model::MapLayer, StoreFailure> {
-        use app::model::{MapLayer, MapShape, MapUnit, UnitRef};
+        use app::model::{MapKind, MapLayer, MapShape, MapUnit, UnitRef};
         let units: Vec<UnitRef> = if level == Level::Province {
             super::query::units_in_force(self, level, None, on)?
         } else {
@@ -258,7 +259,9 @@ impl DuckStore {
                 })
                 .collect()
         };
-        if let Some(layer) = self.boundaries(level, parent, on, 1)? {
+        let boundaries = self.boundaries(level, parent, on, 1)?;
+        let geographic_available = boundaries.is_some();
+        if let Some(layer) = boundaries.filter(|_| kind == MapKind::Geographic) {
             let drawn: std::collections::HashSet<&str> =
                 layer.features.iter().map(|f| f.code.as_str()).collect();
             let not_on_map = units
@@ -282,6 +285,7 @@ impl DuckStore {
                 .collect::<Result<Vec<_>, StoreFailure>>()?;
             return Ok(MapLayer {
                 geographic: true,
+                geographic_available,
                 units,
                 not_on_map,
             });
@@ -325,6 +329,7 @@ impl DuckStore {
             .collect();
         Ok(MapLayer {
             geographic: false,
+            geographic_available,
             units,
             not_on_map: Vec::new(),
         })

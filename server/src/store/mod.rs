@@ -375,7 +375,12 @@ impl IndicatorStore for DuckStore {
         level: Level,
         parent: &str,
         on: chrono::NaiveDate,
+        kind: app::model::MapKind,
     ) -> Result<app::model::MapLayer, StoreError> {
-        Ok(DuckStore::map_layer(self, level, parent, on)?)
+        Ok(DuckStore::map_layer(self, level, parent, on, kind)?)
+    }
+
+    fn unit_trail(&self, code: &str) -> Result<Vec<app::model::PlacedUnit>, StoreError> {
+        Ok(self.with_reader(|c| query::unit_trail(c, code))?)
     }
 }

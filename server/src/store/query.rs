@@ -277,6 +277,31 @@ pub fn trend(conn: &Connection, query: &TrendQuery) -> Result<TrendResponse, Sto
     })
 }
 
+/// The unit and its ancestors, top-down (a commune's trail is province, district, commune).
+pub fn unit_trail(
+    conn: &Connection,
+    code: &str,
+) -> Result<Vec<app::model::PlacedUnit>, StoreFailure> {
+    let mut stmt =
+        conn.prepare_cached("SELECT name_with_type, level, parent_code FROM units WHERE code = ?")?;
+    let mut trail = Vec::new();
+    let mut next = Some(code.to_string());
+    // Three levels at most; the bound also stops a damaged parent chain from looping.
+    while let Some(code) = next.take().filter(|_| trail.len() < 3) {
+        let mut rows = stmt.query([&code])?;
+        let Some(r) = rows.next()? else { break };
+        let level: String = r.get(1)?;
+        trail.push(app::model::PlacedUnit {
+            name: r.get(0)?,
+            level: level.parse().map_err(StoreFailure::Corrupt)?,
+            code,
+        });
+        next = r.get(2)?;
+    }
+    trail.reverse();
+    Ok(trail)
+}
+
 fn unit_level(conn: &Connection, code: &str) -> Result<Option<(Level, String)>, StoreFailure> {
     let mut stmt = conn.prepare_cached("SELECT level, name_with_type FROM units WHERE code = ?")?;
     let mut rows = stmt.query([code])?;
