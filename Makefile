@@ -58,6 +58,8 @@ e2e: build
 bench: build
 	$(CARGO_TARGET_DIR)/release/iem-bench ingest --dossiers 500000 --batch 1000 --connections 8
 	$(CARGO_TARGET_DIR)/release/iem-bench stats --dossiers $(BENCH_DOSSIERS) --store-dir $(CACHE_DIR)/bench
+	$(CARGO_TARGET_DIR)/release/iem-bench boundaries --features 700
+	node end2end/run.mjs --bench
 
 clean-data:
 	rm -rf "$(IEM_DATA_DIR)"

@@ -1,5 +1,6 @@
-// Runs the browser tests against a release build: starts the server on a free port with a
-// fresh copy of the demo store, runs `node --test`, then stops the server with SIGTERM.
+// Runs the browser tests (or, with --bench, the browser benchmarks) against a release build:
+// starts the server on a free port with a fresh copy of the demo store, runs `node --test`,
+// then stops the server with SIGTERM.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -119,7 +120,11 @@ try {
   await waitReady(base, 120_000, server);
   console.log(`server ready at ${base} after ${Date.now() - started} ms`);
   const token = /ingest token[^:]*: (\S+)/.exec(server.out)?.[1] ?? '';
-  const tests = spawn(process.execPath, ['--test', '--test-concurrency=1', join(root, 'end2end', 'tests')], {
+  // `--bench` runs the browser benchmarks instead of the tests, against the same server.
+  const args = process.argv.includes('--bench')
+    ? [join(root, 'end2end', 'bench', 'map.mjs')]
+    : ['--test', '--test-concurrency=1', join(root, 'end2end', 'tests')];
+  const tests = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, E2E_BASE_URL: base, E2E_OUTPUT: outputDir, E2E_INGEST_TOKEN: token },
     stdio: 'inherit',

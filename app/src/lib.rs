@@ -12,7 +12,7 @@ pub mod projection;
 #[cfg(feature = "ssr")]
 pub mod store;
 
-use components::dashboard::DashboardPage;
+use components::{dashboard::DashboardPage, map_bench::MapBenchPage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
@@ -51,6 +51,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <p class="not-found">"404"</p> }>
                 // Async: the figures are in the first HTML byte stream, readable before any WASM runs.
                 <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async/>
+                <Route path=path!("/bench/map") view=MapBenchPage/>
             </Routes>
         </Router>
     }

@@ -55,9 +55,15 @@ test('hovering a district shows its figure, the same as in the ranking', async (
   await page.waitForSelector('.map-tooltip');
   // Hovering a legend class dims the other classes.
   await page.hover('.legend li[data-class="none"]');
-  const dimmed = await page.$$eval('path.unit.dimmed', (ps) => ps.length);
-  const others = await page.$$eval('path.unit:not([data-class="none"])', (ps) => ps.length);
-  assert.equal(dimmed, others);
+  await page.waitForFunction(() => document.querySelector('g.units').dataset.highlight === 'none');
+  // Dimmed units fade out (a CSS transition): wait for it to end.
+  const dimmedCount = () => {
+    const ps = [...document.querySelectorAll('path.unit')];
+    const dimmed = ps.filter((p) => getComputedStyle(p).opacity === '0.25');
+    const others = ps.filter((p) => p.dataset.class !== 'none');
+    return dimmed.length === others.length && dimmed.every((p) => p.dataset.class !== 'none');
+  };
+  await page.waitForFunction(dimmedCount, null, { timeout: 5_000 });
   await page.screenshot({ path: join(output, 'map.png'), fullPage: true });
   assert.deepEqual(browser.errors, [], 'no console errors');
   await page.close();

@@ -399,33 +399,34 @@ pub fn ChoroplethMap(
         }
     };
     let drillable = on_drill.is_some();
-    let shapes = units.with_value(|units| {
-        units
-            .iter()
-            .enumerate()
-            .map(|(i, u)| {
-                let class = u.class;
-                let aria = {
-                    let (name, value) = (u.name.clone(), u.value);
-                    move || format!("{}: {}", name, format::rate(lang.get(), value))
-                };
-                view! {
-                    <path
-                        d=u.path.clone()
-                        fill=fill(class)
-                        class="unit"
-                        class:dimmed=move || highlighted.get().is_some_and(|h| h != class)
-                        data-unit=u.code.clone()
-                        data-index=i.to_string()
-                        data-class=class.map_or("none".to_string(), |c| c.to_string())
-                        tabindex="0"
-                        role=if drillable { "button" } else { "img" }
-                        aria-label=aria
-                    ></path>
-                }
-            })
-            .collect_view()
-    });
+    // Static shapes, rebuilt only when the language changes: a reactive attribute on each of
+    // thousands of shapes made the first frame of large layers slow. Legend highlighting is
+    // one attribute on the group, applied by CSS.
+    let shapes = move || {
+        let l = lang.get();
+        units.with_value(|units| {
+            units
+                .iter()
+                .enumerate()
+                .map(|(i, u)| {
+                    let class = u.class;
+                    view! {
+                        <path
+                            d=u.path.clone()
+                            fill=fill(class)
+                            class="unit"
+                            data-unit=u.code.clone()
+                            data-index=i.to_string()
+                            data-class=class.map_or("none".to_string(), |c| c.to_string())
+                            tabindex="0"
+                            role=if drillable { "button" } else { "img" }
+                            aria-label=format!("{}: {}", u.name, format::rate(l, u.value))
+                        ></path>
+                    }
+                })
+                .collect_view()
+        })
+    };
     let texts = move || {
         let shown = shown_labels.get();
         units.with_value(|units| {
@@ -594,6 +595,7 @@ pub fn ChoroplethMap(
         <figure class="map">
             <div class="map-canvas">
                 <svg
+                    class="map-shapes"
                     viewBox=format!("0 0 {WIDTH} {HEIGHT}")
                     role="group"
                     aria-label=move || tr(lang.get(), Key::Map)
@@ -615,6 +617,11 @@ pub fn ChoroplethMap(
                     <g class="zoom" transform=move || view_box.get().transform()>
                         <g
                             class="units"
+                            data-highlight=move || {
+                                highlighted
+                                    .get()
+                                    .map(|c| c.map_or("none".to_string(), |c| c.to_string()))
+                            }
                             on:mouseover=move |ev| hovered.set(unit_index(ev.target()))
                             on:mouseleave=move |_| hovered.set(None)
                             on:focusin=move |ev| {
@@ -629,11 +636,15 @@ pub fn ChoroplethMap(
                         >
                             {shapes}
                         </g>
-                        {hover_outline}
                         <g class="labels" style=move || format!("font-size: {:.3}px", label_px / view_box.get().scale)>
                             {texts}
                         </g>
                     </g>
+                </svg>
+                // Hover marks live in their own layer: changing them repaints a few shapes, not
+                // thousands.
+                <svg class="map-overlay" viewBox=format!("0 0 {WIDTH} {HEIGHT}") aria-hidden="true">
+                    <g transform=move || view_box.get().transform()>{hover_outline}</g>
                 </svg>
                 <div class="map-zoom">
                     <button type="button" class="zoom-in" on:click=zoom_button(1.5) title=move || tr(lang.get(), Key::ZoomIn) aria-label=move || tr(lang.get(), Key::ZoomIn)>"+"</button>

@@ -2,4 +2,5 @@
 pub mod dashboard;
 pub mod headline;
 pub mod map;
+pub mod map_bench;
 pub mod ranking;

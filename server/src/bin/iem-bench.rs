@@ -37,6 +37,13 @@ enum Command {
         #[arg(long, default_value_t = 4)]
         connections: usize,
     },
+    /// Import a generated country-wide TopoJSON layer and a province's commune layer; report the
+    /// import times and the commune layer's gzipped size as the map fetches it.
+    Boundaries {
+        /// Features in the country-wide layer (units beyond the known communes match none).
+        #[arg(long, default_value_t = 700)]
+        features: usize,
+    },
     /// Fill (once, cached) a store with many dossiers, then time quarter stats at district level.
     Stats {
         #[arg(long, default_value_t = 10_000_000)]
@@ -350,6 +357,199 @@ fn bench_stats(data: &Path, dossiers: u64, store_dir: &Path, queries: usize) -> 
     Ok(())
 }
 
+/// A deterministic value in [-1, 1] for an edge's point, so that both cells sharing the edge
+/// (one arc in TopoJSON) see the same line.
+fn wiggle(seed: u64) -> f64 {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+    x ^= x >> 31;
+    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 29;
+    (x % 2_000_001) as f64 / 1_000_000.0 - 1.0
+}
+
+/// A border from `a` to `b` as real ones look: midpoint displacement, 2^depth segments.
+fn border(a: (f64, f64), b: (f64, f64), seed: u64, depth: u32) -> Vec<(f64, f64)> {
+    let mut points = vec![a, b];
+    let mut amplitude = 0.12;
+    for level in 0..depth {
+        let mut next = Vec::with_capacity(points.len() * 2);
+        for (k, pair) in points.windows(2).enumerate() {
+            let (p, q) = (pair[0], pair[1]);
+            let (dx, dy) = (q.0 - p.0, q.1 - p.1);
+            let shift = amplitude * wiggle(seed ^ (u64::from(level) << 40) ^ k as u64);
+            next.push(p);
+            next.push((
+                (p.0 + q.0) / 2.0 - dy * shift,
+                (p.1 + q.1) / 2.0 + dx * shift,
+            ));
+        }
+        next.push(*points.last().expect("two points"));
+        points = next;
+        // Slow decay keeps detail at every scale, as rivers and ridges give real borders.
+        amplitude *= 0.8;
+    }
+    points
+}
+
+/// A TopoJSON layer of `codes.len()` cells on a jittered grid over central Viet Nam, each with
+/// a `code` property; neighbours share their border arcs.
+fn grid_topojson(codes: &[String], depth: u32) -> String {
+    let cols = (codes.len() as f64).sqrt().ceil() as usize;
+    let rows = codes.len().div_ceil(cols);
+    let cell = 0.06;
+    let corner = |i: usize, j: usize| {
+        let seed = (i * 10_007 + j) as u64;
+        let jitter = |s: u64| {
+            if i == 0 || j == 0 || i == cols || j == rows {
+                0.0
+            } else {
+                wiggle(s) * cell * 0.25
+            }
+        };
+        (
+            107.2 + i as f64 * cell + jitter(seed),
+            16.4 - j as f64 * cell + jitter(seed ^ 77),
+        )
+    };
+    let mut arcs: Vec<String> = Vec::new();
+    let mut arc = |a: (f64, f64), b: (f64, f64), seed: u64| {
+        let line = border(a, b, seed, depth)
+            .iter()
+            .map(|(x, y)| format!("[{x:.6},{y:.6}]"))
+            .collect::<Vec<_>>()
+            .join(",");
+        arcs.push(format!("[{line}]"));
+        arcs.len() as i64 - 1
+    };
+    // Horizontal edges (i,j)→(i+1,j), then vertical edges (i,j)→(i,j+1).
+    let mut horizontal = vec![vec![0i64; rows + 1]; cols];
+    for (i, column) in horizontal.iter_mut().enumerate() {
+        for (j, slot) in column.iter_mut().enumerate() {
+            *slot = arc(corner(i, j), corner(i + 1, j), (i * 7_919 + j) as u64);
+        }
+    }
+    let mut vertical = vec![vec![0i64; rows]; cols + 1];
+    for (i, column) in vertical.iter_mut().enumerate() {
+        for (j, slot) in column.iter_mut().enumerate() {
+            *slot = arc(
+                corner(i, j),
+                corner(i, j + 1),
+                (i * 6_007 + j + 1_000_000) as u64,
+            );
+        }
+    }
+    let geometries = codes
+        .iter()
+        .enumerate()
+        .map(|(n, code)| {
+            let (i, j) = (n % cols, n / cols);
+            let ring = [
+                horizontal[i][j],
+                vertical[i + 1][j],
+                !horizontal[i][j + 1],
+                !vertical[i][j],
+            ];
+            format!(
+                r#"{{"type":"Polygon","arcs":[[{},{},{},{}]],"properties":{{"code":"{code}"}}}}"#,
+                ring[0], ring[1], ring[2], ring[3]
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    format!(
+        r#"{{"type":"Topology","objects":{{"units":{{"type":"GeometryCollection","geometries":[{geometries}]}}}},"arcs":[{}]}}"#,
+        arcs.join(",")
+    )
+}
+
+async fn bench_boundaries(data: &Path, features: usize) -> Result<(), String> {
+    use app::model::Level;
+    use server::boundaries::import::{import, ImportOptions};
+    let dir = std::env::temp_dir().join(format!("iem-bench-boundaries-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let result = async {
+        let store = Arc::new(DuckStore::open(&dir.join("bench.duckdb"), data).map_err(|e| e.to_string())?);
+        let on = NaiveDate::from_ymd_opt(2024, 1, 1).expect("date");
+        let options = |level: Level, parent: &str| ImportOptions {
+            level,
+            parent: parent.to_string(),
+            code_property: Some("code".into()),
+            name_property: None,
+            valid_from: on,
+            valid_to: None,
+            mapping: None,
+            object: None,
+        };
+        let timed_import = |file: &Path, options: &ImportOptions| {
+            let started = Instant::now();
+            let report = import(&store, file, options, &mut |_| {}).map_err(|e| e.to_string())?;
+            Ok::<_, String>((started.elapsed().as_secs_f64(), report))
+        };
+
+        let mut codes: Vec<String> = store
+            .unit_names(Level::Commune, "VN", on)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|u| u.code)
+            .collect();
+        codes.truncate(features);
+        let known = codes.len();
+        codes.extend((known..features).map(|n| format!("X{n}")));
+        let country = dir.join("country.topojson");
+        std::fs::write(&country, grid_topojson(&codes, 8)).map_err(|e| e.to_string())?;
+        let size = std::fs::metadata(&country).map_err(|e| e.to_string())?.len();
+        let (seconds, report) = timed_import(&country, &options(Level::Commune, "VN"))?;
+        println!(
+            "boundaries: country-wide layer of {features} features ({:.1} MB TopoJSON, {} stored, {} matching no unit, {} repaired): imported in {seconds:.2} s",
+            size as f64 / 1e6,
+            report.matched.len(),
+            report.unmatched_features.len(),
+            report.repairs.len(),
+        );
+        if let Some((feature, code, what)) = report.repairs.first() {
+            println!("  first repair: feature {feature} ({code}): {what}");
+        }
+
+        let province = "49";
+        let communes: Vec<String> = store
+            .unit_names(Level::Commune, province, on)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|u| u.code)
+            .collect();
+        let file = dir.join("province.topojson");
+        std::fs::write(&file, grid_topojson(&communes, 8)).map_err(|e| e.to_string())?;
+        let raw = std::fs::metadata(&file).map_err(|e| e.to_string())?.len();
+        let (seconds, report) = timed_import(&file, &options(Level::Commune, province))?;
+        let addr = start_server(store.clone()).await.map_err(|e| e.to_string())?;
+        let path = format!("/api/v1/boundaries?level=commune&parent={province}&date=2024-06-30");
+        let mut stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.map_err(|e| e.to_string())?;
+        let split = answer.windows(4).position(|w| w == b"\r\n\r\n").ok_or("no HTTP header")?;
+        let head = String::from_utf8_lossy(&answer[..split]).to_ascii_lowercase();
+        if !head.starts_with("http/1.1 200") || !head.contains("content-encoding: gzip") {
+            return Err(format!("boundaries answered: {}", head.lines().next().unwrap_or("")));
+        }
+        // The body is chunked; its size less the chunk framing is close enough at this scale.
+        let body = answer.len() - split - 4;
+        println!(
+            "boundaries: {} communes of province {province} ({:.1} MB TopoJSON) imported in {seconds:.2} s; GET {path} → {:.0} KB gzipped (target ≤ 300 KB)",
+            report.matched.len(),
+            raw as f64 / 1e6,
+            body as f64 / 1024.0
+        );
+        Ok(())
+    }
+    .await;
+    if let Err(e) = std::fs::remove_dir_all(&dir) {
+        eprintln!("could not remove {}: {e}", dir.display());
+    }
+    result
+}
+
 fn main() -> std::process::ExitCode {
     // Quiet unless asked: per-request logs would be part of what is measured.
     if std::env::var_os("RUST_LOG").is_some() {
@@ -368,6 +568,7 @@ fn main() -> std::process::ExitCode {
             store_dir,
             queries,
         } => bench_stats(&cli.data, dossiers, &store_dir, queries),
+        Command::Boundaries { features } => runtime.block_on(bench_boundaries(&cli.data, features)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

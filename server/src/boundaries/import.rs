@@ -183,7 +183,15 @@ fn pair_features(
         Some(path) => read_mapping(path)?,
         None => HashMap::new(),
     };
-    let name_property = name_property(features, options.name_property.as_deref())?;
+    // Paired by code, a feature's name only labels it in the report: the code does when the
+    // layer has no name property.
+    let name_property = match (
+        name_property(features, options.name_property.as_deref()),
+        &options.code_property,
+    ) {
+        (Err(_), Some(code)) => code.clone(),
+        (found, _) => found?,
+    };
     let candidates: Vec<Candidate> = units
         .iter()
         .map(|u| Candidate {

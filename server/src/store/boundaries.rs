@@ -92,13 +92,19 @@ impl DuckStore {
         detail: u8,
     ) -> Result<Option<BoundaryLayer>, StoreFailure> {
         self.with_reader(|c| {
+            // A layer imported for the parent itself wins; else one imported for a unit above it
+            // (a province's communes serve each of its districts) or for the whole country.
             let mut stmt = c.prepare_cached(
                 "SELECT id, valid_from, valid_to, source FROM boundary_sets
-                 WHERE level = ? AND parent_code = ? AND valid_from <= ?
-                   AND (valid_to IS NULL OR valid_to >= ?)
-                 ORDER BY imported_at DESC, id DESC LIMIT 1",
+                 WHERE level = $1 AND valid_from <= $3 AND (valid_to IS NULL OR valid_to >= $3)
+                   AND (parent_code = $2 OR parent_code = 'VN'
+                        OR parent_code IN (SELECT province_code FROM units WHERE code = $2
+                                           UNION ALL
+                                           SELECT district_code FROM units WHERE code = $2))
+                 ORDER BY parent_code = $2 DESC, parent_code = 'VN', imported_at DESC, id DESC
+                 LIMIT 1",
             )?;
-            let mut rows = stmt.query(params![level.as_str(), parent, on, on])?;
+            let mut rows = stmt.query(params![level.as_str(), parent, on])?;
             let Some(r) = rows.next()? else {
                 return Ok(None);
             };
@@ -111,11 +117,12 @@ impl DuckStore {
             let mut stmt = c.prepare_cached(
                 "SELECT f.unit_code, u.name_with_type, f.geometry, f.label_lon, f.label_lat
                  FROM boundary_features f JOIN units u ON u.code = f.unit_code
-                 WHERE f.set_id = ? AND f.detail = ?
+                 WHERE f.set_id = $1 AND f.detail = $2
+                   AND ($3 = 'VN' OR $3 IN (u.parent_code, u.district_code, u.province_code))
                  ORDER BY f.unit_code",
             )?;
             let features = stmt
-                .query_map(params![set_id, detail], |r| {
+                .query_map(params![set_id, detail, parent], |r| {
                     Ok(BoundaryFeature {
                         code: r.get(0)?,
                         name: r.get(1)?,
@@ -144,7 +151,8 @@ pub struct UnitName {
 }
 
 impl DuckStore {
-    /// The units of `level` under `parent` (at any depth) in force on `on`, in code order.
+    /// The units of `level` under `parent` (at any depth; `VN`: the whole country) in force on
+    /// `on`, in code order.
     pub fn unit_names(
         &self,
         level: Level,
@@ -154,11 +162,11 @@ impl DuckStore {
         self.with_reader(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT code, name, name_with_type FROM units
-                 WHERE level = ? AND ? IN (parent_code, district_code, province_code)
-                   AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)
+                 WHERE level = $1 AND ($2 = 'VN' OR $2 IN (parent_code, district_code, province_code))
+                   AND valid_from <= $3 AND (valid_to IS NULL OR valid_to >= $3)
                  ORDER BY code",
             )?;
-            let rows = stmt.query_map(params![level.as_str(), parent, on, on], |r| {
+            let rows = stmt.query_map(params![level.as_str(), parent, on], |r| {
                 Ok(UnitName {
                     code: r.get(0)?,
                     name: r.get(1)?,
