@@ -242,3 +242,91 @@ async fn every_district_has_an_authored_tile() {
         assert_eq!(cells.len(), districts, "{province}: two units on one tile");
     }
 }
+
+/// The dashboard's server function, as the browser calls it.
+async fn dashboard(app: &TestApp, request: serde_json::Value) -> serde_json::Value {
+    let (status, body) = app
+        .request(
+            axum::http::Request::post("/api/fn/dashboard")
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(
+                    serde_json::json!({ "request": request }).to_string(),
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn with_boundaries_imported_the_map_switches_between_geographic_and_tiles() {
+    let app = app();
+    let period = serde_json::json!({"from": "2022-01-01", "to": "2022-03-31"});
+    let before = dashboard(
+        &app,
+        serde_json::json!({"unit": "80", "from": period["from"], "to": period["to"]}),
+    )
+    .await;
+    assert_eq!(before["map"]["geographic"], false);
+    assert_eq!(before["map"]["geographic_available"], false);
+
+    import(
+        &app.store,
+        &shared("long_an_districts.geojson"),
+        &options("80", None),
+        &mut |_| {},
+    )
+    .unwrap();
+    let request = |map: Option<&str>| {
+        let mut r = serde_json::json!({"unit": "80", "from": period["from"], "to": period["to"]});
+        if let Some(map) = map {
+            r["map"] = serde_json::json!(map);
+        }
+        r
+    };
+    let geographic = dashboard(&app, request(None)).await;
+    assert_eq!(geographic["map"]["geographic"], true);
+    assert_eq!(geographic["map"]["geographic_available"], true);
+    let outlines = geographic["map"]["units"].as_array().unwrap();
+    assert_eq!(outlines.len(), 14);
+    assert!(outlines.iter().all(|u| u["shape"]["Outline"].is_object()));
+    // Kiến Tường has no feature in the file: beside the map, not dropped.
+    assert_eq!(geographic["map"]["not_on_map"][0]["code"], "795");
+
+    let tiles = dashboard(&app, request(Some("tiles"))).await;
+    assert_eq!(tiles["map"]["geographic"], false);
+    assert_eq!(tiles["map"]["geographic_available"], true);
+    let hexagons = tiles["map"]["units"].as_array().unwrap();
+    assert_eq!(
+        hexagons.len(),
+        15,
+        "every district has a tile, Kiến Tường included"
+    );
+    assert!(hexagons.iter().all(|u| u["shape"]["Tile"].is_object()));
+
+    // The breadcrumb trail and the listed level follow the unit shown.
+    assert_eq!(tiles["level"], "district");
+    assert_eq!(tiles["trail"][0]["code"], "80");
+    let district = dashboard(
+        &app,
+        serde_json::json!({"unit": "802", "from": period["from"], "to": period["to"]}),
+    )
+    .await;
+    assert_eq!(district["level"], "commune");
+    let trail: Vec<&str> = district["trail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(trail, ["80", "802"]);
+    let national = dashboard(
+        &app,
+        serde_json::json!({"unit": "VN", "from": period["from"], "to": period["to"]}),
+    )
+    .await;
+    assert_eq!(national["level"], "province");
+    assert_eq!(national["trail"].as_array().unwrap().len(), 0);
+    assert_eq!(national["map"]["units"].as_array().unwrap().len(), 3);
+}

@@ -37,7 +37,22 @@ pub fn app_at(path: &std::path::Path) -> TestApp {
 }
 
 fn with_store(path: &std::path::Path, dir: tempfile::TempDir) -> TestApp {
-    let store = Arc::new(DuckStore::open(path, &authored_data()).expect("store opens"));
+    with_store_and_data(path, dir, &authored_data())
+}
+
+/// A fresh store seeded from another reference-data directory (laid out like `data/`).
+pub fn app_with_data(data: &std::path::Path) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("test.duckdb");
+    with_store_and_data(&path, dir, data)
+}
+
+fn with_store_and_data(
+    path: &std::path::Path,
+    dir: tempfile::TempDir,
+    data: &std::path::Path,
+) -> TestApp {
+    let store = Arc::new(DuckStore::open(path, data).expect("store opens"));
     let state = AppState {
         leptos_options: LeptosOptions::builder().output_name("iem").build(),
         store: store.clone(),

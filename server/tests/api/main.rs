@@ -5,3 +5,4 @@ mod common;
 mod import_cli;
 mod ingest_api;
 mod stats_api;
+mod units_in_force;
