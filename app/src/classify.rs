@@ -1,4 +1,5 @@
 //! Choropleth classes: fixed thresholds, quantiles or natural breaks, and the colour of each class.
+use crate::model::Indicator;
 
 /// How a map's values are cut into classes.
 #[derive(Clone, Debug, PartialEq)]
@@ -15,6 +16,62 @@ impl Method {
     /// Around the 95% action threshold provinces use for on-time rates.
     pub fn default_thresholds() -> Method {
         Method::Thresholds(vec![0.85, 0.90, 0.95, 0.98])
+    }
+
+    /// Fixed thresholds that suit `indicator`'s range (on-time rates: around the 95% threshold).
+    pub fn thresholds_for(indicator: Indicator) -> Method {
+        Method::Thresholds(match indicator {
+            Indicator::OnTimeRate => vec![0.85, 0.90, 0.95, 0.98],
+            Indicator::LateRateInclPending => vec![0.02, 0.05, 0.10, 0.15],
+            Indicator::OnlineRate | Indicator::OnlinePaymentRate => vec![0.25, 0.50, 0.75, 0.90],
+            Indicator::AvgDays => vec![2.0, 5.0, 10.0, 15.0],
+        })
+    }
+
+    /// The method a URL names: `thresholds` (with `limits`, in percent for rates and days for
+    /// `avg_days`; the indicator's defaults without), `quantiles` or `jenks`, five classes.
+    pub fn from_url(
+        name: Option<&str>,
+        limits: Option<&str>,
+        indicator: Indicator,
+    ) -> Result<Method, String> {
+        match name.unwrap_or("thresholds") {
+            "thresholds" => match limits.filter(|l| !l.trim().is_empty()) {
+                None => Ok(Method::thresholds_for(indicator)),
+                Some(list) => {
+                    let scale = if indicator.is_rate() { 100.0 } else { 1.0 };
+                    let limits = list
+                        .split(',')
+                        .map(|v| {
+                            v.trim()
+                                .parse::<f64>()
+                                .ok()
+                                .filter(|v| v.is_finite())
+                                .map(|v| v / scale)
+                                .ok_or_else(|| format!("limits: '{v}' is not a number"))
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    if limits.len() > 6 {
+                        return Err("limits: at most 6 (7 classes)".into());
+                    }
+                    Ok(Method::Thresholds(limits))
+                }
+            },
+            "quantiles" => Ok(Method::Quantiles(5)),
+            "jenks" => Ok(Method::NaturalBreaks(5)),
+            other => Err(format!(
+                "classes: '{other}' is not a classification (thresholds, quantiles or jenks)"
+            )),
+        }
+    }
+
+    /// The URL name of the method.
+    pub fn url_name(&self) -> &'static str {
+        match self {
+            Method::Thresholds(_) => "thresholds",
+            Method::Quantiles(_) => "quantiles",
+            Method::NaturalBreaks(_) => "jenks",
+        }
     }
 }
 
@@ -171,6 +228,15 @@ pub fn palette(count: usize) -> Vec<&'static str> {
     }
 }
 
+/// [`palette`] oriented for `indicator`: red always marks the worse end.
+pub fn palette_for(count: usize, indicator: Indicator) -> Vec<&'static str> {
+    let mut colours = palette(count);
+    if !indicator.higher_is_better() {
+        colours.reverse();
+    }
+    colours
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,5 +302,39 @@ mod tests {
             assert_eq!(palette(n).len(), n);
         }
         assert_eq!(palette(9).len(), 7);
+    }
+
+    #[test]
+    fn urls_name_the_method_and_limits_read_in_the_indicator_unit() {
+        let on_time = Indicator::OnTimeRate;
+        assert_eq!(
+            Method::from_url(None, None, on_time),
+            Ok(Method::default_thresholds())
+        );
+        assert_eq!(
+            Method::from_url(Some("thresholds"), Some("90, 95"), on_time),
+            Ok(Method::Thresholds(vec![0.90, 0.95]))
+        );
+        assert_eq!(
+            Method::from_url(Some("thresholds"), Some("5,10"), Indicator::AvgDays),
+            Ok(Method::Thresholds(vec![5.0, 10.0]))
+        );
+        assert_eq!(
+            Method::from_url(Some("jenks"), None, on_time),
+            Ok(Method::NaturalBreaks(5))
+        );
+        assert!(Method::from_url(Some("quantiles"), None, on_time)
+            .is_ok_and(|m| m.url_name() == "quantiles"));
+        assert!(Method::from_url(Some("thresholds"), Some("9x"), on_time)
+            .unwrap_err()
+            .starts_with("limits"));
+        assert!(Method::from_url(Some("equal"), None, on_time)
+            .unwrap_err()
+            .starts_with("classes"));
+        // Lower is better for late rates: red goes to the high end.
+        assert_eq!(
+            palette_for(3, Indicator::LateRateInclPending)[2],
+            palette(3)[0]
+        );
     }
 }

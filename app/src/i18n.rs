@@ -90,6 +90,24 @@ pub enum Key {
     MapGeographic,
     MapTiles,
     MapKeysHelp,
+    IndicatorChoice,
+    Classification,
+    ClassThresholds,
+    ClassQuantiles,
+    ClassJenks,
+    Days,
+}
+
+/// The name of an indicator.
+pub fn indicator_key(indicator: crate::model::Indicator) -> Key {
+    use crate::model::Indicator;
+    match indicator {
+        Indicator::OnTimeRate => Key::OnTimeRate,
+        Indicator::LateRateInclPending => Key::LateRateInclPending,
+        Indicator::OnlineRate => Key::OnlineRate,
+        Indicator::OnlinePaymentRate => Key::OnlinePaymentRate,
+        Indicator::AvgDays => Key::AvgDays,
+    }
 }
 
 /// The text of `key` in `lang`.
@@ -220,6 +238,18 @@ pub fn tr(lang: Lang, key: Key) -> &'static str {
         (MapGeographic, Lang::En) => "Geographic",
         (MapTiles, Lang::Vi) => "Ô",
         (MapTiles, Lang::En) => "Tiles",
+        (IndicatorChoice, Lang::Vi) => "Chỉ tiêu",
+        (IndicatorChoice, Lang::En) => "Indicator",
+        (Classification, Lang::Vi) => "Phân lớp",
+        (Classification, Lang::En) => "Classes",
+        (ClassThresholds, Lang::Vi) => "Ngưỡng cố định",
+        (ClassThresholds, Lang::En) => "Fixed thresholds",
+        (ClassQuantiles, Lang::Vi) => "Phân vị (số đơn vị đều nhau)",
+        (ClassQuantiles, Lang::En) => "Quantiles (equal counts)",
+        (ClassJenks, Lang::Vi) => "Ngắt tự nhiên (Jenks)",
+        (ClassJenks, Lang::En) => "Natural breaks (Jenks)",
+        (Days, Lang::Vi) => "ngày",
+        (Days, Lang::En) => "days",
         (MapKeysHelp, Lang::Vi) => {
             "Phím mũi tên: chuyển đơn vị; Enter: xem cấp dưới; Esc: lên cấp trên; \
              lăn chuột hoặc kéo: phóng to, di chuyển."

@@ -228,9 +228,10 @@ pub struct StatsResponse {
 }
 
 /// The indicators a map or ranking can show.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Indicator {
+    #[default]
     OnTimeRate,
     LateRateInclPending,
     OnlineRate,

@@ -165,3 +165,38 @@ test('keyboard: arrow keys move between units, Enter drills down, the zoom butto
   assert.deepEqual(browser.errors, [], 'no console errors');
   await page.close();
 });
+
+test('choosing the indicator and the classes recolours the map, and the URL keeps them', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`${base}/?lang=en`);
+  await waitHydrated(page);
+  await page.selectOption('select[name="indicator"]', 'online_rate');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('indicator') === 'online_rate');
+  await page.waitForFunction(() => document.querySelector('.map figcaption h3').textContent.includes('Online'));
+  // The tooltip shows the online rate, as the ranking's online-rate column does.
+  const code = await page.$eval('tbody tr[data-unit]', (r) => r.dataset.unit);
+  const online = await page.$eval(`tbody tr[data-unit="${code}"] td:last-of-type`, (c) => c.textContent.trim());
+  await page.hover(`path.unit[data-unit="${code}"]`);
+  await page.waitForSelector('.map-tooltip');
+  assert.ok((await page.textContent('.map-tooltip .figure')).includes(online));
+  // Quantiles: five classes holding nearly the same number of units, counted as drawn.
+  await page.selectOption('select[name="classes"]', 'quantiles');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('classes') === 'quantiles');
+  await page.waitForFunction(() => document.querySelectorAll('.legend li:not([data-class="none"])').length === 5);
+  const legend = await page.$$eval('.legend li:not([data-class="none"])', (items) =>
+    items.map((li) => ({ cls: li.dataset.class, count: Number(li.querySelector('.class-count').textContent) })),
+  );
+  for (const { cls, count } of legend) {
+    const drawn = await page.$$eval(`path.unit[data-class="${cls}"]`, (ps) => ps.length);
+    assert.equal(drawn, count, `class ${cls}`);
+  }
+  const counts = legend.map((l) => l.count);
+  assert.ok(Math.max(...counts) - Math.min(...counts) <= 2, `quantile classes ${counts}`);
+  // Reloading the URL gives the same view.
+  await page.reload();
+  await waitHydrated(page);
+  assert.equal(await page.$eval('select[name="indicator"]', (s) => s.value), 'online_rate');
+  assert.equal(await page.$eval('select[name="classes"]', (s) => s.value), 'quantiles');
+  assert.deepEqual(browser.errors, [], 'no console errors');
+  await page.close();
+});

@@ -1,9 +1,11 @@
 //! The dashboard page: reads its state from the URL and lays out the figures.
 use crate::api::{fetch_dashboard, DashboardRequest, DashboardView, COUNTRY};
+use crate::classify::Method;
 use crate::components::{headline::Headline, map::ChoroplethMap, ranking::RankingTable};
 use crate::format;
+use crate::i18n::indicator_key;
 use crate::i18n::{tr, Key, Lang};
-use crate::model::{Level, MapKind};
+use crate::model::{Indicator, Level, MapKind};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
@@ -104,7 +106,9 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
     let period = view.period;
     let title = view.trail.last().map(|u| u.name.clone());
     let rows = view.current.units.clone();
-    let map_rows = rows.clone();
+    // The map is redrawn when the indicator or classes change; the figures stay.
+    let map_rows = StoredValue::new(rows.clone());
+    let map_layer = StoredValue::new(view.map.clone());
     let go = Callback::new(move |unit: String| {
         navigate(
             &unit_href(&query.get_untracked(), &unit),
@@ -153,6 +157,81 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
             </nav>
         }
     };
+    // The map's indicator and classes come from the URL; a value it cannot read is named in a
+    // notice and the default is used.
+    let map_choice = Memo::new(move |_| {
+        let q = query.read();
+        let mut problems = Vec::new();
+        let indicator = match q.get("indicator").map(|i| i.parse::<Indicator>()) {
+            Some(Ok(i)) => i,
+            Some(Err(e)) => {
+                problems.push(format!("indicator: {e}"));
+                Indicator::default()
+            }
+            None => Indicator::default(),
+        };
+        let method = Method::from_url(
+            q.get("classes").as_deref(),
+            q.get("limits").as_deref(),
+            indicator,
+        )
+        .unwrap_or_else(|e| {
+            problems.push(e);
+            Method::thresholds_for(indicator)
+        });
+        (indicator, method, problems)
+    });
+    let choose = {
+        let navigate = use_navigate();
+        Callback::new(move |(key, value): (&'static str, String)| {
+            let mut changes = vec![(key, Some(value))];
+            // Custom limits belong to one indicator and to fixed thresholds.
+            changes.push(("limits", None));
+            navigate(
+                &href_with(&query.get_untracked(), &changes),
+                Default::default(),
+            );
+        })
+    };
+    let map_options = view! {
+        <div class="map-options">
+            <label>
+                {move || tr(lang.get(), Key::IndicatorChoice)} " "
+                <select name="indicator" on:change=move |ev| choose.run(("indicator", event_target_value(&ev)))>
+                    {Indicator::ALL
+                        .into_iter()
+                        .map(|i| {
+                            view! {
+                                <option value=i.as_str() selected=move || map_choice.with(|c| c.0 == i)>
+                                    {move || tr(lang.get(), indicator_key(i))}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>
+                {move || tr(lang.get(), Key::Classification)} " "
+                <select name="classes" on:change=move |ev| choose.run(("classes", event_target_value(&ev)))>
+                    {[("thresholds", Key::ClassThresholds), ("quantiles", Key::ClassQuantiles), ("jenks", Key::ClassJenks)]
+                        .into_iter()
+                        .map(|(name, key)| {
+                            view! {
+                                <option value=name selected=move || map_choice.with(|c| c.1.url_name() == name)>
+                                    {move || tr(lang.get(), key)}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            {move || {
+                map_choice
+                    .with(|c| (!c.2.is_empty()).then(|| c.2.join("; ")))
+                    .map(|problems| view! { <p class="error" role="alert">{problems}</p> })
+            }}
+        </div>
+    };
     let map_switch = view.map.geographic_available.then(|| {
         let geographic = view.map.geographic;
         let link = move |kind: MapKind, key: Key, current: bool| {
@@ -192,7 +271,21 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
                 <h2>{move || tr(lang.get(), Key::Map)}</h2>
                 {map_switch}
             </div>
-            <ChoroplethMap layer=view.map.clone() rows=map_rows lang on_drill on_up/>
+            {map_options}
+            {move || {
+                let (indicator, method, _) = map_choice.get();
+                view! {
+                    <ChoroplethMap
+                        layer=map_layer.get_value()
+                        rows=map_rows.get_value()
+                        lang
+                        on_drill
+                        on_up
+                        indicator
+                        method
+                    />
+                }
+            }}
         </section>
         <section class="ranking">
             <h2>{move || tr(lang.get(), Key::Ranking)} " – " {move || tr(lang.get(), level_key)}</h2>

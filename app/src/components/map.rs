@@ -1,9 +1,8 @@
 //! The choropleth map: units coloured by on-time-rate class, with a legend, tooltips and keyboard access.
-use crate::classify::{classify, palette, Classes, Method};
-use crate::components::ranking::rank_by_on_time_rate;
+use crate::classify::{classify, palette_for, Classes, Method};
 use crate::format;
-use crate::i18n::{tr, Key, Lang};
-use crate::model::{IndicatorRow, MapLayer, MapShape};
+use crate::i18n::{indicator_key, tr, Key, Lang};
+use crate::model::{Indicator, IndicatorRow, MapLayer, MapShape};
 use crate::projection::{hex_centre, hex_path, path_data, Bounds, Projection};
 use leptos::prelude::*;
 use std::collections::HashMap;
@@ -27,14 +26,46 @@ pub struct DrawnUnit {
     pub resolved: u64,
 }
 
-/// Projects the layer into the map's box and joins each unit with its figures.
-pub fn draw(layer: &MapLayer, rows: &[IndicatorRow], classes: &Classes) -> Vec<DrawnUnit> {
-    let figures: HashMap<&str, &IndicatorRow> = rows.iter().map(|r| (r.code.as_str(), r)).collect();
-    let ranks: HashMap<String, u32> = rank_by_on_time_rate(rows)
-        .into_iter()
-        .filter(|(_, r)| r.on_time_rate.is_some())
-        .map(|(rank, r)| (r.code, rank))
+/// Each unit's rank by `indicator`, best first (units without a value have none).
+pub fn ranks(rows: &[IndicatorRow], indicator: Indicator) -> HashMap<String, u32> {
+    let mut valued: Vec<(&IndicatorRow, f64)> = rows
+        .iter()
+        .filter_map(|r| r.indicator(indicator).map(|v| (r, v)))
         .collect();
+    valued.sort_by(|a, b| {
+        let order = a.1.total_cmp(&b.1);
+        let order = if indicator.higher_is_better() {
+            order.reverse()
+        } else {
+            order
+        };
+        order.then_with(|| a.0.name.cmp(&b.0.name))
+    });
+    valued
+        .into_iter()
+        .zip(1u32..)
+        .map(|((r, _), rank)| (r.code.clone(), rank))
+        .collect()
+}
+
+/// A value of `indicator` as the map shows it: rates in percent, durations in days.
+fn figure(lang: Lang, indicator: Indicator, value: Option<f64>) -> String {
+    match (indicator.is_rate(), value) {
+        (true, _) => format::rate(lang, value),
+        (false, Some(v)) => format!("{} {}", format::decimal(lang, v, 1), tr(lang, Key::Days)),
+        (false, None) => "–".to_string(),
+    }
+}
+
+/// Projects the layer into the map's box and joins each unit with its figures.
+pub fn draw(
+    layer: &MapLayer,
+    rows: &[IndicatorRow],
+    classes: &Classes,
+    indicator: Indicator,
+) -> Vec<DrawnUnit> {
+    let figures: HashMap<&str, &IndicatorRow> = rows.iter().map(|r| (r.code.as_str(), r)).collect();
+    let ranks = ranks(rows, indicator);
     let shapes: Vec<(String, (f64, f64))> = if layer.geographic {
         let points = layer.units.iter().flat_map(|u| match &u.shape {
             MapShape::Outline { rings } => rings
@@ -106,7 +137,7 @@ pub fn draw(layer: &MapLayer, rows: &[IndicatorRow], classes: &Classes) -> Vec<D
         .zip(shapes)
         .map(|(u, (path, label))| {
             let row = figures.get(u.code.as_str());
-            let value = row.and_then(|r| r.on_time_rate);
+            let value = row.and_then(|r| r.indicator(indicator));
             DrawnUnit {
                 code: u.code.clone(),
                 name: u.name.clone(),
@@ -305,17 +336,26 @@ impl View {
     }
 }
 
-/// The legend text of class `i`: "< 85%", "85–90%", "≥ 98%".
-fn class_label(lang: Lang, classes: &Classes, i: usize) -> String {
-    let pct = |v: f64| format!("{}%", format::decimal(lang, v * 100.0, 0));
+/// The legend text of class `i`: "< 85%", "85–90%", "≥ 98%" (days for durations).
+fn class_label(lang: Lang, classes: &Classes, i: usize, indicator: Indicator) -> String {
+    let (scale, unit) = if indicator.is_rate() {
+        (100.0, "%".to_string())
+    } else {
+        (1.0, format!(" {}", tr(lang, Key::Days)))
+    };
+    let number = |v: f64| {
+        let v = v * scale;
+        let decimals = if (v - v.round()).abs() < 1e-9 { 0 } else { 1 };
+        format::decimal(lang, v, decimals)
+    };
     match (
         i.checked_sub(1).map(|j| classes.limits[j]),
         classes.limits.get(i),
     ) {
-        (None, Some(hi)) => format!("< {}", pct(*hi)),
-        (Some(lo), Some(hi)) => format!("{}–{}", format::decimal(lang, lo * 100.0, 0), pct(*hi)),
-        (Some(lo), None) => format!("≥ {}", pct(lo)),
-        (None, None) => tr(lang, Key::OnTimeRate).to_string(),
+        (None, Some(hi)) => format!("< {}{unit}", number(*hi)),
+        (Some(lo), Some(hi)) => format!("{}–{}{unit}", number(lo), number(*hi)),
+        (Some(lo), None) => format!("≥ {}{unit}", number(lo)),
+        (None, None) => tr(lang, indicator_key(indicator)).to_string(),
     }
 }
 
@@ -369,11 +409,18 @@ pub fn ChoroplethMap(
     on_drill: Option<Callback<String>>,
     /// Goes up one level (Escape); None at the top.
     on_up: Option<Callback<()>>,
+    /// What colours the units.
+    #[prop(optional)]
+    indicator: Indicator,
+    /// How values are cut into classes; the indicator's fixed thresholds when not given.
+    #[prop(optional)]
+    method: Option<Method>,
 ) -> impl IntoView {
-    let values: Vec<Option<f64>> = rows.iter().map(|r| r.on_time_rate).collect();
-    let classes = classify(&values, &Method::default_thresholds());
-    let colours = palette(classes.count());
-    let units = draw(&layer, &rows, &classes);
+    let values: Vec<Option<f64>> = rows.iter().map(|r| r.indicator(indicator)).collect();
+    let method = method.unwrap_or_else(|| Method::thresholds_for(indicator));
+    let classes = classify(&values, &method);
+    let colours = palette_for(classes.count(), indicator);
+    let units = draw(&layer, &rows, &classes, indicator);
     let counts = classes.histogram(&units.iter().map(|u| u.value).collect::<Vec<_>>());
     let no_data = units.iter().filter(|u| u.class.is_none()).count();
     let points: Vec<(f64, f64)> = units.iter().map(|u| u.label).collect();
@@ -420,7 +467,7 @@ pub fn ChoroplethMap(
                             data-class=class.map_or("none".to_string(), |c| c.to_string())
                             tabindex="0"
                             role=if drillable { "button" } else { "img" }
-                            aria-label=format!("{}: {}", u.name, format::rate(l, u.value))
+                            aria-label=format!("{}: {}", u.name, figure(l, indicator, u.value))
                         ></path>
                     }
                 })
@@ -459,7 +506,7 @@ pub fn ChoroplethMap(
             view! {
                 <div class="map-tooltip" role="status" style=style>
                     <strong>{u.name.clone()}</strong>
-                    <span class="figure">{tr(l, Key::OnTimeRate)} ": " {format::rate(l, u.value)}</span>
+                    <span class="figure">{tr(l, indicator_key(indicator))} ": " {figure(l, indicator, u.value)}</span>
                     <span>{tr(l, Key::Received)} ": " {format::count(l, u.received)} " · " {tr(l, Key::Resolved)} ": " {format::count(l, u.resolved)}</span>
                     <span>{tr(l, Key::Rank)} ": " {u.rank.map_or("–".to_string(), |r| r.to_string())}</span>
                 </div>
@@ -470,7 +517,7 @@ pub fn ChoroplethMap(
         .map(|c| {
             let label = {
                 let classes = classes.clone();
-                move || class_label(lang.get(), &classes, c)
+                move || class_label(lang.get(), &classes, c, indicator)
             };
             view! {
                 <li
@@ -654,7 +701,7 @@ pub fn ChoroplethMap(
                 {tooltip}
             </div>
             <figcaption>
-                <h3>{move || tr(lang.get(), Key::Legend)} " – " {move || tr(lang.get(), Key::OnTimeRate)}</h3>
+                <h3>{move || tr(lang.get(), Key::Legend)} " – " {move || tr(lang.get(), indicator_key(indicator))}</h3>
                 <ul class="legend">
                     {legend}
                     <li
@@ -732,7 +779,7 @@ mod tests {
             &rows.iter().map(|r| r.on_time_rate).collect::<Vec<_>>(),
             &Method::default_thresholds(),
         );
-        let drawn = draw(&tiles(), &rows, &classes);
+        let drawn = draw(&tiles(), &rows, &classes, Indicator::OnTimeRate);
         assert_eq!(drawn.len(), 3);
         assert_eq!((drawn[0].class, drawn[0].rank), (Some(3), Some(1)));
         assert_eq!((drawn[1].class, drawn[1].rank), (Some(0), Some(2)));
@@ -773,9 +820,28 @@ mod tests {
         let classes = Classes {
             limits: vec![0.85, 0.95],
         };
-        assert_eq!(class_label(Lang::Vi, &classes, 0), "< 85%");
-        assert_eq!(class_label(Lang::Vi, &classes, 1), "85–95%");
-        assert_eq!(class_label(Lang::En, &classes, 2), "≥ 95%");
+        let rate = Indicator::OnTimeRate;
+        assert_eq!(class_label(Lang::Vi, &classes, 0, rate), "< 85%");
+        assert_eq!(class_label(Lang::Vi, &classes, 1, rate), "85–95%");
+        assert_eq!(class_label(Lang::En, &classes, 2, rate), "≥ 95%");
+        let days = Classes {
+            limits: vec![2.0, 7.5],
+        };
+        assert_eq!(
+            class_label(Lang::En, &days, 1, Indicator::AvgDays),
+            "2–7.5 days"
+        );
+        assert_eq!(
+            class_label(Lang::Vi, &days, 2, Indicator::AvgDays),
+            "≥ 7,5 ngày"
+        );
+        // Lower is better for average days: the shortest ranks first.
+        let mut quick = row("Q", None);
+        quick.avg_days = Some(2.0);
+        let mut slow = row("S", None);
+        slow.avg_days = Some(9.0);
+        let r = ranks(&[slow, quick], Indicator::AvgDays);
+        assert_eq!((r["Q"], r["S"]), (1, 2));
         assert_eq!(short_name("Thành phố Tam Kỳ"), "Tam Kỳ");
     }
 
