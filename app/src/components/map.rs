@@ -153,6 +153,22 @@ pub fn draw(
         .collect()
 }
 
+/// Text made safe for markup: names and codes come from imported files.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The short name shown on the map ("Huyện Bắc Trà My" → "Bắc Trà My").
 fn short_name(name: &str) -> &str {
     [
@@ -446,49 +462,41 @@ pub fn ChoroplethMap(
         }
     };
     let drillable = on_drill.is_some();
-    // Static shapes, rebuilt only when the language changes: a reactive attribute on each of
-    // thousands of shapes made the first frame of large layers slow. Legend highlighting is
-    // one attribute on the group, applied by CSS.
+    // The shapes and labels go in as one markup string each: the browser parses thousands of
+    // shapes far faster than it takes them element by element and attribute by attribute from
+    // WASM. Events are handled on the group (by each shape's `data-index`); legend highlighting
+    // is one attribute on the group, applied by CSS. Rebuilt only when the language changes.
     let shapes = move || {
         let l = lang.get();
+        let role = if drillable { "button" } else { "img" };
         units.with_value(|units| {
-            units
-                .iter()
-                .enumerate()
-                .map(|(i, u)| {
-                    let class = u.class;
-                    view! {
-                        <path
-                            d=u.path.clone()
-                            fill=fill(class)
-                            class="unit"
-                            data-unit=u.code.clone()
-                            data-index=i.to_string()
-                            data-class=class.map_or("none".to_string(), |c| c.to_string())
-                            tabindex="0"
-                            role=if drillable { "button" } else { "img" }
-                            aria-label=format!("{}: {}", u.name, figure(l, indicator, u.value))
-                        ></path>
-                    }
-                })
-                .collect_view()
+            let mut html = String::with_capacity(units.iter().map(|u| u.path.len() + 160).sum());
+            for (i, u) in units.iter().enumerate() {
+                let class = u.class.map_or("none".to_string(), |c| c.to_string());
+                html.push_str(&format!(
+                    r#"<path d="{}" fill="{}" class="unit" data-unit="{}" data-index="{i}" data-class="{class}" tabindex="0" role="{role}" aria-label="{}"></path>"#,
+                    u.path,
+                    fill(u.class),
+                    escape(&u.code),
+                    escape(&format!("{}: {}", u.name, figure(l, indicator, u.value))),
+                ));
+            }
+            html
         })
     };
     let texts = move || {
         let shown = shown_labels.get();
         units.with_value(|units| {
-            units
-                .iter()
-                .zip(shown)
-                .filter(|(_, shown)| *shown)
-                .map(|(u, _)| {
-                    view! {
-                        <text x=format!("{:.1}", u.label.0) y=format!("{:.1}", u.label.1) class="map-label" aria-hidden="true">
-                            {short_name(&u.name).to_string()}
-                        </text>
-                    }
-                })
-                .collect_view()
+            let mut html = String::new();
+            for (u, _) in units.iter().zip(shown).filter(|(_, shown)| *shown) {
+                html.push_str(&format!(
+                    r#"<text x="{:.1}" y="{:.1}" class="map-label" aria-hidden="true">{}</text>"#,
+                    u.label.0,
+                    u.label.1,
+                    escape(short_name(&u.name)),
+                ));
+            }
+            html
         })
     };
     // One outline on top of every shape instead of a reactive class on each of thousands.
@@ -680,12 +688,13 @@ pub fn ChoroplethMap(
                                 focused.set_value(None);
                                 hovered.set(None);
                             }
-                        >
-                            {shapes}
-                        </g>
-                        <g class="labels" style=move || format!("font-size: {:.3}px", label_px / view_box.get().scale)>
-                            {texts}
-                        </g>
+                            inner_html=shapes
+                        ></g>
+                        <g
+                            class="labels"
+                            style=move || format!("font-size: {:.3}px", label_px / view_box.get().scale)
+                            inner_html=texts
+                        ></g>
                     </g>
                 </svg>
                 // Hover marks live in their own layer: changing them repaints a few shapes, not
