@@ -3,7 +3,7 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::model::StatsQuery;
 use crate::model::{
-    IndicatorRow, Level, MapKind, MapLayer, Period, PlacedUnit, StatsResponse, UnitRef,
+    Channel, IndicatorRow, Level, MapKind, MapLayer, Period, PlacedUnit, StatsResponse, UnitRef,
 };
 use chrono::NaiveDate;
 use leptos::prelude::*;
@@ -20,6 +20,10 @@ pub struct DashboardRequest {
     pub map: Option<MapKind>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// Filters: sector (field), channel and the level of the handling office.
+    pub field: Option<String>,
+    pub channel: Option<Channel>,
+    pub dossier_level: Option<Level>,
 }
 
 /// Server settings the dashboard falls back on when the URL does not say.
@@ -36,6 +40,8 @@ pub const COUNTRY: &str = "VN";
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DashboardView {
     pub provinces: Vec<UnitRef>,
+    /// The sectors of the procedures catalogue, for the sector filter.
+    pub fields: Vec<String>,
     /// The unit shown and the units above it, from the province down; empty for the national
     /// view (and when the store holds no province yet).
     pub trail: Vec<PlacedUnit>,
@@ -120,13 +126,23 @@ fn build_dashboard(
             (level, Some(unit.code.clone()))
         }
     };
+    if request
+        .field
+        .as_deref()
+        .is_some_and(|f| f.trim().is_empty())
+    {
+        return Err(AppError::new(
+            "bad_request",
+            "field: give a sector name or leave it out",
+        ));
+    }
     let query = |period: Period| StatsQuery {
         period,
         level,
         parent: parent.clone(),
-        field: None,
-        channel: None,
-        dossier_level: None,
+        field: request.field.clone(),
+        channel: request.channel,
+        dossier_level: request.dossier_level,
     };
     let current = store.stats(&query(period))?;
     let previous_total = store.stats(&query(period.previous()))?.total;
@@ -141,6 +157,7 @@ fn build_dashboard(
         )?
     };
     Ok(DashboardView {
+        fields: store.fields()?,
         provinces,
         trail,
         level,

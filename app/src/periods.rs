@@ -17,6 +17,46 @@ pub fn last_complete_quarter(today: NaiveDate) -> Period {
     }
 }
 
+/// The period presets the dashboard offers, each anchored on a day (the current view's end).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preset {
+    Month,
+    Quarter,
+    Year,
+    YearToDate,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 4] = [
+        Preset::Month,
+        Preset::Quarter,
+        Preset::Year,
+        Preset::YearToDate,
+    ];
+
+    /// The month, quarter or year holding `anchor`, or January 1 to `anchor`.
+    pub fn period(self, anchor: NaiveDate) -> Period {
+        let year_start = NaiveDate::from_ymd_opt(anchor.year(), 1, 1).expect("January 1 exists");
+        let (from, months) = match self {
+            Preset::Month => (anchor.with_day(1).expect("day 1 exists"), 1),
+            Preset::Quarter => (quarter_start(anchor), 3),
+            Preset::Year => (year_start, 12),
+            Preset::YearToDate => {
+                return Period {
+                    from: year_start,
+                    to: anchor,
+                }
+            }
+        };
+        Period {
+            from,
+            to: (from + Months::new(months))
+                .pred_opt()
+                .expect("date in range"),
+        }
+    }
+}
+
 /// Splits a period into calendar weeks (Monday to Sunday) or months, clipped to the period.
 pub fn buckets(period: Period, bucket: Bucket) -> Vec<Period> {
     let mut out = Vec::new();
@@ -44,6 +84,27 @@ pub fn buckets(period: Period, bucket: Bucket) -> Vec<Period> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn presets_hold_the_anchor_day() {
+        let anchor: NaiveDate = "2021-03-31".parse().unwrap();
+        let p = |preset: Preset| {
+            let p = preset.period(anchor);
+            (p.from.to_string(), p.to.to_string())
+        };
+        assert_eq!(p(Preset::Month), ("2021-03-01".into(), "2021-03-31".into()));
+        assert_eq!(
+            p(Preset::Quarter),
+            ("2021-01-01".into(), "2021-03-31".into())
+        );
+        assert_eq!(p(Preset::Year), ("2021-01-01".into(), "2021-12-31".into()));
+        assert_eq!(
+            p(Preset::YearToDate),
+            ("2021-01-01".into(), "2021-03-31".into())
+        );
+        let leap: NaiveDate = "2024-02-10".parse().unwrap();
+        assert_eq!(Preset::Month.period(leap).to.to_string(), "2024-02-29");
+    }
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()

@@ -36,6 +36,8 @@ pub trait IndicatorStore: Send + Sync + 'static {
         on: NaiveDate,
         kind: MapKind,
     ) -> Result<MapLayer, StoreError>;
+    /// The sectors (fields) of the procedures catalogue, by name.
+    fn fields(&self) -> Result<Vec<String>, StoreError>;
     /// The unit and the units above it, from the province down; empty for an unknown code.
     fn unit_trail(&self, code: &str) -> Result<Vec<PlacedUnit>, StoreError>;
 }

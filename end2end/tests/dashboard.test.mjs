@@ -60,3 +60,28 @@ test('the language switch renders English with English number formats', async ()
   assert.deepEqual(browser.errors, [], 'no console errors');
   await page.close();
 });
+
+test('filters and period presets narrow the figures and live in the URL', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`${base}/?lang=en`);
+  await waitHydrated(page);
+  const received = async () => Number((await page.textContent('.card .figure')).replace(/[^0-9]/g, ''));
+  const all = await received();
+  await page.selectOption('select[name="field"]', 'Đất đai');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('field') === 'Đất đai');
+  await page.waitForFunction((before) => Number(document.querySelector('.card .figure').textContent.replace(/[^0-9]/g, '')) < before, all);
+  const land = await received();
+  assert.ok(land > 0 && land < all, `land ${land} of ${all}`);
+  // The year preset keeps the sector filter and covers the whole calendar year.
+  await page.click('.presets a:nth-of-type(3)');
+  await page.waitForFunction(() => /-01-01$/.test(new URL(location.href).searchParams.get('from') ?? ''));
+  const url = new URL(page.url());
+  assert.equal(url.searchParams.get('field'), 'Đất đai');
+  assert.match(url.searchParams.get('to'), /-12-31$/);
+  // Back returns to the quarter with the sector filter.
+  await page.goBack();
+  await page.waitForFunction(() => !new URL(location.href).searchParams.has('from'));
+  assert.equal(await page.$eval('select[name="field"]', (s) => s.value), 'Đất đai');
+  assert.deepEqual(browser.errors, [], 'no console errors');
+  await page.close();
+});

@@ -153,6 +153,7 @@ test('keyboard: arrow keys move between units, Enter drills down, the zoom butto
   assert.match(await transform(), /scale\(1\.0000\)/);
   await page.click('.map-zoom .zoom-in');
   assert.match(await transform(), /scale\(1\.5000\)/);
+  await page.$eval('.map-canvas svg', (s) => s.scrollIntoView({ block: 'center' }));
   const box = await page.$eval('.map-canvas svg', (s) => {
     const r = s.getBoundingClientRect();
     return { x: r.x + r.width / 2, y: r.y + r.height / 2 };

@@ -5,7 +5,8 @@ use crate::components::{headline::Headline, map::ChoroplethMap, ranking::Ranking
 use crate::format;
 use crate::i18n::indicator_key;
 use crate::i18n::{tr, Key, Lang};
-use crate::model::{Indicator, Level, MapKind};
+use crate::model::{Channel, Indicator, Level, MapKind};
+use crate::periods::Preset;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
@@ -26,6 +27,9 @@ pub fn DashboardPage() -> impl IntoView {
             unit: q.get("unit"),
             province: q.get("province"),
             map: q.get("map").and_then(|s| s.parse().ok()),
+            field: q.get("field").filter(|f| !f.is_empty()),
+            channel: q.get("channel").and_then(|s| s.parse().ok()),
+            dossier_level: q.get("dossier_level").and_then(|s| s.parse().ok()),
             from: q.get("from").and_then(|s| s.parse().ok()),
             to: q.get("to").and_then(|s| s.parse().ok()),
         }
@@ -97,6 +101,134 @@ fn unit_href(query: &ParamsMap, unit: &str) -> String {
         query,
         &[("unit", Some(unit.to_string())), ("province", None)],
     )
+}
+
+/// Period presets, a custom range and the sector / channel / handling-level filters; every
+/// choice is a URL, so views can be shared and the back button walks through them.
+fn filter_bar(
+    query: Memo<ParamsMap>,
+    lang: Signal<Lang>,
+    period: crate::model::Period,
+    fields: Vec<String>,
+) -> impl IntoView {
+    let set_param = {
+        let navigate = use_navigate();
+        Callback::new(move |(key, value): (&'static str, String)| {
+            let value = (!value.is_empty()).then_some(value);
+            navigate(
+                &href_with(&query.get_untracked(), &[(key, value)]),
+                Default::default(),
+            );
+        })
+    };
+    let current = move |key: &'static str| query.with(|q| q.get(key).unwrap_or_default());
+    let presets = Preset::ALL
+        .into_iter()
+        .map(|preset| {
+            let p = preset.period(period.to);
+            let key = match preset {
+                Preset::Month => Key::PresetMonth,
+                Preset::Quarter => Key::PresetQuarter,
+                Preset::Year => Key::PresetYear,
+                Preset::YearToDate => Key::PresetYearToDate,
+            };
+            let selected = p == period;
+            view! {
+                <a
+                    class="preset"
+                    class:current=selected
+                    aria-current=selected.then_some("true")
+                    href=move || {
+                        href_with(
+                            &query.get(),
+                            &[("from", Some(p.from.to_string())), ("to", Some(p.to.to_string()))],
+                        )
+                    }
+                >
+                    {move || tr(lang.get(), key)}
+                </a>
+            }
+        })
+        .collect_view();
+    // The custom range is a plain GET form: the other parameters ride along as hidden fields.
+    let hidden = move || {
+        query.with(|q| {
+            [
+                "unit",
+                "province",
+                "lang",
+                "field",
+                "channel",
+                "dossier_level",
+                "map",
+                "indicator",
+                "classes",
+                "limits",
+            ]
+            .into_iter()
+            .filter_map(|k| {
+                q.get(k)
+                    .map(|v| view! { <input type="hidden" name=k value=v/> })
+            })
+            .collect_view()
+        })
+    };
+    let choice = move |name: &'static str, all: Key, options: Vec<(String, Option<Key>)>| {
+        view! {
+            <select name=name on:change=move |ev| set_param.run((name, event_target_value(&ev)))>
+                <option value="" selected=move || current(name).is_empty()>{move || tr(lang.get(), all)}</option>
+                {options
+                    .into_iter()
+                    .map(|(value, key)| {
+                        let shown = value.clone();
+                        let is = value.clone();
+                        view! {
+                            <option value=value selected=move || current(name) == is>
+                                {move || key.map_or(shown.clone(), |k| tr(lang.get(), k).to_string())}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        }
+    };
+    let channels = Channel::ALL
+        .into_iter()
+        .map(|c| {
+            let key = match c {
+                Channel::Online => Key::ChannelOnline,
+                Channel::Direct => Key::ChannelDirect,
+                Channel::Postal => Key::ChannelPostal,
+            };
+            (c.as_str().to_string(), Some(key))
+        })
+        .collect();
+    let levels = Level::ALL
+        .into_iter()
+        .map(|l| {
+            let key = match l {
+                Level::Province => Key::LevelProvince,
+                Level::District => Key::LevelDistrict,
+                Level::Commune => Key::LevelCommune,
+            };
+            (l.as_str().to_string(), Some(key))
+        })
+        .collect();
+    let sectors = fields.into_iter().map(|f| (f, None)).collect();
+    view! {
+        <section class="filters" aria-label=move || tr(lang.get(), Key::Filters)>
+            <nav class="presets">{presets}</nav>
+            <form method="get" action="/" class="custom-range">
+                {hidden}
+                <label>{move || tr(lang.get(), Key::DateFrom)} " " <input type="date" name="from" value=period.from.to_string() required/></label>
+                <label>{move || tr(lang.get(), Key::DateTo)} " " <input type="date" name="to" value=period.to.to_string() required/></label>
+                <button type="submit">{move || tr(lang.get(), Key::Apply)}</button>
+            </form>
+            <label>{move || tr(lang.get(), Key::Sector)} " " {choice("field", Key::AllSectors, sectors)}</label>
+            <label>{move || tr(lang.get(), Key::Channel)} " " {choice("channel", Key::AllChannels, channels)}</label>
+            <label>{move || tr(lang.get(), Key::HandlingLevel)} " " {choice("dossier_level", Key::AllLevels, levels)}</label>
+        </section>
+    }
 }
 
 #[component]
@@ -232,6 +364,7 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
             }}
         </div>
     };
+    let filters = filter_bar(query, lang, period, view.fields.clone());
     let map_switch = view.map.geographic_available.then(|| {
         let geographic = view.map.geographic;
         let link = move |kind: MapKind, key: Key, current: bool| {
@@ -265,6 +398,7 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
                 <time datetime=period.to.to_string()>{move || format::date(lang.get(), period.to)}</time>
             </p>
         </section>
+        {filters}
         <Headline current=view.current.total.clone() previous=view.previous_total.clone() lang/>
         <section class="map-section">
             <div class="map-heading">

@@ -380,6 +380,15 @@ impl IndicatorStore for DuckStore {
         Ok(DuckStore::map_layer(self, level, parent, on, kind)?)
     }
 
+    fn fields(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self.with_reader(|c| {
+            let mut stmt =
+                c.prepare_cached("SELECT DISTINCT field FROM procedures ORDER BY field")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok::<_, StoreFailure>(rows.collect::<Result<Vec<String>, _>>()?)
+        })?)
+    }
+
     fn unit_trail(&self, code: &str) -> Result<Vec<app::model::PlacedUnit>, StoreError> {
         Ok(self.with_reader(|c| query::unit_trail(c, code))?)
     }
