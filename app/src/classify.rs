@@ -15,7 +15,7 @@ pub enum Method {
 impl Method {
     /// Around the 95% action threshold provinces use for on-time rates.
     pub fn default_thresholds() -> Method {
-        Method::Thresholds(vec![0.85, 0.90, 0.95, 0.98])
+        Method::thresholds_for(Indicator::OnTimeRate)
     }
 
     /// Fixed thresholds that suit `indicator`'s range (on-time rates: around the 95% threshold).

@@ -327,16 +327,6 @@ impl View {
         }
     }
 
-    /// A change to apply later: zoom by `factor` at `at`.
-    pub fn zoomed_by(factor: f64, at: (f64, f64)) -> Box<dyn Fn(View) -> View> {
-        Box::new(move |v: View| v.zoomed(factor, at))
-    }
-
-    /// A change to apply later: pan by `by` (SVG units).
-    pub fn panned_by(by: (f64, f64)) -> Box<dyn Fn(View) -> View> {
-        Box::new(move |v: View| v.panned(by))
-    }
-
     pub fn apply(&self, p: (f64, f64)) -> (f64, f64) {
         (
             p.0 * self.scale + self.offset.0,
@@ -599,7 +589,6 @@ pub fn ChoroplethMap(
         let Some(at) = svg_point(ev.current_target(), (ev.client_x(), ev.client_y())) else {
             return;
         };
-        let mut change = None;
         gesture.update_value(|g| {
             let Some(k) = g.pointers.iter().position(|(id, _)| *id == ev.pointer_id()) else {
                 return;
@@ -611,14 +600,15 @@ pub fn ChoroplethMap(
                     |a: (f64, f64)| ((a.0 - other.0).powi(2) + (a.1 - other.1).powi(2)).sqrt();
                 if dist(before) > 1.0 {
                     let mid = ((at.0 + other.0) / 2.0, (at.1 + other.1) / 2.0);
-                    change = Some(View::zoomed_by(dist(at) / dist(before), mid));
+                    let factor = dist(at) / dist(before);
+                    view_box.update(|v| *v = v.zoomed(factor, mid));
                 }
                 g.dragged = true;
             } else {
                 let by = (at.0 - before.0, at.1 - before.1);
                 if g.dragged || by.0.abs() + by.1.abs() > 4.0 {
                     g.dragged = true;
-                    change = Some(View::panned_by(by));
+                    view_box.update(|v| *v = v.panned(by));
                 } else {
                     // Too small to be a drag yet: keep the starting point.
                     return;
@@ -626,9 +616,6 @@ pub fn ChoroplethMap(
             }
             g.pointers[k].1 = at;
         });
-        if let Some(change) = change {
-            view_box.update(|v| *v = change(*v));
-        }
     };
     let on_pointerup = move |ev: leptos::ev::PointerEvent| {
         gesture.update_value(|g| g.pointers.retain(|(id, _)| *id != ev.pointer_id()));

@@ -92,28 +92,10 @@ impl DuckStore {
         detail: u8,
     ) -> Result<Option<BoundaryLayer>, StoreFailure> {
         self.with_reader(|c| {
-            // A layer imported for the parent itself wins; else one imported for a unit above it
-            // (a province's communes serve each of its districts) or for the whole country.
-            let mut stmt = c.prepare_cached(
-                "SELECT id, valid_from, valid_to, source FROM boundary_sets
-                 WHERE level = $1 AND valid_from <= $3 AND (valid_to IS NULL OR valid_to >= $3)
-                   AND (parent_code = $2 OR parent_code = 'VN'
-                        OR parent_code IN (SELECT province_code FROM units WHERE code = $2
-                                           UNION ALL
-                                           SELECT district_code FROM units WHERE code = $2))
-                 ORDER BY parent_code = $2 DESC, parent_code = 'VN', imported_at DESC, id DESC
-                 LIMIT 1",
-            )?;
-            let mut rows = stmt.query(params![level.as_str(), parent, on])?;
-            let Some(r) = rows.next()? else {
+            let Some((set_id, valid_from, valid_to, source)) = set_in_force(c, level, parent, on)?
+            else {
                 return Ok(None);
             };
-            let (set_id, valid_from, valid_to, source): (
-                i32,
-                NaiveDate,
-                Option<NaiveDate>,
-                String,
-            ) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
             let mut stmt = c.prepare_cached(
                 "SELECT f.unit_code, u.name_with_type, f.geometry, f.label_lon, f.label_lat
                  FROM boundary_features f JOIN units u ON u.code = f.unit_code
@@ -140,6 +122,35 @@ impl DuckStore {
             }))
         })
     }
+}
+
+/// A boundary set's id, validity range and source file.
+type SetInForce = (i32, NaiveDate, Option<NaiveDate>, String);
+
+/// The boundary set drawn for `level` under `parent` on `on`.
+/// A layer imported for the parent itself wins; else one imported for a unit above it (a
+/// province's communes serve each of its districts) or for the whole country.
+fn set_in_force(
+    c: &duckdb::Connection,
+    level: Level,
+    parent: &str,
+    on: NaiveDate,
+) -> Result<Option<SetInForce>, StoreFailure> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, valid_from, valid_to, source FROM boundary_sets
+         WHERE level = $1 AND valid_from <= $3 AND (valid_to IS NULL OR valid_to >= $3)
+           AND (parent_code = $2 OR parent_code = 'VN'
+                OR parent_code IN (SELECT province_code FROM units WHERE code = $2
+                                   UNION ALL
+                                   SELECT district_code FROM units WHERE code = $2))
+         ORDER BY parent_code = $2 DESC, parent_code = 'VN', imported_at DESC, id DESC
+         LIMIT 1",
+    )?;
+    let mut rows = stmt.query(params![level.as_str(), parent, on])?;
+    Ok(match rows.next()? {
+        Some(r) => Some((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        None => None,
+    })
 }
 
 /// A unit a boundary feature may be paired with: code, short name, name with type.
@@ -267,9 +278,18 @@ impl DuckStore {
                 })
                 .collect()
         };
-        let boundaries = self.boundaries(level, parent, on, 1)?;
-        let geographic_available = boundaries.is_some();
-        if let Some(layer) = boundaries.filter(|_| kind == MapKind::Geographic) {
+        // Tiles only need to know whether boundaries exist, not their geometry.
+        let boundaries = match kind {
+            MapKind::Geographic => self.boundaries(level, parent, on, 1)?,
+            MapKind::Tiles => None,
+        };
+        let geographic_available = match kind {
+            MapKind::Geographic => boundaries.is_some(),
+            MapKind::Tiles => self
+                .with_reader(|c| set_in_force(c, level, parent, on))?
+                .is_some(),
+        };
+        if let Some(layer) = boundaries {
             let drawn: std::collections::HashSet<&str> =
                 layer.features.iter().map(|f| f.code.as_str()).collect();
             let not_on_map = units

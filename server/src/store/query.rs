@@ -18,17 +18,7 @@ fn key_column(level: Level) -> &'static str {
 }
 
 /// The counters summed over the period itself (pending figures are prefix sums instead).
-const RANGE_COUNTERS: [&str; 9] = [
-    "received",
-    "received_online",
-    "received_with_fee",
-    "paid_online",
-    "resolved",
-    "resolved_early",
-    "resolved_on_time",
-    "resolved_late",
-    "resolved_days",
-];
+const RANGE_COUNTERS: &[&str] = super::writer::COUNTERS.split_at(9).0;
 
 /// The rows of both rollups a part of the query reads, projected to `columns`: `monthly` and
 /// `daily` are the conditions on `month` and `day`; `clause` (filters and scope) applies to both.

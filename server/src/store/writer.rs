@@ -701,8 +701,9 @@ fn write_group(
     Ok(Some(next_seq - 1))
 }
 
-/// The rollup counters, in table order.
-const COUNTERS: [&str; 12] = [
+/// The rollup counters, in table order; the first nine are summed over a period, the last three
+/// feed the pending prefix sums.
+pub(super) const COUNTERS: [&str; 12] = [
     "received",
     "received_online",
     "received_with_fee",
