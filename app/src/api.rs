@@ -1,10 +1,10 @@
 //! Server functions of the dashboard. Each is a public endpoint and checks its own input.
 use crate::error::AppError;
-#[cfg(feature = "ssr")]
-use crate::model::StatsQuery;
 use crate::model::{
-    Channel, IndicatorRow, Level, MapKind, MapLayer, Period, PlacedUnit, StatsResponse, UnitRef,
+    Bucket, Channel, IndicatorRow, Level, MapKind, MapLayer, Period, PlacedUnit, StatsResponse,
+    TrendResponse, UnitRef,
 };
+use crate::selection::{DaysDistribution, ProcedureRow};
 use chrono::NaiveDate;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -52,118 +52,95 @@ pub struct DashboardView {
     pub current: StatsResponse,
     /// The shown unit's figures in the period of the same length just before.
     pub previous_total: IndicatorRow,
+    /// The listed units in that previous period (the ranking's change column).
+    pub previous_units: Vec<IndicatorRow>,
+    /// The shown unit's figures in the same period a year earlier.
+    pub year_earlier_total: IndicatorRow,
+    /// The first days of the twelve months the sparklines cover, oldest first.
+    pub sparkline_months: Vec<NaiveDate>,
+    /// Each listed unit's on-time rate in those months (`None`: nothing resolved).
+    pub sparklines: Vec<Sparkline>,
+    /// When an ingest last stored an event.
+    pub data_as_of: Option<chrono::DateTime<chrono::Utc>>,
     /// The listed units as the map draws them (boundaries in force at the period's end).
     pub map: MapLayer,
 }
 
 #[server(prefix = "/api/fn", endpoint = "dashboard", input = leptos::server_fn::codec::Json)]
 pub async fn fetch_dashboard(request: DashboardRequest) -> Result<DashboardView, AppError> {
-    use crate::store::SharedIndicatorStore;
-    let store = use_context::<SharedIndicatorStore>()
-        .ok_or_else(|| AppError::new("internal", "the store is not available to this request"))?;
-    let defaults = use_context::<DashboardDefaults>().unwrap_or_default();
-    tokio::task::spawn_blocking(move || build_dashboard(store.as_ref(), request, defaults))
-        .await
-        .map_err(|e| AppError::new("internal", format!("dashboard task failed: {e}")))?
+    let (store, defaults) = context()?;
+    tokio::task::spawn_blocking(move || {
+        crate::api_ssr::build_dashboard(store.as_ref(), request, defaults)
+    })
+    .await
+    .map_err(|e| AppError::new("internal", format!("dashboard task failed: {e}")))?
+}
+
+/// A unit's on-time rate month by month.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sparkline {
+    pub code: String,
+    pub rates: Vec<Option<f64>>,
+}
+
+/// What the charts and the procedures view ask for: the dashboard's view, optionally focused on
+/// one unit inside it, and the trend's bucket.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SelectionRequest {
+    pub view: DashboardRequest,
+    /// A unit to focus on (cross-filtering from the map or the ranking); the view's unit when absent.
+    pub focus: Option<String>,
+    pub bucket: Option<Bucket>,
+}
+
+/// The charts' figures for one selection.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SelectionView {
+    /// The unit the figures are for; `None` for the whole country.
+    pub scope: Option<PlacedUnit>,
+    pub period: Period,
+    /// On-time rate over time, ending with the period.
+    pub trend: TrendResponse,
+    /// The selection per sector.
+    pub sectors: Vec<IndicatorRow>,
+    /// Processing days of the dossiers resolved in the period.
+    pub days: DaysDistribution,
+}
+
+/// The procedures view: the catalogue with each procedure's figures for the selection.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProceduresView {
+    pub scope: Option<PlacedUnit>,
+    pub period: Period,
+    pub procedures: Vec<ProcedureRow>,
+}
+
+#[server(prefix = "/api/fn", endpoint = "selection", input = leptos::server_fn::codec::Json)]
+pub async fn fetch_selection(request: SelectionRequest) -> Result<SelectionView, AppError> {
+    let (store, defaults) = context()?;
+    tokio::task::spawn_blocking(move || {
+        crate::api_ssr::build_selection(store.as_ref(), request, defaults)
+    })
+    .await
+    .map_err(|e| AppError::new("internal", format!("selection task failed: {e}")))?
+}
+
+#[server(prefix = "/api/fn", endpoint = "procedures", input = leptos::server_fn::codec::Json)]
+pub async fn fetch_procedures(request: SelectionRequest) -> Result<ProceduresView, AppError> {
+    let (store, defaults) = context()?;
+    tokio::task::spawn_blocking(move || {
+        crate::api_ssr::build_procedures(store.as_ref(), request, defaults)
+    })
+    .await
+    .map_err(|e| AppError::new("internal", format!("procedures task failed: {e}")))?
 }
 
 #[cfg(feature = "ssr")]
-fn build_dashboard(
-    store: &dyn crate::store::IndicatorStore,
-    request: DashboardRequest,
-    defaults: DashboardDefaults,
-) -> Result<DashboardView, AppError> {
-    let period = match (request.from, request.to) {
-        (Some(from), Some(to)) => {
-            Period::new(from, to).map_err(|m| AppError::new("bad_request", m))?
-        }
-        (None, None) => crate::periods::last_complete_quarter(
-            chrono::Utc::now()
-                .with_timezone(&crate::indicators::vietnam_offset())
-                .date_naive(),
-        ),
-        _ => {
-            return Err(AppError::new(
-                "bad_request",
-                "from and to: give both dates or neither",
-            ))
-        }
-    };
-    let provinces = store.units(Level::Province, None)?;
-    let trail = match request.unit.or(request.province) {
-        Some(code) if code == COUNTRY => Vec::new(),
-        Some(code) => {
-            let trail = store.unit_trail(&code)?;
-            if trail.is_empty() {
-                return Err(AppError::new(
-                    "bad_request",
-                    format!("unit: unknown code '{code}'"),
-                ));
-            }
-            trail
-        }
-        None => match defaults
-            .province
-            .and_then(|code| provinces.iter().find(|p| p.code == code).cloned())
-            .or_else(|| provinces.first().cloned())
-        {
-            Some(p) => store.unit_trail(&p.code)?,
-            None => Vec::new(),
-        },
-    };
-    let (level, parent) = match trail.last() {
-        None => (Level::Province, None),
-        Some(unit) => {
-            let level = unit.level.child().ok_or_else(|| {
-                AppError::new(
-                    "bad_request",
-                    format!(
-                        "unit: '{}' is a commune; it has no units under it",
-                        unit.code
-                    ),
-                )
-            })?;
-            (level, Some(unit.code.clone()))
-        }
-    };
-    if request
-        .field
-        .as_deref()
-        .is_some_and(|f| f.trim().is_empty())
-    {
-        return Err(AppError::new(
-            "bad_request",
-            "field: give a sector name or leave it out",
-        ));
-    }
-    let query = |period: Period| StatsQuery {
-        period,
-        level,
-        parent: parent.clone(),
-        field: request.field.clone(),
-        channel: request.channel,
-        dossier_level: request.dossier_level,
-    };
-    let current = store.stats(&query(period))?;
-    let previous_total = store.stats(&query(period.previous()))?.total;
-    let map = if provinces.is_empty() {
-        MapLayer::default()
-    } else {
-        store.map_layer(
-            level,
-            parent.as_deref().unwrap_or(COUNTRY),
-            period.to,
-            request.map.unwrap_or_default(),
-        )?
-    };
-    Ok(DashboardView {
-        fields: store.fields()?,
-        provinces,
-        trail,
-        level,
-        period,
-        current,
-        previous_total,
-        map,
-    })
+fn context() -> Result<(crate::store::SharedIndicatorStore, DashboardDefaults), AppError> {
+    let store = use_context::<crate::store::SharedIndicatorStore>()
+        .ok_or_else(|| AppError::new("internal", "the store is not available to this request"))?;
+    Ok((
+        store,
+        use_context::<DashboardDefaults>().unwrap_or_default(),
+    ))
 }

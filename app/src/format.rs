@@ -55,6 +55,50 @@ pub fn date(lang: Lang, d: NaiveDate) -> String {
     }
 }
 
+/// A month: vi "03/2021", en "2021-03".
+pub fn month(lang: Lang, d: NaiveDate) -> String {
+    match lang {
+        Lang::Vi => d.format("%m/%Y").to_string(),
+        Lang::En => d.format("%Y-%m").to_string(),
+    }
+}
+
+/// A date and time in Vietnam's local time: vi "31/03/2021 14:05", en "2021-03-31 14:05".
+pub fn date_time(lang: Lang, t: chrono::DateTime<chrono::Utc>) -> String {
+    let local = t.with_timezone(&crate::indicators::vietnam_offset());
+    match lang {
+        Lang::Vi => local.format("%d/%m/%Y %H:%M").to_string(),
+        Lang::En => local.format("%Y-%m-%d %H:%M").to_string(),
+    }
+}
+
+/// A number for a CSV cell: a dot as decimal mark whatever the language, so that every
+/// spreadsheet reads it as a number.
+pub fn csv_decimal(value: Option<f64>, decimals: usize) -> String {
+    value.map_or(String::new(), |v| format!("{v:.decimals$}"))
+}
+
+/// A CSV cell, quoted when it holds a separator, a quote or a line break.
+pub fn csv_cell(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// A CSV document as spreadsheet programs open it correctly: UTF-8 with a byte-order mark,
+/// CRLF line ends.
+pub fn csv(rows: &[Vec<String>]) -> String {
+    let mut out = String::from("\u{feff}");
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|c| csv_cell(c)).collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,6 +124,33 @@ mod tests {
         let d: NaiveDate = "2021-03-31".parse().unwrap();
         assert_eq!(date(Lang::Vi, d), "31/03/2021");
         assert_eq!(date(Lang::En, d), "2021-03-31");
+    }
+
+    #[test]
+    fn months_and_times_follow_the_language() {
+        let d: NaiveDate = "2021-03-31".parse().unwrap();
+        assert_eq!(month(Lang::Vi, d), "03/2021");
+        assert_eq!(month(Lang::En, d), "2021-03");
+        // 17:30 UTC is 00:30 the next day in Vietnam.
+        let t = chrono::DateTime::parse_from_rfc3339("2021-03-31T17:30:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(date_time(Lang::Vi, t), "01/04/2021 00:30");
+        assert_eq!(date_time(Lang::En, t), "2021-04-01 00:30");
+    }
+
+    #[test]
+    fn csv_has_a_bom_quotes_what_needs_it_and_uses_dot_decimals() {
+        let doc = csv(&[
+            vec!["Đơn vị".into(), "Tỷ lệ".into()],
+            vec!["Huyện \"A\", B".into(), csv_decimal(Some(90.3412), 2)],
+        ]);
+        assert!(doc.starts_with('\u{feff}'));
+        assert_eq!(
+            doc.trim_start_matches('\u{feff}'),
+            "Đơn vị,Tỷ lệ\r\n\"Huyện \"\"A\"\", B\",90.34\r\n"
+        );
+        assert_eq!(csv_decimal(None, 2), "");
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub fn timeliness(resolved: NaiveDate, due: NaiveDate) -> Timeliness {
     }
 }
 
+/// The on-time rate below which a unit needs action.
+pub const ACTION_THRESHOLD: f64 = 0.95;
+
 fn ratio(numerator: u64, denominator: u64) -> Option<f64> {
     (denominator > 0).then(|| numerator as f64 / denominator as f64)
 }

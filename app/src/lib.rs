@@ -1,5 +1,9 @@
 //! The dashboard's shared half: components, routes, server functions and the types both sides exchange.
 pub mod api;
+#[cfg(feature = "ssr")]
+mod api_ssr;
+pub mod browser;
+pub mod charts;
 pub mod classify;
 pub mod components;
 pub mod error;
@@ -9,10 +13,13 @@ pub mod indicators;
 pub mod model;
 pub mod periods;
 pub mod projection;
+pub mod selection;
 #[cfg(feature = "ssr")]
 pub mod store;
 
-use components::{dashboard::DashboardPage, map_bench::MapBenchPage};
+use components::{
+    dashboard::DashboardPage, embed::EmbedPage, map_bench::MapBenchPage, procedures::ProceduresPage,
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
@@ -51,6 +58,8 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <p class="not-found">"404"</p> }>
                 // Async: the figures are in the first HTML byte stream, readable before any WASM runs.
                 <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async/>
+                <Route path=path!("/procedures") view=ProceduresPage ssr=SsrMode::Async/>
+                <Route path=path!("/embed") view=EmbedPage ssr=SsrMode::Async/>
                 <Route path=path!("/bench/map") view=MapBenchPage/>
             </Routes>
         </Router>

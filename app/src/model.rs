@@ -111,6 +111,15 @@ impl Period {
         let from = to - chrono::Duration::days(days);
         Period { from, to }
     }
+
+    /// The same dates a year earlier (29 February becomes the 28th).
+    pub fn year_earlier(&self) -> Period {
+        let back = |d: NaiveDate| d - chrono::Months::new(12);
+        Period {
+            from: back(self.from),
+            to: back(self.to),
+        }
+    }
 }
 
 /// What a stats query asks for: which units to list, over which period, with which filters.
@@ -351,6 +360,15 @@ mod tests {
             (prev.to - prev.from).num_days(),
             (q1.to - q1.from).num_days()
         );
+    }
+
+    #[test]
+    fn a_year_earlier_keeps_the_calendar_dates() {
+        let q1 = Period::new(d("2021-01-01"), d("2021-03-31")).unwrap();
+        let y = q1.year_earlier();
+        assert_eq!((y.from, y.to), (d("2020-01-01"), d("2020-03-31")));
+        let leap = Period::new(d("2024-02-01"), d("2024-02-29")).unwrap();
+        assert_eq!(leap.year_earlier().to, d("2023-02-28"));
     }
 
     #[test]

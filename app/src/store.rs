@@ -1,9 +1,11 @@
 //! The read side of the store as the server functions see it: a narrow interface any engine can serve.
 use crate::model::{
-    Level, MapKind, MapLayer, PlacedUnit, StatsQuery, StatsResponse, TrendQuery, TrendResponse,
-    UnitRef,
+    Counts, IndicatorRow, Level, MapKind, MapLayer, PlacedUnit, StatsQuery, StatsResponse,
+    TrendQuery, TrendResponse, UnitRef,
 };
+use crate::selection::{DaysDistribution, ProcedureRow, SelectionQuery};
 use chrono::NaiveDate;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +42,20 @@ pub trait IndicatorStore: Send + Sync + 'static {
     fn fields(&self) -> Result<Vec<String>, StoreError>;
     /// The unit and the units above it, from the province down; empty for an unknown code.
     fn unit_trail(&self, code: &str) -> Result<Vec<PlacedUnit>, StoreError>;
+    /// The selection's figures per sector, by sector name.
+    fn by_sector(&self, query: &SelectionQuery) -> Result<Vec<IndicatorRow>, StoreError>;
+    /// Processing days of the dossiers resolved in the selection's period (counts only).
+    fn days_distribution(&self, query: &SelectionQuery) -> Result<DaysDistribution, StoreError>;
+    /// The procedures catalogue with each procedure's counts for the selection.
+    fn procedures(&self, query: &SelectionQuery) -> Result<Vec<ProcedureRow>, StoreError>;
+    /// Per listed unit of `query`, resolved counts (early, on time, late) for each of the twelve
+    /// months ending with the period's last month.
+    fn monthly_on_time(
+        &self,
+        query: &StatsQuery,
+    ) -> Result<HashMap<String, Vec<Counts>>, StoreError>;
+    /// When an ingest last stored an event; `None` before the first.
+    fn data_as_of(&self) -> Option<chrono::DateTime<chrono::Utc>>;
 }
 
 /// What the server puts into the Leptos context for the server functions.

@@ -1,56 +1,30 @@
 //! The dashboard page: reads its state from the URL and lays out the figures.
-use crate::api::{fetch_dashboard, DashboardRequest, DashboardView, COUNTRY};
+use crate::api::{fetch_dashboard, DashboardRequest, DashboardView, SelectionRequest, COUNTRY};
+use crate::browser;
 use crate::classify::Method;
-use crate::components::{headline::Headline, map::ChoroplethMap, ranking::RankingTable};
+use crate::components::{
+    charts::ChartsSection, headline::Headline, map::ChoroplethMap, ranking::ranked_rows,
+    ranking::RankingTable,
+};
 use crate::format;
 use crate::i18n::indicator_key;
 use crate::i18n::{tr, Key, Lang};
-use crate::model::{Channel, Indicator, Level, MapKind};
+use crate::model::{Bucket, Channel, Indicator, Level, MapKind};
 use crate::periods::Preset;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
+use leptos_router::NavigateOptions;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let query = use_query_map();
-    let lang = Memo::new(move |_| {
-        query
-            .read()
-            .get("lang")
-            .and_then(|l| l.parse::<Lang>().ok())
-            .unwrap_or_default()
-    });
-    let request = Memo::new(move |_| {
-        let q = query.read();
-        DashboardRequest {
-            unit: q.get("unit"),
-            province: q.get("province"),
-            map: q.get("map").and_then(|s| s.parse().ok()),
-            field: q.get("field").filter(|f| !f.is_empty()),
-            channel: q.get("channel").and_then(|s| s.parse().ok()),
-            dossier_level: q.get("dossier_level").and_then(|s| s.parse().ok()),
-            from: q.get("from").and_then(|s| s.parse().ok()),
-            to: q.get("to").and_then(|s| s.parse().ok()),
-        }
-    });
+    let lang = url_lang(query);
+    let request = Memo::new(move |_| query.with(dashboard_request));
     let dashboard = Resource::new(move || request.get(), fetch_dashboard);
-    let lang_switch_href = move || {
-        let mut q = query.get();
-        q.replace("lang", lang.get().other().code().to_string());
-        format!("/{}", q.to_query_string())
-    };
 
     view! {
-        <header class="topbar">
-            <div class="brand">
-                <h1>{move || tr(lang.get(), Key::AppTitle)}</h1>
-                <p class="subtitle">{move || tr(lang.get(), Key::AppSubtitle)}</p>
-            </div>
-            <a class="lang-switch" href=lang_switch_href hreflang=move || lang.get().other().code()>
-                {move || tr(lang.get(), Key::SwitchLanguage)}
-            </a>
-        </header>
+        <TopBar lang current=Page::Dashboard/>
         <main class="dashboard">
             <Transition fallback=move || {
                 view! { <p class="loading">{tr(lang.get_untracked(), Key::Loading)}</p> }
@@ -78,6 +52,129 @@ pub fn DashboardPage() -> impl IntoView {
             </Transition>
         </main>
         <footer class="source">{move || tr(lang.get(), Key::Source)}</footer>
+    }
+}
+
+/// The language of the URL (`lang=`), Vietnamese by default.
+pub fn url_lang(query: Memo<ParamsMap>) -> Memo<Lang> {
+    Memo::new(move |_| {
+        query
+            .read()
+            .get("lang")
+            .and_then(|l| l.parse::<Lang>().ok())
+            .unwrap_or_default()
+    })
+}
+
+/// The dashboard view a URL's parameters describe.
+pub fn dashboard_request(q: &ParamsMap) -> DashboardRequest {
+    DashboardRequest {
+        unit: q.get("unit"),
+        province: q.get("province"),
+        map: q.get("map").and_then(|s| s.parse().ok()),
+        field: q.get("field").filter(|f| !f.is_empty()),
+        channel: q.get("channel").and_then(|s| s.parse().ok()),
+        dossier_level: q.get("dossier_level").and_then(|s| s.parse().ok()),
+        from: q.get("from").and_then(|s| s.parse().ok()),
+        to: q.get("to").and_then(|s| s.parse().ok()),
+    }
+}
+
+/// The charts' selection a URL describes: the view, the focused unit and the trend's bucket.
+pub fn selection_request(q: &ParamsMap) -> SelectionRequest {
+    SelectionRequest {
+        view: dashboard_request(q),
+        focus: q.get("focus").filter(|f| !f.is_empty()),
+        bucket: q.get("bucket").and_then(|b| b.parse().ok()),
+    }
+}
+
+/// The map's indicator and classes from the URL; a value that cannot be read is named in the
+/// returned problems and the default is used.
+pub fn map_choice(q: &ParamsMap) -> (Indicator, Method, Vec<String>) {
+    let mut problems = Vec::new();
+    let indicator = match q.get("indicator").map(|i| i.parse::<Indicator>()) {
+        Some(Ok(i)) => i,
+        Some(Err(e)) => {
+            problems.push(format!("indicator: {e}"));
+            Indicator::default()
+        }
+        None => Indicator::default(),
+    };
+    let method = Method::from_url(
+        q.get("classes").as_deref(),
+        q.get("limits").as_deref(),
+        indicator,
+    )
+    .unwrap_or_else(|e| {
+        problems.push(e);
+        Method::thresholds_for(indicator)
+    });
+    (indicator, method, problems)
+}
+
+/// The pages of the top bar.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Dashboard,
+    Procedures,
+}
+
+/// Title, page links (keeping the view's parameters), theme and language switches.
+#[component]
+pub fn TopBar(lang: Memo<Lang>, current: Page) -> impl IntoView {
+    let query = use_query_map();
+    let lang_switch_href = move || {
+        let mut q = query.get();
+        q.replace("lang", lang.get().other().code().to_string());
+        format!("{}{}", path_of(current), q.to_query_string())
+    };
+    let page_link = move |page: Page, key: Key| {
+        view! {
+            <a
+                href=move || format!("{}{}", path_of(page), query.get().to_query_string())
+                class="page-link"
+                aria-current=(page == current).then_some("page")
+            >
+                {move || tr(lang.get(), key)}
+            </a>
+        }
+    };
+    // The theme follows the system until chosen; the choice is kept on this device.
+    Effect::new(move |_| {
+        if let Some(theme) = browser::stored_theme() {
+            browser::apply_theme(&theme);
+        }
+    });
+    let toggle_theme = move |_| {
+        browser::apply_theme(if browser::is_dark() { "light" } else { "dark" });
+    };
+    view! {
+        <header class="topbar">
+            <div class="brand">
+                <h1>{move || tr(lang.get(), Key::AppTitle)}</h1>
+                <p class="subtitle">{move || tr(lang.get(), Key::AppSubtitle)}</p>
+            </div>
+            <nav class="pages" aria-label=move || tr(lang.get(), Key::Views)>
+                {page_link(Page::Dashboard, Key::BackToMap)}
+                {page_link(Page::Procedures, Key::Procedures)}
+            </nav>
+            <div class="switches">
+                <button type="button" class="theme-switch" on:click=toggle_theme title=move || tr(lang.get(), Key::ThemeToggle) aria-label=move || tr(lang.get(), Key::ThemeToggle)>
+                    "◐"
+                </button>
+                <a class="lang-switch" href=lang_switch_href hreflang=move || lang.get().other().code()>
+                    {move || tr(lang.get(), Key::SwitchLanguage)}
+                </a>
+            </div>
+        </header>
+    }
+}
+
+fn path_of(page: Page) -> &'static str {
+    match page {
+        Page::Dashboard => "/",
+        Page::Procedures => "/procedures",
     }
 }
 
@@ -255,6 +352,58 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
         n => Some(view.trail[n - 2].code.clone()),
     };
     let on_up = up.map(|code| Callback::new(move |_: ()| go.run(code.clone())));
+    // Cross-filtering: the focused unit and the sector live in the URL like everything else;
+    // choosing the same again clears it. The page stays where it is.
+    let focus = Signal::derive(move || query.with(|q| q.get("focus").filter(|f| !f.is_empty())));
+    let sector = Signal::derive(move || query.with(|q| q.get("field").filter(|f| !f.is_empty())));
+    let toggle = {
+        let navigate = use_navigate();
+        move |key: &'static str, value: String| {
+            let same = query.with_untracked(|q| q.get(key).as_deref() == Some(value.as_str()));
+            navigate(
+                &href_with(&query.get_untracked(), &[(key, (!same).then_some(value))]),
+                NavigateOptions {
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        }
+    };
+    let on_focus = {
+        let toggle = toggle.clone();
+        Callback::new(move |code: String| toggle("focus", code))
+    };
+    let on_sector = Callback::new(move |name: String| toggle("field", name));
+    let selection = Memo::new(move |_| query.with(selection_request));
+    let bucket_href = Callback::new(move |b: Bucket| {
+        let name = match b {
+            Bucket::Week => "week",
+            Bucket::Month => "month",
+        };
+        href_with(&query.get(), &[("bucket", Some(name.to_string()))])
+    });
+    let ranked = ranked_rows(&view.current.units, &view.previous_units, &view.sparklines);
+    let csv_name = format!(
+        "xep-hang-{}-{}-{}.csv",
+        view.trail.last().map_or(COUNTRY, |u| u.code.as_str()),
+        period.from,
+        period.to
+    );
+    let data_as_of = view.data_as_of;
+    let origin = RwSignal::new(String::new());
+    Effect::new(move |_| origin.set(browser::origin().unwrap_or_default()));
+    let embed_snippet = move || {
+        let mut q = query.get();
+        for key in ["focus", "bucket"] {
+            q.remove(key);
+        }
+        format!(
+            r#"<iframe src="{}/embed{}" title="{}" width="100%" height="560" style="border:0" loading="lazy"></iframe>"#,
+            origin.get(),
+            q.to_query_string(),
+            tr(lang.get(), Key::EmbedTitle)
+        )
+    };
     let level_key = match view.level {
         Level::Province => Key::Provinces,
         Level::District => Key::Districts,
@@ -291,28 +440,7 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
     };
     // The map's indicator and classes come from the URL; a value it cannot read is named in a
     // notice and the default is used.
-    let map_choice = Memo::new(move |_| {
-        let q = query.read();
-        let mut problems = Vec::new();
-        let indicator = match q.get("indicator").map(|i| i.parse::<Indicator>()) {
-            Some(Ok(i)) => i,
-            Some(Err(e)) => {
-                problems.push(format!("indicator: {e}"));
-                Indicator::default()
-            }
-            None => Indicator::default(),
-        };
-        let method = Method::from_url(
-            q.get("classes").as_deref(),
-            q.get("limits").as_deref(),
-            indicator,
-        )
-        .unwrap_or_else(|e| {
-            problems.push(e);
-            Method::thresholds_for(indicator)
-        });
-        (indicator, method, problems)
-    });
+    let map_choice = Memo::new(move |_| query.with(map_choice));
     let choose = {
         let navigate = use_navigate();
         Callback::new(move |(key, value): (&'static str, String)| {
@@ -397,9 +525,22 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
                 " – "
                 <time datetime=period.to.to_string()>{move || format::date(lang.get(), period.to)}</time>
             </p>
+            <p class="data-as-of">
+                {move || tr(lang.get(), Key::DataAsOf)} ": "
+                {move || match data_as_of {
+                    Some(t) => view! { <time datetime=t.to_rfc3339()>{format::date_time(lang.get(), t)}</time> }.into_any(),
+                    None => tr(lang.get(), Key::NoDataYet).into_any(),
+                }}
+            </p>
+            <button type="button" class="print" on:click=move |_| browser::print()>{move || tr(lang.get(), Key::Print)}</button>
         </section>
         {filters}
-        <Headline current=view.current.total.clone() previous=view.previous_total.clone() lang/>
+        <Headline
+            current=view.current.total.clone()
+            previous=view.previous_total.clone()
+            year_earlier=view.year_earlier_total.clone()
+            lang
+        />
         <section class="map-section">
             <div class="map-heading">
                 <h2>{move || tr(lang.get(), Key::Map)}</h2>
@@ -417,14 +558,31 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
                         on_up
                         indicator
                         method
+                        selected=focus
+                        on_select=on_focus
                     />
                 }
             }}
         </section>
         <section class="ranking">
             <h2>{move || tr(lang.get(), Key::Ranking)} " – " {move || tr(lang.get(), level_key)}</h2>
-            <RankingTable rows lang/>
+            <RankingTable rows=ranked lang focus on_focus csv_name/>
             <p class="note">{move || tr(lang.get(), Key::ThresholdNote)}</p>
         </section>
+        <ChartsSection
+            request=selection
+            units=rows
+            lang
+            focus
+            sector
+            on_focus
+            on_sector
+            bucket_href
+        />
+        <details class="embed">
+            <summary>{move || tr(lang.get(), Key::Embed)}</summary>
+            <p>{move || tr(lang.get(), Key::EmbedHelp)}</p>
+            <textarea readonly rows="3" aria-label=move || tr(lang.get(), Key::Embed)>{embed_snippet}</textarea>
+        </details>
     }
 }

@@ -11,12 +11,17 @@ type FigureText = Box<dyn Fn(Lang) -> String + Send + Sync>;
 pub fn Headline(
     current: IndicatorRow,
     previous: IndicatorRow,
+    year_earlier: IndicatorRow,
     lang: Signal<Lang>,
 ) -> impl IntoView {
-    let change = match (current.on_time_rate, previous.on_time_rate) {
-        (Some(now), Some(before)) => Some(now - before),
-        _ => None,
-    };
+    let change = current
+        .on_time_rate
+        .zip(previous.on_time_rate)
+        .map(|(a, b)| a - b);
+    let yearly = current
+        .on_time_rate
+        .zip(year_earlier.on_time_rate)
+        .map(|(a, b)| a - b);
     let c = current.clone();
     let cards: Vec<(Key, Key, FigureText)> = vec![
         (
@@ -55,8 +60,15 @@ pub fn Headline(
                             {is_rate
                                 .then(|| {
                                     view! {
-                                        <p class="delta" class:down=change.is_some_and(|d| d < 0.0)>
-                                            {move || format::rate_change(lang.get(), change)}
+                                        <p class="delta" data-against="previous" class:down=change.is_some_and(|d| d < 0.0)>
+                                            {move || format::rate_change(lang.get(), change)} " "
+                                            {move || tr(lang.get(), Key::PercentPoints)} " "
+                                            {move || tr(lang.get(), Key::VsPrevious)}
+                                        </p>
+                                        <p class="delta" data-against="year" class:down=yearly.is_some_and(|d| d < 0.0)>
+                                            {move || format::rate_change(lang.get(), yearly)} " "
+                                            {move || tr(lang.get(), Key::PercentPoints)} " "
+                                            {move || tr(lang.get(), Key::VsYearEarlier)}
                                         </p>
                                     }
                                 })}

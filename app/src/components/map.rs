@@ -421,6 +421,11 @@ pub fn ChoroplethMap(
     /// How values are cut into classes; the indicator's fixed thresholds when not given.
     #[prop(optional)]
     method: Option<Method>,
+    /// The selected unit (outlined). With `on_select`, a click selects a unit and a click on
+    /// the selected one drills down.
+    #[prop(optional)]
+    selected: Option<Signal<Option<String>>>,
+    #[prop(optional)] on_select: Option<Callback<String>>,
 ) -> impl IntoView {
     let values: Vec<Option<f64>> = rows.iter().map(|r| r.indicator(indicator)).collect();
     let method = method.unwrap_or_else(|| Method::thresholds_for(indicator));
@@ -451,7 +456,7 @@ pub fn ChoroplethMap(
             })
         }
     };
-    let drillable = on_drill.is_some();
+    let drillable = on_drill.is_some() || on_select.is_some();
     // The shapes and labels go in as one markup string each: the browser parses thousands of
     // shapes far faster than it takes them element by element and attribute by attribute from
     // WASM. Events are handled on the group (by each shape's `data-index`); legend highlighting
@@ -537,6 +542,25 @@ pub fn ChoroplethMap(
             }
         }
     };
+    let selected_code = move || selected.and_then(|s| s.get());
+    // A click selects (focusing the charts); on the selected unit, or without selection, drills.
+    let activate = move |i: usize| {
+        let Some(code) = units.with_value(|u| u.get(i).map(|u| u.code.clone())) else {
+            return;
+        };
+        match on_select {
+            Some(select) if on_drill.is_none() || selected_code() != Some(code.clone()) => {
+                select.run(code)
+            }
+            _ => drill(i),
+        }
+    };
+    let selected_outline = move || {
+        let code = selected_code()?;
+        units
+            .with_value(|u| u.iter().find(|u| u.code == code).map(|u| u.path.clone()))
+            .map(|d| view! { <path class="selected-outline" d=d></path> })
+    };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         let key = ev.key();
         if let Some(direction) = Direction::from_key(&key) {
@@ -553,7 +577,15 @@ pub fn ChoroplethMap(
         } else if key == "Enter" || key == " " {
             if let Some(i) = focused.get_value() {
                 ev.prevent_default();
-                drill(i);
+                // Space selects (when selecting is offered); Enter opens the level below.
+                match on_select {
+                    Some(select) if key == " " => {
+                        if let Some(code) = units.with_value(|u| u.get(i).map(|u| u.code.clone())) {
+                            select.run(code);
+                        }
+                    }
+                    _ => drill(i),
+                }
             }
         } else if key == "Escape" {
             if let Some(up) = on_up {
@@ -625,7 +657,7 @@ pub fn ChoroplethMap(
             return;
         }
         if let Some(i) = unit_index(ev.target()) {
-            drill(i);
+            activate(i);
         }
     };
     let zoom_button = move |factor: f64| {
@@ -687,7 +719,7 @@ pub fn ChoroplethMap(
                 // Hover marks live in their own layer: changing them repaints a few shapes, not
                 // thousands.
                 <svg class="map-overlay" viewBox=format!("0 0 {WIDTH} {HEIGHT}") aria-hidden="true">
-                    <g transform=move || view_box.get().transform()>{hover_outline}</g>
+                    <g transform=move || view_box.get().transform()>{selected_outline}{hover_outline}</g>
                 </svg>
                 <div class="map-zoom">
                     <button type="button" class="zoom-in" on:click=zoom_button(1.5) title=move || tr(lang.get(), Key::ZoomIn) aria-label=move || tr(lang.get(), Key::ZoomIn)>"+"</button>

@@ -1,6 +1,10 @@
 //! UI components, one domain area per module.
+pub mod chart_frame;
+pub mod charts;
 pub mod dashboard;
+pub mod embed;
 pub mod headline;
 pub mod map;
 pub mod map_bench;
+pub mod procedures;
 pub mod ranking;

@@ -1,4 +1,6 @@
-//! The ranking table of units: ranked by on-time rate, sortable by every column.
+//! The ranking table of units: ranked by on-time rate, with the change since the previous period
+//! and a twelve-month sparkline; sortable by every column; exportable as CSV.
+use crate::browser;
 use crate::format;
 use crate::i18n::{tr, Key, Lang};
 use crate::model::IndicatorRow;
@@ -6,7 +8,7 @@ use leptos::prelude::*;
 use std::cmp::Ordering;
 
 /// The action threshold provinces use for the on-time rate.
-pub const ACTION_THRESHOLD: f64 = 0.95;
+pub use crate::indicators::ACTION_THRESHOLD;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Column {
@@ -15,17 +17,21 @@ pub enum Column {
     Received,
     Resolved,
     OnTimeRate,
+    Change,
+    Trend,
     PendingOverdue,
     OnlineRate,
 }
 
 impl Column {
-    const ALL: [Column; 7] = [
+    pub const ALL: [Column; 9] = [
         Column::Rank,
         Column::Name,
         Column::Received,
         Column::Resolved,
         Column::OnTimeRate,
+        Column::Change,
+        Column::Trend,
         Column::PendingOverdue,
         Column::OnlineRate,
     ];
@@ -37,6 +43,8 @@ impl Column {
             Column::Received => Key::Received,
             Column::Resolved => Key::Resolved,
             Column::OnTimeRate => Key::OnTimeRate,
+            Column::Change => Key::Change,
+            Column::Trend => Key::Last12Months,
             Column::PendingOverdue => Key::PendingOverdue,
             Column::OnlineRate => Key::OnlineRate,
         }
@@ -49,9 +57,30 @@ impl Column {
             Column::Received => "received",
             Column::Resolved => "resolved",
             Column::OnTimeRate => "on_time_rate",
+            Column::Change => "change",
+            Column::Trend => "trend",
             Column::PendingOverdue => "pending_overdue",
             Column::OnlineRate => "online_rate",
         }
+    }
+}
+
+/// One line of the ranking.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RankedRow {
+    pub rank: u32,
+    pub row: IndicatorRow,
+    /// On-time rate now minus in the previous period (a fraction; `None` without both).
+    pub change: Option<f64>,
+    /// On-time rate per month, oldest first.
+    pub sparkline: Vec<Option<f64>>,
+}
+
+impl RankedRow {
+    /// The sparkline's mean, what the trend column sorts by.
+    fn trend_mean(&self) -> Option<f64> {
+        let rates: Vec<f64> = self.sparkline.iter().flatten().copied().collect();
+        (!rates.is_empty()).then(|| rates.iter().sum::<f64>() / rates.len() as f64)
     }
 }
 
@@ -68,6 +97,35 @@ pub fn rank_by_on_time_rate(rows: &[IndicatorRow]) -> Vec<(u32, IndicatorRow)> {
         .collect()
 }
 
+/// The ranking with each unit's change against `previous` and its sparkline.
+pub fn ranked_rows(
+    rows: &[IndicatorRow],
+    previous: &[IndicatorRow],
+    sparklines: &[crate::api::Sparkline],
+) -> Vec<RankedRow> {
+    rank_by_on_time_rate(rows)
+        .into_iter()
+        .map(|(rank, row)| {
+            let before = previous
+                .iter()
+                .find(|p| p.code == row.code)
+                .and_then(|p| p.on_time_rate);
+            let change = row.on_time_rate.zip(before).map(|(now, then)| now - then);
+            let sparkline = sparklines
+                .iter()
+                .find(|s| s.code == row.code)
+                .map(|s| s.rates.clone())
+                .unwrap_or_default();
+            RankedRow {
+                rank,
+                row,
+                change,
+                sparkline,
+            }
+        })
+        .collect()
+}
+
 fn compare_rates_desc(a: Option<f64>, b: Option<f64>) -> Ordering {
     match (a, b) {
         (Some(x), Some(y)) => y.partial_cmp(&x).unwrap_or(Ordering::Equal),
@@ -77,21 +135,23 @@ fn compare_rates_desc(a: Option<f64>, b: Option<f64>) -> Ordering {
     }
 }
 
-fn compare(column: Column, a: &(u32, IndicatorRow), b: &(u32, IndicatorRow)) -> Ordering {
-    let rate = |x: Option<f64>, y: Option<f64>| compare_rates_desc(x, y).reverse();
+fn compare(column: Column, a: &RankedRow, b: &RankedRow) -> Ordering {
+    let value = |x: Option<f64>, y: Option<f64>| compare_rates_desc(x, y).reverse();
     match column {
-        Column::Rank => a.0.cmp(&b.0),
-        Column::Name => a.1.name.cmp(&b.1.name),
-        Column::Received => a.1.received.cmp(&b.1.received),
-        Column::Resolved => a.1.resolved.cmp(&b.1.resolved),
-        Column::OnTimeRate => rate(a.1.on_time_rate, b.1.on_time_rate),
-        Column::PendingOverdue => a.1.pending_overdue.cmp(&b.1.pending_overdue),
-        Column::OnlineRate => rate(a.1.online_rate, b.1.online_rate),
+        Column::Rank => a.rank.cmp(&b.rank),
+        Column::Name => a.row.name.cmp(&b.row.name),
+        Column::Received => a.row.received.cmp(&b.row.received),
+        Column::Resolved => a.row.resolved.cmp(&b.row.resolved),
+        Column::OnTimeRate => value(a.row.on_time_rate, b.row.on_time_rate),
+        Column::Change => value(a.change, b.change),
+        Column::Trend => value(a.trend_mean(), b.trend_mean()),
+        Column::PendingOverdue => a.row.pending_overdue.cmp(&b.row.pending_overdue),
+        Column::OnlineRate => value(a.row.online_rate, b.row.online_rate),
     }
 }
 
 /// Orders ranked rows by a column, ascending or descending.
-pub fn sort_rows(rows: &mut [(u32, IndicatorRow)], column: Column, descending: bool) {
+pub fn sort_rows(rows: &mut [RankedRow], column: Column, descending: bool) {
     rows.sort_by(|a, b| {
         let o = compare(column, a, b);
         if descending {
@@ -102,14 +162,85 @@ pub fn sort_rows(rows: &mut [(u32, IndicatorRow)], column: Column, descending: b
     });
 }
 
+/// The ranking as CSV (UTF-8 with BOM): plain numbers with a dot, so spreadsheets compute
+/// with them; rates in percent.
+pub fn ranking_csv(lang: Lang, rows: &[RankedRow]) -> String {
+    let header = [
+        Key::Rank,
+        Key::Unit,
+        Key::Received,
+        Key::Resolved,
+        Key::ResolvedEarly,
+        Key::ResolvedOnTime,
+        Key::ResolvedLate,
+        Key::OnTimeRate,
+        Key::Change,
+        Key::PendingOverdue,
+        Key::OnlineRate,
+    ];
+    let mut table = vec![std::iter::once("code".to_string())
+        .chain(header.iter().map(|k| tr(lang, *k).to_string()))
+        .collect::<Vec<_>>()];
+    for r in rows {
+        let pct = |v: Option<f64>| format::csv_decimal(v.map(|v| v * 100.0), 2);
+        table.push(vec![
+            r.row.code.clone(),
+            r.rank.to_string(),
+            r.row.name.clone(),
+            r.row.received.to_string(),
+            r.row.resolved.to_string(),
+            r.row.resolved_early.to_string(),
+            r.row.resolved_on_time.to_string(),
+            r.row.resolved_late.to_string(),
+            pct(r.row.on_time_rate),
+            pct(r.change),
+            r.row.pending_overdue.to_string(),
+            pct(r.row.online_rate),
+        ]);
+    }
+    format::csv(&table)
+}
+
+/// A sparkline as SVG path data in a 100 × 24 box (rates 50%–100% bottom to top); months
+/// without a rate break the line.
+pub fn sparkline_path(rates: &[Option<f64>]) -> String {
+    let n = rates.len().max(2) as f64 - 1.0;
+    let mut d = String::new();
+    let mut pen_down = false;
+    for (i, r) in rates.iter().enumerate() {
+        match r {
+            Some(v) => {
+                let x = i as f64 / n * 100.0;
+                let y = 22.0 - ((v - 0.5).clamp(0.0, 0.5) / 0.5) * 20.0;
+                d.push_str(&format!(
+                    "{}{x:.1} {y:.1}",
+                    if pen_down { " L" } else { " M" }
+                ));
+                pen_down = true;
+            }
+            None => pen_down = false,
+        }
+    }
+    d.trim_start().to_string()
+}
+
 #[component]
-pub fn RankingTable(rows: Vec<IndicatorRow>, lang: Signal<Lang>) -> impl IntoView {
-    let ranked = rank_by_on_time_rate(&rows);
+pub fn RankingTable(
+    rows: Vec<RankedRow>,
+    lang: Signal<Lang>,
+    /// The unit the charts focus on; its row is marked.
+    focus: Signal<Option<String>>,
+    /// Focus the charts on a unit (again: clear).
+    on_focus: Callback<String>,
+    /// The CSV file's name.
+    csv_name: String,
+) -> impl IntoView {
     let sort = RwSignal::new((Column::Rank, false));
-    let empty = ranked.is_empty();
+    let empty = rows.is_empty();
+    let rows = StoredValue::new(rows);
     let ordered = move || {
         let (column, descending) = sort.get();
-        let mut rows = ranked.clone();
+        let mut rows = rows.get_value();
         sort_rows(&mut rows, column, descending);
         rows
     };
@@ -138,36 +269,74 @@ pub fn RankingTable(rows: Vec<IndicatorRow>, lang: Signal<Lang>) -> impl IntoVie
             </th>
         }
     };
+    let export = move |_| {
+        let csv = ranking_csv(lang.get_untracked(), &ordered());
+        browser::download_text(&csv_name, "text/csv;charset=utf-8", &csv);
+    };
     view! {
-        <table class="ranking-table">
-            <thead>
-                <tr>{Column::ALL.into_iter().map(header).collect_view()}</tr>
-            </thead>
-            <tbody>
-                {empty
-                    .then(|| {
-                        view! {
-                            <tr>
-                                <td colspan="7">{move || tr(lang.get(), Key::NoUnits)}</td>
-                            </tr>
-                        }
-                    })}
-                <For each=ordered key=|(_, r)| r.code.clone() let((rank, row))>
-                    <RankingRow rank row lang/>
-                </For>
-            </tbody>
-        </table>
+        <div class="table-actions">
+            <button type="button" class="export-csv" on:click=export>{move || tr(lang.get(), Key::ExportCsv)}</button>
+        </div>
+        <div class="table-scroll">
+            <table class="ranking-table">
+                <thead>
+                    <tr>{Column::ALL.into_iter().map(header).collect_view()}</tr>
+                </thead>
+                <tbody>
+                    {empty
+                        .then(|| {
+                            view! {
+                                <tr>
+                                    <td colspan=Column::ALL.len().to_string()>{move || tr(lang.get(), Key::NoUnits)}</td>
+                                </tr>
+                            }
+                        })}
+                    <For each=ordered key=|r| r.row.code.clone() let(ranked)>
+                        <RankingRow ranked lang focus on_focus/>
+                    </For>
+                </tbody>
+            </table>
+        </div>
     }
 }
 
 #[component]
-fn RankingRow(rank: u32, row: IndicatorRow, lang: Signal<Lang>) -> impl IntoView {
+fn RankingRow(
+    ranked: RankedRow,
+    lang: Signal<Lang>,
+    focus: Signal<Option<String>>,
+    on_focus: Callback<String>,
+) -> impl IntoView {
+    let RankedRow {
+        rank,
+        row,
+        change,
+        sparkline,
+    } = ranked;
     let below = row.on_time_rate.is_some_and(|r| r < ACTION_THRESHOLD);
+    let code = row.code.clone();
+    let is_focused = {
+        let code = code.clone();
+        move || focus.with(|f| f.as_deref() == Some(code.as_str()))
+    };
+    let is_focused_class = is_focused.clone();
+    let path = sparkline_path(&sparkline);
+    let target = {
+        let d = ACTION_THRESHOLD;
+        22.0 - ((d - 0.5) / 0.5) * 20.0
+    };
     view! {
-        <tr class:below-threshold=below data-unit=row.code.clone()>
+        <tr class:below-threshold=below class:focused=is_focused_class data-unit=row.code.clone()>
             <td class="num">{rank}</td>
             <th scope="row">
-                {row.name.clone()}
+                <button
+                    type="button"
+                    class="focus-unit"
+                    aria-pressed=move || is_focused().to_string()
+                    on:click=move |_| on_focus.run(code.clone())
+                >
+                    {row.name.clone()}
+                </button>
                 {below
                     .then(|| {
                         view! {
@@ -180,6 +349,15 @@ fn RankingRow(rank: u32, row: IndicatorRow, lang: Signal<Lang>) -> impl IntoView
             <td class="num">{move || format::count(lang.get(), row.received)}</td>
             <td class="num">{move || format::count(lang.get(), row.resolved)}</td>
             <td class="num">{move || format::rate(lang.get(), row.on_time_rate)}</td>
+            <td class="num change" class:down=change.is_some_and(|c| c < 0.0) class:up=change.is_some_and(|c| c > 0.0)>
+                {move || format::rate_change(lang.get(), change)}
+            </td>
+            <td class="spark">
+                <svg viewBox="0 0 100 24" width="100" height="24" role="img" aria-label=move || tr(lang.get(), Key::Last12Months)>
+                    <line x1="0" x2="100" y1=format!("{target:.1}") y2=format!("{target:.1}") class="spark-target"></line>
+                    <path d=path class="spark-line"></path>
+                </svg>
+            </td>
             <td class="num">{move || format::count(lang.get(), row.pending_overdue)}</td>
             <td class="num">{move || format::rate(lang.get(), row.online_rate)}</td>
         </tr>
@@ -189,6 +367,7 @@ fn RankingRow(rank: u32, row: IndicatorRow, lang: Signal<Lang>) -> impl IntoView
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::Sparkline;
     use crate::model::Counts;
 
     fn row(code: &str, early: u64, late: u64, received: u64) -> IndicatorRow {
@@ -212,11 +391,62 @@ mod tests {
 
     #[test]
     fn sorting_by_a_column_keeps_each_units_rank() {
-        let mut ranked = rank_by_on_time_rate(&[row("a", 80, 20, 5), row("c", 95, 5, 1)]);
+        let mut ranked = ranked_rows(&[row("a", 80, 20, 5), row("c", 95, 5, 1)], &[], &[]);
         sort_rows(&mut ranked, Column::Received, true);
-        assert_eq!(ranked[0].1.code, "a");
-        assert_eq!(ranked[0].0, 2);
+        assert_eq!(ranked[0].row.code, "a");
+        assert_eq!(ranked[0].rank, 2);
         sort_rows(&mut ranked, Column::Received, false);
-        assert_eq!(ranked[0].1.code, "c");
+        assert_eq!(ranked[0].row.code, "c");
+    }
+
+    #[test]
+    fn change_is_against_the_same_unit_in_the_previous_period_and_sorts() {
+        let now = [row("a", 90, 10, 5), row("c", 95, 5, 1)];
+        let before = [row("a", 80, 20, 5), row("c", 99, 1, 1)];
+        let mut ranked = ranked_rows(&now, &before, &[]);
+        let change = |r: &RankedRow| (r.row.code.clone(), (r.change.unwrap() * 1e4).round());
+        assert_eq!(change(&ranked[0]), ("c".into(), -400.0));
+        assert_eq!(change(&ranked[1]), ("a".into(), 1000.0));
+        sort_rows(&mut ranked, Column::Change, true);
+        assert_eq!(ranked[0].row.code, "a");
+        // A unit without figures before has no change, and sorts last.
+        let ranked = ranked_rows(&now, &before[..1], &[]);
+        assert_eq!(ranked[0].change, None);
+    }
+
+    #[test]
+    fn sparklines_break_at_months_without_a_rate_and_sort_by_their_mean() {
+        assert_eq!(
+            sparkline_path(&[Some(1.0), Some(0.5), None, Some(0.75)]),
+            "M0.0 2.0 L33.3 22.0 M100.0 12.0"
+        );
+        let sparklines = vec![
+            Sparkline {
+                code: "a".into(),
+                rates: vec![Some(0.9), Some(1.0)],
+            },
+            Sparkline {
+                code: "c".into(),
+                rates: vec![Some(0.5), None],
+            },
+        ];
+        let mut ranked = ranked_rows(&[row("a", 1, 0, 1), row("c", 1, 0, 1)], &[], &sparklines);
+        sort_rows(&mut ranked, Column::Trend, false);
+        assert_eq!(ranked[0].row.code, "c");
+    }
+
+    #[test]
+    fn the_csv_holds_the_rows_figures_as_plain_numbers() {
+        let ranked = ranked_rows(&[row("a", 903, 97, 1200)], &[], &[]);
+        let csv = ranking_csv(Lang::Vi, &ranked);
+        let mut lines = csv.trim_start_matches('\u{feff}').lines();
+        assert_eq!(
+            lines.next().unwrap(),
+            "code,Hạng,Đơn vị,Tiếp nhận,Đã giải quyết,Trước hạn,Đúng hạn,Trễ hạn,Tỷ lệ đúng hạn,Thay đổi,Đang giải quyết quá hạn,Tỷ lệ nộp trực tuyến"
+        );
+        assert_eq!(
+            lines.next().unwrap(),
+            "a,1,a,1200,1000,903,0,97,90.30,,0,0.00"
+        );
     }
 }

@@ -41,6 +41,33 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+/// Only `/embed` may be framed by other sites; every other page refuses framing (clickjacking).
+async fn frame_policy(
+    req: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::header::{
+        HeaderValue, CONTENT_SECURITY_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    };
+    let embeddable = req.uri().path() == "/embed";
+    let mut res = next.run(req).await;
+    let headers = res.headers_mut();
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if embeddable {
+        headers.insert(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors *"),
+        );
+    } else {
+        headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        );
+    }
+    res
+}
+
 async fn api_not_found(uri: axum::http::Uri) -> error::ApiError {
     error::ApiError::NotFound(format!("no API route at {}", uri.path()))
 }
@@ -105,6 +132,7 @@ pub fn router(state: AppState) -> Router {
                 ))
                 .layer(trace)
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
+                .layer(axum::middleware::from_fn(frame_policy))
                 .layer(CompressionLayer::new()),
         )
         .with_state(state)

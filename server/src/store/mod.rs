@@ -4,10 +4,14 @@ pub mod catalog;
 pub mod query;
 pub mod rollup;
 pub mod schema;
+pub mod selection;
 pub mod writer;
 
 use crate::ingest::event::Event;
-use app::model::{Level, StatsQuery, StatsResponse, TrendQuery, TrendResponse, UnitRef};
+use app::model::{
+    Counts, IndicatorRow, Level, StatsQuery, StatsResponse, TrendQuery, TrendResponse, UnitRef,
+};
+use app::selection::{DaysDistribution, ProcedureRow, SelectionQuery};
 use app::store::{IndicatorStore, StoreError};
 use duckdb::Connection;
 use std::path::{Path, PathBuf};
@@ -78,6 +82,8 @@ pub struct DuckStore {
     group_thread: Option<std::thread::JoinHandle<()>>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    /// When an ingest last stored an event: the dashboard's "data as of".
+    last_commit: Mutex<Option<chrono::DateTime<chrono::Utc>>>,
 }
 
 /// Figures about what is stored, for start-up messages and `/readyz`.
@@ -169,6 +175,8 @@ impl DuckStore {
         catalog::seed(&mut conn, authored_data)?;
         writer::prepare_staging(&conn)?;
         let index = WriteIndex::load(&conn)?;
+        let last_commit: Option<chrono::NaiveDateTime> =
+            conn.query_row("SELECT max(ingested_at) FROM events", [], |r| r.get(0))?;
         let readers = (0..READERS)
             .map(|_| conn.try_clone().map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
@@ -187,6 +195,7 @@ impl DuckStore {
             group_thread: Some(group_thread),
             readers,
             next_reader: AtomicUsize::new(0),
+            last_commit: Mutex::new(last_commit.map(|t| t.and_utc())),
         })
     }
 
@@ -213,7 +222,22 @@ impl DuckStore {
     pub fn ingest(&self, batch: &[(u32, Event)]) -> Result<BatchOutcome, BatchError> {
         let mut w = self.writer.lock().map_err(|_| StoreFailure::Poisoned)?;
         let Writer { conn, index } = &mut *w;
-        writer::apply_batch(conn, index, batch, writer::Mode::Commit)
+        let outcome = writer::apply_batch(conn, index, batch, writer::Mode::Commit)?;
+        self.note_commit(&outcome);
+        Ok(outcome)
+    }
+
+    fn note_commit(&self, outcome: &BatchOutcome) {
+        if outcome.accepted > 0 {
+            if let Ok(mut last) = self.last_commit.lock() {
+                *last = Some(chrono::Utc::now());
+            }
+        }
+    }
+
+    /// When an ingest last stored an event (since the store was created).
+    pub fn last_commit(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.last_commit.lock().ok().and_then(|l| *l)
     }
 
     /// Checks and stores a request atomically, committing it together with the requests that
@@ -231,7 +255,9 @@ impl DuckStore {
             .ok_or_else(stopped)?
             .send(Queued { batch, reply })
             .map_err(|_| stopped())?;
-        result.recv().map_err(|_| stopped())?
+        let outcome = result.recv().map_err(|_| stopped())??;
+        self.note_commit(&outcome);
+        Ok(outcome)
     }
 
     /// Reports what `ingest` would refuse in the batch, storing nothing.
@@ -391,5 +417,28 @@ impl IndicatorStore for DuckStore {
 
     fn unit_trail(&self, code: &str) -> Result<Vec<app::model::PlacedUnit>, StoreError> {
         Ok(self.with_reader(|c| query::unit_trail(c, code))?)
+    }
+
+    fn by_sector(&self, query: &SelectionQuery) -> Result<Vec<IndicatorRow>, StoreError> {
+        Ok(self.with_reader(|c| selection::by_sector(c, query))?)
+    }
+
+    fn days_distribution(&self, query: &SelectionQuery) -> Result<DaysDistribution, StoreError> {
+        Ok(self.with_reader(|c| selection::days_distribution(c, query))?)
+    }
+
+    fn procedures(&self, query: &SelectionQuery) -> Result<Vec<ProcedureRow>, StoreError> {
+        Ok(self.with_reader(|c| selection::procedures(c, query))?)
+    }
+
+    fn monthly_on_time(
+        &self,
+        query: &StatsQuery,
+    ) -> Result<std::collections::HashMap<String, Vec<Counts>>, StoreError> {
+        Ok(self.with_reader(|c| selection::monthly_on_time(c, query))?)
+    }
+
+    fn data_as_of(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.last_commit()
     }
 }

@@ -9,7 +9,7 @@ use duckdb::types::ToSql;
 use duckdb::{params_from_iter, Connection};
 use std::collections::HashMap;
 
-fn key_column(level: Level) -> &'static str {
+pub(super) fn key_column(level: Level) -> &'static str {
     match level {
         Level::Province => "province_code",
         Level::District => "district_code",
@@ -72,7 +72,7 @@ fn sums_by(key: &str, clause: &str, daily: bool) -> String {
 }
 
 /// Runs [`sums_by`] and folds both parts into one [`Counts`] per key (`None`: rows without one).
-fn counts_by(
+pub(super) fn counts_by(
     conn: &Connection,
     key: &str,
     clause: &str,
@@ -113,15 +113,15 @@ fn counts_from_row(r: &duckdb::Row<'_>, offset: usize) -> duckdb::Result<Counts>
     })
 }
 
-struct Filters {
+pub(super) struct Filters {
     /// ` AND field = $6 …`: the optional filters, applied to both rollups.
-    sql: String,
+    pub(super) sql: String,
     /// Whether `daily_rollup` is read (see [`needs_daily`]).
     daily: bool,
     params: Vec<Box<dyn ToSql>>,
 }
 
-fn month_start(d: NaiveDate) -> NaiveDate {
+pub(super) fn month_start(d: NaiveDate) -> NaiveDate {
     d.with_day(1).expect("day 1 exists")
 }
 
@@ -156,7 +156,7 @@ fn period_params(period: Period) -> [NaiveDate; 5] {
     ]
 }
 
-fn filters(query: &StatsQuery) -> Filters {
+pub(super) fn filters(query: &StatsQuery) -> Filters {
     let mut sql = String::new();
     let period = period_params(query.period);
     let daily = needs_daily(&period);
@@ -234,22 +234,36 @@ fn scoped_counts(
 
 /// A unit's figures per bucket (week or month) of a period.
 pub fn trend(conn: &Connection, query: &TrendQuery) -> Result<TrendResponse, StoreFailure> {
-    let (level, name) = unit_level(conn, &query.unit)?.ok_or_else(|| StoreFailure::BadQuery {
-        field: "unit",
-        message: format!("unknown unit code '{}'", query.unit),
-    })?;
+    // The country's trend sums every unit; it has no row of its own in `units`.
+    let scope = if query.unit == app::api::COUNTRY {
+        None
+    } else {
+        Some(
+            unit_level(conn, &query.unit)?.ok_or_else(|| StoreFailure::BadQuery {
+                field: "unit",
+                message: format!("unknown unit code '{}'", query.unit),
+            })?,
+        )
+    };
+    let name = scope.as_ref().map(|(_, n)| n.clone()).unwrap_or_default();
     let points = app::periods::buckets(query.period, query.bucket)
         .into_iter()
         .map(|bucket| {
             let stats_query = StatsQuery {
                 period: bucket,
-                level,
+                level: Level::Province,
                 parent: None,
                 field: query.field.clone(),
                 channel: query.channel,
                 dossier_level: query.dossier_level,
             };
-            let c = scoped_counts(conn, &query.unit, level, &filters(&stats_query))?;
+            let f = filters(&stats_query);
+            let c = match &scope {
+                Some((level, _)) => scoped_counts(conn, &query.unit, *level, &f)?,
+                None => counts_by(conn, "NULL::VARCHAR", &f.sql, &f)?
+                    .remove(&None)
+                    .unwrap_or_default(),
+            };
             Ok(TrendPoint {
                 from: bucket.from,
                 to: bucket.to,
@@ -292,7 +306,10 @@ pub fn unit_trail(
     Ok(trail)
 }
 
-fn unit_level(conn: &Connection, code: &str) -> Result<Option<(Level, String)>, StoreFailure> {
+pub(super) fn unit_level(
+    conn: &Connection,
+    code: &str,
+) -> Result<Option<(Level, String)>, StoreFailure> {
     let mut stmt = conn.prepare_cached("SELECT level, name_with_type FROM units WHERE code = ?")?;
     let mut rows = stmt.query([code])?;
     match rows.next()? {

@@ -1,0 +1,276 @@
+//! The server side of the dashboard's server functions: resolves a view and asks the store.
+use crate::api::{
+    DashboardDefaults, DashboardRequest, DashboardView, ProceduresView, SelectionRequest,
+    SelectionView, Sparkline, COUNTRY,
+};
+use crate::error::AppError;
+use crate::model::{Bucket, Level, MapLayer, Period, PlacedUnit, StatsQuery, TrendQuery, UnitRef};
+use crate::selection::SelectionQuery;
+use crate::store::IndicatorStore;
+use chrono::{Datelike, Days, Months};
+
+/// A dashboard request checked and completed with defaults.
+struct Resolved {
+    period: Period,
+    provinces: Vec<UnitRef>,
+    /// The shown unit and those above it; empty for the country.
+    trail: Vec<PlacedUnit>,
+    /// The level of the listed units and their parent (`None` for the provinces).
+    level: Level,
+    parent: Option<String>,
+}
+
+fn resolve(
+    store: &dyn IndicatorStore,
+    request: &DashboardRequest,
+    defaults: DashboardDefaults,
+) -> Result<Resolved, AppError> {
+    let period = match (request.from, request.to) {
+        (Some(from), Some(to)) => {
+            Period::new(from, to).map_err(|m| AppError::new("bad_request", m))?
+        }
+        (None, None) => crate::periods::last_complete_quarter(
+            chrono::Utc::now()
+                .with_timezone(&crate::indicators::vietnam_offset())
+                .date_naive(),
+        ),
+        _ => {
+            return Err(AppError::new(
+                "bad_request",
+                "from and to: give both dates or neither",
+            ))
+        }
+    };
+    if request
+        .field
+        .as_deref()
+        .is_some_and(|f| f.trim().is_empty())
+    {
+        return Err(AppError::new(
+            "bad_request",
+            "field: give a sector name or leave it out",
+        ));
+    }
+    let provinces = store.units(Level::Province, None)?;
+    let trail = match request.unit.clone().or(request.province.clone()) {
+        Some(code) if code == COUNTRY => Vec::new(),
+        Some(code) => known_trail(store, &code, "unit")?,
+        None => match defaults
+            .province
+            .and_then(|code| provinces.iter().find(|p| p.code == code).cloned())
+            .or_else(|| provinces.first().cloned())
+        {
+            Some(p) => store.unit_trail(&p.code)?,
+            None => Vec::new(),
+        },
+    };
+    let (level, parent) = match trail.last() {
+        None => (Level::Province, None),
+        Some(unit) => {
+            let level = unit.level.child().ok_or_else(|| {
+                AppError::new(
+                    "bad_request",
+                    format!(
+                        "unit: '{}' is a commune; it has no units under it",
+                        unit.code
+                    ),
+                )
+            })?;
+            (level, Some(unit.code.clone()))
+        }
+    };
+    Ok(Resolved {
+        period,
+        provinces,
+        trail,
+        level,
+        parent,
+    })
+}
+
+fn known_trail(
+    store: &dyn IndicatorStore,
+    code: &str,
+    field: &str,
+) -> Result<Vec<PlacedUnit>, AppError> {
+    let trail = store.unit_trail(code)?;
+    if trail.is_empty() {
+        return Err(AppError::new(
+            "bad_request",
+            format!("{field}: unknown code '{code}'"),
+        ));
+    }
+    Ok(trail)
+}
+
+pub(crate) fn build_dashboard(
+    store: &dyn IndicatorStore,
+    request: DashboardRequest,
+    defaults: DashboardDefaults,
+) -> Result<DashboardView, AppError> {
+    let Resolved {
+        period,
+        provinces,
+        trail,
+        level,
+        parent,
+    } = resolve(store, &request, defaults)?;
+    let query = |period: Period| StatsQuery {
+        period,
+        level,
+        parent: parent.clone(),
+        field: request.field.clone(),
+        channel: request.channel,
+        dossier_level: request.dossier_level,
+    };
+    let current = store.stats(&query(period))?;
+    let previous = store.stats(&query(period.previous()))?;
+    let year_earlier_total = store.stats(&query(period.year_earlier()))?.total;
+    let mut series = store.monthly_on_time(&query(period))?;
+    let sparklines = current
+        .units
+        .iter()
+        .map(|u| Sparkline {
+            code: u.code.clone(),
+            rates: series
+                .remove(&u.code)
+                .unwrap_or_default()
+                .iter()
+                .map(crate::indicators::on_time_rate)
+                .collect(),
+        })
+        .collect();
+    let map = if provinces.is_empty() {
+        MapLayer::default()
+    } else {
+        store.map_layer(
+            level,
+            parent.as_deref().unwrap_or(COUNTRY),
+            period.to,
+            request.map.unwrap_or_default(),
+        )?
+    };
+    let last_month = period.to.with_day(1).expect("day 1 exists");
+    Ok(DashboardView {
+        fields: store.fields()?,
+        provinces,
+        trail,
+        level,
+        period,
+        current,
+        previous_total: previous.total,
+        previous_units: previous.units,
+        year_earlier_total,
+        sparkline_months: (0..12u32)
+            .rev()
+            .map(|i| last_month - Months::new(i))
+            .collect(),
+        sparklines,
+        data_as_of: store.data_as_of(),
+        map,
+    })
+}
+
+/// The unit the charts describe: the focus when given, else the view's unit.
+fn selection_query(
+    store: &dyn IndicatorStore,
+    request: &SelectionRequest,
+    defaults: DashboardDefaults,
+) -> Result<(Option<PlacedUnit>, SelectionQuery), AppError> {
+    let resolved = resolve(store, &request.view, defaults)?;
+    let scope = match &request.focus {
+        Some(code) if code == COUNTRY => None,
+        Some(code) => known_trail(store, code, "focus")?.pop(),
+        None => resolved.trail.last().cloned(),
+    };
+    let query = SelectionQuery {
+        unit: scope.as_ref().map(|u| u.code.clone()),
+        period: resolved.period,
+        field: request.view.field.clone(),
+        channel: request.view.channel,
+        dossier_level: request.view.dossier_level,
+    };
+    Ok((scope, query))
+}
+
+/// The trend's range: the period itself when it holds at least twelve months (or thirteen
+/// weeks), else the twelve months (thirteen weeks) ending with it, so a line has enough points.
+fn trend_period(period: Period, bucket: Bucket) -> Period {
+    let earliest = match bucket {
+        Bucket::Month => period.to.with_day(1).expect("day 1 exists") - Months::new(11),
+        Bucket::Week => {
+            let monday =
+                period.to - Days::new(u64::from(period.to.weekday().num_days_from_monday()));
+            monday - Days::new(7 * 12)
+        }
+    };
+    Period {
+        from: period.from.min(earliest),
+        to: period.to,
+    }
+}
+
+pub(crate) fn build_selection(
+    store: &dyn IndicatorStore,
+    request: SelectionRequest,
+    defaults: DashboardDefaults,
+) -> Result<SelectionView, AppError> {
+    let (scope, query) = selection_query(store, &request, defaults)?;
+    let bucket = request.bucket.unwrap_or(Bucket::Month);
+    let trend = store.trend(&TrendQuery {
+        unit: query.unit.clone().unwrap_or_else(|| COUNTRY.to_string()),
+        period: trend_period(query.period, bucket),
+        bucket,
+        field: query.field.clone(),
+        channel: query.channel,
+        dossier_level: query.dossier_level,
+    })?;
+    Ok(SelectionView {
+        sectors: store.by_sector(&query)?,
+        days: store.days_distribution(&query)?,
+        scope,
+        period: query.period,
+        trend,
+    })
+}
+
+pub(crate) fn build_procedures(
+    store: &dyn IndicatorStore,
+    request: SelectionRequest,
+    defaults: DashboardDefaults,
+) -> Result<ProceduresView, AppError> {
+    let (scope, query) = selection_query(store, &request, defaults)?;
+    Ok(ProceduresView {
+        procedures: store.procedures(&query)?,
+        scope,
+        period: query.period,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_short_period_trends_over_the_year_before_it() {
+        let q = Period {
+            from: d("2021-01-01"),
+            to: d("2021-03-31"),
+        };
+        let months = trend_period(q, Bucket::Month);
+        assert_eq!((months.from, months.to), (d("2020-04-01"), d("2021-03-31")));
+        // 2021-03-31 is a Wednesday: thirteen weeks from Monday 2020-12-28.
+        let weeks = trend_period(q, Bucket::Week);
+        assert_eq!(weeks.from, d("2020-12-28"));
+        let year = Period {
+            from: d("2019-01-01"),
+            to: d("2021-03-31"),
+        };
+        assert_eq!(trend_period(year, Bucket::Month).from, d("2019-01-01"));
+    }
+}

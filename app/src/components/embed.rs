@@ -1,0 +1,79 @@
+//! The embeddable map for journalists: map, legend, source and "data as of", nothing else.
+use crate::api::fetch_dashboard;
+use crate::api::DashboardView;
+use crate::components::dashboard::{dashboard_request, map_choice, url_lang};
+use crate::components::map::ChoroplethMap;
+use crate::format;
+use crate::i18n::{tr, Key, Lang};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn EmbedPage() -> impl IntoView {
+    let query = use_query_map();
+    let lang = url_lang(query);
+    let request = Memo::new(move |_| query.with(dashboard_request));
+    let dashboard = Resource::new(move || request.get(), fetch_dashboard);
+    view! {
+        <main class="embed-page">
+            <Transition fallback=move || view! { <p class="loading">{tr(lang.get_untracked(), Key::Loading)}</p> }>
+                <ErrorBoundary fallback=move |errors| {
+                    view! {
+                        <p class="error" role="alert">
+                            {move || errors.get().into_iter().map(|(_, e)| e.to_string()).collect::<Vec<_>>().join("; ")}
+                        </p>
+                    }
+                }>
+                    {move || Suspend::new(async move {
+                        dashboard.await.map(|view| view! { <EmbedBody view lang=lang.into()/> })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </main>
+    }
+}
+
+#[component]
+fn EmbedBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
+    let query = use_query_map();
+    let (indicator, method, _) = query.with_untracked(map_choice);
+    let period = view.period;
+    let title = view.trail.last().map(|u| u.name.clone());
+    let data_as_of = view.data_as_of;
+    let dashboard_href = move || format!("/{}", query.get().to_query_string());
+    view! {
+        <header class="embed-heading">
+            <h1>
+                {move || tr(lang.get(), Key::EmbedTitle)} " – "
+                {title.clone().unwrap_or_else(|| tr(lang.get_untracked(), Key::Country).to_string())}
+            </h1>
+            <p class="period">
+                <time datetime=period.from.to_string()>{move || format::date(lang.get(), period.from)}</time>
+                " – "
+                <time datetime=period.to.to_string()>{move || format::date(lang.get(), period.to)}</time>
+            </p>
+        </header>
+        <ChoroplethMap
+            layer=view.map.clone()
+            rows=view.current.units.clone()
+            lang
+            on_drill=None
+            on_up=None
+            indicator
+            method
+        />
+        <footer class="embed-source">
+            <span>{move || tr(lang.get(), Key::Source)}</span>
+            " · "
+            <span class="data-as-of">
+                {move || tr(lang.get(), Key::DataAsOf)} ": "
+                {move || match data_as_of {
+                    Some(t) => view! { <time datetime=t.to_rfc3339()>{format::date_time(lang.get(), t)}</time> }.into_any(),
+                    None => tr(lang.get(), Key::NoDataYet).into_any(),
+                }}
+            </span>
+            " · "
+            <a href=dashboard_href target="_blank" rel="noopener">{move || tr(lang.get(), Key::OpenDashboard)}</a>
+        </footer>
+    }
+}
