@@ -120,7 +120,7 @@ pub fn trend_chart(lang: Lang, trend: &TrendResponse) -> Result<Drawn, String> {
         let step = n.div_ceil(8);
         let x_label = |x: &f64| {
             let i = x.round();
-            if (x - i).abs() > 1e-6 || i < 0.0 || i as usize % step != 0 {
+            if (x - i).abs() > 1e-6 || i < 0.0 || !(i as usize).is_multiple_of(step) {
                 return String::new();
             }
             labels.get(i as usize).cloned().unwrap_or_default()
@@ -276,7 +276,7 @@ fn stacked_rows(rows: StackedRows<'_>) -> Result<Drawn, String> {
             .draw()
             .map_err(failed)?;
         // Legend along the top.
-        let mut x = label_width as i32 + 12;
+        let mut x = label_width + 12;
         for (label, colour) in rows.legend.iter().zip(rows.colours) {
             root.draw(&Rectangle::new([(x, 10), (x + 12, 22)], colour.filled()))
                 .map_err(failed)?;
@@ -509,7 +509,7 @@ pub fn days_chart(lang: Lang, days: &DaysDistribution) -> Result<Drawn, String> 
             .map_err(failed)?;
         let x_label = |x: &f64| {
             let i = x.round();
-            if (x - i).abs() > 1e-6 || i < 0.0 || (i as usize) % 5 != 0 {
+            if (x - i).abs() > 1e-6 || i < 0.0 || !(i as usize).is_multiple_of(5) {
                 return String::new();
             }
             if i as usize >= DAYS_CAP as usize {

@@ -97,6 +97,10 @@ test('clicking a district drills down to its communes; Escape, back and the brea
   await page.goto(`${base}/`);
   await waitHydrated(page);
   const province = await shownUnit(page);
+  // The first click selects the unit (the charts focus on it, the URL says so); a second
+  // click on the selected unit opens its level below.
+  await page.click('path.unit');
+  await page.waitForFunction(() => new URL(location.href).searchParams.has('focus'), null, { timeout: 15_000 });
   await page.click('path.unit');
   // The click lands on whichever unit is under the shape's centre: read which one opened.
   await page.waitForFunction(() => document.querySelectorAll('.breadcrumb li').length === 3, null, { timeout: 15_000 });
