@@ -264,9 +264,14 @@ mod tests {
         };
         let months = trend_period(q, Bucket::Month);
         assert_eq!((months.from, months.to), (d("2020-04-01"), d("2021-03-31")));
-        // 2021-03-31 is a Wednesday: thirteen weeks from Monday 2020-12-28.
-        let weeks = trend_period(q, Bucket::Week);
-        assert_eq!(weeks.from, d("2020-12-28"));
+        // A quarter already holds thirteen weeks; a month reaches back to the Monday twelve
+        // weeks before the week of its end (2021-03-31 is in the week of Monday 29 March).
+        assert_eq!(trend_period(q, Bucket::Week).from, d("2021-01-01"));
+        let march = Period {
+            from: d("2021-03-01"),
+            to: d("2021-03-31"),
+        };
+        assert_eq!(trend_period(march, Bucket::Week).from, d("2021-01-04"));
         let year = Period {
             from: d("2019-01-01"),
             to: d("2021-03-31"),
