@@ -150,7 +150,6 @@ pub(crate) fn build_dashboard(
             request.map.unwrap_or_default(),
         )?
     };
-    let last_month = period.to.with_day(1).expect("day 1 exists");
     Ok(DashboardView {
         fields: store.fields()?,
         provinces,
@@ -161,10 +160,7 @@ pub(crate) fn build_dashboard(
         previous_total: previous.total,
         previous_units: previous.units,
         year_earlier_total,
-        sparkline_months: (0..12u32)
-            .rev()
-            .map(|i| last_month - Months::new(i))
-            .collect(),
+        sparkline_months: crate::periods::last_twelve_months(period.to),
         sparklines,
         data_as_of: store.data_as_of(),
         map,

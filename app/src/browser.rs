@@ -116,15 +116,6 @@ fn surface_colour() -> String {
         .unwrap_or_else(|| "#ffffff".to_string())
 }
 
-/// The outer markup of the first element matching `selector`.
-pub fn outer_html(selector: &str) -> Option<String> {
-    document()?
-        .query_selector(selector)
-        .ok()
-        .flatten()
-        .map(|e| e.outer_html())
-}
-
 pub fn print() {
     if let Some(w) = web_sys::window() {
         let _ = w.print();

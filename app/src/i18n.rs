@@ -160,9 +160,6 @@ pub enum Key {
     DefinitionShareOnline,
     ProceduresHint,
     BackToMap,
-    Select,
-    DrillHint,
-    Selected,
     Views,
 }
 
@@ -444,12 +441,6 @@ pub fn tr(lang: Lang, key: Key) -> &'static str {
         (ProceduresHint, Lang::En) => "Sort by on-time rate to see which procedures drag the rate down.",
         (BackToMap, Lang::Vi) => "Bản đồ và xếp hạng",
         (BackToMap, Lang::En) => "Map and ranking",
-        (Select, Lang::Vi) => "Chọn",
-        (Select, Lang::En) => "Select",
-        (DrillHint, Lang::Vi) => "Nhấn lần nữa vào đơn vị đã chọn (hoặc Enter) để xem cấp dưới.",
-        (DrillHint, Lang::En) => "Click the selected unit again (or press Enter) to open the level below.",
-        (Selected, Lang::Vi) => "Đang chọn",
-        (Selected, Lang::En) => "Selected",
         (Views, Lang::Vi) => "Trang",
         (Views, Lang::En) => "Views",
         (Days, Lang::Vi) => "ngày",

@@ -57,6 +57,13 @@ impl Preset {
     }
 }
 
+/// The first days of the twelve months ending with the month of `to`, oldest first (the
+/// ranking's sparklines).
+pub fn last_twelve_months(to: NaiveDate) -> Vec<NaiveDate> {
+    let last = to.with_day(1).expect("day 1 exists");
+    (0..12u32).rev().map(|i| last - Months::new(i)).collect()
+}
+
 /// Splits a period into calendar weeks (Monday to Sunday) or months, clipped to the period.
 pub fn buckets(period: Period, bucket: Bucket) -> Vec<Period> {
     let mut out = Vec::new();

@@ -1,5 +1,5 @@
 //! Figures of one selection beside the per-unit stats: by sector, by procedure, processing days.
-use crate::model::{Channel, Counts, IndicatorRow, Level, Period};
+use crate::model::{Channel, Counts, Level, Period};
 use serde::{Deserialize, Serialize};
 
 /// One selection: a unit and everything under it (the whole store for `None`), a period and
@@ -94,9 +94,6 @@ pub fn share_offered_online(procedures: &[ProcedureRow]) -> Option<f64> {
         .count();
     (!catalogued.is_empty()).then(|| online as f64 / catalogued.len() as f64)
 }
-
-/// A sector's figures: `code` and `name` of the row are the sector's name.
-pub type SectorRow = IndicatorRow;
 
 #[cfg(test)]
 mod tests {

@@ -121,7 +121,7 @@ pub(super) struct Filters {
     params: Vec<Box<dyn ToSql>>,
 }
 
-pub(super) fn month_start(d: NaiveDate) -> NaiveDate {
+fn month_start(d: NaiveDate) -> NaiveDate {
     d.with_day(1).expect("day 1 exists")
 }
 

@@ -1,10 +1,10 @@
 //! Figures of one selection beyond the per-unit stats: sectors, procedures, processing days and
 //! the monthly on-time series behind the ranking's sparklines.
-use super::query::{counts_by, filters, key_column, month_start, unit_level};
+use super::query::{counts_by, filters, key_column, unit_level};
 use super::StoreFailure;
 use app::model::{Counts, IndicatorRow, Level, StatsQuery};
 use app::selection::{DaysDistribution, OnlineLevel, ProcedureRow, SelectionQuery, DAYS_CAP};
-use chrono::{Months, NaiveDate};
+use chrono::NaiveDate;
 use duckdb::types::ToSql;
 use duckdb::{params_from_iter, Connection};
 use std::collections::HashMap;
@@ -51,20 +51,14 @@ pub fn by_sector(conn: &Connection, q: &SelectionQuery) -> Result<Vec<IndicatorR
     Ok(rows)
 }
 
-/// The twelve months ending with the month of `to`, oldest first.
-pub fn series_months(to: NaiveDate) -> Vec<NaiveDate> {
-    let last = month_start(to);
-    (0..12u32).rev().map(|i| last - Months::new(i)).collect()
-}
-
 /// Resolved and in-time counts per unit of `level` (under `parent`) for each month of
-/// [`series_months`]: the sparklines of the ranking. Whole calendar months from the monthly
+/// [`app::periods::last_twelve_months`]: the sparklines of the ranking. Whole calendar months from the monthly
 /// rollup, so the last month may run past the period's end.
 pub fn monthly_on_time(
     conn: &Connection,
     query: &StatsQuery,
 ) -> Result<HashMap<String, Vec<Counts>>, StoreFailure> {
-    let months = series_months(query.period.to);
+    let months = app::periods::last_twelve_months(query.period.to);
     let key = key_column(query.level);
     let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(months[0]), Box::new(months[11])];
     let mut sql = format!(
