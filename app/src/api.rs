@@ -1,7 +1,7 @@
 //! Server functions of the dashboard. Each is a public endpoint and checks its own input.
 use crate::error::AppError;
 use crate::model::{
-    Bucket, Channel, IndicatorRow, Level, MapKind, MapLayer, Period, PlacedUnit, StatsResponse,
+    Bucket, Channel, IndicatorRow, Level, MapKind, MapLayer, Period, PlacedUnit, StatsQuery, StatsResponse,
     TrendResponse, UnitRef,
 };
 use crate::selection::{DaysDistribution, ProcedureRow};
@@ -64,6 +64,20 @@ pub struct DashboardView {
     pub data_as_of: Option<chrono::DateTime<chrono::Utc>>,
     /// The listed units as the map draws them (boundaries in force at the period's end).
     pub map: MapLayer,
+    /// The query behind `current`: the live stream is opened with it, so pushed figures replace
+    /// exactly what the page shows.
+    pub live_query: StatsQuery,
+}
+
+/// One message of the live stream (`GET /api/v1/stream`): a view's figures after a commit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiveFigures {
+    /// The commit sequence number the figures include; also the message's SSE id.
+    pub seq: i64,
+    /// When an ingest last stored an event.
+    pub data_as_of: Option<chrono::DateTime<chrono::Utc>>,
+    /// Equal to `GET /api/v1/stats` with the stream's query at that commit.
+    pub stats: StatsResponse,
 }
 
 #[server(prefix = "/api/fn", endpoint = "dashboard", input = leptos::server_fn::codec::Json)]

@@ -164,6 +164,7 @@ pub(crate) fn build_dashboard(
         sparklines,
         data_as_of: store.data_as_of(),
         map,
+        live_query: query(period),
     })
 }
 

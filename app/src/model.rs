@@ -137,6 +137,44 @@ pub struct StatsQuery {
     pub dossier_level: Option<Level>,
 }
 
+impl StatsQuery {
+    /// The query string (with its `?`) that `/api/v1/stats` and `/api/v1/stream` read as this
+    /// query: the live stream of a dashboard asks for exactly the figures the page shows.
+    pub fn to_query_string(&self) -> String {
+        let mut pairs = vec![
+            ("from", self.period.from.to_string()),
+            ("to", self.period.to.to_string()),
+            ("level", self.level.as_str().to_string()),
+        ];
+        let optional = [
+            ("parent", self.parent.clone()),
+            ("field", self.field.clone()),
+            ("channel", self.channel.map(|c| c.as_str().to_string())),
+            ("dossier_level", self.dossier_level.map(|l| l.as_str().to_string())),
+        ];
+        pairs.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+        let joined: Vec<String> = pairs
+            .into_iter()
+            .map(|(k, v)| format!("{k}={}", encode_component(&v)))
+            .collect();
+        format!("?{}", joined.join("&"))
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters (sector names are Vietnamese).
+pub fn encode_component(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
 /// The raw counts behind every indicator; rates are derived from them, never stored.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
@@ -369,6 +407,31 @@ mod tests {
         assert_eq!((y.from, y.to), (d("2020-01-01"), d("2020-03-31")));
         let leap = Period::new(d("2024-02-01"), d("2024-02-29")).unwrap();
         assert_eq!(leap.year_earlier().to, d("2023-02-28"));
+    }
+
+    #[test]
+    fn a_stats_query_writes_the_query_string_the_api_reads() {
+        let mut q = StatsQuery {
+            period: Period::new(d("2021-01-01"), d("2021-03-31")).unwrap(),
+            level: Level::District,
+            parent: Some("49".into()),
+            field: Some("Đất đai".into()),
+            channel: Some(Channel::Online),
+            dossier_level: None,
+        };
+        assert_eq!(
+            q.to_query_string(),
+            "?from=2021-01-01&to=2021-03-31&level=district&parent=49\
+             &field=%C4%90%E1%BA%A5t%20%C4%91ai&channel=online"
+        );
+        q.parent = None;
+        q.field = None;
+        q.channel = None;
+        q.dossier_level = Some(Level::Commune);
+        assert_eq!(
+            q.to_query_string(),
+            "?from=2021-01-01&to=2021-03-31&level=district&dossier_level=commune"
+        );
     }
 
     #[test]

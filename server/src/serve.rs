@@ -2,7 +2,6 @@
 use crate::auth::IngestToken;
 use crate::config::Settings;
 use crate::http::{router, AppState};
-use crate::live::ChangeFeed;
 use crate::store::DuckStore;
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
@@ -81,15 +80,14 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
         .site_pkg_dir("pkg")
         .site_addr(settings.site_addr)
         .build();
-    let state = AppState {
+    let state = AppState::new(
         leptos_options,
         store,
-        ingest_token: Arc::new(ingest_token),
-        changes: ChangeFeed::new(),
-        dashboard_defaults: app::api::DashboardDefaults {
+        ingest_token,
+        app::api::DashboardDefaults {
             province: Some(settings.default_province.clone()),
         },
-    };
+    );
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(settings.site_addr)
         .await

@@ -8,7 +8,6 @@ use leptos::prelude::LeptosOptions;
 use server::auth::IngestToken;
 use server::http::{router, AppState};
 use server::ingest::event::{Event, EventKind, Reception};
-use server::live::ChangeFeed;
 use server::store::DuckStore;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -68,13 +67,12 @@ const UNITS: [(&str, &str); 6] = [
 const FIELDS: [&str; 4] = ["Đất đai", "Hộ tịch", "Chứng thực", "Xây dựng"];
 
 async fn start_server(store: Arc<DuckStore>) -> std::io::Result<std::net::SocketAddr> {
-    let state = AppState {
-        leptos_options: LeptosOptions::builder().output_name("iem").build(),
+    let state = AppState::new(
+        LeptosOptions::builder().output_name("iem").build(),
         store,
-        ingest_token: Arc::new(IngestToken::from_plain(TOKEN)),
-        changes: ChangeFeed::new(),
-        dashboard_defaults: Default::default(),
-    };
+        IngestToken::from_plain(TOKEN),
+        Default::default(),
+    );
     let app: Router = router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;

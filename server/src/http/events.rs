@@ -142,7 +142,7 @@ pub async fn post_events(
     match outcome {
         Ok(o) => {
             if o.accepted > 0 {
-                state.changes.notify(o.last_seq.unwrap_or_default());
+                state.live.feed().notify(o.last_seq.unwrap_or_default());
             }
             Ok(Json(
                 json!({"accepted": o.accepted, "duplicates": o.duplicates}),

@@ -5,9 +5,10 @@ pub mod events;
 pub mod openapi;
 pub mod ops;
 pub mod stats;
+pub mod stream;
 
 use crate::auth::IngestToken;
-use crate::live::ChangeFeed;
+use crate::live::{ChangeFeed, LiveHub};
 use crate::store::DuckStore;
 use crate::telemetry::{SequentialRequestId, REQUEST_ID_HEADER};
 use app::store::SharedIndicatorStore;
@@ -31,8 +32,26 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Arc<DuckStore>,
     pub ingest_token: Arc<IngestToken>,
-    pub changes: ChangeFeed,
+    pub live: LiveHub,
     pub dashboard_defaults: app::api::DashboardDefaults,
+}
+
+impl AppState {
+    pub fn new(
+        leptos_options: LeptosOptions,
+        store: Arc<DuckStore>,
+        ingest_token: IngestToken,
+        dashboard_defaults: app::api::DashboardDefaults,
+    ) -> Self {
+        let feed = ChangeFeed::starting_at(store.last_seq_at_open());
+        AppState {
+            leptos_options,
+            live: LiveHub::new(store.clone(), feed),
+            store,
+            ingest_token: Arc::new(ingest_token),
+            dashboard_defaults,
+        }
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -82,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/boundaries", get(boundaries::get_boundaries))
         .route("/api/v1/tiles", get(boundaries::get_tiles))
+        .route("/api/v1/stream", get(stream::get_stream))
         .route("/api/v1/openapi.json", get(openapi::document))
         .route(
             "/api/v1/events",

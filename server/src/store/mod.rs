@@ -84,6 +84,9 @@ pub struct DuckStore {
     next_reader: AtomicUsize,
     /// When an ingest last stored an event: the dashboard's "data as of".
     last_commit: Mutex<Option<chrono::DateTime<chrono::Utc>>>,
+    /// The highest event sequence number when the store was opened: live message ids continue
+    /// from it, so a client reconnecting after a restart still sees them increase.
+    last_seq_at_open: i64,
 }
 
 /// Figures about what is stored, for start-up messages and `/readyz`.
@@ -175,8 +178,10 @@ impl DuckStore {
         catalog::seed(&mut conn, authored_data)?;
         writer::prepare_staging(&conn)?;
         let index = WriteIndex::load(&conn)?;
-        let last_commit: Option<chrono::NaiveDateTime> =
-            conn.query_row("SELECT max(ingested_at) FROM events", [], |r| r.get(0))?;
+        let (last_commit, last_seq): (Option<chrono::NaiveDateTime>, Option<i64>) = conn
+            .query_row("SELECT max(ingested_at), max(seq) FROM events", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
         let readers = (0..READERS)
             .map(|_| conn.try_clone().map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
@@ -196,6 +201,7 @@ impl DuckStore {
             readers,
             next_reader: AtomicUsize::new(0),
             last_commit: Mutex::new(last_commit.map(|t| t.and_utc())),
+            last_seq_at_open: last_seq.unwrap_or(0),
         })
     }
 
@@ -233,6 +239,10 @@ impl DuckStore {
                 *last = Some(chrono::Utc::now());
             }
         }
+    }
+
+    pub fn last_seq_at_open(&self) -> i64 {
+        self.last_seq_at_open
     }
 
     /// When an ingest last stored an event (since the store was created).

@@ -7,7 +7,6 @@ use leptos::prelude::LeptosOptions;
 use serde_json::Value;
 use server::auth::IngestToken;
 use server::http::{router, AppState};
-use server::live::ChangeFeed;
 use server::store::DuckStore;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -53,13 +52,12 @@ fn with_store_and_data(
     data: &std::path::Path,
 ) -> TestApp {
     let store = Arc::new(DuckStore::open(path, data).expect("store opens"));
-    let state = AppState {
-        leptos_options: LeptosOptions::builder().output_name("iem").build(),
-        store: store.clone(),
-        ingest_token: Arc::new(IngestToken::from_plain(TOKEN)),
-        changes: ChangeFeed::new(),
-        dashboard_defaults: Default::default(),
-    };
+    let state = AppState::new(
+        LeptosOptions::builder().output_name("iem").build(),
+        store.clone(),
+        IngestToken::from_plain(TOKEN),
+        Default::default(),
+    );
     TestApp {
         router: router(state),
         store,

@@ -4,5 +4,6 @@ mod calibration;
 mod common;
 mod import_cli;
 mod ingest_api;
+mod live_stream;
 mod stats_api;
 mod units_in_force;
