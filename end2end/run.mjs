@@ -39,6 +39,8 @@ function startServer(port, dataDir) {
       IEM_DATA_DIR: dataDir,
       IEM_SITE_ROOT: siteDir,
       IEM_CONFIG_DIR: join(root, 'data'),
+      // Tests change the figures themselves; the live simulator would race them.
+      IEM_NO_SIMULATOR: '1',
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
     },
     stdio: ['ignore', 'pipe', 'inherit'],

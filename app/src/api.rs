@@ -1,8 +1,8 @@
 //! Server functions of the dashboard. Each is a public endpoint and checks its own input.
 use crate::error::AppError;
 use crate::model::{
-    Bucket, Channel, IndicatorRow, Level, MapKind, MapLayer, Period, PlacedUnit, StatsQuery, StatsResponse,
-    TrendResponse, UnitRef,
+    Bucket, Channel, IndicatorRow, Level, MapKind, MapLayer, Period, PlacedUnit, StatsQuery,
+    StatsResponse, TrendResponse, UnitRef,
 };
 use crate::selection::{DaysDistribution, ProcedureRow};
 use chrono::NaiveDate;

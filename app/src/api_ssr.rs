@@ -29,7 +29,7 @@ fn resolve(
         (Some(from), Some(to)) => {
             Period::new(from, to).map_err(|m| AppError::new("bad_request", m))?
         }
-        (None, None) => crate::periods::last_complete_quarter(
+        (None, None) => crate::periods::default_period(
             chrono::Utc::now()
                 .with_timezone(&crate::indicators::vietnam_offset())
                 .date_naive(),

@@ -72,6 +72,13 @@ pub fn date_time(lang: Lang, t: chrono::DateTime<chrono::Utc>) -> String {
     }
 }
 
+/// The time of day in Vietnam, the same in both languages: "14:03:21".
+pub fn time_of_day(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&crate::indicators::vietnam_offset())
+        .format("%H:%M:%S")
+        .to_string()
+}
+
 /// A number for a CSV cell: a dot as decimal mark whatever the language, so that every
 /// spreadsheet reads it as a number.
 pub fn csv_decimal(value: Option<f64>, decimals: usize) -> String {

@@ -10,6 +10,7 @@ pub mod error;
 pub mod format;
 pub mod i18n;
 pub mod indicators;
+pub mod live;
 pub mod model;
 pub mod periods;
 pub mod projection;

@@ -150,7 +150,10 @@ impl StatsQuery {
             ("parent", self.parent.clone()),
             ("field", self.field.clone()),
             ("channel", self.channel.map(|c| c.as_str().to_string())),
-            ("dossier_level", self.dossier_level.map(|l| l.as_str().to_string())),
+            (
+                "dossier_level",
+                self.dossier_level.map(|l| l.as_str().to_string()),
+            ),
         ];
         pairs.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
         let joined: Vec<String> = pairs

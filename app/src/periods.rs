@@ -1,4 +1,4 @@
-//! Period presets: which dates "last complete quarter" and friends stand for.
+//! Period presets: which dates "year to date" and friends stand for.
 use crate::model::{Bucket, Period};
 use chrono::{Datelike, Days, Months, NaiveDate};
 
@@ -7,14 +7,10 @@ fn quarter_start(d: NaiveDate) -> NaiveDate {
     NaiveDate::from_ymd_opt(d.year(), month, 1).expect("valid quarter start")
 }
 
-/// The last quarter that ended before `today` (the dashboard's default view).
-pub fn last_complete_quarter(today: NaiveDate) -> Period {
-    let this_quarter = quarter_start(today);
-    let to = this_quarter.pred_opt().expect("date in range");
-    Period {
-        from: quarter_start(to),
-        to,
-    }
+/// The dashboard's default view: the year to date, so today's work (and the live stream's
+/// updates) is part of what a visitor first sees.
+pub fn default_period(today: NaiveDate) -> Period {
+    Preset::YearToDate.period(today)
 }
 
 /// The period presets the dashboard offers, each anchored on a day (the current view's end).
@@ -143,12 +139,10 @@ mod tests {
     }
 
     #[test]
-    fn last_complete_quarter_before_a_date() {
-        let q = last_complete_quarter(d("2026-11-22"));
-        assert_eq!((q.from, q.to), (d("2026-07-01"), d("2026-09-30")));
-        let q = last_complete_quarter(d("2021-04-01"));
-        assert_eq!((q.from, q.to), (d("2021-01-01"), d("2021-03-31")));
-        let q = last_complete_quarter(d("2021-01-15"));
-        assert_eq!((q.from, q.to), (d("2020-10-01"), d("2020-12-31")));
+    fn the_default_view_is_the_year_to_date_including_today() {
+        let p = default_period(d("2026-11-22"));
+        assert_eq!((p.from, p.to), (d("2026-01-01"), d("2026-11-22")));
+        let p = default_period(d("2027-01-01"));
+        assert_eq!((p.from, p.to), (d("2027-01-01"), d("2027-01-01")));
     }
 }

@@ -21,6 +21,12 @@ enum Command {
         /// Do not write the demo history into an empty store.
         #[arg(long, env = "IEM_NO_DEMO")]
         no_demo: bool,
+        /// Do not run the live simulator (demo events in real time; on by default with the demo).
+        #[arg(long, env = "IEM_NO_SIMULATOR")]
+        no_simulator: bool,
+        /// The live simulator's average rate, in events per second.
+        #[arg(long, env = "IEM_SIMULATOR_RATE", default_value_t = 3.0, value_parser = simulator_rate)]
+        simulator_rate: f64,
     },
     /// Import dossier events from an NDJSON file or a CSV export (atomic unless --skip-invalid).
     ///
@@ -47,6 +53,15 @@ enum Command {
 enum BoundariesCommand {
     /// Import a GeoJSON or TopoJSON layer, pair its features with units and store it as a boundary set.
     Import(server::boundaries::cli::ImportArgs),
+}
+
+fn simulator_rate(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate <= 1000.0 => Ok(rate),
+        _ => Err(format!(
+            "'{value}' is not a rate between 0 and 1000 events per second"
+        )),
+    }
 }
 
 fn import(
@@ -133,11 +148,27 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = match cli.command.unwrap_or(Command::Serve { no_demo: false }) {
-        Command::Serve { no_demo } => runtime
+    let command = cli.command.unwrap_or(Command::Serve {
+        no_demo: false,
+        no_simulator: false,
+        simulator_rate: 3.0,
+    });
+    let result = match command {
+        Command::Serve {
+            no_demo,
+            no_simulator,
+            simulator_rate,
+        } => runtime
             .block_on(server::serve::run(
                 settings,
-                server::serve::ServeOptions { demo: !no_demo },
+                server::serve::ServeOptions {
+                    demo: !no_demo,
+                    simulator: (!no_demo && !no_simulator).then_some(
+                        server::demo::simulator::SimulatorSettings {
+                            rate: simulator_rate,
+                        },
+                    ),
+                },
             ))
             .map_err(|e| e.to_string()),
         Command::Import {

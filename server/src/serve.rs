@@ -31,6 +31,8 @@ pub enum ServeError {
 pub struct ServeOptions {
     /// Write the demo history into an empty store.
     pub demo: bool,
+    /// Run the live simulator (demo events in real time) with these settings.
+    pub simulator: Option<crate::demo::simulator::SimulatorSettings>,
 }
 
 pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeError> {
@@ -88,6 +90,20 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
             province: Some(settings.default_province.clone()),
         },
     );
+    if let Some(simulator) = options.simulator {
+        let scenario = settings
+            .authored_data_dir
+            .join("demo")
+            .join("scenario.toml");
+        tokio::spawn(crate::demo::simulator::run(
+            state.clone(),
+            scenario,
+            simulator,
+        ));
+    }
+    let simulating = options
+        .simulator
+        .map(|s| format!("live simulator: {} events/s (off: --no-simulator)", s.rate));
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(settings.site_addr)
         .await
@@ -106,6 +122,9 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
         summary.events
     );
     println!("  ingest token (Authorization: Bearer …): {plain_token}");
+    if let Some(line) = simulating {
+        println!("  {line}");
+    }
     println!();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

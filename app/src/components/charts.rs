@@ -10,8 +10,12 @@ use leptos::prelude::*;
 #[component]
 pub fn ChartsSection(
     request: Memo<SelectionRequest>,
-    /// The listed units, for the timeliness chart.
-    units: Vec<IndicatorRow>,
+    /// The listed units, for the timeliness chart (live).
+    #[prop(into)]
+    units: Signal<Vec<IndicatorRow>>,
+    /// Changes when live figures arrive: the other charts are fetched again.
+    #[prop(into)]
+    revision: Signal<i64>,
     lang: Signal<Lang>,
     /// The focused unit (from the URL).
     focus: Signal<Option<String>>,
@@ -24,8 +28,10 @@ pub fn ChartsSection(
     /// A link to the view with the trend in another bucket size.
     bucket_href: Callback<Bucket, String>,
 ) -> impl IntoView {
-    let selection = Resource::new(move || request.get(), fetch_selection);
-    let units = StoredValue::new(units);
+    let selection = Resource::new(
+        move || (request.get(), revision.get()),
+        |(request, _)| fetch_selection(request),
+    );
     let pick = Callback::new(move |p: Pick| match p {
         Pick::Unit(code) => on_focus.run(code),
         Pick::Sector(name) => on_sector.run(name),
@@ -37,9 +43,9 @@ pub fn ChartsSection(
             lang
             draw=Callback::new(move |l| {
                 let focus = focus.get();
-                units.with_value(|u| charts::timeliness_chart(l, u, focus.as_deref()))
+                units.with(|u| charts::timeliness_chart(l, u, focus.as_deref()))
             })
-            table=Callback::new(move |l| units.with_value(|u| charts::timeliness_table(l, u)))
+            table=Callback::new(move |l| units.with(|u| charts::timeliness_table(l, u)))
             on_pick=pick
         />
     };

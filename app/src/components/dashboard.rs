@@ -3,8 +3,8 @@ use crate::api::{fetch_dashboard, DashboardRequest, DashboardView, SelectionRequ
 use crate::browser;
 use crate::classify::Method;
 use crate::components::{
-    charts::ChartsSection, headline::Headline, map::ChoroplethMap, ranking::ranked_rows,
-    ranking::RankingTable,
+    charts::ChartsSection, headline::Headline, live::LiveIndicator, map::ChoroplethMap,
+    ranking::ranked_rows, ranking::RankingTable,
 };
 use crate::format;
 use crate::i18n::indicator_key;
@@ -334,9 +334,25 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
     let navigate = use_navigate();
     let period = view.period;
     let title = view.trail.last().map(|u| u.name.clone());
-    let rows = view.current.units.clone();
-    // The map is redrawn when the indicator or classes change; the figures stay.
-    let map_rows = StoredValue::new(rows.clone());
+    // Figures pushed by the live stream replace the loaded ones in place: map colours, headline,
+    // ranking and the timeliness chart follow `current`; the other charts are fetched again.
+    let live = crate::live::follow(view.live_query.clone());
+    let loaded = StoredValue::new(view.current.clone());
+    let current = Memo::new(move |_| {
+        live.figures
+            .with(|f| f.as_ref().map(|f| f.stats.clone()))
+            .unwrap_or_else(|| loaded.get_value())
+    });
+    let revision = Signal::derive(move || live.figures.with(|f| f.as_ref().map_or(0, |f| f.seq)));
+    let rows = Signal::derive(move || current.with(|c| c.units.clone()));
+    let loaded_as_of = view.data_as_of;
+    let data_as_of = Signal::derive(move || {
+        live.figures
+            .with(|f| f.as_ref().map(|f| f.data_as_of))
+            .unwrap_or(loaded_as_of)
+    });
+    let live_status = live.status;
+    // The map is redrawn when the indicator or classes change; the figures are repainted.
     let map_layer = StoredValue::new(view.map.clone());
     let go = Callback::new(move |unit: String| {
         navigate(
@@ -382,14 +398,19 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
         };
         href_with(&query.get(), &[("bucket", Some(name.to_string()))])
     });
-    let ranked = ranked_rows(&view.current.units, &view.previous_units, &view.sparklines);
+    let previous_units = StoredValue::new(view.previous_units.clone());
+    let sparklines = StoredValue::new(view.sparklines.clone());
+    let ranked = Signal::derive(move || {
+        current.with(|c| {
+            previous_units.with_value(|p| sparklines.with_value(|s| ranked_rows(&c.units, p, s)))
+        })
+    });
     let csv_name = format!(
         "xep-hang-{}-{}-{}.csv",
         view.trail.last().map_or(COUNTRY, |u| u.code.as_str()),
         period.from,
         period.to
     );
-    let data_as_of = view.data_as_of;
     let origin = RwSignal::new(String::new());
     Effect::new(move |_| origin.set(browser::origin().unwrap_or_default()));
     let embed_snippet = move || {
@@ -527,20 +548,29 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
             </p>
             <p class="data-as-of">
                 {move || tr(lang.get(), Key::DataAsOf)} ": "
-                {move || match data_as_of {
+                {move || match data_as_of.get() {
                     Some(t) => view! { <time datetime=t.to_rfc3339()>{format::date_time(lang.get(), t)}</time> }.into_any(),
                     None => tr(lang.get(), Key::NoDataYet).into_any(),
                 }}
             </p>
+            <LiveIndicator status=live_status lang/>
             <button type="button" class="print" on:click=move |_| browser::print()>{move || tr(lang.get(), Key::Print)}</button>
         </section>
         {filters}
-        <Headline
-            current=view.current.total.clone()
-            previous=view.previous_total.clone()
-            year_earlier=view.year_earlier_total.clone()
-            lang
-        />
+        {
+            let previous = view.previous_total.clone();
+            let year_earlier = view.year_earlier_total.clone();
+            move || {
+                view! {
+                    <Headline
+                        current=current.with(|c| c.total.clone())
+                        previous=previous.clone()
+                        year_earlier=year_earlier.clone()
+                        lang
+                    />
+                }
+            }
+        }
         <section class="map-section">
             <div class="map-heading">
                 <h2>{move || tr(lang.get(), Key::Map)}</h2>
@@ -552,7 +582,7 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
                 view! {
                     <ChoroplethMap
                         layer=map_layer.get_value()
-                        rows=map_rows.get_value()
+                        rows
                         lang
                         on_drill
                         on_up
@@ -572,6 +602,7 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
         <ChartsSection
             request=selection
             units=rows
+            revision
             lang
             focus
             sector

@@ -2,6 +2,7 @@
 use crate::api::fetch_dashboard;
 use crate::api::DashboardView;
 use crate::components::dashboard::{dashboard_request, map_choice, url_lang};
+use crate::components::live::LiveIndicator;
 use crate::components::map::ChoroplethMap;
 use crate::format;
 use crate::i18n::{tr, Key, Lang};
@@ -39,7 +40,20 @@ fn EmbedBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
     let (indicator, method, _) = query.with_untracked(map_choice);
     let period = view.period;
     let title = view.trail.last().map(|u| u.name.clone());
-    let data_as_of = view.data_as_of;
+    // The embed follows the live stream like the dashboard: a newsroom's map is never stale.
+    let live = crate::live::follow(view.live_query.clone());
+    let loaded = StoredValue::new(view.current.units.clone());
+    let rows = Signal::derive(move || {
+        live.figures
+            .with(|f| f.as_ref().map(|f| f.stats.units.clone()))
+            .unwrap_or_else(|| loaded.get_value())
+    });
+    let loaded_as_of = view.data_as_of;
+    let data_as_of = Signal::derive(move || {
+        live.figures
+            .with(|f| f.as_ref().map(|f| f.data_as_of))
+            .unwrap_or(loaded_as_of)
+    });
     let dashboard_href = move || format!("/{}", query.get().to_query_string());
     view! {
         <header class="embed-heading">
@@ -55,7 +69,7 @@ fn EmbedBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
         </header>
         <ChoroplethMap
             layer=view.map.clone()
-            rows=view.current.units.clone()
+            rows
             lang
             on_drill=None
             on_up=None
@@ -67,11 +81,13 @@ fn EmbedBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
             " · "
             <span class="data-as-of">
                 {move || tr(lang.get(), Key::DataAsOf)} ": "
-                {move || match data_as_of {
+                {move || match data_as_of.get() {
                     Some(t) => view! { <time datetime=t.to_rfc3339()>{format::date_time(lang.get(), t)}</time> }.into_any(),
                     None => tr(lang.get(), Key::NoDataYet).into_any(),
                 }}
             </span>
+            " · "
+            <LiveIndicator status=live.status lang/>
             " · "
             <a href=dashboard_href target="_blank" rel="noopener">{move || tr(lang.get(), Key::OpenDashboard)}</a>
         </footer>

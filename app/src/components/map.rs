@@ -64,9 +64,12 @@ pub fn draw(
     classes: &Classes,
     indicator: Indicator,
 ) -> Vec<DrawnUnit> {
-    let figures: HashMap<&str, &IndicatorRow> = rows.iter().map(|r| (r.code.as_str(), r)).collect();
-    let ranks = ranks(rows, indicator);
-    let shapes: Vec<(String, (f64, f64))> = if layer.geographic {
+    paint(layer, &project(layer), rows, classes, indicator)
+}
+
+/// Each unit's path and label position in the map's box, in the layer's order.
+pub fn project(layer: &MapLayer) -> Vec<(String, (f64, f64))> {
+    if layer.geographic {
         let points = layer.units.iter().flat_map(|u| match &u.shape {
             MapShape::Outline { rings } => rings
                 .iter()
@@ -130,7 +133,20 @@ pub fn draw(
                 (hex_path(centre, size * 0.96), centre)
             })
             .collect()
-    };
+    }
+}
+
+/// Joins projected shapes with the figures: each unit's value, class and rank. Cheap next to
+/// `project`, so live figures repaint without projecting again.
+pub fn paint(
+    layer: &MapLayer,
+    shapes: &[(String, (f64, f64))],
+    rows: &[IndicatorRow],
+    classes: &Classes,
+    indicator: Indicator,
+) -> Vec<DrawnUnit> {
+    let figures: HashMap<&str, &IndicatorRow> = rows.iter().map(|r| (r.code.as_str(), r)).collect();
+    let ranks = ranks(rows, indicator);
     layer
         .units
         .iter()
@@ -141,8 +157,8 @@ pub fn draw(
             DrawnUnit {
                 code: u.code.clone(),
                 name: u.name.clone(),
-                path,
-                label,
+                path: path.clone(),
+                label: *label,
                 value,
                 class: classes.class_of(value),
                 rank: ranks.get(&u.code).copied(),
@@ -409,7 +425,9 @@ struct Gesture {
 #[component]
 pub fn ChoroplethMap(
     layer: MapLayer,
-    rows: Vec<IndicatorRow>,
+    /// The units' figures; live updates repaint the map in place (zoom and hover stay).
+    #[prop(into)]
+    rows: Signal<Vec<IndicatorRow>>,
     lang: Signal<Lang>,
     /// Opens a unit's level below (Enter, click); None when the listed units have no children.
     on_drill: Option<Callback<String>>,
@@ -427,18 +445,33 @@ pub fn ChoroplethMap(
     selected: Option<Signal<Option<String>>>,
     #[prop(optional)] on_select: Option<Callback<String>>,
 ) -> impl IntoView {
-    let values: Vec<Option<f64>> = rows.iter().map(|r| r.indicator(indicator)).collect();
     let method = method.unwrap_or_else(|| Method::thresholds_for(indicator));
-    let classes = classify(&values, &method);
-    let colours = palette_for(classes.count(), indicator);
-    let units = draw(&layer, &rows, &classes, indicator);
-    let counts = classes.histogram(&units.iter().map(|u| u.value).collect::<Vec<_>>());
-    let no_data = units.iter().filter(|u| u.class.is_none()).count();
-    let points: Vec<(f64, f64)> = units.iter().map(|u| u.label).collect();
+    let shapes_in_box = StoredValue::new(project(&layer));
+    let classes = Memo::new(move |_| {
+        rows.with(|rows| {
+            let values: Vec<Option<f64>> = rows.iter().map(|r| r.indicator(indicator)).collect();
+            classify(&values, &method)
+        })
+    });
+    let colours = Memo::new(move |_| palette_for(classes.with(|c| c.count()), indicator));
+    let map_layer = StoredValue::new(layer.clone());
+    let units = Memo::new(move |_| {
+        let classes = classes.get();
+        rows.with(|rows| {
+            shapes_in_box.with_value(|shapes| {
+                map_layer.with_value(|layer| paint(layer, shapes, rows, &classes, indicator))
+            })
+        })
+    });
+    let counts = Memo::new(move |_| {
+        let values: Vec<Option<f64>> = units.with(|u| u.iter().map(|u| u.value).collect());
+        classes.with(|c| c.histogram(&values))
+    });
+    let no_data = move || units.with(|u| u.iter().filter(|u| u.class.is_none()).count());
+    let points: Vec<(f64, f64)> = shapes_in_box.with_value(|s| s.iter().map(|s| s.1).collect());
     let hovered = RwSignal::new(None::<usize>);
     let highlighted = RwSignal::new(None::<Option<usize>>);
     let view_box = RwSignal::new(View::default());
-    let units = StoredValue::new(units);
     let points = StoredValue::new(points);
     let gesture = StoredValue::new(Gesture::default());
     let focused = StoredValue::new(None::<usize>);
@@ -446,42 +479,50 @@ pub fn ChoroplethMap(
     let label_px = 11.0;
     let shown_labels = Memo::new(move |_| {
         let scale = view_box.with(|v| v.scale);
-        units.with_value(|u| visible_labels(u, label_px / scale))
+        units.with(|u| visible_labels(u, label_px / scale))
     });
-    let fill = {
-        let colours = colours.clone();
-        move |class: Option<usize>| {
-            class.map_or("url(#no-data)".to_string(), |c| {
-                colours[c.min(colours.len() - 1)].to_string()
-            })
-        }
+    let fill = move |colours: &[&str], class: Option<usize>| {
+        class.map_or("url(#no-data)".to_string(), |c| {
+            colours[c.min(colours.len() - 1)].to_string()
+        })
     };
+    // Units whose class changed since the last paint get a short highlight (live updates).
+    let painted_classes = StoredValue::new(None::<HashMap<String, Option<usize>>>);
     let drillable = on_drill.is_some() || on_select.is_some();
     // The shapes and labels go in as one markup string each: the browser parses thousands of
     // shapes far faster than it takes them element by element and attribute by attribute from
     // WASM. Events are handled on the group (by each shape's `data-index`); legend highlighting
-    // is one attribute on the group, applied by CSS. Rebuilt only when the language changes.
+    // is one attribute on the group, applied by CSS. Rebuilt when the language or the figures
+    // change.
     let shapes = move || {
         let l = lang.get();
         let role = if drillable { "button" } else { "img" };
-        units.with_value(|units| {
-            let mut html = String::with_capacity(units.iter().map(|u| u.path.len() + 160).sum());
+        let colours = colours.get();
+        units.with(|units| {
+            let before = painted_classes.get_value();
+            let mut html = String::with_capacity(units.iter().map(|u| u.path.len() + 180).sum());
             for (i, u) in units.iter().enumerate() {
                 let class = u.class.map_or("none".to_string(), |c| c.to_string());
+                let changed = before
+                    .as_ref()
+                    .is_some_and(|b| b.get(&u.code).is_some_and(|c| *c != u.class));
                 html.push_str(&format!(
-                    r#"<path d="{}" fill="{}" class="unit" data-unit="{}" data-index="{i}" data-class="{class}" tabindex="0" role="{role}" aria-label="{}"></path>"#,
+                    r#"<path d="{}" fill="{}" class="unit{}" data-unit="{}" data-index="{i}" data-class="{class}" tabindex="0" role="{role}" aria-label="{}"></path>"#,
                     u.path,
-                    fill(u.class),
+                    fill(&colours, u.class),
+                    if changed { " changed" } else { "" },
                     escape(&u.code),
                     escape(&format!("{}: {}", u.name, figure(l, indicator, u.value))),
                 ));
             }
+            painted_classes
+                .set_value(Some(units.iter().map(|u| (u.code.clone(), u.class)).collect()));
             html
         })
     };
     let texts = move || {
         let shown = shown_labels.get();
-        units.with_value(|units| {
+        units.with(|units| {
             let mut html = String::new();
             for (u, _) in units.iter().zip(shown).filter(|(_, shown)| *shown) {
                 html.push_str(&format!(
@@ -498,11 +539,11 @@ pub fn ChoroplethMap(
     let hover_outline = move || {
         hovered
             .get()
-            .and_then(|i| units.with_value(|u| u.get(i).map(|u| u.path.clone())))
+            .and_then(|i| units.with(|u| u.get(i).map(|u| u.path.clone())))
             .map(|d| view! { <path class="hover-outline" d=d></path> })
     };
     let tooltip = move || {
-        hovered.get().and_then(|i| units.with_value(|units| units.get(i).cloned())).map(|u| {
+        hovered.get().and_then(|i| units.with(|units| units.get(i).cloned())).map(|u| {
             let (x, y) = view_box.get().apply(u.label);
             let style = format!("left: {:.1}%; top: {:.1}%", x / WIDTH * 100.0, y / HEIGHT * 100.0);
             let l = lang.get();
@@ -516,12 +557,11 @@ pub fn ChoroplethMap(
             }
         })
     };
-    let legend = (0..classes.count())
+    let legend = move || {
+        let colours = colours.get();
+        (0..classes.with(|c| c.count()))
         .map(|c| {
-            let label = {
-                let classes = classes.clone();
-                move || class_label(lang.get(), &classes, c, indicator)
-            };
+            let label = move || classes.with(|classes| class_label(lang.get(), classes, c, indicator));
             view! {
                 <li
                     data-class=c.to_string()
@@ -530,14 +570,15 @@ pub fn ChoroplethMap(
                 >
                     <span class="swatch" style=format!("background: {}", colours[c.min(colours.len() - 1)])></span>
                     <span class="class-label">{label}</span>
-                    <span class="class-count">{counts[c]}</span>
+                    <span class="class-count">{move || counts.with(|n| n[c])}</span>
                 </li>
             }
         })
-        .collect_view();
+        .collect_view()
+    };
     let drill = move |i: usize| {
         if let Some(drill) = on_drill {
-            if let Some(code) = units.with_value(|u| u.get(i).map(|u| u.code.clone())) {
+            if let Some(code) = units.with_untracked(|u| u.get(i).map(|u| u.code.clone())) {
                 drill.run(code);
             }
         }
@@ -545,7 +586,7 @@ pub fn ChoroplethMap(
     let selected_code = move || selected.and_then(|s| s.get());
     // A click selects (focusing the charts); on the selected unit, or without selection, drills.
     let activate = move |i: usize| {
-        let Some(code) = units.with_value(|u| u.get(i).map(|u| u.code.clone())) else {
+        let Some(code) = units.with_untracked(|u| u.get(i).map(|u| u.code.clone())) else {
             return;
         };
         match on_select {
@@ -558,7 +599,7 @@ pub fn ChoroplethMap(
     let selected_outline = move || {
         let code = selected_code()?;
         units
-            .with_value(|u| u.iter().find(|u| u.code == code).map(|u| u.path.clone()))
+            .with(|u| u.iter().find(|u| u.code == code).map(|u| u.path.clone()))
             .map(|d| view! { <path class="selected-outline" d=d></path> })
     };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
@@ -570,7 +611,7 @@ pub fn ChoroplethMap(
                 .unwrap_or(0);
             if let Some(to) = points.with_value(|p| neighbour(p, from, direction)) {
                 ev.prevent_default();
-                if let Some(code) = units.with_value(|u| u.get(to).map(|u| u.code.clone())) {
+                if let Some(code) = units.with_untracked(|u| u.get(to).map(|u| u.code.clone())) {
                     focus_unit(&code);
                 }
             }
@@ -580,7 +621,9 @@ pub fn ChoroplethMap(
                 // Space selects (when selecting is offered); Enter opens the level below.
                 match on_select {
                     Some(select) if key == " " => {
-                        if let Some(code) = units.with_value(|u| u.get(i).map(|u| u.code.clone())) {
+                        if let Some(code) =
+                            units.with_untracked(|u| u.get(i).map(|u| u.code.clone()))
+                        {
                             select.run(code);
                         }
                     }

@@ -4,6 +4,7 @@ pub mod charts;
 pub mod dashboard;
 pub mod embed;
 pub mod headline;
+pub mod live;
 pub mod map;
 pub mod map_bench;
 pub mod procedures;

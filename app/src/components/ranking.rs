@@ -226,7 +226,9 @@ pub fn sparkline_path(rates: &[Option<f64>]) -> String {
 
 #[component]
 pub fn RankingTable(
-    rows: Vec<RankedRow>,
+    /// Replaced as live figures arrive; the sort order stays.
+    #[prop(into)]
+    rows: Signal<Vec<RankedRow>>,
     lang: Signal<Lang>,
     /// The unit the charts focus on; its row is marked.
     focus: Signal<Option<String>>,
@@ -236,13 +238,23 @@ pub fn RankingTable(
     csv_name: String,
 ) -> impl IntoView {
     let sort = RwSignal::new((Column::Rank, false));
-    let empty = rows.is_empty();
-    let rows = StoredValue::new(rows);
+    let empty = move || rows.with(|r| r.is_empty());
     let ordered = move || {
         let (column, descending) = sort.get();
-        let mut rows = rows.get_value();
+        let mut rows = rows.get();
         sort_rows(&mut rows, column, descending);
         rows
+    };
+    // Rows are keyed by their whole content: a row whose figures changed is drawn anew (and
+    // marked, for a short highlight); the others stay, and sorting only moves them.
+    let first_draw = StoredValue::new(true);
+    let keyed = move || {
+        let fresh = !first_draw.get_value();
+        first_draw.set_value(false);
+        ordered()
+            .into_iter()
+            .map(|r| (format!("{r:?}"), r, fresh))
+            .collect::<Vec<_>>()
     };
     let header = move |column: Column| {
         let aria_sort = move || match sort.get() {
@@ -283,16 +295,18 @@ pub fn RankingTable(
                     <tr>{Column::ALL.into_iter().map(header).collect_view()}</tr>
                 </thead>
                 <tbody>
-                    {empty
-                        .then(|| {
-                            view! {
-                                <tr>
-                                    <td colspan=Column::ALL.len().to_string()>{move || tr(lang.get(), Key::NoUnits)}</td>
-                                </tr>
-                            }
-                        })}
-                    <For each=ordered key=|r| r.row.code.clone() let(ranked)>
-                        <RankingRow ranked lang focus on_focus/>
+                    {move || {
+                        empty()
+                            .then(|| {
+                                view! {
+                                    <tr>
+                                        <td colspan=Column::ALL.len().to_string()>{move || tr(lang.get(), Key::NoUnits)}</td>
+                                    </tr>
+                                }
+                            })
+                    }}
+                    <For each=keyed key=|(key, _, _)| key.clone() let((_, ranked, fresh))>
+                        <RankingRow ranked fresh lang focus on_focus/>
                     </For>
                 </tbody>
             </table>
@@ -303,6 +317,8 @@ pub fn RankingTable(
 #[component]
 fn RankingRow(
     ranked: RankedRow,
+    /// Drawn because live figures changed it (not on the first draw).
+    fresh: bool,
     lang: Signal<Lang>,
     focus: Signal<Option<String>>,
     on_focus: Callback<String>,
@@ -326,7 +342,7 @@ fn RankingRow(
         22.0 - ((d - 0.5) / 0.5) * 20.0
     };
     view! {
-        <tr class:below-threshold=below class:focused=is_focused_class data-unit=row.code.clone()>
+        <tr class:below-threshold=below class:focused=is_focused_class class:updated=fresh data-unit=row.code.clone()>
             <td class="num">{rank}</td>
             <th scope="row">
                 <button

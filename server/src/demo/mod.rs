@@ -4,6 +4,7 @@ pub mod apportion;
 pub mod plan;
 pub mod rng;
 pub mod scenario;
+pub mod simulator;
 
 use crate::ingest::event::{Event, EventKind, Reception};
 use crate::store::writer::BatchError;
@@ -115,7 +116,10 @@ fn events_of(
     out
 }
 
-fn load_procedures(store: &DuckStore, scenario: &Scenario) -> Result<Vec<Procedure>, DemoError> {
+pub(crate) fn load_procedures(
+    store: &DuckStore,
+    scenario: &Scenario,
+) -> Result<Vec<Procedure>, DemoError> {
     let rows = store.procedures()?;
     rows.into_iter()
         .map(|(code, field, allowed_days)| {

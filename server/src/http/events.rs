@@ -1,7 +1,7 @@
 //! `POST /api/v1/events`: integrators push dossier events; the reply comes once they are durable.
 use super::{error::ApiError, AppState};
 use crate::ingest::event::{parse_event, Event, LineError};
-use crate::store::writer::BatchError;
+use crate::store::writer::{BatchError, BatchOutcome};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
@@ -110,10 +110,22 @@ pub async fn post_events(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
+    let outcome = ingest_lines(&state, split_body(&content_type, &body)?).await?;
+    Ok(Json(
+        json!({"accepted": outcome.accepted, "duplicates": outcome.duplicates}),
+    ))
+}
+
+/// The ingest path after the request is read: validate every line, store all or nothing, then
+/// announce the commit to the live stream. The demo simulator feeds its events through here too.
+pub async fn ingest_lines(
+    state: &AppState,
+    lines: NumberedLines,
+) -> Result<BatchOutcome, ApiError> {
     let now = chrono::Utc::now();
     let mut errors = Vec::new();
     let mut events: Vec<(u32, Event)> = Vec::new();
-    for (line, value) in split_body(&content_type, &body)? {
+    for (line, value) in lines {
         match value {
             Err(e) => errors.push(e),
             Ok(v) => match parse_event(line, &v, now) {
@@ -144,9 +156,7 @@ pub async fn post_events(
             if o.accepted > 0 {
                 state.live.feed().notify(o.last_seq.unwrap_or_default());
             }
-            Ok(Json(
-                json!({"accepted": o.accepted, "duplicates": o.duplicates}),
-            ))
+            Ok(o)
         }
         Err(BatchError::Rejected(errors)) => Err(ApiError::Rejected(errors)),
         Err(BatchError::Store(e)) => Err(e.into()),

@@ -344,6 +344,29 @@ impl DuckStore {
         })
     }
 
+    /// Open (neither resolved nor withdrawn) dossiers received under `province`, with their due
+    /// dates, at most `limit`, most recently received first: the demo simulator resolves them.
+    pub fn open_dossiers(
+        &self,
+        province: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, chrono::NaiveDate)>, StoreFailure> {
+        self.with_reader(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT d.dossier_id, d.due_date FROM dossiers d
+                 JOIN units u ON u.code = d.unit_code
+                 WHERE d.resolved_date IS NULL AND d.withdrawn_date IS NULL AND d.due_date IS NOT NULL
+                   AND u.province_code = ?
+                 ORDER BY d.received_at DESC LIMIT ?",
+            )?;
+            let rows = stmt.query_map(
+                duckdb::params![province, limit],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
     /// Procedure codes that dossiers use but the catalogue lacks, with the field their events
     /// carried and how many dossiers use them (most used first).
     pub fn uncatalogued_procedures(&self) -> Result<Vec<UncataloguedProcedure>, StoreFailure> {

@@ -50,7 +50,9 @@ impl EventReader {
                 }
                 continue;
             }
-            let chunk = tokio::time::timeout_at(deadline, self.body.next()).await.ok()??;
+            let chunk = tokio::time::timeout_at(deadline, self.body.next())
+                .await
+                .ok()??;
             self.buffer
                 .push_str(std::str::from_utf8(&chunk.expect("body chunk")).expect("UTF-8"));
         }
@@ -85,7 +87,10 @@ const WAIT: Duration = Duration::from_secs(5);
 async fn an_ingest_reaches_a_connected_client_with_the_figures_stats_answers() {
     let app = app();
     let mut client = connect(&app, VIEW, None).await;
-    let first = client.next(WAIT).await.expect("the current figures at once");
+    let first = client
+        .next(WAIT)
+        .await
+        .expect("the current figures at once");
     assert_eq!(first.event, "figures");
     let (_, before) = app.get(&format!("/api/v1/stats?{VIEW}")).await;
     assert_eq!(first.data["stats"], before);
@@ -98,7 +103,12 @@ async fn an_ingest_reaches_a_connected_client_with_the_figures_stats_answers() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let pushed = client.next(WAIT).await.expect("the change is pushed");
-    assert!(pushed.id > first.id, "ids increase: {} then {}", first.id, pushed.id);
+    assert!(
+        pushed.id > first.id,
+        "ids increase: {} then {}",
+        first.id,
+        pushed.id
+    );
     assert_eq!(pushed.data["seq"], pushed.id);
     let (_, after) = app.get(&format!("/api/v1/stats?{VIEW}")).await;
     assert_eq!(pushed.data["stats"], after);
@@ -125,7 +135,10 @@ async fn a_client_resumes_with_last_event_id_and_a_stale_one_resyncs_in_full() {
     assert!(resumed.next(Duration::from_millis(800)).await.is_none());
     app.post_ndjson(&[resolved("e2", "d1", "2021-03-12T10:00:00+07:00")])
         .await;
-    let next = resumed.next(WAIT).await.expect("the commit after the resume");
+    let next = resumed
+        .next(WAIT)
+        .await
+        .expect("the commit after the resume");
     assert!(next.id > seen.id);
     assert_eq!(next.data["stats"]["total"]["resolved_late"], 1);
 

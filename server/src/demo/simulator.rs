@@ -1,0 +1,384 @@
+//! The live demo: receptions and resolutions happening now, for the demo's units, through the
+//! same ingest path integrators use, so the dashboard has something to show in real time.
+use super::plan::Procedure;
+use super::rng::Rng;
+use super::scenario::{Scenario, WindowSetting};
+use super::{load_procedures, DemoError};
+use crate::http::events::ingest_lines;
+use crate::http::AppState;
+use crate::store::DuckStore;
+use app::model::Level;
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, SecondsFormat, TimeZone};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+/// Settings of `serve`'s simulator.
+#[derive(Clone, Copy, Debug)]
+pub struct SimulatorSettings {
+    /// Events per second on average (arrivals are random, like real offices).
+    pub rate: f64,
+}
+
+/// How many of its resolutions pick an overdue dossier (and so come out late).
+const LATE_SHARE: f64 = 0.08;
+const WITHDRAWN_SHARE: f64 = 0.005;
+/// Open dossiers taken from the store per province at start (the carry-over it resolves).
+const OPEN_AT_START: u32 = 5_000;
+
+struct District {
+    code: String,
+    communes: Vec<String>,
+}
+
+struct Province {
+    code: String,
+    districts: Vec<District>,
+    district_weights: Vec<f64>,
+    province_share: f64,
+    commune_share: f64,
+    online_rate: f64,
+    fee_rate: f64,
+    paid_online_rate: f64,
+}
+
+struct OpenDossier {
+    id: String,
+    due: NaiveDate,
+}
+
+/// The simulated offices: what they can receive, and the dossiers still open.
+pub struct Simulator {
+    provinces: Vec<Province>,
+    procedures: Vec<Procedure>,
+    /// Per level (province, district, commune), cumulative weights over `procedures`.
+    procedure_weights: [Vec<f64>; 3],
+    open: Vec<OpenDossier>,
+    /// Sector names, by `Procedure::field`.
+    fields: Vec<String>,
+    rng: Rng,
+    /// Makes ids unique across runs.
+    run: String,
+    next: u64,
+}
+
+fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
+    weights
+        .scan(0.0, |sum, w| {
+            *sum += w.max(0.0);
+            Some(*sum)
+        })
+        .collect()
+}
+
+impl Simulator {
+    /// Reads the scenario's provinces and the store's units, procedures and open dossiers.
+    pub fn load(store: &DuckStore, scenario_path: &Path, run: String) -> Result<Self, DemoError> {
+        let scenario = Scenario::load(scenario_path)?;
+        let procedures = load_procedures(store, &scenario)?;
+        let mut provinces = Vec::new();
+        let mut open = Vec::new();
+        for p in &scenario.province {
+            let Some(habits) = p.window.last() else {
+                continue;
+            };
+            let mut districts = Vec::new();
+            let mut district_weights = Vec::new();
+            for code in store.children(&p.code, Level::District)? {
+                district_weights.push(p.district_weight.get(&code).copied().unwrap_or(1.0));
+                let communes = store.children(&code, Level::Commune)?;
+                districts.push(District { code, communes });
+            }
+            if districts.is_empty() {
+                continue;
+            }
+            open.extend(
+                store
+                    .open_dossiers(&p.code, OPEN_AT_START)?
+                    .into_iter()
+                    .map(|(id, due)| OpenDossier { id, due }),
+            );
+            provinces.push(province(
+                p.code.clone(),
+                districts,
+                district_weights,
+                habits,
+            ));
+        }
+        let procedure_weights = [0, 1, 2].map(|level| {
+            cumulative(procedures.iter().map(|proc| {
+                let f = &scenario.field[proc.field];
+                [f.province, f.district, f.commune][level]
+            }))
+        });
+        Ok(Simulator {
+            provinces,
+            procedures,
+            procedure_weights,
+            open,
+            fields: scenario.field.iter().map(|f| f.name.clone()).collect(),
+            rng: Rng::derive(scenario.seed, &run),
+            run,
+            next: 0,
+        })
+    }
+
+    pub fn open_dossiers(&self) -> usize {
+        self.open.len()
+    }
+
+    /// The next event at `now`: a reception about as often as a closing, so the number of open
+    /// dossiers stays steady. `None` when there is nothing to simulate.
+    pub fn next_event(&mut self, now: DateTime<FixedOffset>) -> Option<Value> {
+        if self.provinces.is_empty() || self.procedures.is_empty() {
+            return None;
+        }
+        if self.open.is_empty() || self.rng.unit() < 0.5 {
+            return Some(self.reception(now));
+        }
+        let today = now.date_naive();
+        let overdue: Vec<usize> = (0..self.open.len())
+            .filter(|&i| self.open[i].due < today)
+            .collect();
+        let on_time: Vec<usize> = (0..self.open.len())
+            .filter(|&i| self.open[i].due >= today)
+            .collect();
+        let pool = match (overdue.is_empty(), on_time.is_empty()) {
+            (false, true) => &overdue,
+            (true, _) => &on_time,
+            (false, false) if self.rng.unit() < LATE_SHARE => &overdue,
+            (false, false) => &on_time,
+        };
+        let index = pool[self.rng.below(pool.len() as u64) as usize];
+        let dossier = self.open.swap_remove(index);
+        let withdrawn = self.rng.unit() < WITHDRAWN_SHARE;
+        let kind = if withdrawn { "withdrawn" } else { "resolved" };
+        let suffix = if withdrawn { "w" } else { "s" };
+        let mut event = json!({
+            "event_id": format!("{}:{suffix}:{}", dossier.id, self.run),
+            "dossier_id": dossier.id,
+            "type": kind,
+            "at": now.to_rfc3339_opts(SecondsFormat::Secs, false),
+        });
+        if !withdrawn {
+            event["outcome"] = json!("approved");
+        }
+        Some(event)
+    }
+
+    fn reception(&mut self, now: DateTime<FixedOffset>) -> Value {
+        let p = &self.provinces[self.rng.below(self.provinces.len() as u64) as usize];
+        let draw = self.rng.unit();
+        let district = &p.districts[self.rng.pick_cumulative(&p.district_weights)];
+        let (level, unit) = if draw < p.province_share {
+            (Level::Province, p.code.clone())
+        } else if draw < p.province_share + p.commune_share && !district.communes.is_empty() {
+            let c = self.rng.below(district.communes.len() as u64) as usize;
+            (Level::Commune, district.communes[c].clone())
+        } else {
+            (Level::District, district.code.clone())
+        };
+        let weights = &self.procedure_weights[match level {
+            Level::Province => 0,
+            Level::District => 1,
+            Level::Commune => 2,
+        }];
+        let procedure = &self.procedures[self.rng.pick_cumulative(weights)];
+        let online = self.rng.unit() < p.online_rate;
+        let fee = self.rng.unit() < p.fee_rate;
+        let paid_online = fee && online && self.rng.unit() < p.paid_online_rate;
+        let due_day = now.date_naive() + Duration::days(procedure.allowed_days.max(1));
+        let due = now
+            .timezone()
+            .from_local_datetime(&due_day.and_hms_opt(17, 0, 0).expect("valid time"))
+            .single()
+            .expect("fixed offset is unambiguous");
+        self.next += 1;
+        let id = format!("sim-{}-{:06}", self.run, self.next);
+        self.open.push(OpenDossier {
+            id: id.clone(),
+            due: due_day,
+        });
+        json!({
+            "event_id": format!("{id}:r"),
+            "dossier_id": id,
+            "type": "received",
+            "at": now.to_rfc3339_opts(SecondsFormat::Secs, false),
+            "unit": unit,
+            "level": level.as_str(),
+            "procedure": procedure.code,
+            "field": self.fields[procedure.field],
+            "channel": if online { "online" } else { "direct" },
+            "due": due.to_rfc3339_opts(SecondsFormat::Secs, false),
+            "fee": fee,
+            "paid_online": paid_online,
+        })
+    }
+}
+
+fn province(
+    code: String,
+    districts: Vec<District>,
+    weights: Vec<f64>,
+    w: &WindowSetting,
+) -> Province {
+    Province {
+        code,
+        districts,
+        district_weights: cumulative(weights.into_iter()),
+        province_share: w.province_share,
+        commune_share: w.commune_share,
+        online_rate: w.online_rate,
+        fee_rate: w.fee_rate,
+        paid_online_rate: w.paid_online_rate,
+    }
+}
+
+/// Sends simulated events through the ingest path until the server stops.
+pub async fn run(state: AppState, scenario_path: PathBuf, settings: SimulatorSettings) {
+    let run_id = chrono::Utc::now().format("%y%m%d%H%M%S").to_string();
+    let store = state.store.clone();
+    let path = scenario_path;
+    let loaded = tokio::task::spawn_blocking(move || Simulator::load(&store, &path, run_id)).await;
+    let mut simulator = match loaded {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "the live simulator cannot start");
+            return;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the live simulator cannot start");
+            return;
+        }
+    };
+    tracing::info!(
+        rate = settings.rate,
+        open = simulator.open_dossiers(),
+        "live simulator started (turn it off with --no-simulator or IEM_NO_SIMULATOR=1)"
+    );
+    let tz = app::indicators::vietnam_offset();
+    let mut arrivals = Rng::derive(7, "arrivals");
+    let mut sent = 0u64;
+    loop {
+        // Exponential gaps: a Poisson stream of events at `rate` per second.
+        let gap = -(1.0 - arrivals.unit()).ln() / settings.rate;
+        tokio::time::sleep(std::time::Duration::from_secs_f64(gap.min(60.0))).await;
+        let now = chrono::Utc::now().with_timezone(&tz);
+        let Some(event) = simulator.next_event(now) else {
+            tracing::warn!("the live simulator has no units to simulate; stopping");
+            return;
+        };
+        match ingest_lines(&state, vec![(1, Ok(event))]).await {
+            Ok(_) => {
+                sent += 1;
+                if sent.is_multiple_of(1000) {
+                    tracing::info!(events = sent, "live simulator");
+                }
+            }
+            // An integrator may have closed the same dossier meanwhile: skip it and go on.
+            Err(crate::http::error::ApiError::Rejected(errors)) => {
+                tracing::warn!(?errors, "a simulated event was refused");
+            }
+            Err(e) => {
+                tracing::error!(error = ?e, "the live simulator cannot store events; retrying in 5 s");
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn simulator(open: Vec<OpenDossier>) -> Simulator {
+        let districts = vec![District {
+            code: "502".into(),
+            communes: vec!["20335".into(), "20338".into()],
+        }];
+        Simulator {
+            provinces: vec![Province {
+                code: "49".into(),
+                districts,
+                district_weights: vec![1.0],
+                province_share: 0.2,
+                commune_share: 0.3,
+                online_rate: 0.5,
+                fee_rate: 0.5,
+                paid_online_rate: 0.5,
+            }],
+            procedures: vec![Procedure {
+                code: "DD-01".into(),
+                field: 0,
+                allowed_days: 10,
+            }],
+            procedure_weights: [vec![1.0], vec![1.0], vec![1.0]],
+            open,
+            fields: vec!["Đất đai".into()],
+            rng: Rng::new(1),
+            run: "t".into(),
+            next: 0,
+        }
+    }
+
+    fn now() -> DateTime<FixedOffset> {
+        app::indicators::vietnam_offset()
+            .with_ymd_and_hms(2026, 11, 22, 9, 30, 0)
+            .unwrap()
+    }
+
+    #[test]
+    fn receptions_and_closings_alternate_and_late_ones_are_a_minority() {
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let open = (0..2000)
+            .map(|i| OpenDossier {
+                id: format!("old-{i}"),
+                due: if i % 2 == 0 {
+                    day("2026-11-01")
+                } else {
+                    day("2026-12-01")
+                },
+            })
+            .collect();
+        let mut sim = simulator(open);
+        let (mut received, mut closed, mut late) = (0, 0, 0);
+        for _ in 0..2000 {
+            let e = sim.next_event(now()).unwrap();
+            match e["type"].as_str().unwrap() {
+                "received" => {
+                    received += 1;
+                    assert!(e["due"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("2026-12-02T17:00:00"));
+                }
+                _ => {
+                    closed += 1;
+                    let id = e["dossier_id"].as_str().unwrap();
+                    let n: usize = id.trim_start_matches("old-").parse().unwrap_or(1);
+                    if id.starts_with("old-") && n % 2 == 0 {
+                        late += 1;
+                    }
+                }
+            }
+        }
+        assert!((800..1200).contains(&received), "{received} receptions");
+        assert!((800..1200).contains(&closed), "{closed} closings");
+        let share = late as f64 / closed as f64;
+        assert!(share > 0.04 && share < 0.13, "late share {share}");
+    }
+
+    #[test]
+    fn every_closing_names_a_dossier_it_received_or_found_open() {
+        let mut sim = simulator(Vec::new());
+        let mut opened = std::collections::HashSet::new();
+        for _ in 0..500 {
+            let e = sim.next_event(now()).unwrap();
+            let id = e["dossier_id"].as_str().unwrap().to_string();
+            if e["type"] == "received" {
+                assert!(opened.insert(id), "a fresh id");
+            } else {
+                assert!(opened.remove(&id), "closes an open dossier once");
+            }
+        }
+    }
+}
