@@ -54,11 +54,13 @@ unit: setup
 e2e: build
 	node end2end/run.mjs
 
-## make bench: ingest throughput over HTTP, then stats latency on a 10-million-dossier store (filled once, cached).
+## make bench: ingest throughput over HTTP, stats latency on a 10-million-dossier store (filled once, cached),
+## boundary import, live-stream delivery to 1,000 clients, then the browser benchmarks.
 bench: build
 	$(CARGO_TARGET_DIR)/release/iem-bench ingest --dossiers 500000 --batch 1000 --connections 8
 	$(CARGO_TARGET_DIR)/release/iem-bench stats --dossiers $(BENCH_DOSSIERS) --store-dir $(CACHE_DIR)/bench
 	$(CARGO_TARGET_DIR)/release/iem-bench boundaries --features 700
+	ulimit -n "$$(ulimit -Hn)" 2>/dev/null || true; $(CARGO_TARGET_DIR)/release/iem-bench live --clients 1000 --rounds 20 --stuck 50
 	node end2end/run.mjs --bench
 
 clean-data:

@@ -40,7 +40,7 @@ function startServer(port, dataDir) {
       IEM_SITE_ROOT: siteDir,
       IEM_CONFIG_DIR: join(root, 'data'),
       // Tests change the figures themselves; the live simulator would race them.
-      IEM_NO_SIMULATOR: '1',
+      IEM_NO_SIMULATOR: 'true',
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
     },
     stdio: ['ignore', 'pipe', 'inherit'],

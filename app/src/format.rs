@@ -1,6 +1,7 @@
 //! Numbers and dates written the way each language expects (vi: "90,34%", "31/03/2021").
 use crate::i18n::Lang;
-use chrono::NaiveDate;
+// Dates are written by hand: chrono's `format` brings its whole strftime parser into the WASM.
+use chrono::{Datelike, NaiveDate, Timelike};
 
 /// An integer with the language's thousands separator: vi "14.428", en "14,428".
 pub fn count(lang: Lang, n: u64) -> String {
@@ -50,33 +51,39 @@ pub fn rate_change(lang: Lang, delta: Option<f64>) -> String {
 /// A date: vi "31/03/2021", en "2021-03-31".
 pub fn date(lang: Lang, d: NaiveDate) -> String {
     match lang {
-        Lang::Vi => d.format("%d/%m/%Y").to_string(),
-        Lang::En => d.format("%Y-%m-%d").to_string(),
+        Lang::Vi => format!("{:02}/{:02}/{}", d.day(), d.month(), d.year()),
+        Lang::En => format!("{}-{:02}-{:02}", d.year(), d.month(), d.day()),
     }
 }
 
 /// A month: vi "03/2021", en "2021-03".
 pub fn month(lang: Lang, d: NaiveDate) -> String {
     match lang {
-        Lang::Vi => d.format("%m/%Y").to_string(),
-        Lang::En => d.format("%Y-%m").to_string(),
+        Lang::Vi => format!("{:02}/{}", d.month(), d.year()),
+        Lang::En => format!("{}-{:02}", d.year(), d.month()),
     }
 }
 
 /// A date and time in Vietnam's local time: vi "31/03/2021 14:05", en "2021-03-31 14:05".
 pub fn date_time(lang: Lang, t: chrono::DateTime<chrono::Utc>) -> String {
     let local = t.with_timezone(&crate::indicators::vietnam_offset());
-    match lang {
-        Lang::Vi => local.format("%d/%m/%Y %H:%M").to_string(),
-        Lang::En => local.format("%Y-%m-%d %H:%M").to_string(),
-    }
+    format!(
+        "{} {:02}:{:02}",
+        date(lang, local.date_naive()),
+        local.hour(),
+        local.minute()
+    )
 }
 
 /// The time of day in Vietnam, the same in both languages: "14:03:21".
 pub fn time_of_day(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.with_timezone(&crate::indicators::vietnam_offset())
-        .format("%H:%M:%S")
-        .to_string()
+    let local = t.with_timezone(&crate::indicators::vietnam_offset());
+    format!(
+        "{:02}:{:02}:{:02}",
+        local.hour(),
+        local.minute(),
+        local.second()
+    )
 }
 
 /// A number for a CSV cell: a dot as decimal mark whatever the language, so that every

@@ -180,6 +180,17 @@ pub fn indicator_key(indicator: crate::model::Indicator) -> Key {
 }
 
 /// The text of `key` in `lang`.
+/// `key` in the current language, as a reactive view text or attribute. One closure type for
+/// every call site: each distinct closure in a view brings its own copy of Leptos's rendering
+/// and hydration code into the WASM, so a hundred `move || tr(lang.get(), …)` cost far more.
+pub fn text(
+    lang: leptos::prelude::Signal<Lang>,
+    key: Key,
+) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    use leptos::prelude::Get;
+    move || tr(lang.get(), key)
+}
+
 pub fn tr(lang: Lang, key: Key) -> &'static str {
     use Key::*;
     match (key, lang) {

@@ -27,8 +27,8 @@ async function ingest(lines) {
 test('an ingest recolours a district and updates the ranking in place', async () => {
   assert.ok(token, 'the ingest token is passed to the tests');
   const page = await browser.context.newPage();
-  // January 2019 holds no demo dossiers: every district starts without data.
-  const view = `${base}/?lang=en&unit=49&from=2019-01-01&to=2019-01-31`;
+  // February 2020 holds no demo dossiers: every district starts without data.
+  const view = `${base}/?lang=en&unit=49&from=2020-02-01&to=2020-02-29`;
   await page.goto(view);
   await waitHydrated(page);
   await page.waitForSelector('.live-status[data-status="live"]');
@@ -40,11 +40,11 @@ test('an ingest recolours a district and updates the ranking in place', async ()
 
   const { replied } = await ingest([
     {
-      event_id: 'live-e2e-1', dossier_id: 'live-e2e-d1', type: 'received', at: '2019-01-07T08:00:00+07:00',
+      event_id: 'live-e2e-1', dossier_id: 'live-e2e-d1', type: 'received', at: '2020-02-07T08:00:00+07:00',
       unit: '502', level: 'district', procedure: 'DD-01', field: 'Đất đai', channel: 'online',
-      due: '2019-01-20T17:00:00+07:00', fee: false, paid_online: false,
+      due: '2020-02-20T17:00:00+07:00', fee: false, paid_online: false,
     },
-    { event_id: 'live-e2e-2', dossier_id: 'live-e2e-d1', type: 'resolved', at: '2019-01-15T10:00:00+07:00' },
+    { event_id: 'live-e2e-2', dossier_id: 'live-e2e-d1', type: 'resolved', at: '2020-02-14T10:00:00+07:00' },
   ]);
   await page.waitForFunction((sel) => document.querySelector(sel)?.dataset.class !== 'none', unit, { timeout: 5000 });
   const seenAfterMs = Date.now() - replied;
@@ -56,7 +56,7 @@ test('an ingest recolours a district and updates the ranking in place', async ()
   );
   assert.match(await page.textContent('.live-status'), /Live · updated at \d\d:\d\d:\d\d/);
   // What the page shows equals a fresh GET /api/v1/stats for the same view.
-  const stats = await (await fetch(`${base}/api/v1/stats?from=2019-01-01&to=2019-01-31&level=district&parent=49`)).json();
+  const stats = await (await fetch(`${base}/api/v1/stats?from=2020-02-01&to=2020-02-29&level=district&parent=49`)).json();
   const tamKy = stats.units.find((u) => u.code === '502');
   assert.equal(tamKy.received, receivedBefore + 1);
   console.log(`# change visible ${seenAfterMs} ms after the ingest reply`);

@@ -42,8 +42,14 @@ impl ChangeFeed {
     }
 }
 
+/// A view's figures (`None` when they could not be computed) and the message carrying them.
+struct Computed {
+    stats: Option<app::model::StatsResponse>,
+    snapshot: Snapshot,
+}
+
 /// One published state of a view: an SSE event name, id and JSON data.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Snapshot {
     pub seq: i64,
     /// `figures` (a `LiveFigures`) or `error` (`{"code", "message"}`).
@@ -101,10 +107,16 @@ impl LiveHub {
     /// then let a burst of commits settle for `min_interval` before computing again.
     async fn follow(self, query: StatsQuery, sender: ViewSender) {
         let mut commits = self.feed.subscribe();
+        let mut shown: Option<Computed> = None;
         loop {
             let seq = *commits.borrow_and_update();
-            let snapshot = self.compute(&query, seq).await;
-            sender.send_replace(Some(Arc::new(snapshot)));
+            let computed = self.compute(&query, seq).await;
+            // A commit elsewhere leaves this view's figures as they were: nothing to send.
+            if shown.as_ref().map(|s| &s.stats) != Some(&computed.stats) || computed.stats.is_none()
+            {
+                sender.send_replace(Some(Arc::new(computed.snapshot.clone())));
+                shown = Some(computed);
+            }
             tokio::select! {
                 changed = commits.changed() => {
                     if changed.is_err() {
@@ -136,7 +148,7 @@ impl LiveHub {
         }
     }
 
-    async fn compute(&self, query: &StatsQuery, seq: i64) -> Snapshot {
+    async fn compute(&self, query: &StatsQuery, seq: i64) -> Computed {
         let store = self.store.clone();
         let q = query.clone();
         let answer =
@@ -144,10 +156,13 @@ impl LiveHub {
                 .await;
         let error = |code: &str, message: String| {
             tracing::error!(%code, %message, query = %query.to_query_string(), "live figures failed");
-            Snapshot {
-                seq,
-                event: "error",
-                json: serde_json::json!({"code": code, "message": message}).to_string(),
+            Computed {
+                stats: None,
+                snapshot: Snapshot {
+                    seq,
+                    event: "error",
+                    json: serde_json::json!({"code": code, "message": message}).to_string(),
+                },
             }
         };
         match answer {
@@ -158,10 +173,13 @@ impl LiveHub {
                     stats,
                 };
                 match serde_json::to_string(&figures) {
-                    Ok(json) => Snapshot {
-                        seq,
-                        event: "figures",
-                        json,
+                    Ok(json) => Computed {
+                        stats: Some(figures.stats),
+                        snapshot: Snapshot {
+                            seq,
+                            event: "figures",
+                            json,
+                        },
                     },
                     Err(e) => error("internal", format!("cannot write the figures: {e}")),
                 }

@@ -2,7 +2,7 @@
 //! SVG / PNG downloads.
 use crate::browser;
 use crate::charts::{Drawn, Pick, Table};
-use crate::i18n::{tr, Key, Lang};
+use crate::i18n::{text, tr, Key, Lang};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -145,7 +145,7 @@ pub fn ChartFrame(
     view! {
         <figure class="chart" data-chart=name>
             <div class="chart-heading">
-                <h3>{move || tr(lang.get(), title)}</h3>
+                <h3>{text(lang, title)}</h3>
                 <div class="chart-actions">
                     <button
                         type="button"
@@ -155,17 +155,17 @@ pub fn ChartFrame(
                     >
                         {move || tr(lang.get(), if show_table.get() { Key::ShowChart } else { Key::ShowTable })}
                     </button>
-                    <button type="button" class="export-svg" on:click=download_svg>{move || tr(lang.get(), Key::ExportSvg)}</button>
-                    <button type="button" class="export-png" on:click=download_png>{move || tr(lang.get(), Key::ExportPng)}</button>
+                    <button type="button" class="export-svg" on:click=download_svg>{text(lang, Key::ExportSvg)}</button>
+                    <button type="button" class="export-png" on:click=download_png>{text(lang, Key::ExportPng)}</button>
                 </div>
             </div>
-            {hint.map(|k| view! { <p class="chart-hint">{move || tr(lang.get(), k)}</p> })}
+            {hint.map(|k| view! { <p class="chart-hint">{text(lang, k)}</p> })}
             <div
                 class="chart-canvas"
                 class:clickable=clickable
                 class:hidden=move || show_table.get()
                 role="img"
-                aria-label=move || tr(lang.get(), title)
+                aria-label=text(lang, title)
                 aria-busy=move || drawn.with(|d| d.is_none()).to_string()
                 on:pointermove=on_move
                 on:pointerleave=move |_| hover.set(None)

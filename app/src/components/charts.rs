@@ -3,7 +3,7 @@
 use crate::api::{fetch_selection, SelectionRequest};
 use crate::charts::{self, Pick};
 use crate::components::chart_frame::ChartFrame;
-use crate::i18n::{tr, Key, Lang};
+use crate::i18n::{text, tr, Key, Lang};
 use crate::model::{Bucket, IndicatorRow};
 use leptos::prelude::*;
 
@@ -58,15 +58,15 @@ pub fn ChartsSection(
                 class:current=move || bucket() == b
                 aria-current=move || (bucket() == b).then_some("true")
             >
-                {move || tr(lang.get(), key)}
+                {text(lang, key)}
             </a>
         }
     };
     view! {
-        <section class="charts" aria-label=move || tr(lang.get(), Key::Charts)>
+        <section class="charts" aria-label=text(lang, Key::Charts)>
             <div class="charts-heading">
-                <h2>{move || tr(lang.get(), Key::Charts)}</h2>
-                <p class="chart-hint">{move || tr(lang.get(), Key::FocusHint)}</p>
+                <h2>{text(lang, Key::Charts)}</h2>
+                <p class="chart-hint">{text(lang, Key::FocusHint)}</p>
             </div>
             <Transition fallback=move || view! { <p class="loading">{tr(lang.get_untracked(), Key::Loading)}</p> }>
                 <ErrorBoundary fallback=move |errors| {
@@ -85,7 +85,7 @@ pub fn ChartsSection(
                                 let view = StoredValue::new(view);
                                 view! {
                                     <p class="focus-banner" data-focus=focus.get_untracked()>
-                                        {move || tr(lang.get(), Key::FocusedOn)} ": "
+                                        {text(lang, Key::FocusedOn)} ": "
                                         <strong>{scope_name.clone().unwrap_or_else(|| tr(lang.get_untracked(), Key::Country).to_string())}</strong>
                                         {focused.then(|| view! {
                                             " "
@@ -93,7 +93,7 @@ pub fn ChartsSection(
                                                 if let Some(code) = focus.get_untracked() {
                                                     on_focus.run(code);
                                                 }
-                                            }>{move || tr(lang.get(), Key::ClearFocus)}</button>
+                                            }>{text(lang, Key::ClearFocus)}</button>
                                         })}
                                     </p>
                                     <div class="chart-grid">

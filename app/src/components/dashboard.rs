@@ -8,7 +8,7 @@ use crate::components::{
 };
 use crate::format;
 use crate::i18n::indicator_key;
-use crate::i18n::{tr, Key, Lang};
+use crate::i18n::{text, tr, Key, Lang};
 use crate::model::{Bucket, Channel, Indicator, Level, MapKind};
 use crate::periods::Preset;
 use leptos::prelude::*;
@@ -51,7 +51,7 @@ pub fn DashboardPage() -> impl IntoView {
                 </ErrorBoundary>
             </Transition>
         </main>
-        <footer class="source">{move || tr(lang.get(), Key::Source)}</footer>
+        <footer class="source">{text(lang.into(), Key::Source)}</footer>
     }
 }
 
@@ -123,6 +123,7 @@ pub enum Page {
 /// Title, page links (keeping the view's parameters), theme and language switches.
 #[component]
 pub fn TopBar(lang: Memo<Lang>, current: Page) -> impl IntoView {
+    let lang: Signal<Lang> = lang.into();
     let query = use_query_map();
     let lang_switch_href = move || {
         let mut q = query.get();
@@ -136,7 +137,7 @@ pub fn TopBar(lang: Memo<Lang>, current: Page) -> impl IntoView {
                 class="page-link"
                 aria-current=(page == current).then_some("page")
             >
-                {move || tr(lang.get(), key)}
+                {text(lang, key)}
             </a>
         }
     };
@@ -152,19 +153,19 @@ pub fn TopBar(lang: Memo<Lang>, current: Page) -> impl IntoView {
     view! {
         <header class="topbar">
             <div class="brand">
-                <h1>{move || tr(lang.get(), Key::AppTitle)}</h1>
-                <p class="subtitle">{move || tr(lang.get(), Key::AppSubtitle)}</p>
+                <h1>{text(lang, Key::AppTitle)}</h1>
+                <p class="subtitle">{text(lang, Key::AppSubtitle)}</p>
             </div>
-            <nav class="pages" aria-label=move || tr(lang.get(), Key::Views)>
+            <nav class="pages" aria-label=text(lang, Key::Views)>
                 {page_link(Page::Dashboard, Key::BackToMap)}
                 {page_link(Page::Procedures, Key::Procedures)}
             </nav>
             <div class="switches">
-                <button type="button" class="theme-switch" on:click=toggle_theme title=move || tr(lang.get(), Key::ThemeToggle) aria-label=move || tr(lang.get(), Key::ThemeToggle)>
+                <button type="button" class="theme-switch" on:click=toggle_theme title=text(lang, Key::ThemeToggle) aria-label=text(lang, Key::ThemeToggle)>
                     "◐"
                 </button>
                 <a class="lang-switch" href=lang_switch_href hreflang=move || lang.get().other().code()>
-                    {move || tr(lang.get(), Key::SwitchLanguage)}
+                    {text(lang, Key::SwitchLanguage)}
                 </a>
             </div>
         </header>
@@ -242,7 +243,7 @@ fn filter_bar(
                         )
                     }
                 >
-                    {move || tr(lang.get(), key)}
+                    {text(lang, key)}
                 </a>
             }
         })
@@ -273,7 +274,7 @@ fn filter_bar(
     let choice = move |name: &'static str, all: Key, options: Vec<(String, Option<Key>)>| {
         view! {
             <select name=name on:change=move |ev| set_param.run((name, event_target_value(&ev)))>
-                <option value="" selected=move || current(name).is_empty()>{move || tr(lang.get(), all)}</option>
+                <option value="" selected=move || current(name).is_empty()>{text(lang, all)}</option>
                 {options
                     .into_iter()
                     .map(|(value, key)| {
@@ -313,17 +314,17 @@ fn filter_bar(
         .collect();
     let sectors = fields.into_iter().map(|f| (f, None)).collect();
     view! {
-        <section class="filters" aria-label=move || tr(lang.get(), Key::Filters)>
+        <section class="filters" aria-label=text(lang, Key::Filters)>
             <nav class="presets">{presets}</nav>
             <form method="get" action="/" class="custom-range">
                 {hidden}
-                <label>{move || tr(lang.get(), Key::DateFrom)} " " <input type="date" name="from" value=period.from.to_string() required/></label>
-                <label>{move || tr(lang.get(), Key::DateTo)} " " <input type="date" name="to" value=period.to.to_string() required/></label>
-                <button type="submit">{move || tr(lang.get(), Key::Apply)}</button>
+                <label>{text(lang, Key::DateFrom)} " " <input type="date" name="from" value=period.from.to_string() required/></label>
+                <label>{text(lang, Key::DateTo)} " " <input type="date" name="to" value=period.to.to_string() required/></label>
+                <button type="submit">{text(lang, Key::Apply)}</button>
             </form>
-            <label>{move || tr(lang.get(), Key::Sector)} " " {choice("field", Key::AllSectors, sectors)}</label>
-            <label>{move || tr(lang.get(), Key::Channel)} " " {choice("channel", Key::AllChannels, channels)}</label>
-            <label>{move || tr(lang.get(), Key::HandlingLevel)} " " {choice("dossier_level", Key::AllLevels, levels)}</label>
+            <label>{text(lang, Key::Sector)} " " {choice("field", Key::AllSectors, sectors)}</label>
+            <label>{text(lang, Key::Channel)} " " {choice("channel", Key::AllChannels, channels)}</label>
+            <label>{text(lang, Key::HandlingLevel)} " " {choice("dossier_level", Key::AllLevels, levels)}</label>
         </section>
     }
 }
@@ -433,10 +434,10 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
     let crumbs = {
         let last = view.trail.len();
         let country = (last > 0).then(|| {
-            view! { <li><a href=move || unit_href(&query.get(), COUNTRY)>{move || tr(lang.get(), Key::Country)}</a></li> }
+            view! { <li><a href=move || unit_href(&query.get(), COUNTRY)>{text(lang, Key::Country)}</a></li> }
         });
         let here_country = (last == 0).then(|| {
-            view! { <li aria-current="page">{move || tr(lang.get(), Key::Country)}</li> }
+            view! { <li aria-current="page">{text(lang, Key::Country)}</li> }
         });
         let steps = view
             .trail
@@ -454,7 +455,7 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
             })
             .collect_view();
         view! {
-            <nav class="breadcrumb" aria-label=move || tr(lang.get(), Key::Breadcrumb)>
+            <nav class="breadcrumb" aria-label=text(lang, Key::Breadcrumb)>
                 <ol>{country}{here_country}{steps}</ol>
             </nav>
         }
@@ -477,7 +478,7 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
     let map_options = view! {
         <div class="map-options">
             <label>
-                {move || tr(lang.get(), Key::IndicatorChoice)} " "
+                {text(lang, Key::IndicatorChoice)} " "
                 <select name="indicator" on:change=move |ev| choose.run(("indicator", event_target_value(&ev)))>
                     {Indicator::ALL
                         .into_iter()
@@ -492,14 +493,14 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
                 </select>
             </label>
             <label>
-                {move || tr(lang.get(), Key::Classification)} " "
+                {text(lang, Key::Classification)} " "
                 <select name="classes" on:change=move |ev| choose.run(("classes", event_target_value(&ev)))>
                     {[("thresholds", Key::ClassThresholds), ("quantiles", Key::ClassQuantiles), ("jenks", Key::ClassJenks)]
                         .into_iter()
                         .map(|(name, key)| {
                             view! {
                                 <option value=name selected=move || map_choice.with(|c| c.1.url_name() == name)>
-                                    {move || tr(lang.get(), key)}
+                                    {text(lang, key)}
                                 </option>
                             }
                         })
@@ -525,7 +526,7 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
                     aria-current=current.then_some("true")
                     data-kind=kind.as_str()
                 >
-                    {move || tr(lang.get(), key)}
+                    {text(lang, key)}
                 </a>
             }
         };
@@ -538,23 +539,23 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
     });
     view! {
         {crumbs}
-        <section class="scope" aria-label=move || tr(lang.get(), Key::Period)>
+        <section class="scope" aria-label=text(lang, Key::Period)>
             <h2>{title.unwrap_or_else(|| tr(lang.get_untracked(), Key::Country).to_string())}</h2>
             <p class="period">
-                {move || tr(lang.get(), Key::Period)} ": "
+                {text(lang, Key::Period)} ": "
                 <time datetime=period.from.to_string()>{move || format::date(lang.get(), period.from)}</time>
                 " – "
                 <time datetime=period.to.to_string()>{move || format::date(lang.get(), period.to)}</time>
             </p>
             <p class="data-as-of">
-                {move || tr(lang.get(), Key::DataAsOf)} ": "
+                {text(lang, Key::DataAsOf)} ": "
                 {move || match data_as_of.get() {
                     Some(t) => view! { <time datetime=t.to_rfc3339()>{format::date_time(lang.get(), t)}</time> }.into_any(),
                     None => tr(lang.get(), Key::NoDataYet).into_any(),
                 }}
             </p>
             <LiveIndicator status=live_status lang/>
-            <button type="button" class="print" on:click=move |_| browser::print()>{move || tr(lang.get(), Key::Print)}</button>
+            <button type="button" class="print" on:click=move |_| browser::print()>{text(lang, Key::Print)}</button>
         </section>
         {filters}
         {
@@ -573,7 +574,7 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
         }
         <section class="map-section">
             <div class="map-heading">
-                <h2>{move || tr(lang.get(), Key::Map)}</h2>
+                <h2>{text(lang, Key::Map)}</h2>
                 {map_switch}
             </div>
             {map_options}
@@ -595,9 +596,9 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
             }}
         </section>
         <section class="ranking">
-            <h2>{move || tr(lang.get(), Key::Ranking)} " – " {move || tr(lang.get(), level_key)}</h2>
+            <h2>{text(lang, Key::Ranking)} " – " {text(lang, level_key)}</h2>
             <RankingTable rows=ranked lang focus on_focus csv_name/>
-            <p class="note">{move || tr(lang.get(), Key::ThresholdNote)}</p>
+            <p class="note">{text(lang, Key::ThresholdNote)}</p>
         </section>
         <ChartsSection
             request=selection
@@ -611,9 +612,9 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
             bucket_href
         />
         <details class="embed">
-            <summary>{move || tr(lang.get(), Key::Embed)}</summary>
-            <p>{move || tr(lang.get(), Key::EmbedHelp)}</p>
-            <textarea readonly rows="3" aria-label=move || tr(lang.get(), Key::Embed)>{embed_snippet}</textarea>
+            <summary>{text(lang, Key::Embed)}</summary>
+            <p>{text(lang, Key::EmbedHelp)}</p>
+            <textarea readonly rows="3" aria-label=text(lang, Key::Embed) prop:value=embed_snippet>{embed_snippet}</textarea>
         </details>
     }
 }

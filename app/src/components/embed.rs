@@ -5,7 +5,7 @@ use crate::components::dashboard::{dashboard_request, map_choice, url_lang};
 use crate::components::live::LiveIndicator;
 use crate::components::map::ChoroplethMap;
 use crate::format;
-use crate::i18n::{tr, Key, Lang};
+use crate::i18n::{text, tr, Key, Lang};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -58,7 +58,7 @@ fn EmbedBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
     view! {
         <header class="embed-heading">
             <h1>
-                {move || tr(lang.get(), Key::EmbedTitle)} " – "
+                {text(lang, Key::EmbedTitle)} " – "
                 {title.clone().unwrap_or_else(|| tr(lang.get_untracked(), Key::Country).to_string())}
             </h1>
             <p class="period">
@@ -77,10 +77,10 @@ fn EmbedBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
             method
         />
         <footer class="embed-source">
-            <span>{move || tr(lang.get(), Key::Source)}</span>
+            <span>{text(lang, Key::Source)}</span>
             " · "
             <span class="data-as-of">
-                {move || tr(lang.get(), Key::DataAsOf)} ": "
+                {text(lang, Key::DataAsOf)} ": "
                 {move || match data_as_of.get() {
                     Some(t) => view! { <time datetime=t.to_rfc3339()>{format::date_time(lang.get(), t)}</time> }.into_any(),
                     None => tr(lang.get(), Key::NoDataYet).into_any(),
@@ -89,7 +89,7 @@ fn EmbedBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
             " · "
             <LiveIndicator status=live.status lang/>
             " · "
-            <a href=dashboard_href target="_blank" rel="noopener">{move || tr(lang.get(), Key::OpenDashboard)}</a>
+            <a href=dashboard_href target="_blank" rel="noopener">{text(lang, Key::OpenDashboard)}</a>
         </footer>
     }
 }

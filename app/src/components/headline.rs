@@ -1,6 +1,6 @@
 //! Headline figures for the current selection, each with the definition it uses.
 use crate::format;
-use crate::i18n::{tr, Key, Lang};
+use crate::i18n::{text, Key, Lang};
 use crate::model::IndicatorRow;
 use leptos::prelude::*;
 
@@ -55,26 +55,26 @@ pub fn Headline(
                     let is_rate = label == Key::OnTimeRate;
                     view! {
                         <article class="card" data-figure=format!("{label:?}")>
-                            <h3>{move || tr(lang.get(), label)}</h3>
+                            <h3>{text(lang, label)}</h3>
                             <p class="figure">{move || value(lang.get())}</p>
                             {is_rate
                                 .then(|| {
                                     view! {
                                         <p class="delta" data-against="previous" class:down=change.is_some_and(|d| d < 0.0)>
                                             {move || format::rate_change(lang.get(), change)} " "
-                                            {move || tr(lang.get(), Key::PercentPoints)} " "
-                                            {move || tr(lang.get(), Key::VsPrevious)}
+                                            {text(lang, Key::PercentPoints)} " "
+                                            {text(lang, Key::VsPrevious)}
                                         </p>
                                         <p class="delta" data-against="year" class:down=yearly.is_some_and(|d| d < 0.0)>
                                             {move || format::rate_change(lang.get(), yearly)} " "
-                                            {move || tr(lang.get(), Key::PercentPoints)} " "
-                                            {move || tr(lang.get(), Key::VsYearEarlier)}
+                                            {text(lang, Key::PercentPoints)} " "
+                                            {text(lang, Key::VsYearEarlier)}
                                         </p>
                                     }
                                 })}
                             <details>
-                                <summary>{move || tr(lang.get(), Key::HowComputed)}</summary>
-                                <p>{move || tr(lang.get(), definition)}</p>
+                                <summary>{text(lang, Key::HowComputed)}</summary>
+                                <p>{text(lang, definition)}</p>
                             </details>
                         </article>
                     }

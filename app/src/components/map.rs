@@ -1,7 +1,7 @@
 //! The choropleth map: units coloured by on-time-rate class, with a legend, tooltips and keyboard access.
 use crate::classify::{classify, palette_for, Classes, Method};
 use crate::format;
-use crate::i18n::{indicator_key, tr, Key, Lang};
+use crate::i18n::{indicator_key, text, tr, Key, Lang};
 use crate::model::{Indicator, IndicatorRow, MapLayer, MapShape};
 use crate::projection::{hex_centre, hex_path, path_data, Bounds, Projection};
 use leptos::prelude::*;
@@ -715,7 +715,7 @@ pub fn ChoroplethMap(
                     class="map-shapes"
                     viewBox=format!("0 0 {WIDTH} {HEIGHT}")
                     role="group"
-                    aria-label=move || tr(lang.get(), Key::Map)
+                    aria-label=text(lang, Key::Map)
                     aria-describedby="map-keys-help"
                     on:keydown=on_keydown
                     on:wheel=on_wheel
@@ -765,14 +765,14 @@ pub fn ChoroplethMap(
                     <g transform=move || view_box.get().transform()>{selected_outline}{hover_outline}</g>
                 </svg>
                 <div class="map-zoom">
-                    <button type="button" class="zoom-in" on:click=zoom_button(1.5) title=move || tr(lang.get(), Key::ZoomIn) aria-label=move || tr(lang.get(), Key::ZoomIn)>"+"</button>
-                    <button type="button" class="zoom-out" on:click=zoom_button(1.0 / 1.5) title=move || tr(lang.get(), Key::ZoomOut) aria-label=move || tr(lang.get(), Key::ZoomOut)>"−"</button>
-                    <button type="button" class="zoom-reset" on:click=move |_| view_box.set(View::default()) title=move || tr(lang.get(), Key::ZoomReset) aria-label=move || tr(lang.get(), Key::ZoomReset)>"⤢"</button>
+                    <button type="button" class="zoom-in" on:click=zoom_button(1.5) title=text(lang, Key::ZoomIn) aria-label=text(lang, Key::ZoomIn)>"+"</button>
+                    <button type="button" class="zoom-out" on:click=zoom_button(1.0 / 1.5) title=text(lang, Key::ZoomOut) aria-label=text(lang, Key::ZoomOut)>"−"</button>
+                    <button type="button" class="zoom-reset" on:click=move |_| view_box.set(View::default()) title=text(lang, Key::ZoomReset) aria-label=text(lang, Key::ZoomReset)>"⤢"</button>
                 </div>
                 {tooltip}
             </div>
             <figcaption>
-                <h3>{move || tr(lang.get(), Key::Legend)} " – " {move || tr(lang.get(), indicator_key(indicator))}</h3>
+                <h3>{text(lang, Key::Legend)} " – " {move || tr(lang.get(), indicator_key(indicator))}</h3>
                 <ul class="legend">
                     {legend}
                     <li
@@ -781,19 +781,19 @@ pub fn ChoroplethMap(
                         on:mouseleave=move |_| highlighted.set(None)
                     >
                         <span class="swatch no-data"></span>
-                        <span class="class-label">{move || tr(lang.get(), Key::NoData)}</span>
+                        <span class="class-label">{text(lang, Key::NoData)}</span>
                         <span class="class-count">{no_data}</span>
                     </li>
                 </ul>
                 <p class="note">
                     {move || tr(lang.get(), if geographic { Key::GeographicMapNote } else { Key::TileMapNote })}
                 </p>
-                <p class="note" id="map-keys-help">{move || tr(lang.get(), Key::MapKeysHelp)}</p>
+                <p class="note" id="map-keys-help">{text(lang, Key::MapKeysHelp)}</p>
                 {(!not_on_map.is_empty())
                     .then(|| {
                         view! {
                             <div class="not-on-map">
-                                <h4>{move || tr(lang.get(), Key::NotOnMap)}</h4>
+                                <h4>{text(lang, Key::NotOnMap)}</h4>
                                 <ul>
                                     {not_on_map
                                         .iter()

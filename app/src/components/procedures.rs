@@ -3,7 +3,7 @@
 use crate::api::{fetch_procedures, ProceduresView};
 use crate::components::dashboard::{selection_request, url_lang, Page, TopBar};
 use crate::format;
-use crate::i18n::{tr, Key, Lang};
+use crate::i18n::{text, tr, Key, Lang};
 use crate::selection::{share_offered_online, OnlineLevel, ProcedureRow};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -33,7 +33,7 @@ pub fn ProceduresPage() -> impl IntoView {
                 </ErrorBoundary>
             </Transition>
         </main>
-        <footer class="source">{move || tr(lang.get(), Key::Source)}</footer>
+        <footer class="source">{text(lang.into(), Key::Source)}</footer>
     }
 }
 
@@ -177,11 +177,11 @@ fn ProceduresBody(view: ProceduresView, lang: Signal<Lang>) -> impl IntoView {
     view! {
         <section class="scope">
             <h2>
-                {move || tr(lang.get(), Key::Procedures)} " – "
+                {text(lang, Key::Procedures)} " – "
                 {scope.clone().unwrap_or_else(|| tr(lang.get_untracked(), Key::Country).to_string())}
             </h2>
             <p class="period">
-                {move || tr(lang.get(), Key::Period)} ": "
+                {text(lang, Key::Period)} ": "
                 <time datetime=period.from.to_string()>{move || format::date(lang.get(), period.from)}</time>
                 " – "
                 <time datetime=period.to.to_string()>{move || format::date(lang.get(), period.to)}</time>
@@ -189,16 +189,16 @@ fn ProceduresBody(view: ProceduresView, lang: Signal<Lang>) -> impl IntoView {
         </section>
         <section class="headline">
             <article class="card" data-figure="ShareOnline">
-                <h3>{move || tr(lang.get(), Key::ShareOnline)}</h3>
+                <h3>{text(lang, Key::ShareOnline)}</h3>
                 <p class="figure">{move || format::rate(lang.get(), share)}</p>
                 <details>
-                    <summary>{move || tr(lang.get(), Key::HowComputed)}</summary>
-                    <p>{move || tr(lang.get(), Key::DefinitionShareOnline)}</p>
+                    <summary>{text(lang, Key::HowComputed)}</summary>
+                    <p>{text(lang, Key::DefinitionShareOnline)}</p>
                 </details>
             </article>
         </section>
         <section class="ranking">
-            <p class="note">{move || tr(lang.get(), Key::ProceduresHint)}</p>
+            <p class="note">{text(lang, Key::ProceduresHint)}</p>
             <div class="table-scroll">
                 <table class="procedures-table">
                     <thead>

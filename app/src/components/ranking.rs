@@ -2,7 +2,7 @@
 //! and a twelve-month sparkline; sortable by every column; exportable as CSV.
 use crate::browser;
 use crate::format;
-use crate::i18n::{tr, Key, Lang};
+use crate::i18n::{text, tr, Key, Lang};
 use crate::model::IndicatorRow;
 use leptos::prelude::*;
 use std::cmp::Ordering;
@@ -287,7 +287,7 @@ pub fn RankingTable(
     };
     view! {
         <div class="table-actions">
-            <button type="button" class="export-csv" on:click=export>{move || tr(lang.get(), Key::ExportCsv)}</button>
+            <button type="button" class="export-csv" on:click=export>{text(lang, Key::ExportCsv)}</button>
         </div>
         <div class="table-scroll">
             <table class="ranking-table">
@@ -300,7 +300,7 @@ pub fn RankingTable(
                             .then(|| {
                                 view! {
                                     <tr>
-                                        <td colspan=Column::ALL.len().to_string()>{move || tr(lang.get(), Key::NoUnits)}</td>
+                                        <td colspan=Column::ALL.len().to_string()>{text(lang, Key::NoUnits)}</td>
                                     </tr>
                                 }
                             })
@@ -356,7 +356,7 @@ fn RankingRow(
                 {below
                     .then(|| {
                         view! {
-                            <span class="flag" title=move || tr(lang.get(), Key::BelowThreshold)>
+                            <span class="flag" title=text(lang, Key::BelowThreshold)>
                                 " ▼"
                             </span>
                         }

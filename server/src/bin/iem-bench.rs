@@ -1,4 +1,4 @@
-//! Benchmarks behind `make bench`: HTTP NDJSON ingest throughput, and `stats` latency on a large store.
+//! Benchmarks behind `make bench`: HTTP NDJSON ingest throughput, `stats` latency on a large store, live-stream delivery.
 use app::model::Channel;
 use axum::Router;
 use chrono::TimeZone;
@@ -43,6 +43,16 @@ enum Command {
         #[arg(long, default_value_t = 700)]
         features: usize,
     },
+    /// Connect many live-stream clients to the release server, then time ingest → client.
+    Live {
+        #[arg(long, default_value_t = 1000)]
+        clients: usize,
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+        /// Extra clients that connect and never read.
+        #[arg(long, default_value_t = 50)]
+        stuck: usize,
+    },
     /// Fill (once, cached) a store with many dossiers, then time quarter stats at district level.
     Stats {
         #[arg(long, default_value_t = 10_000_000)]
@@ -56,6 +66,9 @@ enum Command {
 }
 
 const TOKEN: &str = "bench-token";
+
+#[path = "iem-bench/live.rs"]
+mod live;
 const UNITS: [(&str, &str); 6] = [
     ("502", "district"),
     ("515", "district"),
@@ -567,6 +580,18 @@ fn main() -> std::process::ExitCode {
             queries,
         } => bench_stats(&cli.data, dossiers, &store_dir, queries),
         Command::Boundaries { features } => runtime.block_on(bench_boundaries(&cli.data, features)),
+        Command::Live {
+            clients,
+            rounds,
+            stuck,
+        } => runtime.block_on(live::run(
+            &cli.data,
+            live::Options {
+                clients,
+                rounds,
+                stuck,
+            },
+        )),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

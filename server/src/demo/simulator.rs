@@ -355,7 +355,7 @@ mod tests {
                     closed += 1;
                     let id = e["dossier_id"].as_str().unwrap();
                     let n: usize = id.trim_start_matches("old-").parse().unwrap_or(1);
-                    if id.starts_with("old-") && n % 2 == 0 {
+                    if id.starts_with("old-") && n.is_multiple_of(2) {
                         late += 1;
                     }
                 }

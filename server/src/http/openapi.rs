@@ -107,6 +107,27 @@ pub fn spec() -> Value {
                     }
                 }
             },
+            "/api/v1/stream": {
+                "get": {
+                    "summary": "Live figures for a view, as server-sent events",
+                    "description": "Takes the parameters of /api/v1/stats. Sends `event: figures` with `id: <commit sequence number>` and data `{\"seq\", \"data_as_of\", \"stats\"}` (stats as /api/v1/stats answers it): the current figures at once, then after each commit that changes them, at most one message per 250 ms. With `Last-Event-ID` (header) or `last_event_id` (query), nothing is sent until the next change if the client already has the current figures; otherwise the current figures are sent at once.",
+                    "parameters": [
+                        date_param("from", "First day of the period (YYYY-MM-DD)"),
+                        date_param("to", "Last day of the period (YYYY-MM-DD)"),
+                        {"name": "level", "in": "query", "required": true, "schema": level()},
+                        optional("parent", "List only units under this unit code", json!({"type": "string"})),
+                        optional("field", "Sector filter", json!({"type": "string"})),
+                        optional("channel", "Channel filter", channel()),
+                        optional("dossier_level", "Handling level filter", level()),
+                        optional("last_event_id", "The id of the last message the client has", json!({"type": "integer"})),
+                        {"name": "Last-Event-ID", "in": "header", "required": false, "schema": {"type": "integer"}},
+                    ],
+                    "responses": {
+                        "200": {"description": "A stream of messages", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                        "400": error_response("A parameter is missing or wrong; `field` names it")
+                    }
+                }
+            },
             "/api/v1/trend": {
                 "get": {
                     "summary": "A unit's figures per week or month",

@@ -278,7 +278,12 @@ async fn the_openapi_document_lists_the_endpoints_and_codes() {
     let app = app();
     let (status, doc) = app.get("/api/v1/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
-    for path in ["/api/v1/events", "/api/v1/stats", "/api/v1/trend"] {
+    for path in [
+        "/api/v1/events",
+        "/api/v1/stats",
+        "/api/v1/trend",
+        "/api/v1/stream",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} documented");
     }
     let codes = doc["components"]["schemas"]["Rejected"]["properties"]["errors"]["items"]

@@ -203,3 +203,19 @@ async fn a_stream_request_with_bad_input_is_refused_naming_the_field() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["field"], "Last-Event-ID");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_that_leaves_the_view_unchanged_sends_nothing() {
+    let app = app();
+    let mut client = connect(&app, VIEW, None).await;
+    client.next(WAIT).await.expect("the current figures");
+    // A district of Long An: not in Quảng Nam's district view.
+    let mut elsewhere = received("e1", "d1", AT, DUE);
+    elsewhere["unit"] = "794".into();
+    let (status, body) = app.post_ndjson(&[elsewhere]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(client.next(Duration::from_millis(800)).await.is_none());
+    app.post_ndjson(&[received("e2", "d2", AT, DUE)]).await;
+    let pushed = client.next(WAIT).await.expect("a change in the view");
+    assert_eq!(pushed.data["stats"]["total"]["received"], 1);
+}

@@ -1,0 +1,145 @@
+// Sharing what one sees: cross-filtering, the CSV export against the API, the embed in an iframe,
+// phones, contrast in both themes.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { base, output, openBrowser, waitHydrated } from './browser.mjs';
+
+const require = createRequire(import.meta.url);
+let browser;
+before(async () => {
+  browser = await openBrowser({ acceptDownloads: true });
+});
+after(async () => {
+  await browser?.close();
+});
+
+const VIEW = 'unit=49&from=2021-01-01&to=2021-03-31';
+
+test('choosing a unit in the table focuses the charts; a sector in a chart filters the map', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`${base}/?lang=en&${VIEW}`);
+  await waitHydrated(page);
+  await page.click('tbody tr[data-unit="515"] button.focus-unit');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('focus') === '515');
+  await page.waitForSelector('.focus-banner[data-focus="515"]');
+  assert.match(await page.textContent('.focus-banner'), /Bắc Trà My/);
+  await page.waitForSelector('tbody tr[data-unit="515"].focused');
+
+  // Find the land sector's bar by its hover read-out, then click it.
+  const canvas = await page.waitForSelector('figure[data-chart="sectors"] .chart-canvas[aria-busy="false"]');
+  await canvas.scrollIntoViewIfNeeded();
+  const box = await canvas.boundingBox();
+  const before = await page.$$eval('path.unit', (ps) => ps.map((p) => p.getAttribute('aria-label')).join('|'));
+  let clicked = false;
+  for (let fy = 0.05; fy < 0.95 && !clicked; fy += 0.02) {
+    for (const fx of [0.3, 0.5, 0.7]) {
+      await page.mouse.move(box.x + box.width * fx, box.y + box.height * fy);
+      const tip = await page.$('figure[data-chart="sectors"] .chart-tooltip');
+      if (tip && (await tip.textContent()).includes('Đất đai')) {
+        await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+        clicked = true;
+        break;
+      }
+    }
+  }
+  assert.ok(clicked, 'found the land sector in the chart');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('field') === 'Đất đai');
+  await page.waitForFunction(
+    (b) => [...document.querySelectorAll('path.unit')].map((p) => p.getAttribute('aria-label')).join('|') !== b,
+    before,
+  );
+  assert.equal(await page.$eval('select[name="field"]', (s) => s.value), 'Đất đai');
+  await page.close();
+});
+
+test('the exported CSV holds the same figures as GET /api/v1/stats', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`${base}/?lang=en&${VIEW}`);
+  await waitHydrated(page);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('button.export-csv')]);
+  const path = join(output, 'ranking.csv');
+  await download.saveAs(path);
+  const bytes = readFileSync(path);
+  assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'UTF-8 with BOM');
+  const lines = bytes.subarray(3).toString('utf8').trim().split('\r\n');
+  const header = lines[0].split(',');
+  const col = (name) => header.findIndex((h) => h.toLowerCase().includes(name));
+  const [code, received, onTime] = [header.indexOf('code'), col('received'), col('on-time')];
+  assert.ok(code >= 0 && received > 0 && onTime > 0, `columns in ${lines[0]}`);
+  const stats = await (await fetch(`${base}/api/v1/stats?from=2021-01-01&to=2021-03-31&level=district&parent=49`)).json();
+  const rows = lines.slice(1).map((l) => l.split(','));
+  assert.equal(rows.length, stats.units.length, 'one row per unit');
+  for (const unit of stats.units) {
+    const row = rows.find((r) => r[code] === unit.code);
+    assert.ok(row, `row for ${unit.code}`);
+    assert.equal(Number(row[received]), unit.received, `${unit.code} received`);
+    if (unit.on_time_rate !== null) {
+      assert.ok(Math.abs(Number(row[onTime]) - unit.on_time_rate * 100) < 0.006, `${unit.code} on-time ${row[onTime]}`);
+    }
+  }
+  // The published figure: Bắc Trà My received 14,428 in 2021-Q1.
+  assert.equal(Number(rows.find((r) => r[code] === '515')[received]), 14428);
+  await page.close();
+});
+
+test('the embed page frames in another page; the dashboard refuses to', async () => {
+  const embed = await fetch(`${base}/embed?${VIEW}`);
+  assert.equal(embed.status, 200);
+  assert.match(embed.headers.get('content-security-policy') ?? '', /frame-ancestors \*/);
+  assert.equal(embed.headers.get('x-frame-options'), null);
+  const main = await fetch(`${base}/`);
+  assert.equal(main.headers.get('x-frame-options'), 'DENY');
+
+  const page = await browser.context.newPage();
+  await page.goto(`${base}/?${VIEW}`);
+  await waitHydrated(page);
+  await page.click('details.embed summary');
+  const snippet = await page.$eval('details.embed textarea', (t) => t.value);
+  assert.match(snippet, /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/embed\?/);
+  // A newsroom's page on another origin, holding the copied snippet.
+  await page.goto('about:blank');
+  await page.setContent(`<!doctype html><title>Article</title><h1>News</h1>${snippet}`);
+  const frame = await (await page.waitForSelector('iframe')).contentFrame();
+  await frame.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  await frame.waitForSelector('path.unit');
+  assert.ok((await frame.$$('path.unit')).length >= 18, 'the districts are drawn');
+  assert.match(await frame.textContent('.embed-source'), /Số liệu cập nhật đến/);
+  await frame.waitForSelector('.live-status[data-status="live"]');
+  await page.screenshot({ path: join(output, 'embed.png') });
+  await page.close();
+});
+
+test('a 360 px phone shows the dashboard without sideways scrolling', async () => {
+  const phone = await browser.context.browser()?.newContext?.({ viewport: { width: 360, height: 740 } });
+  const page = phone ? await phone.newPage() : await browser.context.newPage();
+  if (!phone) await page.setViewportSize({ width: 360, height: 740 });
+  await page.goto(`${base}/?${VIEW}`);
+  await waitHydrated(page);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow} px wider than the screen`);
+  await page.screenshot({ path: join(output, 'phone.png'), fullPage: true });
+  await page.close();
+  await phone?.close();
+});
+
+for (const theme of ['light', 'dark']) {
+  test(`text contrast meets WCAG AA in the ${theme} theme (axe-core)`, async () => {
+    const page = await browser.context.newPage();
+    await page.emulateMedia({ colorScheme: theme });
+    await page.goto(`${base}/?${VIEW}`);
+    await waitHydrated(page);
+    await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+    const result = await page.evaluate(async () =>
+      // eslint-disable-next-line no-undef
+      axe.run(document, { runOnly: { type: 'rule', values: ['color-contrast'] } }),
+    );
+    const problems = result.violations.flatMap((v) =>
+      v.nodes.map((n) => `${n.target.join(' ')}: ${n.any.map((a) => a.message).join('; ')}`),
+    );
+    assert.deepEqual(problems, [], `contrast problems in ${theme}`);
+    await page.close();
+  });
+}
