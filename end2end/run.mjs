@@ -128,7 +128,7 @@ try {
     : ['--test', '--test-concurrency=1', join(root, 'end2end', 'tests')];
   const tests = spawn(process.execPath, args, {
     cwd: root,
-    env: { ...process.env, E2E_BASE_URL: base, E2E_OUTPUT: outputDir, E2E_INGEST_TOKEN: token },
+    env: { ...process.env, E2E_BASE_URL: base, E2E_OUTPUT: outputDir, E2E_INGEST_TOKEN: token, E2E_DATA_DIR: dataDir },
     stdio: 'inherit',
   });
   status = await new Promise((ok) => tests.on('exit', (code) => ok(code ?? 1)));

@@ -1,4 +1,5 @@
 //! The dashboard's shared half: components, routes, server functions and the types both sides exchange.
+pub mod access;
 pub mod api;
 #[cfg(feature = "ssr")]
 mod api_ssr;
@@ -10,6 +11,7 @@ pub mod error;
 pub mod format;
 pub mod i18n;
 pub mod indicators;
+pub mod late;
 pub mod live;
 pub mod model;
 pub mod periods;
@@ -19,7 +21,8 @@ pub mod selection;
 pub mod store;
 
 use components::{
-    dashboard::DashboardPage, embed::EmbedPage, map_bench::MapBenchPage, procedures::ProceduresPage,
+    dashboard::DashboardPage, embed::EmbedPage, late::LateDossiersPage, map_bench::MapBenchPage,
+    procedures::ProceduresPage, signin::SignInPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -52,6 +55,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    components::account::provide_viewer();
     view! {
         <Stylesheet id="leptos" href="/pkg/iem.css"/>
         <Title text="Bản đồ thực thi thể chế"/>
@@ -61,6 +65,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async/>
                 <Route path=path!("/procedures") view=ProceduresPage ssr=SsrMode::Async/>
                 <Route path=path!("/embed") view=EmbedPage ssr=SsrMode::Async/>
+                <Route path=path!("/late") view=LateDossiersPage ssr=SsrMode::Async/>
+                <Route path=path!("/signin") view=SignInPage/>
                 <Route path=path!("/bench/map") view=MapBenchPage/>
             </Routes>
         </Router>

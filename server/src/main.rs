@@ -47,6 +47,21 @@ enum Command {
         #[command(subcommand)]
         command: BoundariesCommand,
     },
+    /// People who sign in: leaders, chairs, admins (argon2id password hashes in IEM_DATA_DIR).
+    Users {
+        #[command(subcommand)]
+        command: server::auth::cli::UsersCommand,
+    },
+    /// API tokens for one-stop systems (ingest) and read access (leader, chair); stored hashed.
+    Tokens {
+        #[command(subcommand)]
+        command: server::auth::cli::TokensCommand,
+    },
+    /// Print the last lines of the audit log (sign-ins, token use, views of dossier-level data).
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        tail: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -179,6 +194,9 @@ fn main() -> ExitCode {
         Command::Boundaries {
             command: BoundariesCommand::Import(args),
         } => server::boundaries::cli::run_import(&settings, &args),
+        Command::Users { command } => server::auth::cli::run_users(&settings.data_dir, command),
+        Command::Tokens { command } => server::auth::cli::run_tokens(&settings.data_dir, command),
+        Command::Audit { tail } => server::auth::cli::run_audit(&settings.data_dir, tail),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

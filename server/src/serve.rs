@@ -1,5 +1,5 @@
 //! Starting the server: open the store, seed the demo on first start, serve until SIGTERM.
-use crate::auth::IngestToken;
+use crate::auth::{Auth, AuthSettings, IngestToken};
 use crate::config::Settings;
 use crate::http::{router, AppState};
 use crate::store::DuckStore;
@@ -24,6 +24,8 @@ pub enum ServeError {
     },
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Settings(String),
     #[error("a start-up task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
 }
@@ -75,6 +77,32 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
         source,
     })?;
     let (ingest_token, plain_token) = IngestToken::load_or_create(&settings.data_dir)?;
+    let auth_settings = AuthSettings::from_env().map_err(ServeError::Settings)?;
+    let demo_accounts = if options.demo {
+        let district = {
+            let s = store.clone();
+            let province = settings.default_province.clone();
+            tokio::task::spawn_blocking(move || s.children(&province, app::model::Level::District))
+                .await?
+                .map_err(|source| ServeError::Store {
+                    path: db_path.display().to_string(),
+                    source,
+                })?
+                .into_iter()
+                .next()
+        };
+        Some(
+            crate::auth::demo::ensure(
+                &settings.data_dir,
+                &settings.default_province,
+                district.as_deref(),
+            )
+            .map_err(ServeError::Settings)?,
+        )
+    } else {
+        None
+    };
+    let auth = Auth::new(&settings.data_dir, Some(ingest_token), auth_settings);
 
     let leptos_options = LeptosOptions::builder()
         .output_name("iem")
@@ -85,7 +113,7 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
     let state = AppState::new(
         leptos_options,
         store,
-        ingest_token,
+        auth,
         app::api::DashboardDefaults {
             province: Some(settings.default_province.clone()),
         },
@@ -125,7 +153,15 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
     if let Some(line) = simulating {
         println!("  {line}");
     }
+    if let Some(accounts) = demo_accounts {
+        println!();
+        for line in accounts.lines() {
+            println!("  {line}");
+        }
+    }
     println!();
+    // The peer address feeds the sign-in rate limit and the audit log.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

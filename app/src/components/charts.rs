@@ -2,6 +2,7 @@
 //! on the unit selected on the map or in the ranking.
 use crate::api::{fetch_selection, SelectionRequest};
 use crate::charts::{self, Pick};
+use crate::components::account::LateLink;
 use crate::components::chart_frame::ChartFrame;
 use crate::i18n::{text, tr, Key, Lang};
 use crate::model::{Bucket, IndicatorRow};
@@ -82,6 +83,8 @@ pub fn ChartsSection(
                             .map(|view| {
                                 let scope_name = view.scope.as_ref().map(|u| u.name.clone());
                                 let focused = focus.get_untracked().is_some();
+                                let late_unit = view.scope.as_ref().map(|u| u.code.clone());
+                                let period = view.period;
                                 let view = StoredValue::new(view);
                                 view! {
                                     <p class="focus-banner" data-focus=focus.get_untracked()>
@@ -95,6 +98,7 @@ pub fn ChartsSection(
                                                 }
                                             }>{text(lang, Key::ClearFocus)}</button>
                                         })}
+                                        {late_unit.map(|unit| view! { " " <LateLink unit period lang/> })}
                                     </p>
                                     <div class="chart-grid">
                                         <div class="chart-with-options">

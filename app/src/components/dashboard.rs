@@ -2,6 +2,7 @@
 use crate::api::{fetch_dashboard, DashboardRequest, DashboardView, SelectionRequest, COUNTRY};
 use crate::browser;
 use crate::classify::Method;
+use crate::components::account::AccountArea;
 use crate::components::{
     charts::ChartsSection, headline::Headline, live::LiveIndicator, map::ChoroplethMap,
     ranking::ranked_rows, ranking::RankingTable,
@@ -118,6 +119,8 @@ pub fn map_choice(q: &ParamsMap) -> (Indicator, Method, Vec<String>) {
 pub enum Page {
     Dashboard,
     Procedures,
+    Late,
+    SignIn,
 }
 
 /// Title, page links (keeping the view's parameters), theme and language switches.
@@ -167,6 +170,7 @@ pub fn TopBar(lang: Memo<Lang>, current: Page) -> impl IntoView {
                 <a class="lang-switch" href=lang_switch_href hreflang=move || lang.get().other().code()>
                     {text(lang, Key::SwitchLanguage)}
                 </a>
+                <AccountArea lang/>
             </div>
         </header>
     }
@@ -176,6 +180,8 @@ fn path_of(page: Page) -> &'static str {
     match page {
         Page::Dashboard => "/",
         Page::Procedures => "/procedures",
+        Page::Late => "/late",
+        Page::SignIn => "/signin",
     }
 }
 

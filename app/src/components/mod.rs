@@ -1,11 +1,14 @@
 //! UI components, one domain area per module.
+pub mod account;
 pub mod chart_frame;
 pub mod charts;
 pub mod dashboard;
 pub mod embed;
 pub mod headline;
+pub mod late;
 pub mod live;
 pub mod map;
 pub mod map_bench;
 pub mod procedures;
 pub mod ranking;
+pub mod signin;

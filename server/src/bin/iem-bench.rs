@@ -5,7 +5,7 @@ use chrono::TimeZone;
 use chrono::{Duration, NaiveDate};
 use clap::{Parser, Subcommand};
 use leptos::prelude::LeptosOptions;
-use server::auth::IngestToken;
+use server::auth::{Auth, AuthSettings, IngestToken};
 use server::http::{router, AppState};
 use server::ingest::event::{Event, EventKind, Reception};
 use server::store::DuckStore;
@@ -79,11 +79,28 @@ const UNITS: [(&str, &str); 6] = [
 ];
 const FIELDS: [&str; 4] = ["Đất đai", "Hộ tịch", "Chứng thực", "Xây dựng"];
 
+/// The bench's own ingest token, no ingest rate limit (the bench measures the store), and the
+/// audit log beside the store as in a real deployment.
+fn bench_auth(store: &DuckStore) -> Auth {
+    let dir = store.path().parent().unwrap_or(std::path::Path::new("."));
+    Auth::new(
+        dir,
+        Some(IngestToken::from_plain(TOKEN)),
+        AuthSettings {
+            ingest: server::auth::rate_limit::Limit {
+                burst: 0.0,
+                per_second: 0.0,
+            },
+            ..AuthSettings::default()
+        },
+    )
+}
+
 async fn start_server(store: Arc<DuckStore>) -> std::io::Result<std::net::SocketAddr> {
     let state = AppState::new(
         LeptosOptions::builder().output_name("iem").build(),
-        store,
-        IngestToken::from_plain(TOKEN),
+        store.clone(),
+        bench_auth(&store),
         Default::default(),
     );
     let app: Router = router(state);

@@ -14,7 +14,14 @@ pub enum ApiError {
         message: String,
     },
     Unauthorized(String),
+    /// Signed in (or holding a token) but not allowed this: 403.
+    Forbidden(String),
     NotFound(String),
+    /// Over a rate limit: 429 with Retry-After (whole seconds, at least 1).
+    RateLimited {
+        retry_after: std::time::Duration,
+        message: String,
+    },
     /// Ingest lines refused: 422 (409 when the only problem is reused event ids).
     Rejected(Vec<LineError>),
     PayloadTooLarge(String),
@@ -68,7 +75,20 @@ impl IntoResponse for ApiError {
                 plain(StatusCode::BAD_REQUEST, "bad_request", message, Some(field))
             }
             ApiError::Unauthorized(m) => plain(StatusCode::UNAUTHORIZED, "unauthorized", m, None),
+            ApiError::Forbidden(m) => plain(StatusCode::FORBIDDEN, "forbidden", m, None),
             ApiError::NotFound(m) => plain(StatusCode::NOT_FOUND, "not_found", m, None),
+            ApiError::RateLimited {
+                retry_after,
+                message,
+            } => {
+                let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+                let mut res = plain(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message, None);
+                res.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(seconds),
+                );
+                res
+            }
             ApiError::PayloadTooLarge(m) => {
                 plain(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", m, None)
             }
@@ -139,5 +159,14 @@ impl From<app::store::StoreError> for ApiError {
 impl From<tokio::task::JoinError> for ApiError {
     fn from(e: tokio::task::JoinError) -> Self {
         ApiError::Internal(format!("a store task failed: {e}"))
+    }
+}
+
+impl From<crate::auth::AuthError> for ApiError {
+    fn from(e: crate::auth::AuthError) -> Self {
+        match e {
+            crate::auth::AuthError::BadCredentials(m) => ApiError::Unauthorized(m),
+            crate::auth::AuthError::Accounts(e) => ApiError::Internal(e.to_string()),
+        }
     }
 }

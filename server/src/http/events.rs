@@ -1,5 +1,7 @@
 //! `POST /api/v1/events`: integrators push dossier events; the reply comes once they are durable.
+use super::access::Caller;
 use super::{error::ApiError, AppState};
+use crate::auth::{Principal, Role};
 use crate::ingest::event::{parse_event, Event, LineError};
 use crate::store::writer::{BatchError, BatchOutcome};
 use axum::body::{Body, Bytes};
@@ -15,20 +17,30 @@ pub const MAX_LINE_BYTES: usize = 64 * 1024;
 /// Most events in one request.
 pub const MAX_EVENTS: usize = 50_000;
 
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| {
-            ApiError::Unauthorized("send 'Authorization: Bearer <ingest token>'".into())
-        })?;
-    if state.ingest_token.matches(presented.trim()) {
-        Ok(())
-    } else {
-        Err(ApiError::Unauthorized(
-            "the token is not valid for ingest".into(),
-        ))
+/// Only ingest tokens post events; each token is rate-limited on its own.
+fn authorize(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
+    match &caller.principal {
+        Principal::Anonymous => Err(ApiError::Unauthorized(
+            "send 'Authorization: Bearer <ingest token>'".into(),
+        )),
+        Principal::Token {
+            id,
+            role: Role::Ingest,
+            ..
+        } => state
+            .auth
+            .ingest_limit
+            .check(id)
+            .map_err(|retry_after| ApiError::RateLimited {
+                retry_after,
+                message: format!(
+                    "token {id} sends more requests than its limit; wait, then resend (nothing from this request was stored)"
+                ),
+            }),
+        other => Err(ApiError::Forbidden(format!(
+            "{} may not post events: that needs an ingest token",
+            other.actor()
+        ))),
     }
 }
 
@@ -94,10 +106,14 @@ pub fn split_body(content_type: &str, body: &[u8]) -> Result<NumberedLines, ApiE
 
 pub async fn post_events(
     State(state): State<AppState>,
+    caller: Caller,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&state, &headers)?;
+    if let Err(e) = authorize(&state, &caller) {
+        let _ = caller.audit(&state, "ingest", "", "refused");
+        return Err(e);
+    }
     let body: Bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
         .map_err(|_| {
@@ -110,7 +126,19 @@ pub async fn post_events(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let outcome = ingest_lines(&state, split_body(&content_type, &body)?).await?;
+    let result = match split_body(&content_type, &body) {
+        Ok(lines) => ingest_lines(&state, lines).await,
+        Err(e) => Err(e),
+    };
+    let audit_line = match &result {
+        Ok(o) => format!("accepted {} duplicates {}", o.accepted, o.duplicates),
+        Err(_) => "rejected".to_string(),
+    };
+    // The events are stored (or refused) already: a failed audit write is logged, not undone.
+    if let Err(e) = caller.audit(&state, "ingest", "", &audit_line) {
+        tracing::error!(error = ?e, "ingest token use not audited");
+    }
+    let outcome = result?;
     Ok(Json(
         json!({"accepted": outcome.accepted, "duplicates": outcome.duplicates}),
     ))

@@ -1,13 +1,17 @@
 //! The axum router: the versioned API, the probes, the server-rendered pages and static files.
+pub mod access;
+pub mod admin;
 pub mod boundaries;
 pub mod error;
 pub mod events;
+pub mod late;
 pub mod openapi;
 pub mod ops;
+pub mod session;
 pub mod stats;
 pub mod stream;
 
-use crate::auth::IngestToken;
+use crate::auth::Auth;
 use crate::live::{ChangeFeed, LiveHub};
 use crate::store::DuckStore;
 use crate::telemetry::{SequentialRequestId, REQUEST_ID_HEADER};
@@ -31,7 +35,7 @@ use tracing::Span;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Arc<DuckStore>,
-    pub ingest_token: Arc<IngestToken>,
+    pub auth: Arc<Auth>,
     pub live: LiveHub,
     pub dashboard_defaults: app::api::DashboardDefaults,
 }
@@ -40,7 +44,7 @@ impl AppState {
     pub fn new(
         leptos_options: LeptosOptions,
         store: Arc<DuckStore>,
-        ingest_token: IngestToken,
+        auth: Auth,
         dashboard_defaults: app::api::DashboardDefaults,
     ) -> Self {
         let feed = ChangeFeed::starting_at(store.last_seq_at_open());
@@ -48,7 +52,7 @@ impl AppState {
             leptos_options,
             live: LiveHub::new(store.clone(), feed),
             store,
-            ingest_token: Arc::new(ingest_token),
+            auth: Arc::new(auth),
             dashboard_defaults,
         }
     }
@@ -60,35 +64,123 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
-/// Only `/embed` may be framed by other sites; every other page refuses framing (clickjacking).
-async fn frame_policy(
+/// The policy for everything that is not a rendered page (JSON, files): nothing may run or frame.
+const STRICT_POLICY: &str =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// The policy of a rendered page: scripts only from this site or inline with the response's
+/// nonce, WebAssembly compiled from this site's module, no plugins. Only `/embed` may be framed.
+pub fn page_policy(nonce: &str, path: &str) -> String {
+    let frame_ancestors = if path == "/embed" { "*" } else { "'none'" };
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {frame_ancestors}"
+    )
+}
+
+/// Security headers on every response. Pages carry their own nonce policy (set while they are
+/// rendered); everything else gets the strict one. Framing is refused except for `/embed`.
+async fn security_headers(
     req: Request<axum::body::Body>,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::http::header::{
-        HeaderValue, CONTENT_SECURITY_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+        HeaderValue, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+        X_FRAME_OPTIONS,
     };
     let embeddable = req.uri().path() == "/embed";
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    if embeddable {
-        headers.insert(
-            CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("frame-ancestors *"),
-        );
-    } else {
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if !embeddable {
         headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    if !headers.contains_key(CONTENT_SECURITY_POLICY) {
         headers.insert(
             CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("frame-ancestors 'none'"),
+            HeaderValue::from_static(STRICT_POLICY),
         );
     }
     res
 }
 
+/// API errors that did not come from our handlers (axum's extractor rejections, body limits,
+/// unknown methods) get the same JSON body as ours: `{status, code, message}`.
+async fn json_errors(
+    req: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::header::CONTENT_TYPE;
+    use axum::response::IntoResponse;
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !api || !(status.is_client_error() || status.is_server_error()) || is_json {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let code = match status.as_u16() {
+        400 => "bad_request",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        422 => "unprocessable",
+        429 => "rate_limited",
+        _ => "error",
+    };
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        text
+    };
+    let mut out = (
+        status,
+        axum::Json(
+            serde_json::json!({"status": status.as_u16(), "code": code, "message": message}),
+        ),
+    )
+        .into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            out.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+/// Bodies beyond this are refused (413) on every route but ingest, which sets its own limit.
+const MAX_REQUEST_BYTES: usize = 64 * 1024;
+
 async fn api_not_found(uri: axum::http::Uri) -> error::ApiError {
     error::ApiError::NotFound(format!("no API route at {}", uri.path()))
+}
+
+/// Puts the page's CSP, with the nonce Leptos gives this response's inline scripts, on the response.
+fn set_page_policy() {
+    let (Some(nonce), Some(options), Some(parts)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+        use_context::<axum::http::request::Parts>(),
+    ) else {
+        return;
+    };
+    if let Ok(value) =
+        axum::http::HeaderValue::from_str(&page_policy(&nonce.to_string(), parts.uri.path()))
+    {
+        options.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -102,6 +194,17 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/boundaries", get(boundaries::get_boundaries))
         .route("/api/v1/tiles", get(boundaries::get_tiles))
         .route("/api/v1/stream", get(stream::get_stream))
+        .route("/api/v1/late", get(late::get_late))
+        .route("/api/v1/dossiers/{id}", get(late::get_dossier))
+        .route(
+            "/api/v1/session",
+            get(session::who_am_i)
+                .post(session::sign_in)
+                .delete(session::sign_out),
+        )
+        .route("/signout", post(session::sign_out_form))
+        .route("/api/v1/admin/accounts", get(admin::get_users))
+        .route("/api/v1/admin/audit", get(admin::get_audit))
         .route("/api/v1/openapi.json", get(openapi::document))
         .route(
             "/api/v1/events",
@@ -113,6 +216,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz));
 
     let store_for_context: SharedIndicatorStore = state.store.clone();
+    let access_for_context: app::access::SharedDossierAccess =
+        Arc::new(access::PageAccess::new(state.clone()));
     let defaults = state.dashboard_defaults.clone();
     let options = state.leptos_options.clone();
     let routes = generate_route_list(App);
@@ -123,10 +228,16 @@ pub fn router(state: AppState) -> Router {
             move || {
                 provide_context(store_for_context.clone());
                 provide_context(defaults.clone());
+                provide_context(access_for_context.clone());
+                set_page_policy();
             },
             move || shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Server functions and pages read their bodies themselves: cap them here.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_REQUEST_BYTES,
+        ));
 
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &Request<_>| {
@@ -152,7 +263,9 @@ pub fn router(state: AppState) -> Router {
                 ))
                 .layer(trace)
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
-                .layer(axum::middleware::from_fn(frame_policy))
+                .layer(axum::middleware::from_fn(security_headers))
+                .layer(axum::middleware::from_fn(json_errors))
+                .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
                 .layer(CompressionLayer::new()),
         )
         .with_state(state)

@@ -75,6 +75,8 @@ pub fn spec() -> Value {
                             "type": "object", "required": ["accepted", "duplicates"],
                             "properties": {"accepted": {"type": "integer"}, "duplicates": {"type": "integer"}}}}}},
                         "401": error_response("Missing or invalid bearer token"),
+                        "403": error_response("The token or session is not an ingest token"),
+                        "429": error_response("The token is over its request rate; `Retry-After` says when to resend. Nothing from the request was stored"),
                         "409": {"description": "The only problem: event ids reused with different content", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Rejected"}}}},
                         "413": error_response("Body, line or event count over the limits"),
                         "415": error_response("Content type other than application/x-ndjson or application/json"),
@@ -127,6 +129,67 @@ pub fn spec() -> Value {
                         "400": error_response("A parameter is missing or wrong; `field` names it")
                     }
                 }
+            },
+            "/api/v1/session": {
+                "get": {"summary": "Who is signed in (or which token is used)", "responses": {"200": {"description": "`{signed_in, username?, role?, unit?}`"}}},
+                "post": {
+                    "summary": "Sign in",
+                    "description": "JSON `{\"username\", \"password\"}`, or an HTML form (application/x-www-form-urlencoded, with an optional `next` path; answered by a 303 redirect). Sets the HttpOnly, SameSite=Strict session cookie `iem_session` (Secure behind TLS). Rate-limited per client address.",
+                    "responses": {
+                        "200": {"description": "Signed in: `{signed_in, username, role, unit}`"},
+                        "400": error_response("username or password missing"),
+                        "401": error_response("Unknown username or wrong password (the same answer for both)"),
+                        "429": error_response("Too many attempts; `Retry-After` says when to try again")
+                    }
+                },
+                "delete": {"summary": "Sign out (ends the session, clears the cookie)", "responses": {"204": {"description": "Signed out"}}}
+            },
+            "/api/v1/late": {
+                "get": {
+                    "summary": "Late dossiers of a unit (dossier-level: leaders, chairs and admins within their scope)",
+                    "description": "Dossiers resolved late in the period (`resolved_late`) and those still open past their due date at its end (`pending_overdue`), counted exactly as /api/v1/stats counts them, for the unit and every unit under it. Needs a session cookie or `Authorization: Bearer <token>` with read rights. Every call is written to the audit log.",
+                    "parameters": [
+                        {"name": "unit", "in": "query", "required": true, "schema": {"type": "string"}},
+                        date_param("from", "First day of the period (YYYY-MM-DD)"),
+                        date_param("to", "Last day of the period (YYYY-MM-DD)"),
+                        optional("kind", "Which late dossiers", json!({"type": "string", "enum": ["all", "resolved_late", "pending_overdue"]})),
+                        optional("field", "Sector filter", json!({"type": "string"})),
+                        optional("procedure", "Procedure code filter", json!({"type": "string"})),
+                        optional("agency", "Agency code filter", json!({"type": "string"})),
+                        optional("sort", "Sort column", json!({"type": "string", "enum": ["days_overdue", "dossier_id", "procedure", "field", "agency", "received", "due", "resolved", "stage"]})),
+                        optional("order", "asc or desc (default)", json!({"type": "string", "enum": ["asc", "desc"]})),
+                        optional("page", "1-based page", json!({"type": "integer", "minimum": 1})),
+                        optional("page_size", "Rows per page (default 50, at most 500)", json!({"type": "integer", "minimum": 1, "maximum": 500})),
+                        optional("format", "json (default) or csv (every row, UTF-8 with BOM)", json!({"type": "string", "enum": ["json", "csv"]}))
+                    ],
+                    "responses": {
+                        "200": {"description": "`{query, total, resolved_late, pending_overdue, rows: [{dossier_id, unit_code, unit_name, procedure, procedure_name, field, agency, received, due, resolved, days_overdue, stage}]}`"},
+                        "400": error_response("A parameter is missing or wrong; `field` names it"),
+                        "401": error_response("Not signed in and no token"),
+                        "403": error_response("The unit is outside the caller's province or district, or the token cannot read"),
+                        "404": error_response("No such unit")
+                    }
+                }
+            },
+            "/api/v1/dossiers/{id}": {
+                "get": {
+                    "summary": "A dossier's events in order (dossier-level, same rights as /api/v1/late)",
+                    "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": {"description": "`{dossier_id, unit_code, events: [{seq, event_id, type, at, due, outcome, agency}]}`"},
+                        "401": error_response("Not signed in and no token"),
+                        "403": error_response("The dossier's unit is outside the caller's scope"),
+                        "404": error_response("No such dossier")
+                    }
+                }
+            },
+            "/api/v1/admin/accounts": {
+                "get": {"summary": "Users and tokens, never their secrets (admins only)", "responses": {"200": {"description": "`{users, tokens}`"}, "401": error_response("Not signed in"), "403": error_response("Not an admin")}}
+            },
+            "/api/v1/admin/audit": {
+                "get": {"summary": "The last entries of the audit log (admins only)",
+                        "parameters": [optional("limit", "How many (default 200)", json!({"type": "integer", "minimum": 1, "maximum": 10000}))],
+                        "responses": {"200": {"description": "`{entries: [{at, action, actor, target, outcome, client}]}`"}, "401": error_response("Not signed in"), "403": error_response("Not an admin")}}
             },
             "/api/v1/trend": {
                 "get": {

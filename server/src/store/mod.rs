@@ -1,6 +1,7 @@
 //! The embedded DuckDB store: one writer, a few readers, all called off the async runtime.
 pub mod boundaries;
 pub mod catalog;
+pub mod late;
 pub mod query;
 pub mod rollup;
 pub mod schema;

@@ -5,7 +5,7 @@ use axum::http::{Request, StatusCode};
 use axum::Router;
 use leptos::prelude::LeptosOptions;
 use serde_json::Value;
-use server::auth::IngestToken;
+use server::auth::{Auth, AuthSettings, IngestToken};
 use server::http::{router, AppState};
 use server::store::DuckStore;
 use std::path::PathBuf;
@@ -51,11 +51,27 @@ fn with_store_and_data(
     dir: tempfile::TempDir,
     data: &std::path::Path,
 ) -> TestApp {
+    with_settings(path, dir, data, AuthSettings::default())
+}
+
+/// A fresh store with these authentication settings (limits, session times).
+pub fn app_with_auth(settings: AuthSettings) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("test.duckdb");
+    with_settings(&path, dir, &authored_data(), settings)
+}
+
+fn with_settings(
+    path: &std::path::Path,
+    dir: tempfile::TempDir,
+    data: &std::path::Path,
+    settings: AuthSettings,
+) -> TestApp {
     let store = Arc::new(DuckStore::open(path, data).expect("store opens"));
     let state = AppState::new(
         LeptosOptions::builder().output_name("iem").build(),
         store.clone(),
-        IngestToken::from_plain(TOKEN),
+        Auth::new(dir.path(), Some(IngestToken::from_plain(TOKEN)), settings),
         Default::default(),
     );
     TestApp {

@@ -1,9 +1,11 @@
 //! Integration tests, in one binary: each test binary links all of DuckDB, so one link instead of five.
+mod access;
 mod boundaries;
 mod calibration;
 mod common;
 mod import_cli;
 mod ingest_api;
 mod live_stream;
+mod properties;
 mod stats_api;
 mod units_in_force;

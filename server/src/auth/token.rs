@@ -1,40 +1,61 @@
-//! Bearer tokens for machine ingest: kept as a SHA-256 digest and compared in constant time.
+//! Bearer tokens: generated from the OS's randomness, kept only as SHA-256 digests, compared in
+//! constant time. A token reads `iem_<id>_<secret>`; the id finds its record without a scan.
 use sha2::{Digest, Sha256};
 use std::path::Path;
-
-pub struct IngestToken {
-    digest: [u8; 32],
-}
 
 fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
-/// A fresh random token: 32 bytes from the OS, hex-encoded, with a readable prefix.
-pub fn generate_token() -> std::io::Result<String> {
-    let mut bytes = [0u8; 32];
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn digest_hex(token: &str) -> String {
+    hex(&digest(token))
+}
+
+/// Constant time over the whole digest: how much of a guess matches leaks nothing.
+pub fn equal_digests(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// A fresh token and its id: 8 random bytes of id, 32 of secret.
+pub fn generate() -> std::io::Result<(String, String)> {
+    let mut bytes = [0u8; 40];
     getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
-    Ok(format!(
-        "iem_ingest_{}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    ))
+    let id = hex(&bytes[..8]);
+    let token = format!("iem_{id}_{}", hex(&bytes[8..]));
+    Ok((id, token))
+}
+
+/// The id part of a token in our format.
+pub fn id_of(token: &str) -> Option<&str> {
+    let rest = token.strip_prefix("iem_")?;
+    let (id, secret) = rest.split_once('_')?;
+    (id.len() == 16 && secret.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then_some(id)
+}
+
+/// The deployment's own ingest token (`IEM_INGEST_TOKEN`, or one kept in the data directory):
+/// what one-stop systems used before tokens were managed with the CLI; still accepted.
+pub struct IngestToken {
+    digest: String,
 }
 
 impl IngestToken {
     pub fn from_plain(token: &str) -> Self {
         IngestToken {
-            digest: digest(token),
+            digest: digest_hex(token),
         }
     }
 
-    /// Constant time over the digest: how much of a guess matches leaks nothing.
     pub fn matches(&self, presented: &str) -> bool {
-        let other = digest(presented);
-        self.digest
-            .iter()
-            .zip(other.iter())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+        equal_digests(&self.digest, &digest_hex(presented))
     }
 
     /// The token from `IEM_INGEST_TOKEN`, else the demo token kept in the data directory
@@ -51,7 +72,7 @@ impl IngestToken {
             Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
             _ => {
                 std::fs::create_dir_all(data_dir)?;
-                let token = generate_token()?;
+                let (_, token) = generate()?;
                 std::fs::write(&file, &token)?;
                 #[cfg(unix)]
                 {
@@ -78,10 +99,13 @@ mod tests {
     }
 
     #[test]
-    fn generated_tokens_are_long_and_distinct() {
-        let a = generate_token().unwrap();
-        let b = generate_token().unwrap();
+    fn generated_tokens_are_long_distinct_and_carry_their_id() {
+        let (id_a, a) = generate().unwrap();
+        let (_, b) = generate().unwrap();
         assert_ne!(a, b);
         assert!(a.len() > 64);
+        assert_eq!(id_of(&a), Some(id_a.as_str()));
+        assert_eq!(id_of("iem_ingest_abc"), None);
+        assert_eq!(id_of("Bearer x"), None);
     }
 }

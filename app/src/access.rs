@@ -1,0 +1,75 @@
+//! Who is looking at a page, and the server functions that return dossier-level data. Each
+//! function authenticates and authorises inside itself through [`DossierAccess`], which the server
+//! provides: the same checks, audit lines and errors as `GET /api/v1/late`.
+use crate::error::AppError;
+use crate::late::{DossierTimeline, LatePage, LateQuery};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The signed-in person, as pages show them; `None` fields for the public.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub username: Option<String>,
+    /// leader, chair or admin.
+    pub role: Option<String>,
+    /// A leader's province or a chair's district.
+    pub unit: Option<String>,
+}
+
+impl Viewer {
+    /// Whether the drill-down is offered at all (the server checks every request anyway).
+    pub fn reads_dossiers(&self) -> bool {
+        matches!(self.role.as_deref(), Some("leader" | "chair" | "admin"))
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub type AccessFuture<T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, AppError>> + Send>>;
+
+/// The server's side of authentication for server functions (request headers and peer
+/// address come in the request's parts).
+#[cfg(feature = "ssr")]
+pub trait DossierAccess: Send + Sync + 'static {
+    fn viewer(&self, parts: &axum::http::request::Parts) -> Result<Viewer, AppError>;
+    fn late(&self, parts: &axum::http::request::Parts, query: LateQuery) -> AccessFuture<LatePage>;
+    fn timeline(
+        &self,
+        parts: &axum::http::request::Parts,
+        dossier_id: String,
+    ) -> AccessFuture<DossierTimeline>;
+}
+
+#[cfg(feature = "ssr")]
+pub type SharedDossierAccess = std::sync::Arc<dyn DossierAccess>;
+
+#[cfg(feature = "ssr")]
+fn access() -> Result<(SharedDossierAccess, axum::http::request::Parts), AppError> {
+    let access = use_context::<SharedDossierAccess>().ok_or_else(|| {
+        AppError::new(
+            "internal",
+            "authentication is not available to this request",
+        )
+    })?;
+    let parts = use_context::<axum::http::request::Parts>()
+        .ok_or_else(|| AppError::new("internal", "the request is not available"))?;
+    Ok((access, parts))
+}
+
+#[server(prefix = "/api/fn", endpoint = "viewer", input = leptos::server_fn::codec::Json)]
+pub async fn fetch_viewer() -> Result<Viewer, AppError> {
+    let (access, parts) = access()?;
+    access.viewer(&parts)
+}
+
+#[server(prefix = "/api/fn", endpoint = "late", input = leptos::server_fn::codec::Json)]
+pub async fn fetch_late(query: LateQuery) -> Result<LatePage, AppError> {
+    let (access, parts) = access()?;
+    access.late(&parts, query).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "timeline", input = leptos::server_fn::codec::Json)]
+pub async fn fetch_timeline(dossier_id: String) -> Result<DossierTimeline, AppError> {
+    let (access, parts) = access()?;
+    access.timeline(&parts, dossier_id).await
+}

@@ -1,0 +1,114 @@
+// Signed-in drill-down and the security policy: the pages hydrate under the nonce CSP with no
+// violation; a chair signs in, sees their district's late dossiers, sorts, opens a timeline,
+// exports CSV, is refused another district, and signs out.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { base, openBrowser, waitHydrated } from './browser.mjs';
+
+const accounts = readFileSync(join(process.env.E2E_DATA_DIR, 'demo-accounts.txt'), 'utf8');
+const account = (role) => {
+  const m = new RegExp(`^\\s*${role}\\s+(\\S+)\\s+password (\\S+)(?:\\s+\\(unit (\\S+)\\))?`, 'm').exec(accounts);
+  assert.ok(m, `a demo ${role} in demo-accounts.txt`);
+  return { username: m[1], password: m[2], unit: m[3] };
+};
+const PERIOD = 'from=2020-01-01&to=2020-12-31';
+
+test('pages hydrate under the nonce policy without a violation', async () => {
+  const { context, errors, close } = await openBrowser();
+  try {
+    const page = await context.newPage();
+    await page.addInitScript(() => {
+      window.__cspViolations = [];
+      document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+    });
+    for (const path of [`/?${PERIOD}`, '/procedures', `/embed?${PERIOD}`, '/signin']) {
+      const response = await page.goto(`${base}${path}`);
+      const csp = response.headers()['content-security-policy'];
+      assert.match(csp, /script-src 'self' 'nonce-[^']+' 'wasm-unsafe-eval'/, path);
+      await waitHydrated(page);
+      assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], path);
+    }
+    assert.deepEqual(errors, []);
+  } finally {
+    await close();
+  }
+});
+
+test('a chair signs in, works through their late dossiers and signs out', async () => {
+  const chair = account('chair');
+  const { context, errors, close } = await openBrowser();
+  try {
+    const page = await context.newPage();
+    // Public first: the drill-down asks to sign in and shows no dossier.
+    await page.goto(`${base}/late?unit=${chair.unit}&${PERIOD}`);
+    await page.waitForSelector('.late-page .notice');
+    assert.equal(await page.locator('.late-table').count(), 0);
+
+    await page.click('.notice a');
+    await page.waitForSelector('.signin-form');
+    await page.fill('input[name=username]', chair.username);
+    await page.fill('input[name=password]', 'wrong password, surely');
+    await page.click('.signin-form button[type=submit]');
+    await page.waitForSelector('.signin-page .error');
+
+    await page.fill('input[name=username]', chair.username);
+    await page.fill('input[name=password]', chair.password);
+    await page.click('.signin-form button[type=submit]');
+    await page.waitForURL(/\/late\?/);
+    await page.waitForSelector('.late-table tbody tr');
+    await waitHydrated(page);
+    const cookies = await context.cookies();
+    const session = cookies.find((c) => c.name === 'iem_session');
+    assert.ok(session && session.httpOnly && session.sameSite === 'Strict', JSON.stringify(cookies));
+    assert.match(await page.textContent('.account'), new RegExp(chair.username));
+
+    // The list's totals equal the stats' late figures for the district.
+    const total = Number((await page.textContent('.late-summary strong')).replace(/\D/g, ''));
+    const stats = await (await fetch(`${base}/api/v1/stats?${PERIOD}&level=district&parent=49`)).json();
+    const row = stats.units.find((u) => u.code === chair.unit);
+    assert.equal(total, row.resolved_late + row.pending_overdue);
+
+    // Sort by due date ascending: the column's dates come in order.
+    await page.click('th:has-text("Hạn trả kết quả") a');
+    await page.waitForURL(/sort=due/);
+    await page.waitForSelector('th[aria-sort="descending"]');
+    await page.click('th[aria-sort="descending"] a');
+    await page.waitForURL(/order=asc/);
+    const dues = await page.$$eval('.late-table tbody tr td:nth-child(6)', (tds) =>
+      tds.map((td) => td.textContent.split('/').reverse().join('-')));
+    assert.deepEqual([...dues].sort(), dues);
+
+    // A dossier's timeline.
+    const first = await page.locator('.late-table tbody tr').first().getAttribute('data-dossier');
+    await page.click(`.late-table tbody tr[data-dossier="${first}"] td a`);
+    await page.waitForSelector('.timeline-table tbody tr');
+    assert.match(await page.textContent('.timeline h3'), new RegExp(first));
+
+    // CSV export with the session cookie.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('.export-csv')]);
+    const csv = readFileSync(await download.path(), 'utf8');
+    assert.ok(csv.startsWith('\ufeffdossier_id,'), csv.slice(0, 80));
+    assert.equal(csv.trim().split('\n').length - 1, total);
+
+    // Another district is refused.
+    const other = stats.units.find((u) => u.code !== chair.unit).code;
+    await page.goto(`${base}/late?unit=${other}&${PERIOD}`);
+    await page.waitForSelector('.late-page .notice');
+    const refused = await page.request.get(`${base}/api/v1/late?unit=${other}&${PERIOD}`);
+    assert.equal(refused.status(), 403);
+
+    // Sign out: the cookie no longer opens anything.
+    await page.goto(`${base}/?${PERIOD}`);
+    await waitHydrated(page);
+    await page.waitForSelector('form.signout button');
+    await page.click('form.signout button');
+    await page.waitForSelector('.signin-link');
+    const after = await page.request.get(`${base}/api/v1/late?unit=${chair.unit}&${PERIOD}`);
+    assert.equal(after.status(), 401);
+    assert.deepEqual(errors.filter((e) => !/40[13]/.test(e)), []);
+  } finally {
+    await close();
+  }
+});

@@ -1,0 +1,187 @@
+//! Who is asking (a role and the part of the country it covers) and what each role may see.
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything in one province.
+    Leader,
+    /// One district and its communes.
+    Chair,
+    /// A machine token that may only post events.
+    Ingest,
+    /// Users, tokens, boundaries, the audit log; every province.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Leader => "leader",
+            Role::Chair => "chair",
+            Role::Ingest => "ingest",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// The part of the country a role covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Everything,
+    Province(String),
+    District(String),
+    Nothing,
+}
+
+impl Scope {
+    pub fn of(role: Role, unit: Option<&str>) -> Scope {
+        match (role, unit) {
+            (Role::Admin, _) => Scope::Everything,
+            (Role::Leader, Some(p)) => Scope::Province(p.to_string()),
+            (Role::Chair, Some(d)) => Scope::District(d.to_string()),
+            _ => Scope::Nothing,
+        }
+    }
+
+    /// Whether a role is given the unit it needs (a leader's province, a chair's district).
+    pub fn check(role: Role, unit: Option<&str>) -> Result<(), String> {
+        match (role, unit) {
+            (Role::Leader, None) => Err("unit: a leader needs --unit <province code>".into()),
+            (Role::Chair, None) => Err("unit: a chair needs --unit <district code>".into()),
+            (Role::Admin | Role::Ingest, Some(_)) => Err(format!(
+                "unit: the {} role covers no single unit; leave --unit out",
+                role.as_str()
+            )),
+            (_, Some(u))
+                if u.is_empty()
+                    || u.len() > 16
+                    || !u.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+            {
+                Err(format!("unit: '{u}' is not a unit code"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Where a unit sits, as the store knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnitPlace {
+    pub code: String,
+    pub province_code: String,
+    /// The district of a district or commune (for a commune in force after 2025-07-01, none).
+    pub district_code: Option<String>,
+}
+
+impl Scope {
+    /// Whether dossier-level data of `unit` (and everything under it) is within this scope.
+    pub fn covers(&self, unit: &UnitPlace) -> bool {
+        match self {
+            Scope::Everything => true,
+            Scope::Province(p) => &unit.province_code == p,
+            Scope::District(d) => unit.district_code.as_deref() == Some(d.as_str()),
+            Scope::Nothing => false,
+        }
+    }
+}
+
+/// The caller of one request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Principal {
+    Anonymous,
+    User {
+        username: String,
+        role: Role,
+        scope: Scope,
+    },
+    Token {
+        id: String,
+        name: String,
+        role: Role,
+        scope: Scope,
+    },
+}
+
+impl Principal {
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            Principal::Anonymous => None,
+            Principal::User { role, .. } | Principal::Token { role, .. } => Some(*role),
+        }
+    }
+
+    pub fn scope(&self) -> Scope {
+        match self {
+            Principal::Anonymous => Scope::Nothing,
+            Principal::User { scope, .. } | Principal::Token { scope, .. } => scope.clone(),
+        }
+    }
+
+    /// Leaders, chairs and admins read dossier-level data (within their scope); ingest
+    /// tokens and the public never do.
+    pub fn reads_dossiers(&self) -> bool {
+        matches!(self.role(), Some(Role::Leader | Role::Chair | Role::Admin))
+    }
+
+    pub fn is_admin(&self) -> bool {
+        matches!(
+            self,
+            Principal::User {
+                role: Role::Admin,
+                ..
+            }
+        )
+    }
+
+    /// A short name for the audit log.
+    pub fn actor(&self) -> String {
+        match self {
+            Principal::Anonymous => "anonymous".into(),
+            Principal::User { username, .. } => format!("user:{username}"),
+            Principal::Token { id, .. } => format!("token:{id}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn place(code: &str, province: &str, district: Option<&str>) -> UnitPlace {
+        UnitPlace {
+            code: code.into(),
+            province_code: province.into(),
+            district_code: district.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_chair_covers_their_district_and_its_communes_only() {
+        let chair = Scope::of(Role::Chair, Some("502"));
+        assert!(chair.covers(&place("502", "49", Some("502"))));
+        assert!(chair.covers(&place("20290", "49", Some("502"))));
+        assert!(!chair.covers(&place("503", "49", Some("503"))));
+        assert!(!chair.covers(&place("20300", "49", Some("503"))));
+        assert!(!chair.covers(&place("49", "49", None)), "not the province");
+    }
+
+    #[test]
+    fn a_leader_covers_their_province_and_nothing_else() {
+        let leader = Scope::of(Role::Leader, Some("49"));
+        assert!(leader.covers(&place("49", "49", None)));
+        assert!(leader.covers(&place("20290", "49", Some("502"))));
+        assert!(!leader.covers(&place("80", "80", None)));
+        assert!(Scope::Everything.covers(&place("80", "80", None)));
+        assert!(!Scope::Nothing.covers(&place("49", "49", None)));
+    }
+
+    #[test]
+    fn roles_need_the_unit_that_fits() {
+        assert!(Scope::check(Role::Leader, Some("49")).is_ok());
+        assert!(Scope::check(Role::Leader, None).is_err());
+        assert!(Scope::check(Role::Admin, Some("49")).is_err());
+        assert!(Scope::check(Role::Chair, Some("5'02")).is_err());
+        assert!(Scope::check(Role::Ingest, None).is_ok());
+    }
+}

@@ -1,0 +1,205 @@
+//! Who is calling: the request's bearer token or session cookie resolved into a principal, with
+//! the client's address for rate limits and the audit log; and the checks every route uses.
+use super::error::ApiError;
+use super::AppState;
+use crate::auth::{Principal, UnitPlace};
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use std::net::SocketAddr;
+
+pub struct Caller {
+    pub principal: Principal,
+    /// The peer address (no proxy header is trusted).
+    pub client: String,
+}
+
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+pub fn client_of(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "local".into())
+}
+
+/// The principal behind a request's headers (wrong credentials are an error, none anonymous).
+pub fn principal_of(state: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    Ok(state.auth.principal(
+        bearer(headers),
+        cookie(headers, crate::auth::sessions::COOKIE),
+    )?)
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Caller {
+            principal: principal_of(state, &parts.headers)?,
+            client: client_of(parts),
+        })
+    }
+}
+
+impl Caller {
+    /// Dossier-level data of `unit`: 401 for the public, 403 outside the caller's scope.
+    pub fn may_read_dossiers_of(&self, unit: &UnitPlace) -> Result<(), ApiError> {
+        self.require_dossier_reader()?;
+        if self.principal.scope().covers(unit) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "unit {} is outside what {} may see",
+                unit.code,
+                self.principal.actor()
+            )))
+        }
+    }
+
+    pub fn require_dossier_reader(&self) -> Result<(), ApiError> {
+        match &self.principal {
+            Principal::Anonymous => Err(ApiError::Unauthorized(
+                "sign in (POST /api/v1/session) or send a token with read rights".into(),
+            )),
+            p if p.reads_dossiers() => Ok(()),
+            p => Err(ApiError::Forbidden(format!(
+                "{} may not read dossier-level data",
+                p.actor()
+            ))),
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        match &self.principal {
+            Principal::Anonymous => Err(ApiError::Unauthorized("sign in as an admin".into())),
+            p if p.is_admin() => Ok(()),
+            p => Err(ApiError::Forbidden(format!(
+                "{} is not an admin",
+                p.actor()
+            ))),
+        }
+    }
+
+    /// Records an audit line; the request fails (503) if it cannot be recorded.
+    pub fn audit(
+        &self,
+        state: &AppState,
+        action: &str,
+        target: &str,
+        outcome: &str,
+    ) -> Result<(), ApiError> {
+        state
+            .auth
+            .record(
+                action,
+                &self.principal.actor(),
+                target,
+                outcome,
+                &self.client,
+            )
+            .map_err(|e| ApiError::Unavailable(format!("the audit log cannot be written: {e}")))
+    }
+}
+
+/// The server functions' way to the same checks as the HTTP API (see [`app::access`]).
+pub struct PageAccess {
+    state: AppState,
+}
+
+impl PageAccess {
+    pub fn new(state: AppState) -> Self {
+        PageAccess { state }
+    }
+
+    fn caller(&self, parts: &Parts) -> Result<Caller, ApiError> {
+        Ok(Caller {
+            principal: principal_of(&self.state, &parts.headers)?,
+            client: client_of(parts),
+        })
+    }
+}
+
+fn app_error(e: ApiError) -> app::error::AppError {
+    use app::error::AppError;
+    match e {
+        ApiError::BadRequest { field, message } => {
+            AppError::new("bad_request", format!("{field}: {message}"))
+        }
+        ApiError::Unauthorized(m) => AppError::new("unauthorized", m),
+        ApiError::Forbidden(m) => AppError::new("forbidden", m),
+        ApiError::NotFound(m) => AppError::new("not_found", m),
+        ApiError::RateLimited { message, .. } => AppError::new("rate_limited", message),
+        ApiError::Unavailable(m) => AppError::new("store_unavailable", m),
+        other => AppError::new("internal", format!("{other:?}")),
+    }
+}
+
+impl app::access::DossierAccess for PageAccess {
+    fn viewer(&self, parts: &Parts) -> Result<app::access::Viewer, app::error::AppError> {
+        let caller = self.caller(parts).map_err(app_error)?;
+        Ok(match caller.principal {
+            Principal::User {
+                username,
+                role,
+                scope,
+            } => app::access::Viewer {
+                username: Some(username),
+                role: Some(role.as_str().into()),
+                unit: match scope {
+                    crate::auth::Scope::Province(u) | crate::auth::Scope::District(u) => Some(u),
+                    _ => None,
+                },
+            },
+            _ => app::access::Viewer::default(),
+        })
+    }
+
+    fn late(
+        &self,
+        parts: &Parts,
+        query: app::late::LateQuery,
+    ) -> app::access::AccessFuture<app::late::LatePage> {
+        let caller = self.caller(parts);
+        let state = self.state.clone();
+        Box::pin(async move {
+            let caller = caller.map_err(app_error)?;
+            super::late::late_page(&state, &caller, query)
+                .await
+                .map_err(app_error)
+        })
+    }
+
+    fn timeline(
+        &self,
+        parts: &Parts,
+        dossier_id: String,
+    ) -> app::access::AccessFuture<app::late::DossierTimeline> {
+        let caller = self.caller(parts);
+        let state = self.state.clone();
+        Box::pin(async move {
+            let caller = caller.map_err(app_error)?;
+            super::late::timeline(&state, &caller, dossier_id)
+                .await
+                .map_err(app_error)
+        })
+    }
+}

@@ -1,0 +1,312 @@
+//! `GET /api/v1/late` (late dossiers of a unit and period, JSON or CSV) and
+//! `GET /api/v1/dossiers/{id}` (one dossier's events): dossier-level data, so every request is
+//! authenticated, checked against the caller's scope and written to the audit log.
+use super::access::Caller;
+use super::error::ApiError;
+use super::AppState;
+use app::late::{LateKind, LateQuery, LateSort, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::NaiveDate;
+use std::collections::HashMap;
+
+/// Most rows one CSV export holds.
+pub const MAX_EXPORT_ROWS: u32 = 100_000;
+
+fn date(params: &HashMap<String, String>, name: &'static str) -> Result<NaiveDate, ApiError> {
+    let v = params
+        .get(name)
+        .ok_or_else(|| ApiError::bad_request(name, format!("{name} is required (YYYY-MM-DD)")))?;
+    v.parse()
+        .map_err(|_| ApiError::bad_request(name, format!("'{v}' is not a date like 2021-03-31")))
+}
+
+fn text(params: &HashMap<String, String>, name: &str) -> Option<String> {
+    params
+        .get(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+fn number(
+    params: &HashMap<String, String>,
+    name: &'static str,
+    default: u32,
+    max: u32,
+) -> Result<u32, ApiError> {
+    match params.get(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_request(name, format!("'{v}' is not a number from 1 to {max}"))
+            }),
+    }
+}
+
+const KNOWN: &[&str] = &[
+    "unit",
+    "from",
+    "to",
+    "kind",
+    "field",
+    "procedure",
+    "agency",
+    "sort",
+    "order",
+    "page",
+    "page_size",
+    "format",
+];
+
+pub fn parse_query(params: &HashMap<String, String>) -> Result<(LateQuery, bool), ApiError> {
+    if let Some(unknown) = params.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(ApiError::bad_request(
+            unknown.clone(),
+            format!("unknown parameter; known: {}", KNOWN.join(", ")),
+        ));
+    }
+    let unit = text(params, "unit")
+        .ok_or_else(|| ApiError::bad_request("unit", "unit is required (a unit code)"))?;
+    let kind = match params.get("kind") {
+        None => LateKind::All,
+        Some(k) => LateKind::parse(k).ok_or_else(|| {
+            ApiError::bad_request(
+                "kind",
+                format!("'{k}': use all, resolved_late or pending_overdue"),
+            )
+        })?,
+    };
+    let sort = match params.get("sort") {
+        None => LateSort::DaysOverdue,
+        Some(s) => LateSort::parse(s).ok_or_else(|| {
+            ApiError::bad_request(
+                "sort",
+                format!(
+                    "'{s}': use one of {}",
+                    LateSort::ALL.map(|s| s.as_str()).join(", ")
+                ),
+            )
+        })?,
+    };
+    let descending = match params.get("order").map(String::as_str) {
+        None | Some("desc") => true,
+        Some("asc") => false,
+        Some(o) => {
+            return Err(ApiError::bad_request(
+                "order",
+                format!("'{o}': use asc or desc"),
+            ))
+        }
+    };
+    let csv = match params.get("format").map(String::as_str) {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(f) => {
+            return Err(ApiError::bad_request(
+                "format",
+                format!("'{f}': use json or csv"),
+            ))
+        }
+    };
+    let query = LateQuery {
+        unit,
+        from: date(params, "from")?,
+        to: date(params, "to")?,
+        kind,
+        field: text(params, "field"),
+        procedure: text(params, "procedure"),
+        agency: text(params, "agency"),
+        sort,
+        descending,
+        page: number(params, "page", 1, 1_000_000)?,
+        page_size: number(params, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?,
+    };
+    if query.from > query.to {
+        return Err(ApiError::bad_request("from", "from is after to"));
+    }
+    Ok((query, csv))
+}
+
+/// Checks that the caller may read `unit`'s dossiers (401, 404, 403 in that order).
+pub async fn authorize_unit(state: &AppState, caller: &Caller, unit: &str) -> Result<(), ApiError> {
+    caller.require_dossier_reader()?;
+    let store = state.store.clone();
+    let code = unit.to_string();
+    let place = tokio::task::spawn_blocking(move || store.unit_place(&code))
+        .await??
+        .ok_or_else(|| ApiError::NotFound(format!("unit: no unit with code '{unit}'")))?;
+    caller.may_read_dossiers_of(&place)
+}
+
+/// One page of late dossiers for a caller: checked, audited, read.
+pub async fn late_page(
+    state: &AppState,
+    caller: &Caller,
+    query: LateQuery,
+) -> Result<app::late::LatePage, ApiError> {
+    caller.require_dossier_reader()?;
+    if query.page == 0 || query.page_size == 0 || query.page_size > MAX_EXPORT_ROWS {
+        return Err(ApiError::bad_request(
+            "page_size",
+            format!("pages start at 1 and hold 1 to {MAX_PAGE_SIZE} rows"),
+        ));
+    }
+    if query.from > query.to {
+        return Err(ApiError::bad_request("from", "from is after to"));
+    }
+    authorize_unit(state, caller, &query.unit).await?;
+    let export = query.page_size > MAX_PAGE_SIZE;
+    let target = format!(
+        "unit={} from={} to={} kind={} page={}",
+        query.unit,
+        query.from,
+        query.to,
+        query.kind.as_str(),
+        query.page,
+    );
+    caller.audit(
+        state,
+        if export { "late_export" } else { "late_list" },
+        &target,
+        "ok",
+    )?;
+    let store = state.store.clone();
+    Ok(tokio::task::spawn_blocking(move || store.late_dossiers(&query)).await??)
+}
+
+pub async fn get_late(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    caller.require_dossier_reader()?;
+    let (mut query, csv) = parse_query(&params)?;
+    if csv {
+        query.page = 1;
+        query.page_size = MAX_EXPORT_ROWS;
+    }
+    let (unit, from, to) = (query.unit.clone(), query.from, query.to);
+    let page = late_page(&state, &caller, query).await?;
+    if csv {
+        let filename = format!("late-{unit}-{from}-{to}.csv");
+        Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{filename}\""),
+                ),
+            ],
+            app::late::to_csv(&page.rows),
+        )
+            .into_response())
+    } else {
+        Ok(Json(page).into_response())
+    }
+}
+
+/// A dossier's events for a caller: 401, 404 (unknown id), 403 (outside the scope), audited.
+pub async fn timeline(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+) -> Result<app::late::DossierTimeline, ApiError> {
+    caller.require_dossier_reader()?;
+    if id.is_empty() || id.len() > 128 {
+        return Err(ApiError::bad_request(
+            "id",
+            "a dossier id has 1 to 128 characters",
+        ));
+    }
+    let store = state.store.clone();
+    let dossier = id.clone();
+    let unit = tokio::task::spawn_blocking(move || store.dossier_unit(&dossier))
+        .await??
+        .ok_or_else(|| ApiError::NotFound(format!("no dossier '{id}'")))?;
+    authorize_unit(state, caller, &unit).await?;
+    caller.audit(state, "dossier_timeline", &id, "ok")?;
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || store.dossier_timeline(&id))
+        .await??
+        .ok_or_else(|| ApiError::NotFound("the dossier vanished".into()))
+}
+
+pub async fn get_dossier(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<app::late::DossierTimeline>, ApiError> {
+    Ok(Json(timeline(&state, &caller, id).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn queries_name_the_field_they_get_wrong() {
+        let ok = parse_query(&params(&[
+            ("unit", "502"),
+            ("from", "2021-01-01"),
+            ("to", "2021-03-31"),
+        ]))
+        .unwrap();
+        assert_eq!(ok.0.page_size, DEFAULT_PAGE_SIZE);
+        assert!(ok.0.descending && !ok.1);
+        let field_of = |p: &[(&str, &str)]| match parse_query(&params(p)) {
+            Err(ApiError::BadRequest { field, .. }) => field,
+            other => panic!("{:?}", other.map(|q| q.0)),
+        };
+        assert_eq!(
+            field_of(&[("from", "2021-01-01"), ("to", "2021-03-31")]),
+            "unit"
+        );
+        assert_eq!(
+            field_of(&[
+                ("unit", "502"),
+                ("from", "2021-13-01"),
+                ("to", "2021-03-31")
+            ]),
+            "from"
+        );
+        assert_eq!(
+            field_of(&[
+                ("unit", "502"),
+                ("from", "2021-01-01"),
+                ("to", "2021-03-31"),
+                ("page_size", "5000")
+            ]),
+            "page_size"
+        );
+        assert_eq!(
+            field_of(&[
+                ("unit", "502"),
+                ("from", "2021-01-01"),
+                ("to", "2021-03-31"),
+                ("sort", "x")
+            ]),
+            "sort"
+        );
+        assert_eq!(
+            field_of(&[
+                ("unit", "502"),
+                ("from", "2021-01-01"),
+                ("to", "2021-03-31"),
+                ("bogus", "1")
+            ]),
+            "bogus"
+        );
+    }
+}
