@@ -121,7 +121,7 @@ try {
   const started = Date.now();
   await waitReady(base, 120_000, server);
   console.log(`server ready at ${base} after ${Date.now() - started} ms`);
-  const token = /ingest token[^:]*: (\S+)/.exec(server.out)?.[1] ?? '';
+  const token = readFileSync(join(dataDir, 'ingest-token'), 'utf8').trim();
   // `--bench` runs the browser benchmarks instead of the tests, against the same server.
   const args = process.argv.includes('--bench')
     ? [join(root, 'end2end', 'bench', 'map.mjs')]

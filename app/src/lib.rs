@@ -25,7 +25,6 @@ use components::{
     procedures::ProceduresPage, signin::SignInPage,
 };
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -43,7 +42,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
-                <MetaTags/>
+                // Static head tags belong to the shell: leptos_meta would add its code to the WASM.
+                <link id="leptos" rel="stylesheet" href="/pkg/iem.css"/>
+                <title>"Bản đồ thực thi thể chế"</title>
             </head>
             <body>
                 <App/>
@@ -54,11 +55,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     components::account::provide_viewer();
     view! {
-        <Stylesheet id="leptos" href="/pkg/iem.css"/>
-        <Title text="Bản đồ thực thi thể chế"/>
         <Router>
             <Routes fallback=|| view! { <p class="not-found">"404"</p> }>
                 // Async: the figures are in the first HTML byte stream, readable before any WASM runs.

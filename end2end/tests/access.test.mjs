@@ -71,11 +71,14 @@ test('a chair signs in, works through their late dossiers and signs out', async 
     assert.equal(total, row.resolved_late + row.pending_overdue);
 
     // Sort by due date ascending: the column's dates come in order.
-    await page.click('th:has-text("Hạn trả kết quả") a');
+    const due = 'th:has-text("Hạn trả kết quả")';
+    await page.click(`${due} a`);
     await page.waitForURL(/sort=due/);
-    await page.waitForSelector('th[aria-sort="descending"]');
-    await page.click('th[aria-sort="descending"] a');
+    await page.waitForSelector(`${due}[aria-sort="descending"]`);
+    await page.click(`${due} a`);
     await page.waitForURL(/order=asc/);
+    // The table is replaced once the new page of rows has arrived.
+    await page.waitForSelector(`${due}[aria-sort="ascending"]`);
     const dues = await page.$$eval('.late-table tbody tr td:nth-child(6)', (tds) =>
       tds.map((td) => td.textContent.split('/').reverse().join('-')));
     assert.deepEqual([...dues].sort(), dues);

@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { base, output, openBrowser, waitHydrated } from './browser.mjs';
 
@@ -99,9 +100,13 @@ test('the embed page frames in another page; the dashboard refuses to', async ()
   await page.click('details.embed summary');
   const snippet = await page.$eval('details.embed textarea', (t) => t.value);
   assert.match(snippet, /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/embed\?/);
-  // A newsroom's page on another origin, holding the copied snippet.
-  await page.goto('about:blank');
-  await page.setContent(`<!doctype html><title>Article</title><h1>News</h1>${snippet}`);
+  // A newsroom's page on another origin (another port), holding the copied snippet.
+  const newsroom = createServer((_, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><title>Article</title><h1>News</h1>${snippet}`);
+  });
+  await new Promise((ok) => newsroom.listen(0, '127.0.0.1', ok));
+  await page.goto(`http://127.0.0.1:${newsroom.address().port}/article`);
   const frame = await (await page.waitForSelector('iframe')).contentFrame();
   await frame.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
   await frame.waitForSelector('path.unit');
@@ -110,6 +115,7 @@ test('the embed page frames in another page; the dashboard refuses to', async ()
   await frame.waitForSelector('.live-status[data-status="live"]');
   await page.screenshot({ path: join(output, 'embed.png') });
   await page.close();
+  newsroom.close();
 });
 
 test('a 360 px phone shows the dashboard without sideways scrolling', async () => {
@@ -131,7 +137,8 @@ for (const theme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme: theme });
     await page.goto(`${base}/?${VIEW}`);
     await waitHydrated(page);
-    await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+    // Injected through the DevTools protocol: the page's CSP (rightly) refuses inline scripts.
+    await page.evaluate(readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
     const result = await page.evaluate(async () =>
       // eslint-disable-next-line no-undef
       axe.run(document, { runOnly: { type: 'rule', values: ['color-contrast'] } }),
