@@ -393,6 +393,26 @@ async fn sessions_end_at_sign_out_and_after_idle_time() {
         "expired after idling"
     );
 
+    // Behind a TLS-terminating proxy the cookie is marked Secure; over plain HTTP it cannot be.
+    let over_tls = Request::post("/api/v1/session")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-forwarded-proto", "https")
+        .body(Body::from(
+            json!({"username": "chair.502", "password": PASSWORD}).to_string(),
+        ))
+        .unwrap();
+    let res = app.router.clone().oneshot(over_tls).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .ends_with("; Secure"));
+    let (_, plain, _) = sign_in(&app, "chair.502", PASSWORD).await;
+    assert!(!plain[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("Secure"));
+
     // Wrong passwords and unknown users get the same answer.
     let (a, _, _) = sign_in(&app, "chair.502", "not the password").await;
     let (b, _, _) = sign_in(&app, "nobody", PASSWORD).await;
