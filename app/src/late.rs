@@ -189,19 +189,19 @@ pub fn days_overdue(due: NaiveDate, resolved: Option<NaiveDate>, as_of: NaiveDat
     i32::try_from((end - due).num_days().max(0)).unwrap_or(i32::MAX)
 }
 
-/// A CSV cell: quoted when it holds a separator, a quote or a line break; a leading `=`, `+`,
-/// `-` or `@` is prefixed with `'` so spreadsheet programs do not run it as a formula.
-pub fn csv_cell(value: &str) -> String {
-    let guarded = if value.starts_with(['=', '+', '-', '@']) {
+/// A text cell that spreadsheet programs will not run as a formula: a leading `=`, `+`, `-` or
+/// `@` is prefixed with `'`.
+fn formula_safe(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@']) {
         format!("'{value}")
     } else {
         value.to_string()
-    };
-    if guarded.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
     }
+}
+
+/// A CSV text cell: formula-safe, then quoted as [`crate::format::csv_cell`] quotes.
+pub fn csv_cell(value: &str) -> String {
+    crate::format::csv_cell(&formula_safe(value))
 }
 
 pub const CSV_HEADER: &str =
@@ -209,28 +209,27 @@ pub const CSV_HEADER: &str =
 
 /// The rows as CSV (UTF-8 with a byte-order mark for spreadsheet programs).
 pub fn to_csv(rows: &[LateRow]) -> String {
-    let mut out = String::from("\u{feff}");
-    out.push_str(CSV_HEADER);
-    out.push_str("\r\n");
-    for r in rows {
-        let cells = [
-            csv_cell(&r.dossier_id),
-            csv_cell(&r.unit_code),
-            csv_cell(&r.unit_name),
-            csv_cell(&r.procedure),
-            csv_cell(&r.procedure_name),
-            csv_cell(&r.field),
-            csv_cell(r.agency.as_deref().unwrap_or("")),
+    let mut table = vec![CSV_HEADER
+        .split(',')
+        .map(str::to_string)
+        .collect::<Vec<_>>()];
+    table.extend(rows.iter().map(|r| {
+        vec![
+            formula_safe(&r.dossier_id),
+            formula_safe(&r.unit_code),
+            formula_safe(&r.unit_name),
+            formula_safe(&r.procedure),
+            formula_safe(&r.procedure_name),
+            formula_safe(&r.field),
+            formula_safe(r.agency.as_deref().unwrap_or("")),
             r.received.to_string(),
             r.due.to_string(),
             r.resolved.map(|d| d.to_string()).unwrap_or_default(),
             r.days_overdue.to_string(),
             r.stage.as_str().to_string(),
-        ];
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
-    }
-    out
+        ]
+    }));
+    crate::format::csv(&table)
 }
 
 #[cfg(test)]

@@ -91,12 +91,14 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
                 .into_iter()
                 .next()
         };
+        // Argon2 hashing and file writes: off the async workers.
+        let data_dir = settings.data_dir.clone();
+        let province = settings.default_province.clone();
         Some(
-            crate::auth::demo::ensure(
-                &settings.data_dir,
-                &settings.default_province,
-                district.as_deref(),
-            )
+            tokio::task::spawn_blocking(move || {
+                crate::auth::demo::ensure(&data_dir, &province, district.as_deref())
+            })
+            .await?
             .map_err(ServeError::Settings)?,
         )
     } else {

@@ -175,15 +175,20 @@ impl Auth {
         Ok(Principal::Anonymous)
     }
 
-    /// Checks a username and password; the same work is done for unknown users.
-    pub fn verify(&self, username: &str, password: &str) -> Result<bool, AuthError> {
+    /// The user a username and password identify (`None`: wrong, unknown or disabled); the
+    /// same work is done for unknown users.
+    pub fn verify(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<accounts::UserRecord>, AuthError> {
         let user = self.accounts.user(username)?;
         let hash = user
             .as_ref()
             .map(|u| u.password_hash.as_str())
             .unwrap_or(accounts::decoy_hash());
         let matches = accounts::verify_password(password, hash);
-        Ok(matches && user.is_some_and(|u| u.disabled_at.is_none()))
+        Ok(user.filter(|u| matches && u.disabled_at.is_none()))
     }
 
     pub fn record(

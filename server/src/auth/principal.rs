@@ -44,6 +44,14 @@ impl Scope {
         }
     }
 
+    /// The unit the scope is bound to (a leader's province, a chair's district).
+    pub fn unit(&self) -> Option<&str> {
+        match self {
+            Scope::Province(u) | Scope::District(u) => Some(u),
+            Scope::Everything | Scope::Nothing => None,
+        }
+    }
+
     /// Whether a role is given the unit it needs (a leader's province, a chair's district).
     pub fn check(role: Role, unit: Option<&str>) -> Result<(), String> {
         match (role, unit) {

@@ -53,14 +53,18 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Caller::from_parts(state, parts)
+    }
+}
+
+impl Caller {
+    pub fn from_parts(state: &AppState, parts: &Parts) -> Result<Self, ApiError> {
         Ok(Caller {
             principal: principal_of(state, &parts.headers)?,
             client: client_of(parts),
         })
     }
-}
 
-impl Caller {
     /// Dossier-level data of `unit`: 401 for the public, 403 outside the caller's scope.
     pub fn may_read_dossiers_of(&self, unit: &UnitPlace) -> Result<(), ApiError> {
         self.require_dossier_reader()?;
@@ -131,10 +135,7 @@ impl PageAccess {
     }
 
     fn caller(&self, parts: &Parts) -> Result<Caller, ApiError> {
-        Ok(Caller {
-            principal: principal_of(&self.state, &parts.headers)?,
-            client: client_of(parts),
-        })
+        Caller::from_parts(&self.state, parts)
     }
 }
 
@@ -164,10 +165,7 @@ impl app::access::DossierAccess for PageAccess {
             } => app::access::Viewer {
                 username: Some(username),
                 role: Some(role.as_str().into()),
-                unit: match scope {
-                    crate::auth::Scope::Province(u) | crate::auth::Scope::District(u) => Some(u),
-                    _ => None,
-                },
+                unit: scope.unit().map(str::to_string),
             },
             _ => app::access::Viewer::default(),
         })

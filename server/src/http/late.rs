@@ -231,9 +231,13 @@ pub async fn timeline(
     authorize_unit(state, caller, &unit).await?;
     caller.audit(state, "dossier_timeline", &id, "ok")?;
     let store = state.store.clone();
-    tokio::task::spawn_blocking(move || store.dossier_timeline(&id))
-        .await??
-        .ok_or_else(|| ApiError::NotFound("the dossier vanished".into()))
+    let dossier = id.clone();
+    let events = tokio::task::spawn_blocking(move || store.dossier_events(&dossier)).await??;
+    Ok(app::late::DossierTimeline {
+        dossier_id: id,
+        unit_code: unit,
+        events,
+    })
 }
 
 pub async fn get_dossier(

@@ -128,7 +128,7 @@ async fn try_sign_in(
             message: "too many sign-in attempts from this address; wait and try again".into(),
         }));
     }
-    let verified = {
+    let user = {
         let state = state.clone();
         let (u, p) = (credentials.username.clone(), credentials.password);
         tokio::task::spawn_blocking(move || state.auth.verify(&u, &p))
@@ -136,7 +136,7 @@ async fn try_sign_in(
             .map_err(|e| fail(e.into()))?
             .map_err(|e| fail(e.into()))?
     };
-    let outcome = if verified { "ok" } else { "denied" };
+    let outcome = if user.is_some() { "ok" } else { "denied" };
     state
         .auth
         .record("signin", &tried, "", outcome, &client)
@@ -145,15 +145,15 @@ async fn try_sign_in(
                 "the audit log cannot be written: {e}"
             )))
         })?;
-    if !verified {
+    let Some(user) = user else {
         return Err(fail(ApiError::Unauthorized(
             "unknown username or wrong password".into(),
         )));
-    }
+    };
     let id = state
         .auth
         .sessions
-        .start(&credentials.username)
+        .start(&user.username)
         .map_err(|e| fail(ApiError::Internal(e.to_string())))?;
     let cookie = session_cookie(
         state,
@@ -164,16 +164,11 @@ async fn try_sign_in(
     let mut res = if form {
         Redirect::to(&next).into_response()
     } else {
-        let user = state
-            .auth
-            .accounts
-            .user(&credentials.username)
-            .map_err(|e| fail(ApiError::Internal(e.to_string())))?;
         Json(json!({
             "signed_in": true,
-            "username": credentials.username,
-            "role": user.as_ref().map(|u| u.role.as_str()),
-            "unit": user.and_then(|u| u.unit),
+            "username": user.username,
+            "role": user.role.as_str(),
+            "unit": user.unit,
         }))
         .into_response()
     };
@@ -223,7 +218,7 @@ pub async fn who_am_i(caller: Caller) -> Json<serde_json::Value> {
             "signed_in": true,
             "username": username,
             "role": role.as_str(),
-            "unit": scope_unit(&scope),
+            "unit": scope.unit(),
         }),
         Principal::Token {
             id,
@@ -235,14 +230,7 @@ pub async fn who_am_i(caller: Caller) -> Json<serde_json::Value> {
             "token": id,
             "name": name,
             "role": role.as_str(),
-            "unit": scope_unit(&scope),
+            "unit": scope.unit(),
         }),
     })
-}
-
-fn scope_unit(scope: &crate::auth::Scope) -> Option<&str> {
-    match scope {
-        crate::auth::Scope::Province(u) | crate::auth::Scope::District(u) => Some(u),
-        _ => None,
-    }
 }

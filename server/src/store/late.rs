@@ -3,28 +3,26 @@
 use super::{DuckStore, StoreFailure};
 use crate::auth::UnitPlace;
 use app::late::{
-    days_overdue, DossierTimeline, LateKind, LatePage, LateQuery, LateRow, LateSort, Stage,
-    TimelineEvent,
+    days_overdue, LateKind, LatePage, LateQuery, LateRow, LateSort, Stage, TimelineEvent,
 };
 use chrono::NaiveDate;
 use duckdb::params_from_iter;
 use duckdb::types::ToSql;
 
-/// The late dossiers of a query, with `$1` the period's start and `$2` its end. The two kinds
-/// follow the rollups' definitions exactly, so the list's counts equal the stats' figures:
-/// resolved late = resolved in the period after the due date; pending overdue = due on or
-/// before the period's end and neither resolved nor withdrawn by then.
-fn late_condition(kind: LateKind) -> &'static str {
-    const RESOLVED_LATE: &str =
-        "(d.resolved_date BETWEEN $1 AND $2 AND d.resolved_date > d.due_date)";
+/// The two kinds of late dossier, with `$1` the period's start and `$2` its end. They follow the
+/// rollups' definitions exactly, so the list's counts equal the stats' figures.
+/// Resolved late: resolved in the period after the due date.
+const RESOLVED_LATE: &str = "(d.resolved_date BETWEEN $1 AND $2 AND d.resolved_date > d.due_date)";
+/// Pending overdue: due on or before the period's end, neither resolved nor withdrawn by then.
+const PENDING_OVERDUE: &str =
+    "(d.due_date <= $2 AND coalesce(d.resolved_date, d.withdrawn_date, DATE '9999-12-31') > $2)";
+
+fn late_condition(kind: LateKind) -> String {
     match kind {
-        LateKind::ResolvedLate => RESOLVED_LATE,
+        LateKind::ResolvedLate => RESOLVED_LATE.to_string(),
         // `$1` must appear in every query that is given it.
-        LateKind::PendingOverdue => {
-            const WITH_FROM: &str = "($1 IS NOT NULL AND (d.due_date <= $2 AND coalesce(d.resolved_date, d.withdrawn_date, DATE '9999-12-31') > $2))";
-            WITH_FROM
-        }
-        LateKind::All => "((d.resolved_date BETWEEN $1 AND $2 AND d.resolved_date > d.due_date) OR (d.due_date <= $2 AND coalesce(d.resolved_date, d.withdrawn_date, DATE '9999-12-31') > $2))",
+        LateKind::PendingOverdue => format!("($1 IS NOT NULL AND {PENDING_OVERDUE})"),
+        LateKind::All => format!("({RESOLVED_LATE} OR {PENDING_OVERDUE})"),
     }
 }
 
@@ -103,15 +101,15 @@ impl DuckStore {
             add(" AND d.agency = ?", agency.clone());
         }
         let base = format!(
-            "FROM dossiers d WHERE d.due_date IS NOT NULL AND d.received_date IS NOT NULL AND {}{filters}",
+            "FROM dossiers d LEFT JOIN procedures p ON p.code = d.procedure
+             WHERE d.due_date IS NOT NULL AND d.received_date IS NOT NULL AND {}{filters}",
             late_condition(q.kind)
         );
         self.with_reader(|c| {
             let (resolved_late, pending_overdue): (i64, i64) = c
                 .prepare(&format!(
-                    "SELECT count(*) FILTER (WHERE d.resolved_date BETWEEN $1 AND $2 AND d.resolved_date > d.due_date),
-                            count(*) FILTER (WHERE NOT (d.resolved_date BETWEEN $1 AND $2 AND d.resolved_date > d.due_date)
-                                             OR d.resolved_date IS NULL)
+                    "SELECT count(*) FILTER (WHERE {RESOLVED_LATE}),
+                            count(*) FILTER (WHERE NOT {RESOLVED_LATE} OR d.resolved_date IS NULL)
                      {base}"
                 ))?
                 .query_row(params_from_iter(params.iter()), |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -125,7 +123,7 @@ impl DuckStore {
                            coalesce(p.name, d.procedure) AS procedure_name,
                            greatest(date_diff('day', d.due_date,
                                CASE WHEN d.resolved_date <= $2 THEN d.resolved_date ELSE $2 END), 0) AS days_overdue
-                    {base_with_catalogue}
+                    {base}
                     ORDER BY {order} {direction} NULLS LAST, d.dossier_id
                     LIMIT {limit} OFFSET {offset}
                  )
@@ -133,11 +131,6 @@ impl DuckStore {
                  LEFT JOIN events e ON e.seq = page.last_seq
                  LEFT JOIN units u ON u.code = page.unit_code
                  ORDER BY {order_outer} {direction} NULLS LAST, page.dossier_id",
-                base_with_catalogue = base.replacen(
-                    "FROM dossiers d",
-                    "FROM dossiers d LEFT JOIN procedures p ON p.code = d.procedure",
-                    1
-                ),
                 order = order_column(q.sort),
                 order_outer = order_column(q.sort).replace("d.", "page."),
                 limit = q.page_size,
@@ -180,14 +173,8 @@ impl DuckStore {
         })
     }
 
-    /// Every event of a dossier, in the order they were accepted.
-    pub fn dossier_timeline(
-        &self,
-        dossier_id: &str,
-    ) -> Result<Option<DossierTimeline>, StoreFailure> {
-        let Some(unit_code) = self.dossier_unit(dossier_id)? else {
-            return Ok(None);
-        };
+    /// Every event of a dossier, in the order they were accepted (none for an unknown id).
+    pub fn dossier_events(&self, dossier_id: &str) -> Result<Vec<TimelineEvent>, StoreFailure> {
         self.with_reader(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT seq, event_id, event_type,
@@ -210,11 +197,7 @@ impl DuckStore {
                     agency: r.get(7)?,
                 })
             })?;
-            Ok(Some(DossierTimeline {
-                dossier_id: dossier_id.to_string(),
-                unit_code,
-                events: rows.collect::<Result<Vec<_>, _>>()?,
-            }))
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }
 }
