@@ -2,6 +2,7 @@
 pub mod auth;
 pub mod boundaries;
 pub mod config;
+pub mod control;
 pub mod demo;
 pub mod http;
 pub mod ingest;

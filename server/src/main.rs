@@ -47,6 +47,11 @@ enum Command {
         #[command(subcommand)]
         command: BoundariesCommand,
     },
+    /// Store upkeep: verify, rebuild, backup, restore, export-events.
+    Store {
+        #[command(subcommand)]
+        command: server::store::cli::StoreCommand,
+    },
     /// People who sign in: leaders, chairs, admins (argon2id password hashes in IEM_DATA_DIR).
     Users {
         #[command(subcommand)]
@@ -194,6 +199,7 @@ fn main() -> ExitCode {
         Command::Boundaries {
             command: BoundariesCommand::Import(args),
         } => server::boundaries::cli::run_import(&settings, &args),
+        Command::Store { command } => server::store::cli::run(&settings, command),
         Command::Users { command } => server::auth::cli::run_users(&settings.data_dir, command),
         Command::Tokens { command } => server::auth::cli::run_tokens(&settings.data_dir, command),
         Command::Audit { tail } => server::auth::cli::run_audit(&settings.data_dir, tail),

@@ -114,7 +114,7 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
         .build();
     let state = AppState::new(
         leptos_options,
-        store,
+        store.clone(),
         auth,
         app::api::DashboardDefaults {
             province: Some(settings.default_province.clone()),
@@ -134,6 +134,14 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
     let simulating = options
         .simulator
         .map(|s| format!("live simulator: {} events/s (off: --no-simulator)", s.rate));
+    crate::control::serve(&settings.data_dir, store.clone())
+        .await
+        .map_err(|source| ServeError::Listen {
+            addr: crate::control::socket_path(&settings.data_dir)
+                .display()
+                .to_string(),
+            source,
+        })?;
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(settings.site_addr)
         .await

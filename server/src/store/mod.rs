@@ -1,7 +1,9 @@
 //! The embedded DuckDB store: one writer, a few readers, all called off the async runtime.
 pub mod boundaries;
 pub mod catalog;
+pub mod cli;
 pub mod late;
+pub mod maintenance;
 pub mod query;
 pub mod rollup;
 pub mod schema;
@@ -402,6 +404,46 @@ impl DuckStore {
             dossiers,
             events,
         })
+    }
+
+    /// Recomputes dossier states and rollups from the events and reports any difference, on
+    /// one snapshot while ingest goes on.
+    pub fn verify(
+        &self,
+        progress: maintenance::Progress,
+    ) -> Result<maintenance::VerifyReport, StoreFailure> {
+        self.with_reader(|c| maintenance::verify(c, progress))
+    }
+
+    /// Rebuilds dossier states and rollups from the events, holding the writer (ingest waits),
+    /// then reloads the writer's index from the rebuilt tables.
+    pub fn rebuild(&self, progress: maintenance::Progress) -> Result<(), StoreFailure> {
+        let mut w = self.writer.lock().map_err(|_| StoreFailure::Poisoned)?;
+        let Writer { conn, index } = &mut *w;
+        maintenance::rebuild(conn, progress)?;
+        progress("reloading the writer's index");
+        *index = WriteIndex::load(conn)?;
+        Ok(())
+    }
+
+    /// A consistent copy of the store in a new file, holding the writer so that no commit
+    /// lands in the middle (ingest waits; reads go on).
+    pub fn backup(
+        &self,
+        target: &Path,
+        progress: maintenance::Progress,
+    ) -> Result<u64, StoreFailure> {
+        let w = self.writer.lock().map_err(|_| StoreFailure::Poisoned)?;
+        maintenance::backup(&w.conn, target, progress)
+    }
+
+    /// The event log as Parquet (one statement, so one snapshot).
+    pub fn export_events(
+        &self,
+        target: &Path,
+        progress: maintenance::Progress,
+    ) -> Result<u64, StoreFailure> {
+        self.with_reader(|c| maintenance::export_events(c, target, progress))
     }
 
     /// Ready when the store answers a query and its schema is the latest.

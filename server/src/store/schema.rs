@@ -179,14 +179,16 @@ const MIGRATIONS: &[(i32, &str)] = &[
 
 /// Daily rollup rows folded into months (`FROM daily_rollup`, or any table of its shape).
 pub fn monthly_select(source: &str) -> String {
+    let sums = super::writer::COUNTERS
+        .iter()
+        .map(|c| format!("sum({c})::BIGINT AS {c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     format!(
         "SELECT unit_code, field, channel, date_trunc('month', day)::DATE AS month,
-                any_value(province_code), any_value(district_code), any_value(commune_code),
-                any_value(dossier_level),
-                sum(received)::BIGINT, sum(received_online)::BIGINT, sum(received_with_fee)::BIGINT,
-                sum(paid_online)::BIGINT, sum(resolved)::BIGINT, sum(resolved_early)::BIGINT,
-                sum(resolved_on_time)::BIGINT, sum(resolved_late)::BIGINT, sum(resolved_days)::BIGINT,
-                sum(closed)::BIGINT, sum(due)::BIGINT, sum(due_or_closed)::BIGINT
+                any_value(province_code) AS province_code, any_value(district_code) AS district_code,
+                any_value(commune_code) AS commune_code, any_value(dossier_level) AS dossier_level,
+                {sums}
          FROM {source} GROUP BY unit_code, field, channel, month"
     )
 }
