@@ -17,7 +17,7 @@ export CXX_x86_64_unknown_linux_gnu ?= clang++-16
 SERVER := $(CARGO_TARGET_DIR)/release/server
 BENCH_DOSSIERS ?= 10000000
 
-.PHONY: run test setup site build fmt-check lint lint-ssr lint-hydrate unit e2e bench clean-data
+.PHONY: run test setup site build fmt-check lint lint-ssr lint-hydrate unit e2e crash-test bench clean-data
 
 ## make run: build a release and serve the dashboard (demo data on first start).
 run: build
@@ -53,6 +53,10 @@ unit: setup
 
 e2e: build
 	node end2end/run.mjs
+
+## make crash-test: the SIGKILL test at length (IEM_CRASH_KILLS, default here 200; IEM_CRASH_SEED repeats a run).
+crash-test: setup
+	IEM_CRASH_KILLS=$${IEM_CRASH_KILLS:-200} cargo test --locked --release -p server --test api crash -- --nocapture
 
 ## make bench: ingest throughput over HTTP, stats latency on a 10-million-dossier store (filled once, cached),
 ## boundary import, live-stream delivery to 1,000 clients, then the browser benchmarks.

@@ -44,6 +44,33 @@ fn open(settings: &Settings) -> Result<DuckStore, String> {
     })
 }
 
+/// Verifies without writing anything: after a crash the server, not the check, replays the
+/// write-ahead log when it next starts.
+fn verify_read_only(
+    settings: &Settings,
+    progress: &mut dyn FnMut(&str),
+) -> Result<maintenance::VerifyReport, String> {
+    let path = settings.database_path();
+    if !path.exists() {
+        return Err(format!(
+            "there is no store at {} (IEM_DATA_DIR sets the data directory)",
+            path.display()
+        ));
+    }
+    let conn = duckdb::Config::default()
+        .access_mode(duckdb::AccessMode::ReadOnly)
+        .and_then(|config| duckdb::Connection::open_with_flags(&path, config))
+        .map_err(|e| format!("cannot open the store at {}: {e}", path.display()))?;
+    let version = super::schema::current_version(&conn).map_err(|e| e.to_string())?;
+    if version != super::schema::LATEST_VERSION {
+        return Err(format!(
+            "the store has schema version {version} and this server {}; start the server once to migrate it",
+            super::schema::LATEST_VERSION
+        ));
+    }
+    maintenance::verify(&conn, progress).map_err(|e| e.to_string())
+}
+
 fn print_steps(done: &Done) {
     for step in &done.steps {
         eprintln!("  {step}");
@@ -80,9 +107,7 @@ pub fn run(settings: &Settings, command: StoreCommand) -> Result<(), String> {
                     print_steps(&done);
                     done.report.ok_or("the server sent no report")?
                 }
-                None => open(settings)?
-                    .verify(&mut progress)
-                    .map_err(|e| e.to_string())?,
+                None => verify_read_only(settings, &mut progress)?,
             };
             report_verify(&report)
         }

@@ -3,6 +3,7 @@ mod access;
 mod boundaries;
 mod calibration;
 mod common;
+mod crash;
 mod import_cli;
 mod ingest_api;
 mod live_stream;
