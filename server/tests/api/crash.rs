@@ -35,6 +35,14 @@ struct Server {
     addr: String,
 }
 
+/// A failing test must not leave a server behind.
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -48,7 +56,7 @@ fn authored_data() -> PathBuf {
 
 fn start(dir: &Path) -> Server {
     let addr = format!("127.0.0.1:{}", free_port());
-    let child = Command::new(env!("CARGO_BIN_EXE_server"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
         .args(["serve", "--no-demo"])
         .env("LEPTOS_SITE_ADDR", &addr)
         .env("IEM_DATA_DIR", dir)
