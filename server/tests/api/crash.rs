@@ -56,7 +56,7 @@ fn authored_data() -> PathBuf {
 
 fn start(dir: &Path) -> Server {
     let addr = format!("127.0.0.1:{}", free_port());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+    let child = Command::new(env!("CARGO_BIN_EXE_server"))
         .args(["serve", "--no-demo"])
         .env("LEPTOS_SITE_ADDR", &addr)
         .env("IEM_DATA_DIR", dir)
@@ -67,10 +67,12 @@ fn start(dir: &Path) -> Server {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("the server starts");
+    // Owned at once, so that a panic below still stops it.
+    let server = Server { child, addr };
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if let Ok((200, _)) = http(&addr, "GET", "/readyz", None, "") {
-            return Server { child, addr };
+        if let Ok((200, _)) = http(&server.addr, "GET", "/readyz", None, "") {
+            return server;
         }
         assert!(
             Instant::now() < deadline,
