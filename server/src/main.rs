@@ -152,6 +152,12 @@ fn import(
 }
 
 fn main() -> ExitCode {
+    // A write beyond a file size limit (RLIMIT_FSIZE) would otherwise kill the process with
+    // SIGXFSZ; ignored, it fails with EFBIG like a full disk, and ingest answers 503.
+    // SAFETY: setting a signal's disposition to SIG_IGN before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     server::telemetry::init();
     let cli = Cli::parse();
     let settings = match Settings::from_env() {

@@ -150,6 +150,7 @@ fn app_error(e: ApiError) -> app::error::AppError {
         ApiError::NotFound(m) => AppError::new("not_found", m),
         ApiError::RateLimited { message, .. } => AppError::new("rate_limited", message),
         ApiError::Unavailable(m) => AppError::new("store_unavailable", m),
+        ApiError::Unwritable(m) => AppError::new("store_unwritable", m),
         other => AppError::new("internal", format!("{other:?}")),
     }
 }

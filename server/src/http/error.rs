@@ -27,6 +27,8 @@ pub enum ApiError {
     PayloadTooLarge(String),
     UnsupportedMediaType(String),
     Unavailable(String),
+    /// The store cannot write its files; reads still work.
+    Unwritable(String),
     Internal(String),
 }
 
@@ -104,6 +106,21 @@ impl IntoResponse for ApiError {
                 m,
                 None,
             ),
+            ApiError::Unwritable(m) => {
+                let mut response = plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unwritable",
+                    &format!(
+                        "{m}; nothing from this request was stored (reads still work); send it again later"
+                    ),
+                    None,
+                );
+                response.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from_static("30"),
+                );
+                response
+            }
             ApiError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 plain(StatusCode::INTERNAL_SERVER_ERROR, "internal", m, None)
@@ -139,6 +156,7 @@ impl From<StoreFailure> for ApiError {
         match e {
             StoreFailure::BadQuery { field, message } => ApiError::bad_request(field, message),
             StoreFailure::Io(e) => ApiError::Unavailable(e.to_string()),
+            e @ StoreFailure::Unwritable(_) => ApiError::Unwritable(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }

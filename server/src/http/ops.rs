@@ -18,6 +18,16 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
             StatusCode::OK,
             Json(json!({"status": "ready", "schema_version": version})),
         ),
+        Ok(Err(e @ crate::store::StoreFailure::Unwritable(_))) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({
+                "status": "degraded",
+                "code": "store_unwritable",
+                "reads": "ok",
+                "writes": "failing",
+                "message": e.to_string(),
+            })),
+        ),
         Ok(Err(e)) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(

@@ -43,14 +43,47 @@ pub enum StoreFailure {
     /// A failure of a group commit, as told to each request of the group.
     #[error("{0}")]
     Group(String),
+    /// The store's files cannot be written (disk full, file size limit, read-only or
+    /// unwritable directory). Reads still work; the commit left nothing behind.
+    #[error("the store cannot write to its disk: {0}")]
+    Unwritable(String),
 }
 
+/// How DuckDB words a failed write of its files (the operating system's reason follows).
+const WRITE_FAILURES: [&str; 8] = [
+    "Could not write file",
+    "Could not truncate file",
+    "Could not fsync",
+    "No space left on device",
+    "File too large",
+    "Read-only file system",
+    "Permission denied",
+    "Disk quota exceeded",
+];
+
 impl StoreFailure {
+    /// Tells a failed write of the store's files apart from other database errors.
+    pub fn classify_write(self) -> StoreFailure {
+        match self {
+            StoreFailure::Duck(e) => {
+                let message = e.to_string();
+                if WRITE_FAILURES.iter().any(|w| message.contains(w)) {
+                    StoreFailure::Unwritable(message)
+                } else {
+                    StoreFailure::Duck(e)
+                }
+            }
+            StoreFailure::Io(e) => StoreFailure::Unwritable(e.to_string()),
+            other => other,
+        }
+    }
+
     /// The same failure for another request of a failed group commit (errors are not `Clone`);
     /// keeps what decides the HTTP status.
     pub fn shared_copy(&self, message: &str) -> StoreFailure {
         match self {
             StoreFailure::Io(e) => StoreFailure::Io(std::io::Error::new(e.kind(), message)),
+            StoreFailure::Unwritable(m) => StoreFailure::Unwritable(m.clone()),
             _ => StoreFailure::Group(message.to_string()),
         }
     }
@@ -61,6 +94,7 @@ impl From<StoreFailure> for StoreError {
         match e {
             StoreFailure::BadQuery { field, message } => StoreError::BadQuery { field, message },
             StoreFailure::Io(e) => StoreError::Unavailable(e.to_string()),
+            e @ StoreFailure::Unwritable(_) => StoreError::Unavailable(e.to_string()),
             other => StoreError::Internal(other.to_string()),
         }
     }
@@ -90,6 +124,8 @@ pub struct DuckStore {
     /// The highest event sequence number when the store was opened: live message ids continue
     /// from it, so a client reconnecting after a restart still sees them increase.
     last_seq_at_open: i64,
+    /// Why the last commit could not write the store's files, until a write succeeds again.
+    write_failure: Arc<Mutex<Option<String>>>,
 }
 
 /// Figures about what is stored, for start-up messages and `/readyz`.
@@ -118,7 +154,11 @@ const MAX_GROUP_EVENTS: usize = 100_000;
 /// The group-commit thread: takes the first waiting request and every one queued behind it,
 /// checks and commits them in one transaction, answers each, and waits for more. Ends when the
 /// store is dropped.
-fn group_commit_loop(writer: &Mutex<Writer>, requests: &mpsc::Receiver<Queued>) {
+fn group_commit_loop(
+    writer: &Mutex<Writer>,
+    requests: &mpsc::Receiver<Queued>,
+    write_failure: &Mutex<Option<String>>,
+) {
     while let Ok(first) = requests.recv() {
         let mut events = first.batch.len();
         let mut queued = vec![first];
@@ -144,9 +184,31 @@ fn group_commit_loop(writer: &Mutex<Writer>, requests: &mpsc::Receiver<Queued>) 
                 .map(|_| Err(BatchError::Store(StoreFailure::Poisoned)))
                 .collect(),
         };
+        note_write(write_failure, &results);
         for (reply, result) in replies.into_iter().zip(results) {
             // A requester that gave up no longer listens; nothing to do for it.
             let _ = reply.send(result);
+        }
+    }
+}
+
+/// Remembers a failed write of the store's files, and forgets it once a commit writes again.
+fn note_write(write_failure: &Mutex<Option<String>>, results: &[Result<BatchOutcome, BatchError>]) {
+    let failed = results.iter().find_map(|r| match r {
+        Err(BatchError::Store(StoreFailure::Unwritable(m))) => Some(m.clone()),
+        _ => None,
+    });
+    let wrote = results
+        .iter()
+        .any(|r| matches!(r, Ok(o) if o.last_seq.is_some()));
+    if let Ok(mut state) = write_failure.lock() {
+        if let Some(m) = failed {
+            if state.is_none() {
+                tracing::error!(error = %m, "the store cannot write; ingest answers 503 until it can");
+            }
+            *state = Some(m);
+        } else if wrote && state.take().is_some() {
+            tracing::info!("the store writes again");
         }
     }
 }
@@ -190,11 +252,13 @@ impl DuckStore {
             .collect::<Result<Vec<_>, _>>()?;
         let writer = Arc::new(Mutex::new(Writer { conn, index }));
         let (group, requests) = mpsc::channel();
+        let write_failure = Arc::new(Mutex::new(None));
         let group_thread = {
             let writer = writer.clone();
+            let write_failure = write_failure.clone();
             std::thread::Builder::new()
                 .name("group-commit".into())
-                .spawn(move || group_commit_loop(&writer, &requests))?
+                .spawn(move || group_commit_loop(&writer, &requests, &write_failure))?
         };
         Ok(DuckStore {
             path: path.to_path_buf(),
@@ -205,6 +269,7 @@ impl DuckStore {
             next_reader: AtomicUsize::new(0),
             last_commit: Mutex::new(last_commit.map(|t| t.and_utc())),
             last_seq_at_open: last_seq.unwrap_or(0),
+            write_failure,
         })
     }
 
@@ -231,7 +296,9 @@ impl DuckStore {
     pub fn ingest(&self, batch: &[(u32, Event)]) -> Result<BatchOutcome, BatchError> {
         let mut w = self.writer.lock().map_err(|_| StoreFailure::Poisoned)?;
         let Writer { conn, index } = &mut *w;
-        let outcome = writer::apply_batch(conn, index, batch, writer::Mode::Commit)?;
+        let result = writer::apply_batch(conn, index, batch, writer::Mode::Commit);
+        note_write(&self.write_failure, std::slice::from_ref(&result));
+        let outcome = result?;
         self.note_commit(&outcome);
         Ok(outcome)
     }
@@ -446,8 +513,48 @@ impl DuckStore {
         self.with_reader(|c| maintenance::export_events(c, target, progress))
     }
 
-    /// Ready when the store answers a query and its schema is the latest.
+    /// Ready when the store answers a query, its schema is the latest and it can write. After a
+    /// failed write each call tries a small write of its own, so readiness returns as soon as
+    /// the disk has room again, whether or not anyone ingests meanwhile.
     pub fn readiness(&self) -> Result<i32, StoreFailure> {
+        let failing = self
+            .write_failure
+            .lock()
+            .map_err(|_| StoreFailure::Poisoned)?
+            .clone();
+        if let Some(reason) = failing {
+            let probe = {
+                let w = self.writer.lock().map_err(|_| StoreFailure::Poisoned)?;
+                // The size of a modest ingest (256 KiB): a disk with room for a few bytes
+                // only is still full for ingest.
+                w.conn
+                    .execute_batch(
+                        "INSERT OR REPLACE INTO store_meta
+                           SELECT 'write_probe', string_agg(md5(i::VARCHAR), '') FROM range(8192) t(i);
+                         UPDATE store_meta SET value = current_timestamp::VARCHAR WHERE key = 'write_probe';",
+                    )
+                    .map_err(|e| StoreFailure::from(e).classify_write())
+            };
+            let mut state = self
+                .write_failure
+                .lock()
+                .map_err(|_| StoreFailure::Poisoned)?;
+            match probe {
+                Ok(_) => {
+                    tracing::info!("the store writes again");
+                    *state = None;
+                }
+                Err(StoreFailure::Unwritable(now)) => {
+                    *state = Some(now.clone());
+                    return Err(StoreFailure::Unwritable(now));
+                }
+                Err(other) => {
+                    return Err(StoreFailure::Unwritable(format!(
+                        "{reason} (probe: {other})"
+                    )))
+                }
+            }
+        }
         let version = self.with_reader(|c| Ok(schema::current_version(c)?))?;
         if version != schema::LATEST_VERSION {
             return Err(StoreFailure::Corrupt(format!(

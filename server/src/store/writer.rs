@@ -605,6 +605,14 @@ fn write_group(
     index: &mut WriteIndex,
     group: Pending,
 ) -> Result<Option<i64>, StoreFailure> {
+    write_group_inner(conn, index, group).map_err(StoreFailure::classify_write)
+}
+
+fn write_group_inner(
+    conn: &mut Connection,
+    index: &mut WriteIndex,
+    group: Pending,
+) -> Result<Option<i64>, StoreFailure> {
     if group.staged.is_empty() {
         return Ok(None);
     }

@@ -6,11 +6,10 @@
 //!
 //! `make test` runs 20 kills; `IEM_CRASH_KILLS=200 make crash-test` a longer run, and
 //! `IEM_CRASH_SEED` repeats a run.
+use crate::process::{authored_data, http, start, Server};
 use std::collections::{HashMap, HashSet};
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -28,106 +27,6 @@ impl Rng {
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
-}
-
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-/// A failing test must not leave a server behind.
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn authored_data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../data")
-}
-
-fn start(dir: &Path) -> Server {
-    let addr = format!("127.0.0.1:{}", free_port());
-    let child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["serve", "--no-demo"])
-        .env("LEPTOS_SITE_ADDR", &addr)
-        .env("IEM_DATA_DIR", dir)
-        .env("IEM_CONFIG_DIR", authored_data())
-        .env("IEM_INGEST_RATE_LIMIT", "0")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the server starts");
-    // Owned at once, so that a panic below still stops it.
-    let server = Server { child, addr };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok((200, _)) = http(&server.addr, "GET", "/readyz", None, "") {
-            return server;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server was not ready within 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// One HTTP/1.1 request on its own connection: the status and body, or an error when the
-/// connection failed or ended without a whole answer.
-fn http(
-    addr: &str,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &str,
-) -> Result<(u16, String), String> {
-    let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .map_err(|e| e.to_string())?;
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/x-ndjson\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream
-        .write_all(request.as_bytes())
-        .map_err(|e| e.to_string())?;
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).map_err(|e| e.to_string())?;
-    let answer = String::from_utf8_lossy(&answer).to_string();
-    let (head, rest) = answer
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| format!("no whole answer ({} bytes)", answer.len()))?;
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or("no status")?;
-    let length: Option<usize> = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length:")
-                .map(|v| v.trim().to_string())
-        })
-        .and_then(|v| v.parse().ok());
-    if length.is_some_and(|n| rest.len() < n) {
-        return Err("the answer was cut short".into());
-    }
-    Ok((status, rest.to_string()))
 }
 
 /// What the test knows about the store.
