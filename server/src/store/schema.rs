@@ -197,6 +197,11 @@ pub const LATEST_VERSION: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 
 /// Brings the database to the latest schema; returns the versions applied now.
 pub fn migrate(conn: &mut Connection) -> duckdb::Result<Vec<i32>> {
+    migrate_up_to(conn, LATEST_VERSION)
+}
+
+/// Brings the database to schema `target` (tests build earlier versions' stores with it).
+pub fn migrate_up_to(conn: &mut Connection, target: i32) -> duckdb::Result<Vec<i32>> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version INTEGER PRIMARY KEY,
@@ -209,7 +214,10 @@ pub fn migrate(conn: &mut Connection) -> duckdb::Result<Vec<i32>> {
         |r| r.get(0),
     )?;
     let mut applied = Vec::new();
-    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+    for (version, sql) in MIGRATIONS
+        .iter()
+        .filter(|(v, _)| *v > current && *v <= target)
+    {
         let tx = conn.transaction()?;
         let sql = sql.replace(
             "SELECT * FROM monthly_from_daily",

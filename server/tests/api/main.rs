@@ -8,6 +8,7 @@ mod disk_full;
 mod import_cli;
 mod ingest_api;
 mod live_stream;
+mod migrations;
 mod process;
 mod properties;
 mod stats_api;
