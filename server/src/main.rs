@@ -167,7 +167,20 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Runtime::new() {
+    // Store calls run on tokio's blocking threads. Left at tokio's default (512), a burst of
+    // readers queued on the store's two read connections grew as many threads, each keeping
+    // its own allocator heap: 200 concurrent readers took the server to 2.5 GB. Past this many,
+    // calls wait in tokio's queue instead, which costs nothing while they wait.
+    let blocking_threads = std::env::var("IEM_BLOCKING_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(16);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(blocking_threads)
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -53,6 +53,19 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         stuck: usize,
     },
+    /// Writers and readers at once for minutes: latencies and memory by the minute, 429s for
+    /// writers over their limit, and a check that every acknowledged event was stored.
+    Soak {
+        #[arg(long, default_value_t = 10.0)]
+        minutes: f64,
+        #[arg(long, default_value_t = 20)]
+        writers: usize,
+        /// Writers (of --writers) that post as fast as they can, over the per-token limit.
+        #[arg(long, default_value_t = 2)]
+        greedy: usize,
+        #[arg(long, default_value_t = 200)]
+        readers: usize,
+    },
     /// Fill (once, cached) a store with many dossiers, then time quarter stats at district level.
     Stats {
         #[arg(long, default_value_t = 10_000_000)]
@@ -69,6 +82,8 @@ const TOKEN: &str = "bench-token";
 
 #[path = "iem-bench/live.rs"]
 mod live;
+#[path = "iem-bench/soak.rs"]
+mod soak;
 const UNITS: [(&str, &str); 6] = [
     ("502", "district"),
     ("515", "district"),
@@ -597,6 +612,20 @@ fn main() -> std::process::ExitCode {
             queries,
         } => bench_stats(&cli.data, dossiers, &store_dir, queries),
         Command::Boundaries { features } => runtime.block_on(bench_boundaries(&cli.data, features)),
+        Command::Soak {
+            minutes,
+            writers,
+            greedy,
+            readers,
+        } => runtime.block_on(soak::run(
+            &cli.data,
+            soak::Options {
+                minutes,
+                writers,
+                greedy: greedy.min(writers),
+                readers,
+            },
+        )),
         Command::Live {
             clients,
             rounds,

@@ -236,6 +236,9 @@ impl DuckStore {
         // Checkpoint less often than DuckDB's 16 MB default: bulk ingest spent much of its
         // commit time folding the WAL into the file. Shutdown still checkpoints.
         conn.execute_batch("SET checkpoint_threshold = '256MB'")?;
+        if let Ok(limit) = std::env::var("IEM_DUCKDB_MEMORY_LIMIT") {
+            conn.execute("SET memory_limit = ?", [limit])?;
+        }
         let applied = schema::migrate(&mut conn)?;
         if !applied.is_empty() {
             tracing::info!(versions = ?applied, "schema migrated");

@@ -35,7 +35,7 @@ fn views(today: chrono::NaiveDate) -> Vec<String> {
     out
 }
 
-fn rss_kib(pid: u32) -> Result<u64, String> {
+pub(super) fn rss_kib(pid: u32) -> Result<u64, String> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .map_err(|e| format!("cannot read the server's memory: {e}"))?;
     status
@@ -45,13 +45,19 @@ fn rss_kib(pid: u32) -> Result<u64, String> {
         .ok_or_else(|| "no VmRSS in /proc status".to_string())
 }
 
-struct Server {
-    child: Child,
-    addr: String,
-    token: String,
+pub(super) struct Server {
+    pub(super) child: Child,
+    pub(super) addr: String,
+    pub(super) token: String,
 }
 
-async fn start(data: &Path, dir: &Path) -> Result<Server, String> {
+/// The release server on a fresh store in `dir`; `token_rate` is its per-token ingest limit
+/// (requests per second), none for no limit.
+pub(super) async fn start(
+    data: &Path,
+    dir: &Path,
+    token_rate: Option<u32>,
+) -> Result<Server, String> {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
         l.local_addr().map_err(|e| e.to_string())?.port()
@@ -66,8 +72,10 @@ async fn start(data: &Path, dir: &Path) -> Result<Server, String> {
         .env("IEM_DATA_DIR", dir)
         .env("IEM_CONFIG_DIR", data)
         .env("RUST_LOG", "warn")
-        // The bench measures what the server can take, not the per-token limit (100 requests/s).
-        .env("IEM_INGEST_RATE_LIMIT", "0")
+        .env(
+            "IEM_INGEST_RATE_LIMIT",
+            token_rate.map_or("0".to_string(), |r| r.to_string()),
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -186,7 +194,8 @@ fn reception(id: &str, now: chrono::DateTime<chrono::FixedOffset>) -> String {
 pub async fn run(data: &Path, options: Options) -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("iem-bench-live-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let mut server = start(data, &dir).await?;
+    // The live bench measures what the server can take, not the per-token limit.
+    let mut server = start(data, &dir, None).await?;
     let pid = server.child.id();
     let result = measure(&server, pid, &options).await;
     let _ = server.child.kill();
