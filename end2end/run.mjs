@@ -110,7 +110,8 @@ if (!existsSync(fixture)) {
 
 const port = await freePort();
 const dataDir = mkdtempSync(join(tmpdir(), 'iem-e2e-'));
-cpSync(fixture, dataDir, { recursive: true });
+// Not the control socket a stopped server may leave (a socket cannot be copied; the server makes a new one).
+cpSync(fixture, dataDir, { recursive: true, filter: (source) => !source.endsWith('control.sock') });
 const outputDir = join(root, 'end2end', 'output');
 mkdirSync(outputDir, { recursive: true });
 const base = `http://127.0.0.1:${port}`;

@@ -175,6 +175,9 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    // A socket file left behind is harmless (the next start replaces it) but confuses copies
+    // of the data directory.
+    let _ = std::fs::remove_file(crate::control::socket_path(&settings.data_dir));
     tracing::info!("stopped: in-flight requests finished");
     Ok(())
 }
