@@ -43,11 +43,7 @@ fn expected_dossiers_sql() -> String {
 /// processing days) on its day, a closing on its day and "due or closed" on the later of the two.
 fn expected_rollup_sql() -> String {
     let zero8 = "0, 0, 0, 0, 0, 0, 0, 0";
-    let sums = super::writer::COUNTERS
-        .iter()
-        .map(|c| format!("sum({c})::BIGINT AS {c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let sums = schema::counter_sums();
     format!(
         "CREATE OR REPLACE TEMP TABLE expected_rollup AS
          WITH d AS (SELECT *, coalesce(resolved_date, withdrawn_date) AS closed_date FROM expected_dossiers),

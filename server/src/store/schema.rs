@@ -178,12 +178,17 @@ const MIGRATIONS: &[(i32, &str)] = &[
 ];
 
 /// Daily rollup rows folded into months (`FROM daily_rollup`, or any table of its shape).
-pub fn monthly_select(source: &str) -> String {
-    let sums = super::writer::COUNTERS
+/// `sum(received)::BIGINT AS received, …`: every rollup counter summed under its own name.
+pub fn counter_sums() -> String {
+    super::writer::COUNTERS
         .iter()
         .map(|c| format!("sum({c})::BIGINT AS {c}"))
         .collect::<Vec<_>>()
-        .join(", ");
+        .join(", ")
+}
+
+pub fn monthly_select(source: &str) -> String {
+    let sums = counter_sums();
     format!(
         "SELECT unit_code, field, channel, date_trunc('month', day)::DATE AS month,
                 any_value(province_code) AS province_code, any_value(district_code) AS district_code,

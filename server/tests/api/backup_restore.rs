@@ -1,21 +1,10 @@
 //! `server store backup` while the server runs and ingest goes on, `store restore` into another
 //! data directory, and the restored store answering the same figures; `store export-events`
 //! through the running server.
-use crate::process::{authored_data, http, start};
-use std::path::Path;
-use std::process::{Command, Output};
+use crate::process::{http, ingest_token, start, store_command};
+use std::process::Output;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-
-fn store_command(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_server"))
-        .arg("store")
-        .args(args)
-        .env("IEM_DATA_DIR", data_dir)
-        .env("IEM_CONFIG_DIR", authored_data())
-        .output()
-        .expect("server store runs")
-}
 
 fn text(output: &Output) -> String {
     format!(
@@ -66,10 +55,7 @@ fn figures(addr: &str) -> Vec<serde_json::Value> {
 fn a_backup_taken_under_ingest_restores_to_the_same_figures() {
     let live = tempfile::tempdir().unwrap();
     let server = start(live.path());
-    let token = std::fs::read_to_string(live.path().join("ingest-token"))
-        .unwrap()
-        .trim()
-        .to_string();
+    let token = ingest_token(live.path());
     for batch in 0..10 {
         let (status, body) = http(
             &server.addr,
@@ -164,10 +150,7 @@ fn a_backup_taken_under_ingest_restores_to_the_same_figures() {
     let restored_server = start(restored_dir.path());
     let reference_dir = tempfile::tempdir().unwrap();
     let reference = start(reference_dir.path());
-    let reference_token = std::fs::read_to_string(reference_dir.path().join("ingest-token"))
-        .unwrap()
-        .trim()
-        .to_string();
+    let reference_token = ingest_token(reference_dir.path());
     let batches = in_backup / 50;
     let sent: Vec<u32> = (0..10).chain(100..(100 + (batches as u32 - 10))).collect();
     for batch in sent {

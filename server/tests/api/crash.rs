@@ -6,10 +6,9 @@
 //!
 //! `make test` runs 20 kills; `IEM_CRASH_KILLS=200 make crash-test` a longer run, and
 //! `IEM_CRASH_SEED` repeats a run.
-use crate::process::{authored_data, http, start, Server};
+use crate::process::{http, ingest_token, start, store_command, Server};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -227,12 +226,7 @@ fn stored_event_ids(dir: &Path) -> HashMap<String, i64> {
 }
 
 fn verify_offline(dir: &Path) {
-    let output = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["store", "verify"])
-        .env("IEM_DATA_DIR", dir)
-        .env("IEM_CONFIG_DIR", authored_data())
-        .output()
-        .expect("server store verify runs");
+    let output = store_command(dir, &["verify"]);
     assert!(
         output.status.success(),
         "store verify found differences:\n{}\n{}",
@@ -322,10 +316,7 @@ fn acknowledged_events_survive_sigkill() {
     let mut resent = 0usize;
     for round in 0..kills {
         let mut server = start(dir.path());
-        let token = std::fs::read_to_string(dir.path().join("ingest-token"))
-            .expect("the ingest token file")
-            .trim()
-            .to_string();
+        let token = ingest_token(dir.path());
         // First, what the last kill left unanswered: resending is safe (event ids make it
         // idempotent) and must now be answered: 200, or 422 for one with an invalid line.
         let unanswered = std::mem::take(&mut ledger.lock().unwrap().unanswered);

@@ -2,8 +2,7 @@
 //! says so, and everything comes back by itself once writing works again. "Full" is a file
 //! size limit (RLIMIT_FSIZE) put on the running server: it fails DuckDB's writes with EFBIG the
 //! way a full disk fails them with ENOSPC, and needs neither root nor a mount.
-use crate::process::{authored_data, http, http_with_head, start};
-use std::process::Command;
+use crate::process::{http, http_with_head, ingest_token, start, store_command};
 
 fn receptions(batch: u32) -> String {
     (0..100)
@@ -58,10 +57,7 @@ fn received_in_march(addr: &str) -> u64 {
 fn a_store_that_cannot_write_refuses_ingest_keeps_reading_and_recovers() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = start(dir.path());
-    let token = std::fs::read_to_string(dir.path().join("ingest-token"))
-        .unwrap()
-        .trim()
-        .to_string();
+    let token = ingest_token(dir.path());
     let post = |addr: &str, batch: u32| {
         http_with_head(
             addr,
@@ -130,12 +126,7 @@ fn a_store_that_cannot_write_refuses_ingest_keeps_reading_and_recovers() {
     // Nothing is corrupted: after a kill the store agrees with its events.
     server.child.kill().unwrap();
     server.child.wait().unwrap();
-    let verify = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["store", "verify"])
-        .env("IEM_DATA_DIR", dir.path())
-        .env("IEM_CONFIG_DIR", authored_data())
-        .output()
-        .unwrap();
+    let verify = store_command(dir.path(), &["verify"]);
     assert!(
         verify.status.success(),
         "{}{}",

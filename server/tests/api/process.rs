@@ -3,7 +3,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub struct Server {
@@ -115,4 +115,23 @@ pub fn http_with_head(
         return Err("the answer was cut short".into());
     }
     Ok((status, head.to_string(), rest.to_string()))
+}
+
+/// The ingest token a server wrote into its data directory.
+pub fn ingest_token(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("ingest-token"))
+        .expect("the ingest token file")
+        .trim()
+        .to_string()
+}
+
+/// `server store …` on a data directory (handed to a server running there, if any).
+pub fn store_command(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("store")
+        .args(args)
+        .env("IEM_DATA_DIR", data_dir)
+        .env("IEM_CONFIG_DIR", authored_data())
+        .output()
+        .expect("server store runs")
 }
