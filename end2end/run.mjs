@@ -124,15 +124,18 @@ try {
   console.log(`server ready at ${base} after ${Date.now() - started} ms`);
   const token = readFileSync(join(dataDir, 'ingest-token'), 'utf8').trim();
   // `--bench` runs the browser benchmarks instead of the tests, against the same server.
-  const args = process.argv.includes('--bench')
-    ? [join(root, 'end2end', 'bench', 'map.mjs')]
-    : ['--test', '--test-concurrency=1', join(root, 'end2end', 'tests')];
-  const tests = spawn(process.execPath, args, {
-    cwd: root,
-    env: { ...process.env, E2E_BASE_URL: base, E2E_OUTPUT: outputDir, E2E_INGEST_TOKEN: token, E2E_DATA_DIR: dataDir },
-    stdio: 'inherit',
-  });
-  status = await new Promise((ok) => tests.on('exit', (code) => ok(code ?? 1)));
+  const runs = process.argv.includes('--bench')
+    ? ['dashboard.mjs', 'map.mjs'].map((name) => [join(root, 'end2end', 'bench', name)])
+    : [['--test', '--test-concurrency=1', join(root, 'end2end', 'tests')]];
+  status = 0;
+  for (const args of runs) {
+    const tests = spawn(process.execPath, args, {
+      cwd: root,
+      env: { ...process.env, E2E_BASE_URL: base, E2E_OUTPUT: outputDir, E2E_INGEST_TOKEN: token, E2E_DATA_DIR: dataDir },
+      stdio: 'inherit',
+    });
+    status ||= await new Promise((ok) => tests.on('exit', (code) => ok(code ?? 1)));
+  }
 } catch (e) {
   console.error(String(e));
 } finally {

@@ -59,11 +59,12 @@ pub fn App() -> impl IntoView {
     view! {
         <Router>
             <Routes fallback=|| view! { <p class="not-found">"404"</p> }>
-                // Async: the figures are in the first HTML byte stream, readable before any WASM runs.
-                <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async/>
-                <Route path=path!("/procedures") view=ProceduresPage ssr=SsrMode::Async/>
-                <Route path=path!("/embed") view=EmbedPage ssr=SsrMode::Async/>
-                <Route path=path!("/late") view=LateDossiersPage ssr=SsrMode::Async/>
+                // In order: the head and top bar go out at once (the browser starts on the stylesheet and WASM),
+                // then each section in place as its figures resolve, readable before any WASM runs.
+                <Route path=path!("/") view=DashboardPage ssr=SsrMode::InOrder/>
+                <Route path=path!("/procedures") view=ProceduresPage ssr=SsrMode::InOrder/>
+                <Route path=path!("/embed") view=EmbedPage ssr=SsrMode::InOrder/>
+                <Route path=path!("/late") view=LateDossiersPage ssr=SsrMode::InOrder/>
                 <Route path=path!("/signin") view=SignInPage/>
                 <Route path=path!("/bench/map") view=MapBenchPage/>
             </Routes>

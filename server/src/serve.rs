@@ -3,6 +3,7 @@ use crate::auth::{Auth, AuthSettings, IngestToken};
 use crate::config::Settings;
 use crate::http::{router, AppState};
 use crate::store::DuckStore;
+use axum::serve::ListenerExt;
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
 
@@ -172,6 +173,13 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
     println!();
     // The peer address feeds the sign-in rate limit and the audit log.
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // Pages stream in several chunks (the head first, then each section as its figures resolve);
+    // with Nagle's algorithm a chunk waited for the client's delayed ACK, about 40 ms each.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "could not set TCP_NODELAY on a connection");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -1,9 +1,10 @@
 //! The charts of the dashboard: trend, timeliness per unit, processing days and sectors, focused
 //! on the unit selected on the map or in the ranking.
-use crate::api::{fetch_selection, SelectionRequest};
+use crate::api::{SelectionRequest, SelectionView};
 use crate::charts::{self, Pick};
 use crate::components::account::LateLink;
 use crate::components::chart_frame::ChartFrame;
+use crate::error::AppError;
 use crate::i18n::{text, tr, Key, Lang};
 use crate::model::{Bucket, IndicatorRow};
 use leptos::prelude::*;
@@ -14,9 +15,9 @@ pub fn ChartsSection(
     /// The listed units, for the timeliness chart (live).
     #[prop(into)]
     units: Signal<Vec<IndicatorRow>>,
-    /// Changes when live figures arrive: the other charts are fetched again.
-    #[prop(into)]
-    revision: Signal<i64>,
+    /// The charts' figures; the page starts fetching them alongside its own (and again when live
+    /// figures arrive).
+    selection: Resource<Result<SelectionView, AppError>>,
     lang: Signal<Lang>,
     /// The focused unit (from the URL).
     focus: Signal<Option<String>>,
@@ -29,10 +30,6 @@ pub fn ChartsSection(
     /// A link to the view with the trend in another bucket size.
     bucket_href: Callback<Bucket, String>,
 ) -> impl IntoView {
-    let selection = Resource::new(
-        move || (request.get(), revision.get()),
-        |(request, _)| fetch_selection(request),
-    );
     let pick = Callback::new(move |p: Pick| match p {
         Pick::Unit(code) => on_focus.run(code),
         Pick::Sector(name) => on_sector.run(name),

@@ -1,5 +1,8 @@
 //! The dashboard page: reads its state from the URL and lays out the figures.
-use crate::api::{fetch_dashboard, DashboardRequest, DashboardView, SelectionRequest, COUNTRY};
+use crate::api::{
+    fetch_dashboard, fetch_selection, DashboardRequest, DashboardView, SelectionRequest,
+    SelectionView, COUNTRY,
+};
 use crate::browser;
 use crate::classify::Method;
 use crate::components::account::AccountArea;
@@ -7,6 +10,7 @@ use crate::components::{
     charts::ChartsSection, headline::Headline, live::LiveIndicator, map::ChoroplethMap,
     ranking::ranked_rows, ranking::RankingTable,
 };
+use crate::error::AppError;
 use crate::format;
 use crate::i18n::indicator_key;
 use crate::i18n::{text, tr, Key, Lang};
@@ -23,6 +27,14 @@ pub fn DashboardPage() -> impl IntoView {
     let lang = url_lang(query);
     let request = Memo::new(move |_| query.with(dashboard_request));
     let dashboard = Resource::new(move || request.get(), fetch_dashboard);
+    // The charts' query starts here, beside the dashboard's, so the server runs both at once
+    // instead of one after the other; the live stream's sequence number fetches it again.
+    let live_seq = RwSignal::new(0i64);
+    let selection_request = Memo::new(move |_| query.with(selection_request));
+    let selection = Resource::new(
+        move || (selection_request.get(), live_seq.get()),
+        |(request, _)| fetch_selection(request),
+    );
 
     view! {
         <TopBar lang current=Page::Dashboard/>
@@ -47,7 +59,7 @@ pub fn DashboardPage() -> impl IntoView {
                     }
                 }>
                     {move || Suspend::new(async move {
-                        dashboard.await.map(|view| view! { <DashboardBody view lang=lang.into()/> })
+                        dashboard.await.map(|view| view! { <DashboardBody view lang=lang.into() selection selection_request live_seq/> })
                     })}
                 </ErrorBoundary>
             </Transition>
@@ -336,7 +348,14 @@ fn filter_bar(
 }
 
 #[component]
-fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
+fn DashboardBody(
+    view: DashboardView,
+    lang: Signal<Lang>,
+    selection: Resource<Result<SelectionView, AppError>>,
+    selection_request: Memo<SelectionRequest>,
+    /// The last sequence number the live stream delivered; the page refetches the charts on it.
+    live_seq: RwSignal<i64>,
+) -> impl IntoView {
     let query = use_query_map();
     let navigate = use_navigate();
     let period = view.period;
@@ -350,7 +369,13 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
             .with(|f| f.as_ref().map(|f| f.stats.clone()))
             .unwrap_or_else(|| loaded.get_value())
     });
-    let revision = Signal::derive(move || live.figures.with(|f| f.as_ref().map_or(0, |f| f.seq)));
+    // A new body (after a filter change) starts without live figures: only a delivered number
+    // that differs from the last one means new events, and only then are the charts fetched again.
+    Effect::new(move |_| {
+        if let Some(seq) = live.figures.with(|f| f.as_ref().map(|f| f.seq)) {
+            live_seq.maybe_update(|last| std::mem::replace(last, seq) != seq);
+        }
+    });
     let rows = Signal::derive(move || current.with(|c| c.units.clone()));
     let loaded_as_of = view.data_as_of;
     let data_as_of = Signal::derive(move || {
@@ -397,7 +422,6 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
         Callback::new(move |code: String| toggle("focus", code))
     };
     let on_sector = Callback::new(move |name: String| toggle("field", name));
-    let selection = Memo::new(move |_| query.with(selection_request));
     let bucket_href = Callback::new(move |b: Bucket| {
         let name = match b {
             Bucket::Week => "week",
@@ -607,9 +631,9 @@ fn DashboardBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
             <p class="note">{text(lang, Key::ThresholdNote)}</p>
         </section>
         <ChartsSection
-            request=selection
+            request=selection_request
+            selection
             units=rows
-            revision
             lang
             focus
             sector
