@@ -6,6 +6,7 @@ mod api_ssr;
 pub mod browser;
 pub mod charts;
 pub mod classify;
+pub mod codec;
 pub mod components;
 pub mod error;
 pub mod format;

@@ -155,7 +155,7 @@ mod browser {
                 let Some(text) = ev.data().as_string() else {
                     return;
                 };
-                match serde_json::from_str::<LiveFigures>(&text) {
+                match crate::codec::parse::<LiveFigures>(&text) {
                     Ok(figures) => {
                         let mut s = state.borrow_mut();
                         s.backoff.reset();

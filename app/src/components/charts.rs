@@ -17,7 +17,7 @@ pub fn ChartsSection(
     units: Signal<Vec<IndicatorRow>>,
     /// The charts' figures; the page starts fetching them alongside its own (and again when live
     /// figures arrive).
-    selection: Resource<Result<SelectionView, AppError>>,
+    selection: crate::codec::Loaded<Result<SelectionView, AppError>>,
     lang: Signal<Lang>,
     /// The focused unit (from the URL).
     focus: Signal<Option<String>>,

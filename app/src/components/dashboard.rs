@@ -26,12 +26,12 @@ pub fn DashboardPage() -> impl IntoView {
     let query = use_query_map();
     let lang = url_lang(query);
     let request = Memo::new(move |_| query.with(dashboard_request));
-    let dashboard = Resource::new(move || request.get(), fetch_dashboard);
+    let dashboard = crate::codec::load(move || request.get(), fetch_dashboard);
     // The charts' query starts here, beside the dashboard's, so the server runs both at once
     // instead of one after the other; the live stream's sequence number fetches it again.
     let live_seq = RwSignal::new(0i64);
     let selection_request = Memo::new(move |_| query.with(selection_request));
-    let selection = Resource::new(
+    let selection = crate::codec::load(
         move || (selection_request.get(), live_seq.get()),
         |(request, _)| fetch_selection(request),
     );
@@ -351,7 +351,7 @@ fn filter_bar(
 fn DashboardBody(
     view: DashboardView,
     lang: Signal<Lang>,
-    selection: Resource<Result<SelectionView, AppError>>,
+    selection: crate::codec::Loaded<Result<SelectionView, AppError>>,
     selection_request: Memo<SelectionRequest>,
     /// The last sequence number the live stream delivered; the page refetches the charts on it.
     live_seq: RwSignal<i64>,

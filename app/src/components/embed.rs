@@ -14,7 +14,7 @@ pub fn EmbedPage() -> impl IntoView {
     let query = use_query_map();
     let lang = url_lang(query);
     let request = Memo::new(move |_| query.with(dashboard_request));
-    let dashboard = Resource::new(move || request.get(), fetch_dashboard);
+    let dashboard = crate::codec::load(move || request.get(), fetch_dashboard);
     view! {
         <main class="embed-page">
             <Transition fallback=move || view! { <p class="loading">{tr(lang.get_untracked(), Key::Loading)}</p> }>

@@ -115,7 +115,7 @@ pub fn LateDossiersPage() -> impl IntoView {
     let lang_signal: Signal<Lang> = lang.into();
     let query = Memo::new(move |_| params.with(late_query));
     let dossier = Memo::new(move |_| params.with(|p| p.get("dossier")));
-    let page = Resource::new(
+    let page = crate::codec::load(
         move || query.get(),
         |q| async move {
             match q {
@@ -295,7 +295,7 @@ fn LateTable(page: LatePage, lang: Signal<Lang>, dossier: Memo<Option<String>>) 
 
 #[component]
 fn Timeline(id: String, lang: Signal<Lang>) -> impl IntoView {
-    let timeline = Resource::new(move || id.clone(), fetch_timeline);
+    let timeline = crate::codec::load(move || id.clone(), fetch_timeline);
     view! {
         <section class="timeline" aria-label=text(lang, Key::Timeline)>
             <Transition fallback=move || view! { <p class="loading">{tr(lang.get_untracked(), Key::Loading)}</p> }>

@@ -14,7 +14,7 @@ pub fn ProceduresPage() -> impl IntoView {
     let query = use_query_map();
     let lang = url_lang(query);
     let request = Memo::new(move |_| query.with(selection_request));
-    let procedures = Resource::new(move || request.get(), fetch_procedures);
+    let procedures = crate::codec::load(move || request.get(), fetch_procedures);
     view! {
         <TopBar lang current=Page::Procedures/>
         <main class="dashboard procedures-page">
