@@ -33,7 +33,7 @@ stop_shard() {
 
 case "$action" in
   start)
-    command -v clickhouse-server >/dev/null || { echo "clickhouse-server is not installed (Debian: apt-get install clickhouse-server)" >&2; exit 2; }
+    command -v clickhouse-server >/dev/null || { echo "clickhouse-server is not installed (make setup installs it)" >&2; exit 2; }
     read -r _ tcp1 _ < <(shard_ports 1)
     read -r _ tcp2 _ < <(shard_ports 2)
     for n in 1 2; do

@@ -22,12 +22,14 @@ if [ "$have_bindgen" != "$want_bindgen" ]; then
   cargo install wasm-bindgen-cli --version "$want_bindgen" --force
 fi
 
-# 3. Debian packages: Chromium for the browser tests (never a downloaded browser build), and clang, which
+# 3. Debian packages: Chromium for the browser tests (never a downloaded browser build), ClickHouse, and clang, which
 #    compiles DuckDB's bundled C++ about a fifth faster than gcc (the Makefile points cc at it).
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v clang++-16 >/dev/null 2>&1 || missing+=(clang-16)
+# ClickHouse (18.16 in Debian) for the cluster store's tests, which start two shards on loopback.
+command -v clickhouse-server >/dev/null 2>&1 || missing+=(clickhouse-server)
 if [ ${#missing[@]} -gt 0 ]; then
   step "installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq
@@ -40,4 +42,4 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 fi
 
-echo "set-up complete: $(wasm-bindgen --version), wasm-opt $(node_modules/.bin/wasm-opt --version | awk '{print $3}'), sass $(node_modules/.bin/sass --version), $(chromium --version 2>/dev/null | head -1), $(clang++-16 --version | head -1)"
+echo "set-up complete: $(wasm-bindgen --version), wasm-opt $(node_modules/.bin/wasm-opt --version | awk '{print $3}'), sass $(node_modules/.bin/sass --version), $(chromium --version 2>/dev/null | head -1), $(clang++-16 --version | head -1), ClickHouse $(dpkg-query -W -f='${Version}' clickhouse-server 2>/dev/null || echo "?")"

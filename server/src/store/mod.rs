@@ -2,6 +2,7 @@
 pub mod boundaries;
 pub mod catalog;
 pub mod cli;
+pub mod clickhouse;
 pub mod late;
 pub mod maintenance;
 pub mod query;

@@ -3,6 +3,7 @@ mod access;
 mod backup_restore;
 mod boundaries;
 mod calibration;
+mod clickhouse;
 mod common;
 mod crash;
 mod disk_full;
