@@ -21,6 +21,13 @@ pub enum StoreCommand {
     Restore { file: PathBuf },
     /// Write the event log to a Parquet file, in sequence order.
     ExportEvents { file: PathBuf },
+    /// Copy the events into a ClickHouse cluster (the server must be stopped). Resumable: run it
+    /// again after an interruption; it ends by comparing event and dossier counts.
+    Migrate {
+        /// The cluster: clickhouse://HOST:PORT[,HOST:PORT…]/DATABASE[?cluster=NAME]
+        #[arg(long)]
+        to: String,
+    },
 }
 
 fn absolute(file: &Path) -> Result<PathBuf, String> {
@@ -157,7 +164,44 @@ pub fn run(settings: &Settings, command: StoreCommand) -> Result<(), String> {
             Ok(())
         }
         StoreCommand::Restore { file } => restore(settings, &absolute(&file)?, &mut progress),
+        StoreCommand::Migrate { to } => migrate(settings, &to, &mut progress),
     }
+}
+
+/// Copies the events into a cluster, reading the store read-only.
+fn migrate(settings: &Settings, to: &str, progress: &mut dyn FnMut(&str)) -> Result<(), String> {
+    let address: super::clickhouse::ClusterAddress = to.parse()?;
+    if control::is_listening(&settings.data_dir) {
+        return Err(format!(
+            "a server is running on {}; stop it before copying its store (it holds the store's lock)",
+            settings.data_dir.display()
+        ));
+    }
+    let path = settings.database_path();
+    if !path.exists() {
+        return Err(format!(
+            "there is no store at {} (IEM_DATA_DIR sets the data directory)",
+            path.display()
+        ));
+    }
+    let conn = duckdb::Config::default()
+        .access_mode(duckdb::AccessMode::ReadOnly)
+        .and_then(|config| duckdb::Connection::open_with_flags(&path, config))
+        .map_err(|e| format!("cannot open the store at {}: {e}", path.display()))?;
+    let report = super::clickhouse::copy::copy_events(&conn, &address, progress)
+        .map_err(|e| e.to_string())?;
+    println!(
+        "migrate: {} events copied{}; the cluster holds the store's {} events of {} dossiers",
+        report.copied,
+        if report.resumed_after > 0 {
+            format!(" (resumed after event {})", report.resumed_after)
+        } else {
+            String::new()
+        },
+        report.events,
+        report.dossiers
+    );
+    Ok(())
 }
 
 /// Checks the backup, moves the current store aside and puts a copy of the backup in its place;

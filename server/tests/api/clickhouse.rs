@@ -1,6 +1,7 @@
 //! The ClickHouse cluster store's foundation on a real two-shard cluster on loopback: schema
-//! migrations, the sharding of a dossier's events, and an event resent through another shard
-//! counted once.
+//! migrations, the sharding of a dossier's events, an event resent through another shard counted
+//! once, and `server store migrate --to` copying a DuckDB store, resumably.
+use crate::process::{http, ingest_token, start, store_command};
 use server::store::clickhouse::{schema, ClickHouse, ClusterAddress};
 use std::net::TcpListener;
 use std::path::Path;
@@ -9,6 +10,7 @@ use std::process::Command;
 /// A running two-shard cluster, stopped when dropped.
 struct Cluster {
     dir: tempfile::TempDir,
+    url: String,
     address: ClusterAddress,
 }
 
@@ -46,6 +48,7 @@ impl Cluster {
         );
         Cluster {
             dir,
+            url: url.clone(),
             address: url.parse().unwrap(),
         }
     }
@@ -168,4 +171,120 @@ fn a_cluster_is_migrated_once_shards_by_dossier_and_counts_a_resent_event_once()
         e.contains("no_such_column") && e.contains(&address.shards[0]),
         "{e}"
     );
+}
+
+/// Receptions of 40 dossiers per batch, and the resolution of every other one.
+fn dossier_events(batch: u32) -> String {
+    (0..40)
+        .flat_map(|k| {
+            let id = format!("mg-{batch}-{k}");
+            let unit = ["502", "503", "20398"][(k % 3) as usize];
+            let level = if unit == "20398" { "commune" } else { "district" };
+            let mut lines = vec![format!(
+                r#"{{"event_id":"{id}-r","dossier_id":"{id}","type":"received","at":"2025-05-0{}T08:00:00+07:00","unit":"{unit}","level":"{level}","procedure":"DD-01","field":"Đất đai","channel":"online","due":"2025-05-20T17:00:00+07:00"}}"#,
+                1 + k % 9
+            )];
+            if k % 2 == 0 {
+                lines.push(format!(
+                    r#"{{"event_id":"{id}-x","dossier_id":"{id}","type":"resolved","at":"2025-05-1{}T10:30:00+07:00"}}"#,
+                    k % 10
+                ));
+            }
+            lines
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn output(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn store_migrate_copies_a_duckdb_store_into_the_cluster_and_resumes() {
+    let cluster = Cluster::start();
+    let data = tempfile::tempdir().unwrap();
+    let server = start(data.path());
+    let token = ingest_token(data.path());
+    for batch in 0..5 {
+        let (status, body) = http(
+            &server.addr,
+            "POST",
+            "/api/v1/events",
+            Some(&token),
+            &dossier_events(batch),
+        )
+        .unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    // DuckDB's lock keeps the copy out while the server runs.
+    let refused = store_command(data.path(), &["migrate", "--to", &cluster.url]);
+    assert!(
+        !refused.status.success() && output(&refused).contains("stop it before copying"),
+        "{}",
+        output(&refused)
+    );
+    drop(server);
+
+    // A whole copy: 200 receptions and 100 resolutions.
+    let first = store_command(data.path(), &["migrate", "--to", &cluster.url]);
+    assert!(first.status.success(), "{}", output(&first));
+    let text = output(&first);
+    assert!(
+        text.contains("300 events copied") && text.contains("300 events of 200 dossiers"),
+        "{text}"
+    );
+
+    // Lose one shard's copy of the last events, as a run cut off between shards would: the next
+    // run resumes after what both shards hold and copies only what is missing, counted once.
+    let ch = ClickHouse::new(&cluster.address.shards[1]);
+    ch.execute(
+        "ALTER TABLE iem.events_local DELETE WHERE source_seq > 250",
+        b"",
+    )
+    .unwrap();
+    wait_for_mutations(&ch);
+    let again = store_command(data.path(), &["migrate", "--to", &cluster.url]);
+    let text = output(&again);
+    assert!(again.status.success(), "{text}");
+    assert!(text.contains("resumed after event"), "{text}");
+    assert!(
+        !text.contains(" 300 events copied"),
+        "copied everything again: {text}"
+    );
+    assert!(text.contains("300 events of 200 dossiers"), "{text}");
+    eprintln!("resumed run:\n{text}");
+
+    // A wrong address is refused before anything is read, naming the problem.
+    let bad = store_command(
+        data.path(),
+        &["migrate", "--to", "clickhouse://127.0.0.1/iem"],
+    );
+    assert!(
+        !bad.status.success() && output(&bad).contains("has no port"),
+        "{}",
+        output(&bad)
+    );
+}
+
+/// ALTER … DELETE runs in the background; wait until the shard has applied it.
+fn wait_for_mutations(ch: &ClickHouse) {
+    #[derive(serde::Deserialize)]
+    struct Pending {}
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !ch
+        .rows::<Pending>("SELECT 1 FROM system.mutations WHERE is_done = 0")
+        .unwrap()
+        .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the delete did not finish"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }

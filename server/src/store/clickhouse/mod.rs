@@ -2,6 +2,7 @@
 //! Not yet a store the server can serve from; DuckDB stays the only one `serve` opens.
 pub mod address;
 pub mod client;
+pub mod copy;
 pub mod schema;
 
 pub use address::ClusterAddress;

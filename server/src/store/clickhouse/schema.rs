@@ -3,15 +3,30 @@
 //! all its statements ran there, and an interrupted migration simply runs again.
 use super::{ClickHouse, ClickHouseError, ClusterAddress};
 
-/// (version, statements). `{db}` and `{cluster}` are filled in. Append new versions; never edit a
+/// One step of a migration.
+enum Step {
+    /// A statement that is safe to run again (`IF NOT EXISTS`).
+    Sql(&'static str),
+    /// `ALTER TABLE … ADD COLUMN`, skipped where the column exists (18.16 has no `IF NOT EXISTS` there).
+    AddColumn {
+        table: &'static str,
+        column: &'static str,
+        definition: &'static str,
+    },
+}
+
+use Step::{AddColumn, Sql};
+
+/// (version, steps). `{db}` and `{cluster}` are filled in. Append new versions; never edit a
 /// released one.
-const MIGRATIONS: &[(u32, &[&str])] = &[(
-    1,
-    &[
-        // Every accepted event, on the shard of its dossier. Rows with the same (dossier, event id)
-        // are one event sent twice (through two web servers, or resent after a lost reply); merges
-        // keep one, and queries read with FINAL so the count is right before they merge.
-        r#"CREATE TABLE IF NOT EXISTS {db}.events_local (
+const MIGRATIONS: &[(u32, &[Step])] = &[
+    (
+        1,
+        &[
+            // Every accepted event, on the shard of its dossier. Rows with the same (dossier, event id)
+            // are one event sent twice (through two web servers, or resent after a lost reply); merges
+            // keep one, and queries read with FINAL so the count is right before they merge.
+            Sql(r#"CREATE TABLE IF NOT EXISTS {db}.events_local (
             event_id     String,
             id_hash      UInt64,
             content_hash UInt64,
@@ -30,12 +45,32 @@ const MIGRATIONS: &[(u32, &[&str])] = &[(
             agency       Nullable(String),
             outcome      Nullable(String),
             ingested_at  DateTime
-        ) ENGINE = ReplacingMergeTree() ORDER BY (dossier_id, event_id)"#,
-        // The whole cluster's events; the sharding key sends all events of a dossier to one shard.
-        r#"CREATE TABLE IF NOT EXISTS {db}.events AS {db}.events_local
+        ) ENGINE = ReplacingMergeTree() ORDER BY (dossier_id, event_id)"#),
+            // The whole cluster's events; the sharding key sends all events of a dossier to one shard.
+            Sql(
+                r#"CREATE TABLE IF NOT EXISTS {db}.events AS {db}.events_local
             ENGINE = Distributed({cluster}, {db}, events_local, cityHash64(dossier_id))"#,
-    ],
-)];
+            ),
+        ],
+    ),
+    (
+        2,
+        &[
+            // The event's sequence number in the DuckDB store it was copied from (0 for events the
+            // cluster received itself): `store migrate --to` resumes after the highest one copied.
+            AddColumn {
+                table: "events_local",
+                column: "source_seq",
+                definition: "UInt64 DEFAULT 0",
+            },
+            AddColumn {
+                table: "events",
+                column: "source_seq",
+                definition: "UInt64 DEFAULT 0",
+            },
+        ],
+    ),
+];
 
 /// The newest schema version this build knows.
 pub fn latest_version() -> u32 {
@@ -83,8 +118,32 @@ pub fn migrate(
                 continue;
             }
             progress(&format!("shard {shard}: schema version {version}"));
-            for statement in *statements {
-                ch.execute(&fill(statement), b"")?;
+            for step in *statements {
+                match step {
+                    Sql(statement) => drop(ch.execute(&fill(statement), b"")?),
+                    AddColumn {
+                        table,
+                        column,
+                        definition,
+                    } => {
+                        #[derive(serde::Deserialize)]
+                        struct Found {}
+                        let exists = !ch
+                            .rows::<Found>(&format!(
+                                "SELECT 1 FROM system.columns WHERE database = '{}' AND table = '{table}' AND name = '{column}'",
+                                address.database
+                            ))?
+                            .is_empty();
+                        if !exists {
+                            ch.execute(
+                                &fill(&format!(
+                                    "ALTER TABLE {{db}}.{table} ADD COLUMN {column} {definition}"
+                                )),
+                                b"",
+                            )?;
+                        }
+                    }
+                }
             }
             ch.execute(
                 &fill(&format!(
