@@ -20,9 +20,14 @@ fn script() -> std::path::PathBuf {
 
 impl Cluster {
     fn start() -> Cluster {
+        // One start at a time: tests run in parallel, and a free-port check is only good until
+        // the other cluster binds the same ports.
+        static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one_at_a_time = STARTING.lock().unwrap_or_else(|e| e.into_inner());
         // Six ports the script derives from a base (HTTP, TCP, interserver for each shard).
-        let base = (0..200)
-            .map(|k| 20_000 + ((std::process::id() as u16).wrapping_mul(7) % 2_000) * 10 + k * 40)
+        // Below the ephemeral range (32768+), where the other tests' servers take their ports.
+        let base = (0..60)
+            .map(|k| 20_000 + ((std::process::id() as u16).wrapping_mul(7) % 800) * 10 + k * 40)
             .find(|b| {
                 [0, 1, 2, 10, 11, 12]
                     .iter()

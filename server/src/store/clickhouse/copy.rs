@@ -82,14 +82,15 @@ pub fn copy_events(
         ));
     }
     // A batch reaches each shard separately: resume after what the least advanced shard holds.
-    let mut resumed_after = i64::MAX;
+    // (An address always names at least one shard.)
+    let mut held = Vec::with_capacity(address.shards.len());
     for shard in &address.shards {
-        let held = number(
+        held.push(number(
             &ClickHouse::new(shard),
             &format!("SELECT max(source_seq) AS n FROM {db}.events_local"),
-        )?;
-        resumed_after = resumed_after.min(i64::try_from(held).unwrap_or(i64::MAX));
+        )?);
     }
+    let resumed_after = i64::try_from(held.into_iter().min().unwrap_or(0)).unwrap_or(i64::MAX);
     let total: i64 = conn.query_row(
         "SELECT count(*) FROM events WHERE seq > ?",
         [resumed_after],
@@ -175,11 +176,7 @@ pub fn copy_events(
         )));
     }
     Ok(CopyReport {
-        resumed_after: if resumed_after == i64::MAX {
-            0
-        } else {
-            resumed_after
-        },
+        resumed_after,
         copied,
         events: events as u64,
         dossiers: dossiers as u64,
