@@ -176,6 +176,18 @@ fn a_cluster_is_migrated_once_shards_by_dossier_and_counts_a_resent_event_once()
         e.contains("no_such_column") && e.contains(&address.shards[0]),
         "{e}"
     );
+
+    // A cluster migrated by a newer server is left alone.
+    second
+        .execute("INSERT INTO iem.schema_migrations VALUES (99, now())", b"")
+        .unwrap();
+    let e = schema::migrate(address, &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("schema version 99") && e.contains("use a newer server"),
+        "{e}"
+    );
 }
 
 /// Receptions of 40 dossiers per batch, and the resolution of every other one.

@@ -15,6 +15,12 @@ pub enum ClickHouseError {
     },
     #[error("ClickHouse at {shard} sent a row that cannot be read: {message}")]
     BadRow { shard: String, message: String },
+    #[error("the cluster at {shard} has schema version {found}, newer than this build knows ({known}); use a newer server")]
+    NewerSchema {
+        shard: String,
+        found: u32,
+        known: u32,
+    },
 }
 
 /// One shard's HTTP interface.

@@ -104,13 +104,10 @@ pub fn migrate(
             .map(|a| a.version)
             .collect();
         if let Some(newer) = applied.iter().find(|v| **v > latest_version()) {
-            return Err(ClickHouseError::Refused {
+            return Err(ClickHouseError::NewerSchema {
                 shard: shard.clone(),
-                status: 0,
-                message: format!(
-                    "the cluster has schema version {newer}, newer than this build knows ({}); use a newer server",
-                    latest_version()
-                ),
+                found: *newer,
+                known: latest_version(),
             });
         }
         for (version, statements) in MIGRATIONS {
