@@ -51,12 +51,8 @@ fn open(settings: &Settings) -> Result<DuckStore, String> {
     })
 }
 
-/// Verifies without writing anything: after a crash the server, not the check, replays the
-/// write-ahead log when it next starts.
-fn verify_read_only(
-    settings: &Settings,
-    progress: &mut dyn FnMut(&str),
-) -> Result<maintenance::VerifyReport, String> {
+/// Opens the store read-only, writing nothing (not even a replay of the write-ahead log).
+fn open_read_only(settings: &Settings) -> Result<duckdb::Connection, String> {
     let path = settings.database_path();
     if !path.exists() {
         return Err(format!(
@@ -64,10 +60,19 @@ fn verify_read_only(
             path.display()
         ));
     }
-    let conn = duckdb::Config::default()
+    duckdb::Config::default()
         .access_mode(duckdb::AccessMode::ReadOnly)
         .and_then(|config| duckdb::Connection::open_with_flags(&path, config))
-        .map_err(|e| format!("cannot open the store at {}: {e}", path.display()))?;
+        .map_err(|e| format!("cannot open the store at {}: {e}", path.display()))
+}
+
+/// Verifies without writing anything: after a crash the server, not the check, replays the
+/// write-ahead log when it next starts.
+fn verify_read_only(
+    settings: &Settings,
+    progress: &mut dyn FnMut(&str),
+) -> Result<maintenance::VerifyReport, String> {
+    let conn = open_read_only(settings)?;
     let version = super::schema::current_version(&conn).map_err(|e| e.to_string())?;
     if version != super::schema::LATEST_VERSION {
         return Err(format!(
@@ -177,17 +182,7 @@ fn migrate(settings: &Settings, to: &str, progress: &mut dyn FnMut(&str)) -> Res
             settings.data_dir.display()
         ));
     }
-    let path = settings.database_path();
-    if !path.exists() {
-        return Err(format!(
-            "there is no store at {} (IEM_DATA_DIR sets the data directory)",
-            path.display()
-        ));
-    }
-    let conn = duckdb::Config::default()
-        .access_mode(duckdb::AccessMode::ReadOnly)
-        .and_then(|config| duckdb::Connection::open_with_flags(&path, config))
-        .map_err(|e| format!("cannot open the store at {}: {e}", path.display()))?;
+    let conn = open_read_only(settings)?;
     let report = super::clickhouse::copy::copy_events(&conn, &address, progress)
         .map_err(|e| e.to_string())?;
     println!(

@@ -1,18 +1,9 @@
 //! `server store backup` while the server runs and ingest goes on, `store restore` into another
 //! data directory, and the restored store answering the same figures; `store export-events`
 //! through the running server.
-use crate::process::{http, ingest_token, start, store_command};
-use std::process::Output;
+use crate::process::{http, ingest, ingest_token, output_text as text, start, store_command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 fn receptions(batch: u32) -> String {
     (0..50)
@@ -57,15 +48,7 @@ fn a_backup_taken_under_ingest_restores_to_the_same_figures() {
     let server = start(live.path());
     let token = ingest_token(live.path());
     for batch in 0..10 {
-        let (status, body) = http(
-            &server.addr,
-            "POST",
-            "/api/v1/events",
-            Some(&token),
-            &receptions(batch),
-        )
-        .unwrap();
-        assert_eq!(status, 200, "{body}");
+        ingest(&server.addr, &token, &receptions(batch));
     }
     // Ingest goes on while the backup is taken: the backup is one snapshot of it.
     let stop = Arc::new(AtomicBool::new(false));
@@ -74,15 +57,7 @@ fn a_backup_taken_under_ingest_restores_to_the_same_figures() {
         std::thread::spawn(move || {
             let mut batch = 100;
             while !stop.load(Ordering::Relaxed) {
-                let (status, body) = http(
-                    &addr,
-                    "POST",
-                    "/api/v1/events",
-                    Some(&token),
-                    &receptions(batch),
-                )
-                .unwrap();
-                assert_eq!(status, 200, "{body}");
+                ingest(&addr, &token, &receptions(batch));
                 batch += 1;
             }
             batch - 100
@@ -154,15 +129,7 @@ fn a_backup_taken_under_ingest_restores_to_the_same_figures() {
     let batches = in_backup / 50;
     let sent: Vec<u32> = (0..10).chain(100..(100 + (batches as u32 - 10))).collect();
     for batch in sent {
-        let (status, body) = http(
-            &reference.addr,
-            "POST",
-            "/api/v1/events",
-            Some(&reference_token),
-            &receptions(batch),
-        )
-        .unwrap();
-        assert_eq!(status, 200, "{body}");
+        ingest(&reference.addr, &reference_token, &receptions(batch));
     }
     assert_eq!(figures(&restored_server.addr), figures(&reference.addr));
 }

@@ -1,7 +1,7 @@
 //! The ClickHouse cluster store's foundation on a real two-shard cluster on loopback: schema
 //! migrations, the sharding of a dossier's events, an event resent through another shard counted
 //! once, and `server store migrate --to` copying a DuckDB store, resumably.
-use crate::process::{http, ingest_token, start, store_command};
+use crate::process::{ingest, ingest_token, output_text, start, store_command};
 use server::store::clickhouse::{schema, ClickHouse, ClusterAddress};
 use std::net::TcpListener;
 use std::path::Path;
@@ -42,9 +42,8 @@ impl Cluster {
             .expect("run scripts/clickhouse-cluster.sh");
         assert!(
             out.status.success(),
-            "cluster did not start: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            "cluster did not start: {}",
+            output_text(&out)
         );
         let url = format!(
             "clickhouse://127.0.0.1:{},127.0.0.1:{}/iem",
@@ -213,14 +212,6 @@ fn dossier_events(batch: u32) -> String {
         .join("\n")
 }
 
-fn output(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 #[test]
 fn store_migrate_copies_a_duckdb_store_into_the_cluster_and_resumes() {
     let cluster = Cluster::start();
@@ -228,29 +219,21 @@ fn store_migrate_copies_a_duckdb_store_into_the_cluster_and_resumes() {
     let server = start(data.path());
     let token = ingest_token(data.path());
     for batch in 0..5 {
-        let (status, body) = http(
-            &server.addr,
-            "POST",
-            "/api/v1/events",
-            Some(&token),
-            &dossier_events(batch),
-        )
-        .unwrap();
-        assert_eq!(status, 200, "{body}");
+        ingest(&server.addr, &token, &dossier_events(batch));
     }
     // DuckDB's lock keeps the copy out while the server runs.
     let refused = store_command(data.path(), &["migrate", "--to", &cluster.url]);
     assert!(
-        !refused.status.success() && output(&refused).contains("stop it before copying"),
+        !refused.status.success() && output_text(&refused).contains("stop it before copying"),
         "{}",
-        output(&refused)
+        output_text(&refused)
     );
     drop(server);
 
     // A whole copy: 200 receptions and 100 resolutions.
     let first = store_command(data.path(), &["migrate", "--to", &cluster.url]);
-    assert!(first.status.success(), "{}", output(&first));
-    let text = output(&first);
+    assert!(first.status.success(), "{}", output_text(&first));
+    let text = output_text(&first);
     assert!(
         text.contains("300 events copied") && text.contains("300 events of 200 dossiers"),
         "{text}"
@@ -266,7 +249,7 @@ fn store_migrate_copies_a_duckdb_store_into_the_cluster_and_resumes() {
     .unwrap();
     wait_for_mutations(&ch);
     let again = store_command(data.path(), &["migrate", "--to", &cluster.url]);
-    let text = output(&again);
+    let text = output_text(&again);
     assert!(again.status.success(), "{text}");
     assert!(text.contains("resumed after event"), "{text}");
     assert!(
@@ -282,9 +265,9 @@ fn store_migrate_copies_a_duckdb_store_into_the_cluster_and_resumes() {
         &["migrate", "--to", "clickhouse://127.0.0.1/iem"],
     );
     assert!(
-        !bad.status.success() && output(&bad).contains("has no port"),
+        !bad.status.success() && output_text(&bad).contains("has no port"),
         "{}",
-        output(&bad)
+        output_text(&bad)
     );
 }
 

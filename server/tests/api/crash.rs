@@ -6,7 +6,7 @@
 //!
 //! `make test` runs 20 kills; `IEM_CRASH_KILLS=200 make crash-test` a longer run, and
 //! `IEM_CRASH_SEED` repeats a run.
-use crate::process::{http, ingest_token, start, store_command, Server};
+use crate::process::{http, ingest_token, output_text, start, store_command, Server};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -229,9 +229,8 @@ fn verify_offline(dir: &Path) {
     let output = store_command(dir, &["verify"]);
     assert!(
         output.status.success(),
-        "store verify found differences:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+        "store verify found differences:\n{}",
+        output_text(&output)
     );
 }
 

@@ -2,7 +2,7 @@
 //! says so, and everything comes back by itself once writing works again. "Full" is a file
 //! size limit (RLIMIT_FSIZE) put on the running server: it fails DuckDB's writes with EFBIG the
 //! way a full disk fails them with ENOSPC, and needs neither root nor a mount.
-use crate::process::{http, http_with_head, ingest_token, start, store_command};
+use crate::process::{http, http_with_head, ingest_token, output_text, start, store_command};
 
 fn receptions(batch: u32) -> String {
     (0..100)
@@ -127,12 +127,7 @@ fn a_store_that_cannot_write_refuses_ingest_keeps_reading_and_recovers() {
     server.child.kill().unwrap();
     server.child.wait().unwrap();
     let verify = store_command(dir.path(), &["verify"]);
-    assert!(
-        verify.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&verify.stdout),
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    assert!(verify.status.success(), "{}", output_text(&verify));
     assert!(String::from_utf8_lossy(&verify.stdout)
         .contains(&format!("events: {}", 100 * (stored_batches + 1))));
 }

@@ -125,6 +125,21 @@ pub fn ingest_token(dir: &Path) -> String {
         .to_string()
 }
 
+/// Posts an NDJSON batch to the ingest API and requires 200.
+pub fn ingest(addr: &str, token: &str, body: &str) {
+    let (status, answer) = http(addr, "POST", "/api/v1/events", Some(token), body).unwrap();
+    assert_eq!(status, 200, "{answer}");
+}
+
+/// A command's standard output and error, for messages and `contains` checks.
+pub fn output_text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
 /// `server store …` on a data directory (handed to a server running there, if any).
 pub fn store_command(data_dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_server"))
