@@ -14,6 +14,9 @@ pub struct Settings {
     pub authored_data_dir: PathBuf,
     /// The province the dashboard opens on: `IEM_DEFAULT_PROVINCE`, default 49 (Quảng Nam).
     pub default_province: String,
+    /// `STORE_URL`: a ClickHouse cluster (`clickhouse://HOST:PORT[,HOST:PORT…]/DB`) to store
+    /// dossiers on instead of the embedded DuckDB file.
+    pub cluster: Option<crate::store::clickhouse::ClusterAddress>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,10 +46,22 @@ impl Settings {
                 .unwrap_or_else(|| "data".into())
                 .into(),
             default_province: var("IEM_DEFAULT_PROVINCE").unwrap_or_else(|| "49".into()),
+            cluster: var("STORE_URL")
+                .map(|url| url.parse())
+                .transpose()
+                .map_err(|message| ConfigError::Invalid {
+                    name: "STORE_URL",
+                    message,
+                })?,
         })
     }
 
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("iem.duckdb")
+    }
+
+    /// A cluster server's local reference data (units, catalogue, maps).
+    pub fn reference_path(&self) -> PathBuf {
+        self.data_dir.join("reference.duckdb")
     }
 }

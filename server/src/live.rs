@@ -60,6 +60,39 @@ pub struct Snapshot {
 type ViewSender = watch::Sender<Option<Arc<Snapshot>>>;
 pub type ViewReceiver = watch::Receiver<Option<Arc<Snapshot>>>;
 
+/// How often a server behind a shared store asks it for commits made through other servers.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Announces commits made through other web servers when the store is shared (a cluster);
+/// returns at once for the embedded store, whose commits all pass through this process.
+pub async fn follow_store(store: Arc<dyn crate::store::served::ServedStore>, feed: ChangeFeed) {
+    let mut failing = false;
+    loop {
+        let s = store.clone();
+        let polled = match tokio::task::spawn_blocking(move || s.poll_changes()).await {
+            Ok(None) => return,
+            Ok(Some(result)) => result.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match polled {
+            Ok(change) => {
+                if failing {
+                    tracing::info!("the store answers the commit poll again");
+                    failing = false;
+                }
+                feed.notify(change);
+            }
+            Err(error) => {
+                if !failing {
+                    tracing::warn!(%error, "cannot read the store's commits; the live stream waits");
+                    failing = true;
+                }
+            }
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
 /// Recomputes watched views after commits; at most one message per view per `min_interval`.
 #[derive(Clone)]
 pub struct LiveHub {

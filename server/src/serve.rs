@@ -2,6 +2,8 @@
 use crate::auth::{Auth, AuthSettings, IngestToken};
 use crate::config::Settings;
 use crate::http::{router, AppState};
+use crate::store::clickhouse::ClusterStore;
+use crate::store::served::ServedStore;
 use crate::store::DuckStore;
 use axum::serve::ListenerExt;
 use leptos::prelude::LeptosOptions;
@@ -39,56 +41,73 @@ pub struct ServeOptions {
 }
 
 pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeError> {
-    let db_path = settings.database_path();
-    tracing::info!(path = %db_path.display(), "opening the store");
-    let store = {
-        let path = db_path.clone();
-        let authored = settings.authored_data_dir.clone();
-        tokio::task::spawn_blocking(move || DuckStore::open(&path, &authored))
-            .await?
-            .map_err(|source| ServeError::Store {
-                path: db_path.display().to_string(),
-                source,
-            })?
+    let opened = open_store(&settings).await?;
+    let store: Arc<dyn ServedStore> = match &opened {
+        Opened::Embedded(duck) => duck.clone(),
+        Opened::Cluster(cluster) => cluster.clone(),
     };
-    let store = Arc::new(store);
-    if options.demo {
-        let s = store.clone();
-        let today = chrono::Utc::now()
-            .with_timezone(&app::indicators::vietnam_offset())
-            .date_naive();
-        let scenario = settings
-            .authored_data_dir
-            .join("demo")
-            .join("scenario.toml");
-        tracing::info!(scenario = %scenario.display(), "checking the demo history (written on first start)");
-        let written = tokio::task::spawn_blocking(move || crate::demo::seed(&s, &scenario, today))
-            .await?
-            .map_err(ServeError::Demo)?;
-        if written > 0 {
-            tracing::info!(events = written, "demo history written");
-        }
-    }
-    let summary = {
-        let s = store.clone();
-        tokio::task::spawn_blocking(move || s.summary()).await?
-    }
-    .map_err(|source| ServeError::Store {
-        path: db_path.display().to_string(),
+    let embedded = match &opened {
+        Opened::Embedded(duck) => Some(duck.clone()),
+        Opened::Cluster(_) => None,
+    };
+    // The unit lists and catalogue: the store itself, or a cluster server's local copy.
+    let reference = match &opened {
+        Opened::Embedded(duck) => duck.clone(),
+        Opened::Cluster(cluster) => cluster.reference(),
+    };
+    let store_failure = |source| ServeError::Store {
+        path: store_name(&settings),
         source,
-    })?;
+    };
+    match (&embedded, options.demo) {
+        (Some(duck), true) => {
+            let s = duck.clone();
+            let today = chrono::Utc::now()
+                .with_timezone(&app::indicators::vietnam_offset())
+                .date_naive();
+            let scenario = settings
+                .authored_data_dir
+                .join("demo")
+                .join("scenario.toml");
+            tracing::info!(scenario = %scenario.display(), "checking the demo history (written on first start)");
+            let written =
+                tokio::task::spawn_blocking(move || crate::demo::seed(&s, &scenario, today))
+                    .await?
+                    .map_err(ServeError::Demo)?;
+            if written > 0 {
+                tracing::info!(events = written, "demo history written");
+            }
+        }
+        (None, true) => tracing::info!(
+            "the demo history is written into an embedded store only; to show it from the cluster, \
+             copy that store with `server store migrate --to URL`"
+        ),
+        (_, false) => {}
+    }
+    let (dossiers, events) = match &opened {
+        Opened::Embedded(duck) => {
+            let s = duck.clone();
+            let summary = tokio::task::spawn_blocking(move || s.summary())
+                .await?
+                .map_err(store_failure)?;
+            (summary.dossiers, summary.events)
+        }
+        Opened::Cluster(cluster) => {
+            let c = cluster.clone();
+            tokio::task::spawn_blocking(move || c.counts())
+                .await?
+                .map_err(store_failure)?
+        }
+    };
     let (ingest_token, plain_token) = IngestToken::load_or_create(&settings.data_dir)?;
     let auth_settings = AuthSettings::from_env().map_err(ServeError::Settings)?;
     let demo_accounts = if options.demo {
         let district = {
-            let s = store.clone();
+            let s = reference.clone();
             let province = settings.default_province.clone();
             tokio::task::spawn_blocking(move || s.children(&province, app::model::Level::District))
                 .await?
-                .map_err(|source| ServeError::Store {
-                    path: db_path.display().to_string(),
-                    source,
-                })?
+                .map_err(store_failure)?
                 .into_iter()
                 .next()
         };
@@ -135,14 +154,21 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
     let simulating = options
         .simulator
         .map(|s| format!("live simulator: {} events/s (off: --no-simulator)", s.rate));
-    crate::control::serve(&settings.data_dir, store.clone())
-        .await
-        .map_err(|source| ServeError::Listen {
-            addr: crate::control::socket_path(&settings.data_dir)
-                .display()
-                .to_string(),
-            source,
-        })?;
+    if let Some(duck) = &embedded {
+        crate::control::serve(&settings.data_dir, duck.clone())
+            .await
+            .map_err(|source| ServeError::Listen {
+                addr: crate::control::socket_path(&settings.data_dir)
+                    .display()
+                    .to_string(),
+                source,
+            })?;
+    }
+    // Other web servers write to a cluster too: follow its commits for the live stream.
+    tokio::spawn(crate::live::follow_store(
+        state.store.clone(),
+        state.live.feed().clone(),
+    ));
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(settings.site_addr)
         .await
@@ -151,14 +177,12 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
             source,
         })?;
     let url = format!("http://{}", listener.local_addr()?);
-    tracing::info!(%url, dossiers = summary.dossiers, events = summary.events, "serving");
+    tracing::info!(%url, dossiers, events, "serving");
     println!();
     println!("  Institutional Enforcement Map is running at {url}");
     println!(
-        "  store: {} ({} dossiers, {} events)",
-        db_path.display(),
-        summary.dossiers,
-        summary.events
+        "  store: {} ({dossiers} dossiers, {events} events)",
+        store_name(&settings)
     );
     println!("  ingest token (Authorization: Bearer …): {plain_token}");
     if let Some(line) = simulating {
@@ -188,6 +212,52 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
     let _ = std::fs::remove_file(crate::control::socket_path(&settings.data_dir));
     tracing::info!("stopped: in-flight requests finished");
     Ok(())
+}
+
+enum Opened {
+    Embedded(Arc<DuckStore>),
+    Cluster(Arc<ClusterStore>),
+}
+
+/// The store's file, or the cluster's address.
+fn store_name(settings: &Settings) -> String {
+    match &settings.cluster {
+        Some(address) => format!(
+            "ClickHouse cluster {} at {}",
+            address.database,
+            address.shards.join(", ")
+        ),
+        None => settings.database_path().display().to_string(),
+    }
+}
+
+/// Opens the embedded store, or the cluster `STORE_URL` names.
+async fn open_store(settings: &Settings) -> Result<Opened, ServeError> {
+    let authored = settings.authored_data_dir.clone();
+    let failure = |source| ServeError::Store {
+        path: store_name(settings),
+        source,
+    };
+    match settings.cluster.clone() {
+        None => {
+            let path = settings.database_path();
+            tracing::info!(path = %path.display(), "opening the store");
+            let store = tokio::task::spawn_blocking(move || DuckStore::open(&path, &authored))
+                .await?
+                .map_err(failure)?;
+            Ok(Opened::Embedded(Arc::new(store)))
+        }
+        Some(address) => {
+            tracing::info!(shards = ?address.shards, database = %address.database, "opening the cluster store");
+            let reference = settings.reference_path();
+            let store = tokio::task::spawn_blocking(move || {
+                ClusterStore::open(address, &reference, &authored)
+            })
+            .await?
+            .map_err(failure)?;
+            Ok(Opened::Cluster(Arc::new(store)))
+        }
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C; axum then stops accepting and lets in-flight requests finish.

@@ -238,9 +238,20 @@ pub async fn run(state: AppState, scenario_path: PathBuf, settings: SimulatorSet
     let run_id = chrono::Utc::now().format("%y%m%d%H%M%S").to_string();
     let store = state.store.clone();
     let path = scenario_path;
-    let loaded = tokio::task::spawn_blocking(move || Simulator::load(&store, &path, run_id)).await;
+    // The simulator picks open dossiers to resolve from the embedded store's tables.
+    let loaded = tokio::task::spawn_blocking(move || {
+        store
+            .embedded()
+            .map(|duck| Simulator::load(duck, &path, run_id))
+            .transpose()
+    })
+    .await;
     let mut simulator = match loaded {
-        Ok(Ok(s)) => s,
+        Ok(Ok(Some(s))) => s,
+        Ok(Ok(None)) => {
+            tracing::warn!("the live simulator runs on the embedded store only; not started");
+            return;
+        }
         Ok(Err(e)) => {
             tracing::error!(error = %e, "the live simulator cannot start");
             return;

@@ -157,6 +157,10 @@ impl From<StoreFailure> for ApiError {
             StoreFailure::BadQuery { field, message } => ApiError::bad_request(field, message),
             StoreFailure::Io(e) => ApiError::Unavailable(e.to_string()),
             e @ StoreFailure::Unwritable(_) => ApiError::Unwritable(e.to_string()),
+            // A shard that cannot be reached: the cluster is (partly) down, try again later.
+            e @ StoreFailure::Cluster(crate::store::clickhouse::ClickHouseError::Unreachable {
+                ..
+            }) => ApiError::Unavailable(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -178,7 +178,7 @@ pub async fn ingest_lines(
         return Err(ApiError::bad_request("body", "the request holds no events"));
     }
     let store = state.store.clone();
-    let outcome = tokio::task::spawn_blocking(move || store.ingest_grouped(events)).await?;
+    let outcome = tokio::task::spawn_blocking(move || store.ingest(events)).await?;
     match outcome {
         Ok(o) => {
             if o.accepted > 0 {

@@ -13,7 +13,7 @@ pub mod stream;
 
 use crate::auth::Auth;
 use crate::live::{ChangeFeed, LiveHub};
-use crate::store::DuckStore;
+use crate::store::served::ServedStore;
 use crate::telemetry::{SequentialRequestId, REQUEST_ID_HEADER};
 use app::store::SharedIndicatorStore;
 use app::{shell, App};
@@ -34,7 +34,7 @@ use tracing::Span;
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
-    pub store: Arc<DuckStore>,
+    pub store: Arc<dyn ServedStore>,
     pub auth: Arc<Auth>,
     pub live: LiveHub,
     pub dashboard_defaults: app::api::DashboardDefaults,
@@ -43,7 +43,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(
         leptos_options: LeptosOptions,
-        store: Arc<DuckStore>,
+        store: Arc<dyn ServedStore>,
         auth: Auth,
         dashboard_defaults: app::api::DashboardDefaults,
     ) -> Self {

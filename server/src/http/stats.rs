@@ -3,7 +3,6 @@ use super::{error::ApiError, AppState};
 use app::model::{
     Bucket, Channel, Level, Period, StatsQuery, StatsResponse, TrendQuery, TrendResponse,
 };
-use app::store::IndicatorStore;
 use axum::extract::{Query, State};
 use axum::Json;
 use chrono::NaiveDate;

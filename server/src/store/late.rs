@@ -202,7 +202,7 @@ impl DuckStore {
     }
 }
 
-fn format_offset(seconds: i32) -> String {
+pub(crate) fn format_offset(seconds: i32) -> String {
     let sign = if seconds < 0 { '-' } else { '+' };
     let s = seconds.unsigned_abs();
     format!("{sign}{:02}:{:02}", s / 3600, (s % 3600) / 60)

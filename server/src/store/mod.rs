@@ -9,6 +9,7 @@ pub mod query;
 pub mod rollup;
 pub mod schema;
 pub mod selection;
+pub mod served;
 pub mod writer;
 
 use crate::ingest::event::Event;
@@ -48,6 +49,9 @@ pub enum StoreFailure {
     /// unwritable directory). Reads still work; the commit left nothing behind.
     #[error("the store cannot write to its disk: {0}")]
     Unwritable(String),
+    /// The cluster could not be reached or refused a statement.
+    #[error(transparent)]
+    Cluster(#[from] clickhouse::ClickHouseError),
 }
 
 /// How DuckDB words a failed write of its files (the operating system's reason follows).
@@ -96,6 +100,9 @@ impl From<StoreFailure> for StoreError {
             StoreFailure::BadQuery { field, message } => StoreError::BadQuery { field, message },
             StoreFailure::Io(e) => StoreError::Unavailable(e.to_string()),
             e @ StoreFailure::Unwritable(_) => StoreError::Unavailable(e.to_string()),
+            e @ StoreFailure::Cluster(clickhouse::ClickHouseError::Unreachable { .. }) => {
+                StoreError::Unavailable(e.to_string())
+            }
             other => StoreError::Internal(other.to_string()),
         }
     }
@@ -591,11 +598,11 @@ impl DuckStore {
 
 impl IndicatorStore for DuckStore {
     fn stats(&self, query: &StatsQuery) -> Result<StatsResponse, StoreError> {
-        Ok(self.with_reader(|c| query::stats(c, query))?)
+        Ok(self.with_reader(|c| query::stats(c, &query::DuckFigures(c), query))?)
     }
 
     fn trend(&self, query: &TrendQuery) -> Result<TrendResponse, StoreError> {
-        Ok(self.with_reader(|c| query::trend(c, query))?)
+        Ok(self.with_reader(|c| query::trend(c, &query::DuckFigures(c), query))?)
     }
 
     fn units(&self, level: Level, parent: Option<&str>) -> Result<Vec<UnitRef>, StoreError> {
@@ -626,22 +633,22 @@ impl IndicatorStore for DuckStore {
     }
 
     fn by_sector(&self, query: &SelectionQuery) -> Result<Vec<IndicatorRow>, StoreError> {
-        Ok(self.with_reader(|c| selection::by_sector(c, query))?)
+        Ok(self.with_reader(|c| selection::by_sector(c, &query::DuckFigures(c), query))?)
     }
 
     fn days_distribution(&self, query: &SelectionQuery) -> Result<DaysDistribution, StoreError> {
-        Ok(self.with_reader(|c| selection::days_distribution(c, query))?)
+        Ok(self.with_reader(|c| selection::days_distribution(c, &query::DuckFigures(c), query))?)
     }
 
     fn procedures(&self, query: &SelectionQuery) -> Result<Vec<ProcedureRow>, StoreError> {
-        Ok(self.with_reader(|c| selection::procedures(c, query))?)
+        Ok(self.with_reader(|c| selection::procedures(c, &query::DuckFigures(c), query))?)
     }
 
     fn monthly_on_time(
         &self,
         query: &StatsQuery,
     ) -> Result<std::collections::HashMap<String, Vec<Counts>>, StoreError> {
-        Ok(self.with_reader(|c| selection::monthly_on_time(c, query))?)
+        Ok(self.with_reader(|c| selection::monthly_on_time(c, &query::DuckFigures(c), query))?)
     }
 
     fn data_as_of(&self) -> Option<chrono::DateTime<chrono::Utc>> {

@@ -1,8 +1,8 @@
 //! Indicator queries over the rollups: range sums for the period, prefix sums for pending.
 use super::StoreFailure;
 use app::model::{
-    Counts, IndicatorRow, Level, Period, StatsQuery, StatsResponse, TrendPoint, TrendQuery,
-    TrendResponse, UnitRef,
+    Channel, Counts, IndicatorRow, Level, Period, StatsQuery, StatsResponse, TrendPoint,
+    TrendQuery, TrendResponse, UnitRef,
 };
 use chrono::{Datelike, Months, NaiveDate};
 use duckdb::types::ToSql;
@@ -71,8 +71,113 @@ fn sums_by(key: &str, clause: &str, daily: bool) -> String {
     )
 }
 
+/// What part of the rollups (or of the dossiers) a figure reads: the period, the optional
+/// filters, a unit and everything under it, and whether rows must have the grouping key.
+#[derive(Clone, Debug)]
+pub struct RollupFilter {
+    pub period: Period,
+    pub field: Option<String>,
+    pub channel: Option<Channel>,
+    pub dossier_level: Option<Level>,
+    /// (key column of the unit's level, unit code).
+    pub scope: Option<(&'static str, String)>,
+    /// Keep only rows where the grouping key is set.
+    pub key_required: bool,
+}
+
+impl RollupFilter {
+    pub fn new(
+        period: Period,
+        field: Option<String>,
+        channel: Option<Channel>,
+        dossier_level: Option<Level>,
+    ) -> Self {
+        RollupFilter {
+            period,
+            field,
+            channel,
+            dossier_level,
+            scope: None,
+            key_required: false,
+        }
+    }
+
+    fn of_stats(q: &StatsQuery) -> Self {
+        RollupFilter::new(q.period, q.field.clone(), q.channel, q.dossier_level)
+    }
+}
+
+/// Resolved counts of one key in one month: (key, month, [resolved, early, on time, late]).
+pub type MonthlyResolved = (String, NaiveDate, [u64; 4]);
+/// A procedure's figures in a period: [received, received online, resolved, resolved in
+/// time], and the field its dossiers carried.
+pub type ProcedureFigures = HashMap<String, ([u64; 4], Option<String>)>;
+
+/// Where the aggregated figures come from: the embedded store's tables or the cluster's. The
+/// reference data (units, catalogue) is read apart, so both engines share every rule above it.
+pub trait Figures {
+    /// The counts of the rollup rows `f` keeps, grouped by the column `key` (`None`: one total
+    /// under the key `None`).
+    fn counts_by(
+        &self,
+        key: Option<&'static str>,
+        f: &RollupFilter,
+    ) -> Result<HashMap<Option<String>, Counts>, StoreFailure>;
+    /// Resolved counts per `key` and month for the months `first..=last` (whole months).
+    fn monthly_resolved(
+        &self,
+        key: &'static str,
+        first: NaiveDate,
+        last: NaiveDate,
+        f: &RollupFilter,
+    ) -> Result<Vec<MonthlyResolved>, StoreFailure>;
+    /// (processing days, dossiers) of the dossiers resolved in the period.
+    fn resolved_days(&self, f: &RollupFilter) -> Result<Vec<(i32, u64)>, StoreFailure>;
+    /// The period's figures per procedure code ("" for dossiers without one).
+    fn procedure_figures(&self, f: &RollupFilter) -> Result<ProcedureFigures, StoreFailure>;
+}
+
+/// The embedded store's figures, read on one connection.
+pub struct DuckFigures<'c>(pub &'c Connection);
+
+impl Figures for DuckFigures<'_> {
+    fn counts_by(
+        &self,
+        key: Option<&'static str>,
+        f: &RollupFilter,
+    ) -> Result<HashMap<Option<String>, Counts>, StoreFailure> {
+        let filters = filters(f);
+        let mut clause = filters.sql.clone();
+        if let Some((column, code)) = &f.scope {
+            clause.push_str(&format!(" AND {column} = '{}'", code.replace('\'', "''")));
+        }
+        if let (Some(key), true) = (key, f.key_required) {
+            clause.push_str(&format!(" AND {key} IS NOT NULL"));
+        }
+        counts_by(self.0, key.unwrap_or("NULL::VARCHAR"), &clause, &filters)
+    }
+
+    fn monthly_resolved(
+        &self,
+        key: &'static str,
+        first: NaiveDate,
+        last: NaiveDate,
+        f: &RollupFilter,
+    ) -> Result<Vec<MonthlyResolved>, StoreFailure> {
+        super::selection::duck_monthly_resolved(self.0, key, first, last, f)
+    }
+
+    fn resolved_days(&self, f: &RollupFilter) -> Result<Vec<(i32, u64)>, StoreFailure> {
+        super::selection::duck_resolved_days(self.0, f)
+    }
+
+    fn procedure_figures(&self, f: &RollupFilter) -> Result<ProcedureFigures, StoreFailure> {
+        super::selection::duck_procedure_figures(self.0, f)
+    }
+}
+
 /// Runs [`sums_by`] and folds both parts into one [`Counts`] per key (`None`: rows without one).
-pub(super) fn counts_by(
+fn counts_by(
     conn: &Connection,
     key: &str,
     clause: &str,
@@ -90,7 +195,7 @@ pub(super) fn counts_by(
 
 /// Whether the period has days outside its whole months: leading days before the first whole
 /// month, or trailing days after the last one (these also feed the pending prefix sums).
-fn needs_daily(p: &[NaiveDate; 5]) -> bool {
+pub(super) fn needs_daily(p: &[NaiveDate; 5]) -> bool {
     p[0] < p[2] || p[4] <= p[1]
 }
 
@@ -113,9 +218,9 @@ fn counts_from_row(r: &duckdb::Row<'_>, offset: usize) -> duckdb::Result<Counts>
     })
 }
 
-pub(super) struct Filters {
+struct Filters {
     /// ` AND field = $6 …`: the optional filters, applied to both rollups.
-    pub(super) sql: String,
+    sql: String,
     /// Whether `daily_rollup` is read (see [`needs_daily`]).
     daily: bool,
     params: Vec<Box<dyn ToSql>>,
@@ -132,7 +237,7 @@ fn month_end(d: NaiveDate) -> NaiveDate {
 }
 
 /// The five period parameters described at [`sums_by`].
-fn period_params(period: Period) -> [NaiveDate; 5] {
+pub(super) fn period_params(period: Period) -> [NaiveDate; 5] {
     let (from, to) = (period.from, period.to);
     let mut first_whole = if from.day() == 1 {
         from
@@ -156,7 +261,7 @@ fn period_params(period: Period) -> [NaiveDate; 5] {
     ]
 }
 
-pub(super) fn filters(query: &StatsQuery) -> Filters {
+fn filters(query: &RollupFilter) -> Filters {
     let mut sql = String::new();
     let period = period_params(query.period);
     let daily = needs_daily(&period);
@@ -215,25 +320,12 @@ pub fn units_in_force(
     store.with_reader(|c| units(c, level, parent, Some(on)))
 }
 
-/// The counts of one unit (its own dossiers and every unit's under it) with the given filters.
-fn scoped_counts(
-    conn: &Connection,
-    code: &str,
-    level: Level,
-    f: &Filters,
-) -> Result<Counts, StoreFailure> {
-    let clause = format!(
-        "{} AND {} = '{}'",
-        f.sql,
-        key_column(level),
-        code.replace('\'', "''")
-    );
-    let mut by_key = counts_by(conn, "NULL::VARCHAR", &clause, f)?;
-    Ok(by_key.remove(&None).unwrap_or_default())
-}
-
 /// A unit's figures per bucket (week or month) of a period.
-pub fn trend(conn: &Connection, query: &TrendQuery) -> Result<TrendResponse, StoreFailure> {
+pub fn trend(
+    conn: &Connection,
+    figures: &dyn Figures,
+    query: &TrendQuery,
+) -> Result<TrendResponse, StoreFailure> {
     // The country's trend sums every unit; it has no row of its own in `units`.
     let scope = if query.unit == app::api::COUNTRY {
         None
@@ -249,21 +341,19 @@ pub fn trend(conn: &Connection, query: &TrendQuery) -> Result<TrendResponse, Sto
     let points = app::periods::buckets(query.period, query.bucket)
         .into_iter()
         .map(|bucket| {
-            let stats_query = StatsQuery {
-                period: bucket,
-                level: Level::Province,
-                parent: None,
-                field: query.field.clone(),
-                channel: query.channel,
-                dossier_level: query.dossier_level,
-            };
-            let f = filters(&stats_query);
-            let c = match &scope {
-                Some((level, _)) => scoped_counts(conn, &query.unit, *level, &f)?,
-                None => counts_by(conn, "NULL::VARCHAR", &f.sql, &f)?
-                    .remove(&None)
-                    .unwrap_or_default(),
-            };
+            let mut f = RollupFilter::new(
+                bucket,
+                query.field.clone(),
+                query.channel,
+                query.dossier_level,
+            );
+            f.scope = scope
+                .as_ref()
+                .map(|(level, _)| (key_column(*level), query.unit.clone()));
+            let c = figures
+                .counts_by(None, &f)?
+                .remove(&None)
+                .unwrap_or_default();
             Ok(TrendPoint {
                 from: bucket.from,
                 to: bucket.to,
@@ -322,7 +412,11 @@ pub(super) fn unit_level(
     }
 }
 
-pub fn stats(conn: &Connection, query: &StatsQuery) -> Result<StatsResponse, StoreFailure> {
+pub fn stats(
+    conn: &Connection,
+    figures: &dyn Figures,
+    query: &StatsQuery,
+) -> Result<StatsResponse, StoreFailure> {
     let parent = match &query.parent {
         Some(code) => {
             let (parent_level, parent_name) =
@@ -350,22 +444,14 @@ pub fn stats(conn: &Connection, query: &StatsQuery) -> Result<StatsResponse, Sto
         Some(query.period.to),
     )?;
     let key = key_column(query.level);
-    let f = filters(query);
-    let scope = match &parent {
-        Some((code, level, _)) => format!(
-            " AND {} = '{}'",
-            key_column(*level),
-            code.replace('\'', "''")
-        ),
-        None => String::new(),
-    };
+    let mut f = RollupFilter::of_stats(query);
     // With a parent, every row in scope counts towards its figures (its own dossiers, those of
     // units no longer in force); without one, only rows that have a unit of the level.
-    let clause = match parent {
-        Some(_) => format!("{}{scope}", f.sql),
-        None => format!("{} AND {key} IS NOT NULL", f.sql),
-    };
-    let by_code = counts_by(conn, key, &clause, &f)?;
+    match &parent {
+        Some((code, level, _)) => f.scope = Some((key_column(*level), code.clone())),
+        None => f.key_required = true,
+    }
+    let by_code = figures.counts_by(Some(key), &f)?;
     let mut grand_total = Counts::default();
     for c in by_code.values() {
         grand_total.add(c);

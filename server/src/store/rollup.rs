@@ -112,6 +112,24 @@ pub fn contribution(d: &DossierFacts) -> Vec<(NaiveDate, Counters)> {
     out
 }
 
+/// What one change of a dossier adds to each day (non-zero days only, by day): the cluster
+/// store writes these beside the event, and its rollups sum them.
+pub fn change_by_day(
+    before: Option<&DossierFacts>,
+    after: &DossierFacts,
+) -> Vec<(NaiveDate, Counters)> {
+    let mut days: std::collections::BTreeMap<NaiveDate, Counters> = Default::default();
+    if let Some(b) = before {
+        for (day, c) in contribution(b) {
+            days.entry(day).or_default().add_scaled(&c, -1);
+        }
+    }
+    for (day, c) in contribution(after) {
+        days.entry(day).or_default().add_scaled(&c, 1);
+    }
+    days.into_iter().filter(|(_, c)| !c.is_zero()).collect()
+}
+
 /// Accumulates the difference between dossiers' old and new contributions.
 #[derive(Default)]
 pub struct RollupDelta {

@@ -1,47 +1,45 @@
 //! Figures of one selection beyond the per-unit stats: sectors, procedures, processing days and
 //! the monthly on-time series behind the ranking's sparklines.
-use super::query::{counts_by, filters, key_column, unit_level};
+use super::query::{
+    key_column, unit_level, Figures, MonthlyResolved, ProcedureFigures, RollupFilter,
+};
 use super::StoreFailure;
-use app::model::{Counts, IndicatorRow, Level, StatsQuery};
+use app::model::{Counts, IndicatorRow, StatsQuery};
 use app::selection::{DaysDistribution, OnlineLevel, ProcedureRow, SelectionQuery, DAYS_CAP};
 use chrono::NaiveDate;
 use duckdb::types::ToSql;
 use duckdb::{params_from_iter, Connection};
 use std::collections::HashMap;
 
-/// The rollup condition that keeps `unit` and everything under it ("" for the whole store).
-fn rollup_scope(conn: &Connection, unit: Option<&str>) -> Result<String, StoreFailure> {
+/// The key column and code that keep `unit` and everything under it (`None` for the whole
+/// store); an unknown unit is a bad query.
+fn unit_scope(
+    conn: &Connection,
+    unit: Option<&str>,
+) -> Result<Option<(&'static str, String)>, StoreFailure> {
     let Some(code) = unit else {
-        return Ok(String::new());
+        return Ok(None);
     };
     let (level, _) = unit_level(conn, code)?.ok_or_else(|| StoreFailure::BadQuery {
         field: "unit",
         message: format!("unknown unit code '{code}'"),
     })?;
-    Ok(format!(
-        " AND {} = '{}'",
-        key_column(level),
-        code.replace('\'', "''")
-    ))
+    Ok(Some((key_column(level), code.to_string())))
 }
 
-fn as_stats_query(q: &SelectionQuery) -> StatsQuery {
-    StatsQuery {
-        period: q.period,
-        level: Level::Province,
-        parent: None,
-        field: q.field.clone(),
-        channel: q.channel,
-        dossier_level: q.dossier_level,
-    }
+fn selection_filter(conn: &Connection, q: &SelectionQuery) -> Result<RollupFilter, StoreFailure> {
+    let mut f = RollupFilter::new(q.period, q.field.clone(), q.channel, q.dossier_level);
+    f.scope = unit_scope(conn, q.unit.as_deref())?;
+    Ok(f)
 }
 
 /// The selection's figures per sector (field), by sector name.
-pub fn by_sector(conn: &Connection, q: &SelectionQuery) -> Result<Vec<IndicatorRow>, StoreFailure> {
-    let scope = rollup_scope(conn, q.unit.as_deref())?;
-    let f = filters(&as_stats_query(q));
-    let clause = format!("{}{scope}", f.sql);
-    let by_field = counts_by(conn, "field", &clause, &f)?;
+pub fn by_sector(
+    conn: &Connection,
+    figures: &dyn Figures,
+    q: &SelectionQuery,
+) -> Result<Vec<IndicatorRow>, StoreFailure> {
+    let by_field = figures.counts_by(Some("field"), &selection_filter(conn, q)?)?;
     let mut rows: Vec<IndicatorRow> = by_field
         .into_iter()
         .filter_map(|(field, c)| field.map(|f| IndicatorRow::from_counts(&f, &f, &c)))
@@ -56,94 +54,131 @@ pub fn by_sector(conn: &Connection, q: &SelectionQuery) -> Result<Vec<IndicatorR
 /// rollup, so the last month may run past the period's end.
 pub fn monthly_on_time(
     conn: &Connection,
+    figures: &dyn Figures,
     query: &StatsQuery,
 ) -> Result<HashMap<String, Vec<Counts>>, StoreFailure> {
     let months = app::periods::last_twelve_months(query.period.to);
-    let key = key_column(query.level);
-    let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(months[0]), Box::new(months[11])];
-    let mut sql = format!(
-        "SELECT {key}, month, sum(resolved)::BIGINT, sum(resolved_early)::BIGINT,
-                sum(resolved_on_time)::BIGINT, sum(resolved_late)::BIGINT
-         FROM monthly_rollup WHERE month >= $1 AND month <= $2 AND {key} IS NOT NULL"
+    let mut f = RollupFilter::new(
+        query.period,
+        query.field.clone(),
+        query.channel,
+        query.dossier_level,
     );
-    let mut add = |column: &str, value: String| {
-        params.push(Box::new(value));
-        sql.push_str(&format!(" AND {column} = ${}", params.len()));
-    };
-    if let Some(field) = &query.field {
-        add("field", field.clone());
-    }
-    if let Some(channel) = query.channel {
-        add("channel", channel.as_str().to_string());
-    }
-    if let Some(level) = query.dossier_level {
-        add("dossier_level", level.as_str().to_string());
-    }
-    sql.push_str(&rollup_scope(conn, query.parent.as_deref())?);
-    sql.push_str(&format!(" GROUP BY {key}, month"));
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params_from_iter(params.iter()))?;
+    f.scope = unit_scope(conn, query.parent.as_deref())?;
+    f.key_required = true;
+    let rows = figures.monthly_resolved(key_column(query.level), months[0], months[11], &f)?;
     let mut out: HashMap<String, Vec<Counts>> = HashMap::new();
-    while let Some(r) = rows.next()? {
-        let code: String = r.get(0)?;
-        let month: NaiveDate = r.get(1)?;
+    for (code, month, [resolved, early, on_time, late]) in rows {
         let Some(i) = months.iter().position(|m| *m == month) else {
             continue;
         };
-        let n = |i: usize| -> duckdb::Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
         let series = out
             .entry(code)
             .or_insert_with(|| vec![Counts::default(); 12]);
         series[i] = Counts {
-            resolved: n(2)?,
-            resolved_early: n(3)?,
-            resolved_on_time: n(4)?,
-            resolved_late: n(5)?,
+            resolved,
+            resolved_early: early,
+            resolved_on_time: on_time,
+            resolved_late: late,
             ..Counts::default()
         };
     }
     Ok(out)
 }
 
+/// [`Figures::monthly_resolved`] on the embedded store.
+pub(super) fn duck_monthly_resolved(
+    conn: &Connection,
+    key: &str,
+    first: NaiveDate,
+    last: NaiveDate,
+    f: &RollupFilter,
+) -> Result<Vec<MonthlyResolved>, StoreFailure> {
+    let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(first), Box::new(last)];
+    let mut sql = format!(
+        "SELECT {key}, month, sum(resolved)::BIGINT, sum(resolved_early)::BIGINT,
+                sum(resolved_on_time)::BIGINT, sum(resolved_late)::BIGINT
+         FROM monthly_rollup WHERE month >= $1 AND month <= $2"
+    );
+    if f.key_required {
+        sql.push_str(&format!(" AND {key} IS NOT NULL"));
+    }
+    let mut add = |column: &str, value: String| {
+        params.push(Box::new(value));
+        sql.push_str(&format!(" AND {column} = ${}", params.len()));
+    };
+    if let Some(field) = &f.field {
+        add("field", field.clone());
+    }
+    if let Some(channel) = f.channel {
+        add("channel", channel.as_str().to_string());
+    }
+    if let Some(level) = f.dossier_level {
+        add("dossier_level", level.as_str().to_string());
+    }
+    if let Some((column, code)) = &f.scope {
+        add(column, code.clone());
+    }
+    sql.push_str(&format!(" GROUP BY {key}, month"));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params_from_iter(params.iter()))?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let n = |i: usize| -> duckdb::Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
+        out.push((r.get(0)?, r.get(1)?, [n(2)?, n(3)?, n(4)?, n(5)?]));
+    }
+    Ok(out)
+}
+
 /// Conditions on the `dossiers` table for the selection's scope and filters, with their
 /// parameters numbered from `$3` (`$1` and `$2` are the period).
-fn dossier_conditions(q: &SelectionQuery) -> (String, Vec<Box<dyn ToSql>>) {
-    let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(q.period.from), Box::new(q.period.to)];
+fn dossier_conditions(f: &RollupFilter) -> (String, Vec<Box<dyn ToSql>>) {
+    let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(f.period.from), Box::new(f.period.to)];
     let mut sql = String::new();
     let mut add = |condition: &str, value: String| {
         params.push(Box::new(value));
         sql.push_str(&condition.replace('?', &format!("${}", params.len())));
     };
-    if let Some(unit) = &q.unit {
+    if let Some((_, unit)) = &f.scope {
         add(
             " AND unit_code IN (SELECT code FROM units
                  WHERE ? IN (code, parent_code, district_code, province_code))",
             unit.clone(),
         );
     }
-    if let Some(field) = &q.field {
+    if let Some(field) = &f.field {
         add(" AND field = ?", field.clone());
     }
-    if let Some(channel) = q.channel {
+    if let Some(channel) = f.channel {
         add(" AND channel = ?", channel.as_str().to_string());
     }
-    if let Some(level) = q.dossier_level {
+    if let Some(level) = f.dossier_level {
         add(" AND level = ?", level.as_str().to_string());
     }
     (sql, params)
 }
 
-fn check_unit(conn: &Connection, q: &SelectionQuery) -> Result<(), StoreFailure> {
-    rollup_scope(conn, q.unit.as_deref()).map(|_| ())
-}
-
 /// Processing days (resolution date − reception date) of the dossiers resolved in the period.
 pub fn days_distribution(
     conn: &Connection,
+    figures: &dyn Figures,
     q: &SelectionQuery,
 ) -> Result<DaysDistribution, StoreFailure> {
-    check_unit(conn, q)?;
-    let (conditions, params) = dossier_conditions(q);
+    let rows = figures.resolved_days(&selection_filter(conn, q)?)?;
+    let mut counts = vec![0u64; DAYS_CAP as usize + 1];
+    for (days, dossiers) in rows {
+        // A resolution dated before its reception is a source error; it counts as same-day.
+        counts[days.clamp(0, DAYS_CAP as i32) as usize] += dossiers;
+    }
+    Ok(DaysDistribution { counts })
+}
+
+/// [`Figures::resolved_days`] on the embedded store.
+pub(super) fn duck_resolved_days(
+    conn: &Connection,
+    f: &RollupFilter,
+) -> Result<Vec<(i32, u64)>, StoreFailure> {
+    let (conditions, params) = dossier_conditions(f);
     let sql = format!(
         "SELECT least(resolved_date - received_date, {DAYS_CAP})::INTEGER AS d, count(*)::BIGINT
          FROM dossiers WHERE resolved_date >= $1 AND resolved_date <= $2{conditions}
@@ -151,23 +186,19 @@ pub fn days_distribution(
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(params_from_iter(params.iter()))?;
-    let mut counts = vec![0u64; DAYS_CAP as usize + 1];
+    let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        // A resolution dated before its reception is a source error; it counts as same-day.
-        let days = r.get::<_, i32>(0)?.clamp(0, DAYS_CAP as i32) as usize;
-        counts[days] += r.get::<_, i64>(1)?.max(0) as u64;
+        out.push((r.get::<_, i32>(0)?, r.get::<_, i64>(1)?.max(0) as u64));
     }
-    Ok(DaysDistribution { counts })
+    Ok(out)
 }
 
-/// Every catalogued procedure with its figures for the selection (zero when it had no
-/// dossier), then procedures that dossiers name but the catalogue lacks; by sector and code.
-pub fn procedures(
+/// [`Figures::procedure_figures`] on the embedded store.
+pub(super) fn duck_procedure_figures(
     conn: &Connection,
-    q: &SelectionQuery,
-) -> Result<Vec<ProcedureRow>, StoreFailure> {
-    check_unit(conn, q)?;
-    let (conditions, params) = dossier_conditions(q);
+    f: &RollupFilter,
+) -> Result<ProcedureFigures, StoreFailure> {
+    let (conditions, params) = dossier_conditions(f);
     let sql = format!(
         "SELECT procedure,
                 count(*) FILTER (WHERE received_date >= $1 AND received_date <= $2)::BIGINT,
@@ -182,19 +213,28 @@ pub fn procedures(
                 OR (resolved_date >= $1 AND resolved_date <= $2)){conditions}
          GROUP BY procedure"
     );
-    let mut figures: HashMap<String, ([u64; 4], Option<String>)> = HashMap::new();
-    {
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query(params_from_iter(params.iter()))?;
-        while let Some(r) = rows.next()? {
-            let n = |i: usize| -> duckdb::Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
-            let code: Option<String> = r.get(0)?;
-            figures.insert(
-                code.unwrap_or_default(),
-                ([n(1)?, n(2)?, n(3)?, n(4)?], r.get(5)?),
-            );
-        }
+    let mut figures = ProcedureFigures::new();
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params_from_iter(params.iter()))?;
+    while let Some(r) = rows.next()? {
+        let n = |i: usize| -> duckdb::Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
+        let code: Option<String> = r.get(0)?;
+        figures.insert(
+            code.unwrap_or_default(),
+            ([n(1)?, n(2)?, n(3)?, n(4)?], r.get(5)?),
+        );
     }
+    Ok(figures)
+}
+
+/// Every catalogued procedure with its figures for the selection (zero when it had no
+/// dossier), then procedures that dossiers name but the catalogue lacks; by sector and code.
+pub fn procedures(
+    conn: &Connection,
+    figures: &dyn Figures,
+    q: &SelectionQuery,
+) -> Result<Vec<ProcedureRow>, StoreFailure> {
+    let mut figures = figures.procedure_figures(&selection_filter(conn, q)?)?;
     let row =
         |code: String, name: String, field: String, level: Option<OnlineLevel>, f: [u64; 4]| {
             ProcedureRow {

@@ -66,7 +66,7 @@ impl From<duckdb::Error> for BatchError {
     }
 }
 
-fn channel_code(c: Channel) -> u8 {
+pub fn channel_code(c: Channel) -> u8 {
     match c {
         Channel::Online => 0,
         Channel::Direct => 1,
@@ -74,7 +74,7 @@ fn channel_code(c: Channel) -> u8 {
     }
 }
 
-const CHANNELS: [Channel; 3] = [Channel::Online, Channel::Direct, Channel::Postal];
+pub const CHANNELS: [Channel; 3] = [Channel::Online, Channel::Direct, Channel::Postal];
 
 impl WriteIndex {
     /// Loads the index from the store. Dossiers and event hashes are read as Arrow batches on two
@@ -194,7 +194,7 @@ impl WriteIndex {
         Ok(())
     }
 
-    fn intern_field(&mut self, name: &str) -> u32 {
+    pub fn intern_field(&mut self, name: &str) -> u32 {
         if let Some(&i) = self.field_by_name.get(name) {
             return i;
         }
@@ -210,6 +210,45 @@ impl WriteIndex {
 
     pub fn event_count(&self) -> usize {
         self.events.len()
+    }
+
+    /// An index of the reference data only (units and the catalogue's fields), for a store
+    /// whose dossiers live elsewhere: it learns the dossiers of each batch with [`Self::know`].
+    pub fn reference(conn: &Connection) -> Result<Self, StoreFailure> {
+        let mut index = WriteIndex::default();
+        index.reload_units(conn)?;
+        let mut stmt = conn.prepare("SELECT DISTINCT field FROM procedures ORDER BY field")?;
+        let fields = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        for field in fields {
+            index.intern_field(&field);
+        }
+        Ok(index)
+    }
+
+    /// Replaces the known dossiers and event hashes with those a batch touches.
+    pub fn know(&mut self, dossiers: Vec<(String, DossierFacts)>, events: Vec<(u64, u64)>) {
+        self.dossiers = dossiers.into_iter().map(|(id, f)| (id.into(), f)).collect();
+        self.events = events.into_iter().collect();
+    }
+
+    pub fn unit_number(&self, code: &str) -> Option<u32> {
+        self.unit_by_code.get(code).copied()
+    }
+
+    pub fn unit_at(&self, number: u32) -> &UnitEntry {
+        &self.units[number as usize]
+    }
+
+    /// A field's name by its number; numbers past the interned ones are `new_fields` of a batch.
+    pub fn field_name<'s>(&'s self, number: u32, new_fields: &'s [String]) -> &'s str {
+        let i = number as usize;
+        if i < self.fields.len() {
+            &self.fields[i]
+        } else {
+            &new_fields[i - self.fields.len()]
+        }
     }
 
     pub fn unit(&self, code: &str) -> Option<&UnitEntry> {
@@ -260,6 +299,8 @@ struct Staged<'a> {
     /// The hashes computed while checking, kept so the write does not compute them again.
     id_hash: u64,
     content_hash: u64,
+    /// The dossier as this event leaves it.
+    facts: DossierFacts,
 }
 
 /// Dossier rows to upsert: static attributes only for new dossiers.
@@ -513,6 +554,7 @@ fn check_request<'a>(
                     seq,
                     id_hash,
                     content_hash: content,
+                    facts,
                 });
                 mine.next_seq += 1;
             }
@@ -523,6 +565,58 @@ fn check_request<'a>(
     } else {
         Err(errors)
     }
+}
+
+/// One accepted event of a batch checked for a store that writes elsewhere.
+pub struct CheckedEvent<'a> {
+    pub event: &'a Event,
+    pub id_hash: u64,
+    pub content_hash: u64,
+    /// The dossier before and after the event (`None` before its reception).
+    pub before: Option<DossierFacts>,
+    pub after: DossierFacts,
+}
+
+/// What [`check_alone`] accepted: the events in order, resends, and fields not interned yet.
+pub struct CheckedBatch<'a> {
+    pub events: Vec<CheckedEvent<'a>>,
+    pub duplicates: u64,
+    pub new_fields: Vec<String>,
+}
+
+/// Checks a batch against the index alone, by the same rules as a commit, and says what each
+/// accepted event changes; the caller writes it (the cluster store).
+pub fn check_alone<'a>(
+    index: &WriteIndex,
+    batch: &'a [(u32, Event)],
+) -> Result<CheckedBatch<'a>, Vec<LineError>> {
+    let group = Pending::new(index);
+    let (request, duplicates) = check_request(index, &group, batch)?;
+    let mut current: HashMap<&str, DossierFacts> = HashMap::new();
+    let events = request
+        .staged
+        .iter()
+        .map(|s| {
+            let dossier = s.event.dossier_id.as_str();
+            let before = current
+                .get(dossier)
+                .copied()
+                .or_else(|| index.dossiers.get(dossier).copied());
+            current.insert(dossier, s.facts);
+            CheckedEvent {
+                event: s.event,
+                id_hash: s.id_hash,
+                content_hash: s.content_hash,
+                before,
+                after: s.facts,
+            }
+        })
+        .collect();
+    Ok(CheckedBatch {
+        events,
+        duplicates,
+        new_fields: request.new_fields,
+    })
 }
 
 /// Checks the batch (`(line, event)` pairs, in order) and commits it in one transaction.

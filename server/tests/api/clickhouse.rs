@@ -8,10 +8,10 @@ use std::path::Path;
 use std::process::Command;
 
 /// A running two-shard cluster, stopped when dropped.
-struct Cluster {
+pub(crate) struct Cluster {
     dir: tempfile::TempDir,
-    url: String,
-    address: ClusterAddress,
+    pub url: String,
+    pub address: ClusterAddress,
 }
 
 fn script() -> std::path::PathBuf {
@@ -19,7 +19,7 @@ fn script() -> std::path::PathBuf {
 }
 
 impl Cluster {
-    fn start() -> Cluster {
+    pub(crate) fn start() -> Cluster {
         // One start at a time: tests run in parallel, and a free-port check is only good until
         // the other cluster binds the same ports.
         static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());

@@ -49,8 +49,21 @@ impl ClickHouse {
 
     /// Runs a statement; `body` follows the statement (rows of an `INSERT … FORMAT …`).
     pub fn execute(&self, statement: &str, body: &[u8]) -> Result<String, ClickHouseError> {
+        self.execute_with(statement, body, &[])
+    }
+
+    /// [`Self::execute`] with settings for this statement only.
+    pub fn execute_with(
+        &self,
+        statement: &str,
+        body: &[u8],
+        settings: &[(&str, &str)],
+    ) -> Result<String, ClickHouseError> {
         let url = format!("http://{}/", self.shard);
-        let request = self.agent.post(&url).query("query", statement);
+        let mut request = self.agent.post(&url).query("query", statement);
+        for (name, value) in settings {
+            request = request.query(*name, *value);
+        }
         let mut response = request
             .send(body)
             .map_err(|e| ClickHouseError::Unreachable {
@@ -108,7 +121,30 @@ impl ClickHouse {
             })?;
             body.push(b'\n');
         }
-        self.execute(&format!("INSERT INTO {table} FORMAT JSONEachRow"), &body)
-            .map(drop)
+        // Through a Distributed table, return only once every shard has its rows, whatever the
+        // server's profile says: an acknowledged event is on its shard's disk, not in a queue.
+        self.execute_with(
+            &format!("INSERT INTO {table} FORMAT JSONEachRow"),
+            &body,
+            &[("insert_distributed_sync", "1")],
+        )
+        .map(drop)
+    }
+}
+
+/// Reads a number that ClickHouse may send quoted (64-bit integers in JSON) or bare.
+pub fn number<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    use serde::de::Error;
+    match <serde_json::Value as serde::Deserialize>::deserialize(deserializer)? {
+        serde_json::Value::String(s) => s.parse().map_err(D::Error::custom),
+        serde_json::Value::Number(n) => n.to_string().parse().map_err(D::Error::custom),
+        other => Err(D::Error::custom(format!(
+            "expected a number, found {other}"
+        ))),
     }
 }

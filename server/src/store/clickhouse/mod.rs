@@ -1,9 +1,13 @@
-//! The ClickHouse cluster store (issue 9, in progress): its address, the HTTP client and the schema.
-//! Not yet a store the server can serve from; DuckDB stays the only one `serve` opens.
+//! The ClickHouse cluster store: its address, the HTTP client, the schema, the copy from DuckDB,
+//! and the store itself (ingest, figures, dossier-level reads).
 pub mod address;
 pub mod client;
 pub mod copy;
+pub mod figures;
+pub mod late;
 pub mod schema;
+pub mod store;
 
 pub use address::ClusterAddress;
 pub use client::{ClickHouse, ClickHouseError};
+pub use store::ClusterStore;

@@ -1,0 +1,102 @@
+//! What the web server needs of a store, whichever engine holds the dossiers: DuckDB or a cluster.
+use super::boundaries::{BoundaryLayer, Tile, UnitName};
+use super::writer::{BatchError, BatchOutcome};
+use super::{DuckStore, StoreFailure, UncataloguedProcedure};
+use crate::auth::UnitPlace;
+use crate::ingest::event::Event;
+use app::late::{LatePage, LateQuery, TimelineEvent};
+use app::model::Level;
+use app::store::IndicatorStore;
+use chrono::NaiveDate;
+
+/// Every call blocks: call from a blocking thread.
+pub trait ServedStore: IndicatorStore {
+    /// Reports what `ingest` would refuse in the batch, storing nothing.
+    fn check(&self, batch: &[(u32, Event)]) -> Result<(), BatchError>;
+    /// Checks and stores a request.
+    fn ingest(&self, batch: Vec<(u32, Event)>) -> Result<BatchOutcome, BatchError>;
+    /// Ready to serve: answers, has the latest schema, can write. Returns the schema version.
+    fn readiness(&self) -> Result<i32, StoreFailure>;
+    /// The change number when the store was opened; the live stream's message ids go on from it.
+    fn last_seq_at_open(&self) -> i64;
+    /// Stores written by other processes too (a cluster) report their newest change number here;
+    /// `None` when this process is the only writer and announces its own commits.
+    fn poll_changes(&self) -> Option<Result<i64, StoreFailure>>;
+    fn boundaries(
+        &self,
+        level: Level,
+        parent: &str,
+        on: NaiveDate,
+        detail: u8,
+    ) -> Result<Option<BoundaryLayer>, StoreFailure>;
+    fn unit_names(
+        &self,
+        level: Level,
+        parent: &str,
+        on: NaiveDate,
+    ) -> Result<Vec<UnitName>, StoreFailure>;
+    fn tiles(&self, level: Level, parent: &str) -> Result<Vec<Tile>, StoreFailure>;
+    fn unit_place(&self, code: &str) -> Result<Option<UnitPlace>, StoreFailure>;
+    fn dossier_unit(&self, dossier_id: &str) -> Result<Option<String>, StoreFailure>;
+    fn late_dossiers(&self, q: &LateQuery) -> Result<LatePage, StoreFailure>;
+    fn dossier_events(&self, dossier_id: &str) -> Result<Vec<TimelineEvent>, StoreFailure>;
+    fn uncatalogued_procedures(&self) -> Result<Vec<UncataloguedProcedure>, StoreFailure>;
+    /// The embedded store, for what only it offers (demo history, control socket).
+    fn embedded(&self) -> Option<&DuckStore>;
+}
+
+impl ServedStore for DuckStore {
+    fn check(&self, batch: &[(u32, Event)]) -> Result<(), BatchError> {
+        DuckStore::check(self, batch)
+    }
+    fn ingest(&self, batch: Vec<(u32, Event)>) -> Result<BatchOutcome, BatchError> {
+        self.ingest_grouped(batch)
+    }
+    fn readiness(&self) -> Result<i32, StoreFailure> {
+        DuckStore::readiness(self)
+    }
+    fn last_seq_at_open(&self) -> i64 {
+        DuckStore::last_seq_at_open(self)
+    }
+    fn poll_changes(&self) -> Option<Result<i64, StoreFailure>> {
+        None
+    }
+    fn boundaries(
+        &self,
+        level: Level,
+        parent: &str,
+        on: NaiveDate,
+        detail: u8,
+    ) -> Result<Option<BoundaryLayer>, StoreFailure> {
+        DuckStore::boundaries(self, level, parent, on, detail)
+    }
+    fn unit_names(
+        &self,
+        level: Level,
+        parent: &str,
+        on: NaiveDate,
+    ) -> Result<Vec<UnitName>, StoreFailure> {
+        DuckStore::unit_names(self, level, parent, on)
+    }
+    fn tiles(&self, level: Level, parent: &str) -> Result<Vec<Tile>, StoreFailure> {
+        DuckStore::tiles(self, level, parent)
+    }
+    fn unit_place(&self, code: &str) -> Result<Option<UnitPlace>, StoreFailure> {
+        DuckStore::unit_place(self, code)
+    }
+    fn dossier_unit(&self, dossier_id: &str) -> Result<Option<String>, StoreFailure> {
+        DuckStore::dossier_unit(self, dossier_id)
+    }
+    fn late_dossiers(&self, q: &LateQuery) -> Result<LatePage, StoreFailure> {
+        DuckStore::late_dossiers(self, q)
+    }
+    fn dossier_events(&self, dossier_id: &str) -> Result<Vec<TimelineEvent>, StoreFailure> {
+        DuckStore::dossier_events(self, dossier_id)
+    }
+    fn uncatalogued_procedures(&self) -> Result<Vec<UncataloguedProcedure>, StoreFailure> {
+        DuckStore::uncatalogued_procedures(self)
+    }
+    fn embedded(&self) -> Option<&DuckStore> {
+        Some(self)
+    }
+}
