@@ -805,7 +805,7 @@ fn write_group_inner(
 
 /// The rollup counters, in table order; the first nine are summed over a period, the last three
 /// feed the pending prefix sums.
-pub(super) const COUNTERS: [&str; 12] = [
+pub(crate) const COUNTERS: [&str; 12] = [
     "received",
     "received_online",
     "received_with_fee",

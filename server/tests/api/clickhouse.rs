@@ -3,6 +3,10 @@
 //! once, and `server store migrate --to` copying a DuckDB store, resumably.
 use crate::process::{ingest, ingest_token, output_text, start, store_command};
 use server::store::clickhouse::{schema, ClickHouse, ClusterAddress};
+use crate::common::authored_data;
+use app::model::{Level, Period, StatsQuery};
+use app::store::IndicatorStore;
+use server::store::served::ServedStore;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
@@ -257,7 +261,43 @@ fn store_migrate_copies_a_duckdb_store_into_the_cluster_and_resumes() {
         "copied everything again: {text}"
     );
     assert!(text.contains("300 events of 200 dossiers"), "{text}");
+    assert!(text.contains("200 dossier states copied"), "{text}");
     eprintln!("resumed run:\n{text}");
+
+    // Served from the cluster, the copied dossiers give the store's figures.
+    let duck = server::store::DuckStore::open(&data.path().join("iem.duckdb"), &authored_data())
+        .unwrap();
+    let clustered = server::store::clickhouse::ClusterStore::open(
+        cluster.address.clone(),
+        &data.path().join("reference.duckdb"),
+        &authored_data(),
+    )
+    .unwrap();
+    for (level, parent) in [
+        (Level::Province, None),
+        (Level::District, Some("49".to_string())),
+        (Level::Commune, Some("502".to_string())),
+    ] {
+        let q = StatsQuery {
+            period: Period {
+                from: "2025-04-01".parse().unwrap(),
+                to: "2025-06-30".parse().unwrap(),
+            },
+            level,
+            parent,
+            field: None,
+            channel: None,
+            dossier_level: None,
+        };
+        let figures = duck.stats(&q).unwrap();
+        assert_eq!(figures, clustered.stats(&q).unwrap(), "{q:?}");
+        assert!(figures.total.received > 0 || level == Level::Province);
+    }
+    let one = ServedStore::late_dossiers(&duck, &late_query()).unwrap();
+    assert!(one.total > 0);
+    assert_eq!(one, ServedStore::late_dossiers(&clustered, &late_query()).unwrap());
+    drop(duck);
+    drop(clustered);
 
     // A wrong address is refused before anything is read, naming the problem.
     let bad = store_command(
@@ -286,5 +326,22 @@ fn wait_for_mutations(ch: &ClickHouse) {
             "the delete did not finish"
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Every late dossier of Quảng Nam in May 2025 (the migrate test's dossiers were due on 20 May).
+fn late_query() -> app::late::LateQuery {
+    app::late::LateQuery {
+        unit: "49".into(),
+        from: "2025-05-01".parse().unwrap(),
+        to: "2025-05-31".parse().unwrap(),
+        kind: app::late::LateKind::All,
+        field: None,
+        procedure: None,
+        agency: None,
+        sort: app::late::LateSort::DaysOverdue,
+        descending: true,
+        page: 1,
+        page_size: 50,
     }
 }

@@ -4,6 +4,7 @@ mod backup_restore;
 mod boundaries;
 mod calibration;
 mod clickhouse;
+mod cluster_servers;
 mod cluster_store;
 mod common;
 mod crash;

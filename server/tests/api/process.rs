@@ -31,9 +31,15 @@ pub fn authored_data() -> PathBuf {
 }
 
 pub fn start(dir: &Path) -> Server {
+    start_with(dir, &[])
+}
+
+/// [`start`] with more environment variables (e.g. `STORE_URL`).
+pub fn start_with(dir: &Path, env: &[(&str, &str)]) -> Server {
     let addr = format!("127.0.0.1:{}", free_port());
     let child = Command::new(env!("CARGO_BIN_EXE_server"))
         .args(["serve", "--no-demo"])
+        .envs(env.iter().copied())
         .env("LEPTOS_SITE_ADDR", &addr)
         .env("IEM_DATA_DIR", dir)
         .env("IEM_CONFIG_DIR", authored_data())

@@ -81,6 +81,17 @@ pub fn copy_events(
             schema::latest_version()
         ));
     }
+    // The dossier states and rollups are copied whole (below): a cluster that web servers
+    // already write to would lose what they wrote.
+    let commits = number(
+        &ClickHouse::new(&address.shards[0]),
+        &format!("SELECT count() AS n FROM {db}.commits"),
+    )?;
+    if commits > 0 {
+        return Err(CopyError::Mismatch(format!(
+            "the cluster has already taken {commits} commits from web servers; copy into a cluster before serving from it"
+        )));
+    }
     // A batch reaches each shard separately: resume after what the least advanced shard holds.
     // (An address always names at least one shard.)
     let mut held = Vec::with_capacity(address.shards.len());
@@ -175,10 +186,144 @@ pub fn copy_events(
             "the store has {events} events of {dossiers} dossiers, the cluster {cluster_events} of {cluster_dossiers}"
         )));
     }
+    copy_state(conn, address, progress)?;
     Ok(CopyReport {
         resumed_after,
         copied,
         events: events as u64,
         dossiers: dossiers as u64,
     })
+}
+
+/// A dossier's state as the cluster keeps it (`store::clickhouse::schema`, version 3).
+#[derive(serde::Serialize)]
+struct DossierRow {
+    dossier_id: String,
+    version: i64,
+    unit_code: String,
+    province_code: String,
+    district_code: Option<String>,
+    commune_code: Option<String>,
+    level: String,
+    procedure: String,
+    field: String,
+    channel: String,
+    agency: Option<String>,
+    fee: u8,
+    paid_online: u8,
+    received_at: String,
+    received_date: String,
+    due_date: String,
+    resolved_date: Option<String>,
+    withdrawn_date: Option<String>,
+    outcome: Option<String>,
+}
+
+/// Replaces the cluster's dossier states and rollups with the store's (the copied events carry
+/// none of their own). Whole each run, so a resumed copy ends the same as an uninterrupted one.
+fn copy_state(
+    conn: &duckdb::Connection,
+    address: &ClusterAddress,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), CopyError> {
+    let db = &address.database;
+    for shard in &address.shards {
+        let ch = ClickHouse::new(shard);
+        for table in ["dossiers_local", "daily_rollup_local", "monthly_rollup_local"] {
+            ch.execute(&format!("TRUNCATE TABLE {db}.{table}"), b"")?;
+        }
+    }
+    let first = ClickHouse::new(&address.shards[0]);
+    let mut stmt = conn.prepare(
+        "SELECT d.dossier_id, coalesce(d.last_seq, 0), d.unit_code, u.province_code, u.district_code,
+                CASE WHEN u.level = 'commune' THEN u.code END, u.level, coalesce(d.procedure, ''),
+                d.field, d.channel, d.agency, d.fee, d.paid_online,
+                strftime(d.received_at, '%Y-%m-%d %H:%M:%S'), d.received_date::VARCHAR,
+                d.due_date::VARCHAR, d.resolved_date::VARCHAR, d.withdrawn_date::VARCHAR, d.outcome
+         FROM dossiers d JOIN units u ON u.code = d.unit_code",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut copied = 0u64;
+    while let Some(r) = rows.next()? {
+        batch.push(DossierRow {
+            dossier_id: r.get(0)?,
+            version: r.get(1)?,
+            unit_code: r.get(2)?,
+            province_code: r.get(3)?,
+            district_code: r.get(4)?,
+            commune_code: r.get(5)?,
+            level: r.get(6)?,
+            procedure: r.get(7)?,
+            field: r.get(8)?,
+            channel: r.get(9)?,
+            agency: r.get(10)?,
+            fee: u8::from(r.get::<_, bool>(11)?),
+            paid_online: u8::from(r.get::<_, bool>(12)?),
+            received_at: r.get(13)?,
+            received_date: r.get(14)?,
+            due_date: r.get(15)?,
+            resolved_date: r.get(16)?,
+            withdrawn_date: r.get(17)?,
+            outcome: r.get(18)?,
+        });
+        if batch.len() == BATCH {
+            first.insert(&format!("{db}.dossiers"), &batch)?;
+            copied += batch.len() as u64;
+            batch.clear();
+        }
+    }
+    first.insert(&format!("{db}.dossiers"), &batch)?;
+    copied += batch.len() as u64;
+    progress(&format!("{copied} dossier states copied"));
+    for (table, period) in [("daily_rollup", "day"), ("monthly_rollup", "month")] {
+        // Rollup rows are plain numbers: DuckDB writes them as JSON lines, ClickHouse reads them.
+        let sql = format!(
+            "SELECT unit_code, field, channel, {period}::VARCHAR AS {period}, province_code,
+                    district_code, commune_code, dossier_level, {counters}
+             FROM {table}",
+            counters = crate::store::writer::COUNTERS.join(", ")
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let names: Vec<&str> = [
+            "unit_code",
+            "field",
+            "channel",
+            period,
+            "province_code",
+            "district_code",
+            "commune_code",
+            "dossier_level",
+        ]
+        .into_iter()
+        .chain(crate::store::writer::COUNTERS)
+        .collect();
+        let mut rows = stmt.query([])?;
+        let mut batch: Vec<serde_json::Map<String, serde_json::Value>> = Vec::with_capacity(BATCH);
+        let mut copied = 0u64;
+        let mut flush = |batch: &mut Vec<serde_json::Map<String, serde_json::Value>>| {
+            first.insert(&format!("{db}.{table}"), batch)?;
+            copied += batch.len() as u64;
+            batch.clear();
+            Ok::<_, ClickHouseError>(())
+        };
+        while let Some(r) = rows.next()? {
+            let mut row = serde_json::Map::new();
+            for (i, name) in names.iter().enumerate() {
+                let value = match r.get_ref(i)? {
+                    duckdb::types::ValueRef::Null => serde_json::Value::Null,
+                    duckdb::types::ValueRef::BigInt(n) => n.into(),
+                    other => other.as_str().map_err(duckdb::Error::from)?.into(),
+                };
+                row.insert(name.to_string(), value);
+            }
+            batch.push(row);
+            if batch.len() == BATCH {
+                flush(&mut batch)?;
+            }
+        }
+        flush(&mut batch)?;
+        progress(&format!("{copied} rows of {table} copied"));
+    }
+    Ok(())
 }

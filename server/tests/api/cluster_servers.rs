@@ -1,0 +1,139 @@
+//! Two web servers in front of one cluster: an event ingested through one reaches the other's
+//! live-stream clients within a second, and stopping either loses no acknowledged event.
+use crate::clickhouse::Cluster;
+use crate::process::{http, ingest, ingest_token, start_with, Server};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const VIEW: &str = "from=2025-05-01&to=2025-05-31&level=district&parent=49";
+
+/// Quảng Nam's received count in each `figures` message of a server's live stream, with when it
+/// arrived.
+fn follow(addr: &str) -> mpsc::Receiver<(Instant, u64)> {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET /api/v1/stream?{VIEW} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        let reader = BufReader::new(stream);
+        for line in reader.lines() {
+            let Ok(line) = line else { return };
+            if let Some(data) = line.strip_prefix("data:") {
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(data.trim()) else {
+                    continue;
+                };
+                if let Some(n) = v["stats"]["total"]["received"].as_u64() {
+                    if send.send((Instant::now(), n)).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    receive
+}
+
+fn receptions(prefix: &str, n: u32) -> String {
+    (0..n)
+        .map(|k| {
+            format!(
+                r#"{{"event_id":"{prefix}-{k}","dossier_id":"{prefix}-{k}","type":"received","at":"2025-05-0{}T08:00:00+07:00","unit":"502","level":"district","procedure":"DD-01","field":"Đất đai","channel":"online","due":"2025-05-20T17:00:00+07:00"}}"#,
+                1 + k % 9
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn received(server: &Server) -> u64 {
+    let (status, body) = http(
+        &server.addr,
+        "GET",
+        &format!("/api/v1/stats?{VIEW}"),
+        None,
+        "",
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    v["total"]["received"].as_u64().unwrap()
+}
+
+#[test]
+fn two_servers_share_a_cluster_and_its_live_stream() {
+    let cluster = Cluster::start();
+    let env = [("STORE_URL", cluster.url.as_str())];
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = start_with(dir_a.path(), &env);
+    let b = start_with(dir_b.path(), &env);
+    let (token_a, token_b) = (ingest_token(dir_a.path()), ingest_token(dir_b.path()));
+
+    // A client of B sees what is ingested through A, within a second, five times over.
+    let stream = follow(&b.addr);
+    let (_, mut shown) = stream.recv_timeout(Duration::from_secs(10)).expect("first figures");
+    let mut delays = Vec::new();
+    for round in 0..5 {
+        let sent = Instant::now();
+        ingest(&a.addr, &token_a, &receptions(&format!("a{round}"), 20));
+        let (arrived, n) = loop {
+            let (at, n) = stream
+                .recv_timeout(Duration::from_secs(5))
+                .expect("B's stream shows A's ingest");
+            if n > shown {
+                break (at, n);
+            }
+        };
+        assert_eq!(n, shown + 20);
+        shown = n;
+        delays.push(arrived - sent);
+    }
+    let slowest = delays.iter().max().unwrap();
+    eprintln!("ingest through A → B's live stream: {delays:?}");
+    assert!(*slowest < Duration::from_secs(1), "{delays:?}");
+
+    // An event resent through the other server is still one event.
+    ingest(&b.addr, &token_b, &receptions("a0", 20));
+    ingest(&b.addr, &token_b, &receptions("b", 10));
+    assert_eq!(received(&a), 110);
+    assert_eq!(received(&b), 110);
+
+    // A server killed while ingesting loses nothing it acknowledged.
+    let (acked_send, acked) = mpsc::channel();
+    let writer = {
+        let (addr, token) = (a.addr.clone(), token_a.clone());
+        std::thread::spawn(move || {
+            for k in 0.. {
+                let body = receptions(&format!("k{k}"), 10);
+                match http(&addr, "POST", "/api/v1/events", Some(&token), &body) {
+                    Ok((200, _)) => acked_send.send(k).unwrap(),
+                    _ => return,
+                }
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut a = a;
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+    writer.join().unwrap();
+    let acknowledged: Vec<u32> = acked.try_iter().collect();
+    assert!(acknowledged.len() >= 3, "{} batches", acknowledged.len());
+    let total = received(&b);
+    assert!(
+        total >= 110 + 10 * acknowledged.len() as u64,
+        "{total} received, {} batches acknowledged",
+        acknowledged.len()
+    );
+    eprintln!(
+        "killed A after {} acknowledged batches; B counts {total} receptions",
+        acknowledged.len()
+    );
+    // B goes on taking events alone.
+    ingest(&b.addr, &token_b, &receptions("after", 5));
+    assert_eq!(received(&b), total + 5);
+}
