@@ -17,14 +17,15 @@ export CXX_x86_64_unknown_linux_gnu ?= clang++-16
 SERVER := $(CARGO_TARGET_DIR)/release/server
 BENCH_DOSSIERS ?= 10000000
 
-.PHONY: run test setup site build fmt-check lint lint-ssr lint-hydrate unit e2e crash-test bench clean-data
+.PHONY: run test setup site build fmt-check lint lint-ssr lint-hydrate unit unit-cluster e2e crash-test bench clean-data
 
 ## make run: build a release and serve the dashboard (demo data on first start).
 run: build
 	$(SERVER) serve
 
-## make test: format, lints (both feature sets), unit + integration tests, browser tests.
-test: setup fmt-check lint unit build e2e
+## make test: format, lints (both feature sets), unit + integration tests, the API suite again on
+## a ClickHouse cluster, browser tests.
+test: setup fmt-check lint unit unit-cluster build e2e
 	@echo "make test: all checks passed"
 
 setup:
@@ -50,6 +51,10 @@ lint-hydrate: setup
 
 unit: setup
 	cargo test --locked --release -p app -p server
+
+# The in-process API suite (calibration included) on a two-shard ClickHouse cluster.
+unit-cluster: setup
+	bash scripts/api-tests-on-cluster.sh
 
 e2e: build
 	node end2end/run.mjs

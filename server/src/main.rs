@@ -101,12 +101,23 @@ fn import(
             )
         })?,
     };
-    let store = server::store::DuckStore::open(&settings.database_path(), &settings.authored_data_dir).map_err(|e| {
-        format!(
-            "cannot open the store at {} ({e}); if the server is running, stop it or POST the events to /api/v1/events",
-            settings.database_path().display()
-        )
-    })?;
+    let store: Box<dyn server::store::served::ServedStore> = match &settings.cluster {
+        // A cluster takes events from any number of processes: no need to stop the servers.
+        Some(address) => Box::new(
+            server::store::clickhouse::ClusterStore::open(
+                address.clone(),
+                &settings.reference_path(),
+                &settings.authored_data_dir,
+            )
+            .map_err(|e| format!("cannot open the cluster store ({e})"))?,
+        ),
+        None => Box::new(server::store::DuckStore::open(&settings.database_path(), &settings.authored_data_dir).map_err(|e| {
+            format!(
+                "cannot open the store at {} ({e}); if the server is running, stop it or POST the events to /api/v1/events",
+                settings.database_path().display()
+            )
+        })?),
+    };
     let started = std::time::Instant::now();
     let mut progress = |m: &str| eprintln!("  {m} ({:.1} s)", started.elapsed().as_secs_f64());
     let print_errors = |errors: &[server::ingest::event::LineError], total: u64| {
@@ -117,7 +128,7 @@ fn import(
             eprintln!("  … and {} more", total - errors.len() as u64);
         }
     };
-    match import(&store, file, format, skip_invalid, &mut progress) {
+    match import(&*store, file, format, skip_invalid, &mut progress) {
         Ok(r) => {
             println!(
                 "imported {}: {} lines, {} events stored, {} duplicates, {} skipped ({:.1} s)",

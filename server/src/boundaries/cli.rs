@@ -84,10 +84,15 @@ pub fn print_report(report: &ImportReport) {
 
 pub fn run_import(settings: &Settings, args: &ImportArgs) -> Result<(), String> {
     let level: Level = args.level.parse()?;
-    let store = DuckStore::open(&settings.database_path(), &settings.authored_data_dir).map_err(|e| {
+    // A cluster server keeps its maps with its reference data, in a file of its own.
+    let path = match &settings.cluster {
+        Some(_) => settings.reference_path(),
+        None => settings.database_path(),
+    };
+    let store = DuckStore::open(&path, &settings.authored_data_dir).map_err(|e| {
         format!(
             "cannot open the store at {} ({e}); stop the server first (DuckDB allows one writing process)",
-            settings.database_path().display()
+            path.display()
         )
     })?;
     let valid_from = match args.valid_from {

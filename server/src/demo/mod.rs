@@ -7,6 +7,7 @@ pub mod scenario;
 pub mod simulator;
 
 use crate::ingest::event::{Event, EventKind, Reception};
+use crate::store::served::ServedStore;
 use crate::store::writer::BatchError;
 use crate::store::{DuckStore, StoreFailure};
 use app::model::Level;
@@ -164,7 +165,7 @@ pub fn window_range(w: &scenario::WindowSetting, today: NaiveDate) -> (NaiveDate
 /// Writes the whole scenario into an empty store. Returns the number of events written (0 when
 /// the store already holds the demo).
 pub fn seed(store: &DuckStore, scenario_path: &Path, today: NaiveDate) -> Result<u64, DemoError> {
-    seed_windows(store, scenario_path, today, true)
+    seed_windows(store, store, scenario_path, today, true)
 }
 
 /// Only the fixed-date windows (the published figures), not the recent months: for tests.
@@ -173,11 +174,24 @@ pub fn seed_history(
     scenario_path: &Path,
     today: NaiveDate,
 ) -> Result<u64, DemoError> {
-    seed_windows(store, scenario_path, today, false)
+    seed_windows(store, store, scenario_path, today, false)
 }
 
+/// [`seed_history`] into another store (a cluster) with `reference`'s unit lists and catalogue.
+pub fn seed_history_into(
+    reference: &DuckStore,
+    sink: &dyn ServedStore,
+    scenario_path: &Path,
+    today: NaiveDate,
+) -> Result<u64, DemoError> {
+    seed_windows(reference, sink, scenario_path, today, false)
+}
+
+/// Writes the scenario's windows through `sink`; `store` holds the unit lists, the catalogue
+/// and the bookkeeping (the same store, unless `sink` is a cluster).
 fn seed_windows(
     store: &DuckStore,
+    sink: &dyn ServedStore,
     scenario_path: &Path,
     today: NaiveDate,
     recent: bool,
@@ -249,9 +263,8 @@ fn seed_windows(
             for e in events {
                 lines.push((lines.len() as u32 + 1, e));
                 if lines.len() == BATCH {
-                    written += store.ingest(&lines)?.accepted;
+                    written += sink.ingest(std::mem::take(&mut lines))?.accepted;
                     done += lines.len();
-                    lines.clear();
                     if done >= next_report {
                         next_report += total / 4;
                         tracing::info!(
@@ -265,7 +278,7 @@ fn seed_windows(
                 }
             }
             if !lines.is_empty() {
-                written += store.ingest(&lines)?.accepted;
+                written += sink.ingest(std::mem::take(&mut lines))?.accepted;
             }
             tracing::info!(province = %province.code, window = %format!("{}..{}", range.0, range.1), events = total, "demo window written");
         }

@@ -1,8 +1,9 @@
 //! `server import FILE`: NDJSON events or a one-stop system's CSV export, through the same checks
 //! as the HTTP API. Atomic unless `--skip-invalid`.
 use super::event::{parse_event, Event, LineError};
+use crate::store::served::ServedStore;
 use crate::store::writer::BatchError;
-use crate::store::{DuckStore, StoreFailure};
+use crate::store::StoreFailure;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use std::io::{BufRead, BufReader, Read};
@@ -200,7 +201,7 @@ fn note_errors(report: &mut ImportReport, errors: &[LineError]) {
 
 /// Imports a file. Atomic: either every line is stored or none (then `Invalid` lists why).
 pub fn import(
-    store: &DuckStore,
+    store: &dyn ServedStore,
     path: &Path,
     format: Format,
     skip_invalid: bool,
@@ -229,7 +230,7 @@ pub fn import(
             "checking and storing {} events in one transaction",
             events.len()
         ));
-        return match store.ingest(&events) {
+        return match store.ingest(events) {
             Ok(o) => {
                 report.accepted = o.accepted;
                 report.duplicates = o.duplicates;
@@ -247,7 +248,7 @@ pub fn import(
         let mut batch: Vec<(u32, Event)> = chunk.to_vec();
         // Drop what the store refuses and retry: a refused reception also refuses its dossier's later events.
         loop {
-            match store.ingest(&batch) {
+            match store.ingest(batch.clone()) {
                 Ok(o) => {
                     report.accepted += o.accepted;
                     report.duplicates += o.duplicates;

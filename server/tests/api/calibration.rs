@@ -32,12 +32,13 @@ async fn the_demo_reproduces_the_published_figures() {
     let app = app();
     let scenario = authored_data().join("demo/scenario.toml");
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-    let store = app.store.clone();
-    let written =
-        tokio::task::spawn_blocking(move || server::demo::seed_history(&store, &scenario, today))
-            .await
-            .unwrap()
-            .expect("the demo history is written");
+    let (store, served) = (app.store.clone(), app.served.clone());
+    let written = tokio::task::spawn_blocking(move || {
+        server::demo::seed_history_into(&store, &*served, &scenario, today)
+    })
+    .await
+    .unwrap()
+    .expect("the demo history is written");
     assert!(written > 1_000_000, "{written} events");
 
     // Quảng Nam, Q1 2021, districts with their communes.

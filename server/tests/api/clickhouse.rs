@@ -1,11 +1,11 @@
 //! The ClickHouse cluster store's foundation on a real two-shard cluster on loopback: schema
 //! migrations, the sharding of a dossier's events, an event resent through another shard counted
 //! once, and `server store migrate --to` copying a DuckDB store, resumably.
-use crate::process::{ingest, ingest_token, output_text, start, store_command};
-use server::store::clickhouse::{schema, ClickHouse, ClusterAddress};
 use crate::common::authored_data;
+use crate::process::{ingest, ingest_token, output_text, start, store_command};
 use app::model::{Level, Period, StatsQuery};
 use app::store::IndicatorStore;
+use server::store::clickhouse::{schema, ClickHouse, ClusterAddress};
 use server::store::served::ServedStore;
 use std::net::TcpListener;
 use std::path::Path;
@@ -265,8 +265,8 @@ fn store_migrate_copies_a_duckdb_store_into_the_cluster_and_resumes() {
     eprintln!("resumed run:\n{text}");
 
     // Served from the cluster, the copied dossiers give the store's figures.
-    let duck = server::store::DuckStore::open(&data.path().join("iem.duckdb"), &authored_data())
-        .unwrap();
+    let duck =
+        server::store::DuckStore::open(&data.path().join("iem.duckdb"), &authored_data()).unwrap();
     let clustered = server::store::clickhouse::ClusterStore::open(
         cluster.address.clone(),
         &data.path().join("reference.duckdb"),
@@ -295,7 +295,10 @@ fn store_migrate_copies_a_duckdb_store_into_the_cluster_and_resumes() {
     }
     let one = ServedStore::late_dossiers(&duck, &late_query()).unwrap();
     assert!(one.total > 0);
-    assert_eq!(one, ServedStore::late_dossiers(&clustered, &late_query()).unwrap());
+    assert_eq!(
+        one,
+        ServedStore::late_dossiers(&clustered, &late_query()).unwrap()
+    );
     drop(duck);
     drop(clustered);
 

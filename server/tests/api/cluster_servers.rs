@@ -75,7 +75,9 @@ fn two_servers_share_a_cluster_and_its_live_stream() {
 
     // A client of B sees what is ingested through A, within a second, five times over.
     let stream = follow(&b.addr);
-    let (_, mut shown) = stream.recv_timeout(Duration::from_secs(10)).expect("first figures");
+    let (_, mut shown) = stream
+        .recv_timeout(Duration::from_secs(10))
+        .expect("first figures");
     let mut delays = Vec::new();
     for round in 0..5 {
         let sent = Instant::now();

@@ -1,4 +1,7 @@
-//! A test harness: the real router over a fresh DuckDB file, driven in-process.
+//! A test harness: the real router over a fresh store, driven in-process. The store is a DuckDB
+//! file, or, when `IEM_TEST_CLUSTER` names a cluster's shards (`HOST:PORT,HOST:PORT`), a fresh
+//! database on that cluster with the file as its reference data: `make test` runs the API suite
+//! both ways.
 #![allow(dead_code)]
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -7,6 +10,8 @@ use leptos::prelude::LeptosOptions;
 use serde_json::Value;
 use server::auth::{Auth, AuthSettings, IngestToken};
 use server::http::{router, AppState};
+use server::store::clickhouse::ClusterStore;
+use server::store::served::ServedStore;
 use server::store::DuckStore;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,8 +21,32 @@ pub const TOKEN: &str = "test-ingest-token";
 
 pub struct TestApp {
     pub router: Router,
+    /// The embedded store, or the cluster store's local reference data.
     pub store: Arc<DuckStore>,
+    /// What the router serves from: `store`, or the cluster.
+    pub served: Arc<dyn ServedStore>,
     pub dir: tempfile::TempDir,
+}
+
+/// The cluster the in-process API tests run on, if `IEM_TEST_CLUSTER` names one.
+pub fn test_cluster() -> Option<String> {
+    std::env::var("IEM_TEST_CLUSTER")
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+/// A database of its own on the test cluster for each test app.
+fn cluster_store(
+    shards: &str,
+    reference: &std::path::Path,
+    data: &std::path::Path,
+) -> ClusterStore {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let address = format!("clickhouse://{shards}/t{}_{n}", std::process::id())
+        .parse()
+        .expect("IEM_TEST_CLUSTER is HOST:PORT,HOST:PORT");
+    ClusterStore::open(address, reference, data).expect("the cluster store opens")
 }
 
 pub fn authored_data() -> PathBuf {
@@ -67,16 +96,26 @@ fn with_settings(
     data: &std::path::Path,
     settings: AuthSettings,
 ) -> TestApp {
-    let store = Arc::new(DuckStore::open(path, data).expect("store opens"));
+    let (store, served): (Arc<DuckStore>, Arc<dyn ServedStore>) = match test_cluster() {
+        Some(shards) => {
+            let cluster = cluster_store(&shards, path, data);
+            (cluster.reference(), Arc::new(cluster))
+        }
+        None => {
+            let store = Arc::new(DuckStore::open(path, data).expect("store opens"));
+            (store.clone(), store)
+        }
+    };
     let state = AppState::new(
         LeptosOptions::builder().output_name("iem").build(),
-        store.clone(),
+        served.clone(),
         Auth::new(dir.path(), Some(IngestToken::from_plain(TOKEN)), settings),
         Default::default(),
     );
     TestApp {
         router: router(state),
         store,
+        served,
         dir,
     }
 }

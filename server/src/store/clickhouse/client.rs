@@ -60,7 +60,15 @@ impl ClickHouse {
         settings: &[(&str, &str)],
     ) -> Result<String, ClickHouseError> {
         let url = format!("http://{}/", self.shard);
-        let mut request = self.agent.post(&url).query("query", statement);
+        let mut request = self.agent.post(&url);
+        // A statement without rows travels as the body: long ones (a batch's dossier ids) would
+        // not fit in a URL. An insert's statement goes in the URL, its rows in the body.
+        let body = if body.is_empty() {
+            statement.as_bytes()
+        } else {
+            request = request.query("query", statement);
+            body
+        };
         for (name, value) in settings {
             request = request.query(*name, *value);
         }

@@ -229,7 +229,11 @@ fn copy_state(
     let db = &address.database;
     for shard in &address.shards {
         let ch = ClickHouse::new(shard);
-        for table in ["dossiers_local", "daily_rollup_local", "monthly_rollup_local"] {
+        for table in [
+            "dossiers_local",
+            "daily_rollup_local",
+            "monthly_rollup_local",
+        ] {
             ch.execute(&format!("TRUNCATE TABLE {db}.{table}"), b"")?;
         }
     }

@@ -37,6 +37,9 @@ pub struct ClusterStore {
     change_at_open: i64,
 }
 
+/// Dossier ids per lookup statement.
+const LOOKUP_SLICE: usize = 5_000;
+
 /// Quotes a string for a ClickHouse statement.
 pub(super) fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
@@ -249,17 +252,26 @@ impl ClusterStore {
         let mut ids: Vec<&str> = batch.iter().map(|(_, e)| e.dossier_id.as_str()).collect();
         ids.sort_unstable();
         ids.dedup();
-        let list = ids.iter().map(|id| quote(id)).collect::<Vec<_>>().join(",");
         let db = self.db();
-        let stored = self.rows::<StoredDossier>(&format!(
-            "SELECT dossier_id, version, unit_code, procedure, field, channel, agency, fee,
-                    paid_online, toString(received_at) AS received_at, received_date, due_date,
-                    resolved_date, withdrawn_date, outcome
-             FROM {db}.dossiers FINAL WHERE dossier_id IN ({list})"
-        ))?;
-        let hashes = self.rows::<StoredEventHash>(&format!(
-            "SELECT id_hash, content_hash FROM {db}.events WHERE dossier_id IN ({list})"
-        ))?;
+        let mut stored = Vec::new();
+        let mut hashes = Vec::new();
+        // In slices: ClickHouse parses at most 256 KiB of statement.
+        for slice in ids.chunks(LOOKUP_SLICE) {
+            let list = slice
+                .iter()
+                .map(|id| quote(id))
+                .collect::<Vec<_>>()
+                .join(",");
+            stored.extend(self.rows::<StoredDossier>(&format!(
+                "SELECT dossier_id, version, unit_code, procedure, field, channel, agency, fee,
+                        paid_online, toString(received_at) AS received_at, received_date, due_date,
+                        resolved_date, withdrawn_date, outcome
+                 FROM {db}.dossiers FINAL WHERE dossier_id IN ({list})"
+            ))?);
+            hashes.extend(self.rows::<StoredEventHash>(&format!(
+                "SELECT id_hash, content_hash FROM {db}.events WHERE dossier_id IN ({list})"
+            ))?);
+        }
         let mut facts = Vec::with_capacity(stored.len());
         let mut extras = HashMap::with_capacity(stored.len());
         for d in stored {
