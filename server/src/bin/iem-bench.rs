@@ -76,6 +76,17 @@ enum Command {
         #[arg(long, default_value_t = 300)]
         queries: usize,
     },
+    /// The same generated dossiers in DuckDB and in a two-shard ClickHouse cluster (each filled
+    /// once, kept): ingest rates, then quarter stats at province and district level on both.
+    Stores {
+        #[arg(long, default_value_t = 10_000_000)]
+        dossiers: u64,
+        /// Where both stores are kept between runs.
+        #[arg(long)]
+        store_dir: PathBuf,
+        #[arg(long, default_value_t = 100)]
+        queries: usize,
+    },
 }
 
 const TOKEN: &str = "bench-token";
@@ -84,6 +95,8 @@ const TOKEN: &str = "bench-token";
 mod live;
 #[path = "iem-bench/soak.rs"]
 mod soak;
+#[path = "iem-bench/stores.rs"]
+mod stores;
 const UNITS: [(&str, &str); 6] = [
     ("502", "district"),
     ("515", "district"),
@@ -611,6 +624,11 @@ fn main() -> std::process::ExitCode {
             store_dir,
             queries,
         } => bench_stats(&cli.data, dossiers, &store_dir, queries),
+        Command::Stores {
+            dossiers,
+            store_dir,
+            queries,
+        } => stores::run(&cli.data, dossiers, &store_dir, queries),
         Command::Boundaries { features } => runtime.block_on(bench_boundaries(&cli.data, features)),
         Command::Soak {
             minutes,
