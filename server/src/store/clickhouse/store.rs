@@ -206,17 +206,15 @@ impl ClusterStore {
             .unwrap_or_else(|| StoreFailure::Corrupt("the cluster address names no shard".into())))
     }
 
+    /// Inserts through the first shard, without trying another: an insert whose answer was lost
+    /// may have landed, and sent again elsewhere its rollup changes would count twice. The
+    /// client resends instead, and the resent events are recognised as stored.
     fn insert<T: serde::Serialize>(&self, table: &str, rows: &[T]) -> Result<(), StoreFailure> {
-        let mut unreachable = None;
-        for shard in &self.shards {
-            match shard.insert(table, rows) {
-                Err(e @ ClickHouseError::Unreachable { .. }) => unreachable = Some(e),
-                other => return Ok(other?),
-            }
-        }
-        Err(unreachable
-            .map(StoreFailure::from)
-            .unwrap_or_else(|| StoreFailure::Corrupt("the cluster address names no shard".into())))
+        let first = self
+            .shards
+            .first()
+            .ok_or_else(|| StoreFailure::Corrupt("the cluster address names no shard".into()))?;
+        Ok(first.insert(table, rows)?)
     }
 
     /// Reads the cluster's change number (commits by every web server) and newest commit time.
