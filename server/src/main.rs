@@ -101,12 +101,16 @@ fn import(
             )
         })?,
     };
+    // A cluster takes events from any number of processes, so the servers keep running. The
+    // import checks against a reference copy of its own: a running server holds its data
+    // directory's copy open.
+    let reference =
+        tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
     let store: Box<dyn server::store::served::ServedStore> = match &settings.cluster {
-        // A cluster takes events from any number of processes: no need to stop the servers.
         Some(address) => Box::new(
             server::store::clickhouse::ClusterStore::open(
                 address.clone(),
-                &settings.reference_path(),
+                &reference.path().join("reference.duckdb"),
                 &settings.authored_data_dir,
             )
             .map_err(|e| format!("cannot open the cluster store ({e})"))?,

@@ -138,4 +138,22 @@ fn two_servers_share_a_cluster_and_its_live_stream() {
     // B goes on taking events alone.
     ingest(&b.addr, &token_b, &receptions("after", 5));
     assert_eq!(received(&b), total + 5);
+
+    // A file imported into the cluster while B runs, with B's data directory.
+    let file = dir_b.path().join("import.ndjson");
+    std::fs::write(&file, receptions("file", 7)).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("import")
+        .arg(&file)
+        .env("STORE_URL", &cluster.url)
+        .env("IEM_DATA_DIR", dir_b.path())
+        .env("IEM_CONFIG_DIR", crate::process::authored_data())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        crate::process::output_text(&out)
+    );
+    assert_eq!(received(&b), total + 12);
 }
