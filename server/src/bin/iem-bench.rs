@@ -327,6 +327,29 @@ fn typed_event(
     }
 }
 
+/// The events of dossiers `range` of a `dossiers`-strong fill: every reception, then every
+/// resolution, the dossiers spread over the units and over 2,400 days from `start`.
+fn fill_batch(
+    range: std::ops::Range<u64>,
+    dossiers: u64,
+    units: &[(String, app::model::Level)],
+    start: NaiveDate,
+) -> Vec<(u32, Event)> {
+    let mut lines = Vec::with_capacity(((range.end - range.start) * 2) as usize);
+    for phase in 0..2 {
+        for k in range.clone() {
+            let (code, level) =
+                &units[(k.wrapping_mul(2_654_435_761) % units.len() as u64) as usize];
+            let day = start + Duration::days((k * 2_400 / dossiers) as i64);
+            lines.push((
+                lines.len() as u32 + 1,
+                typed_event(k, phase, code, *level, day),
+            ));
+        }
+    }
+    lines
+}
+
 fn bench_stats(data: &Path, dossiers: u64, store_dir: &Path, queries: usize) -> Result<(), String> {
     let path = store_dir.join(format!("stats-{dossiers}.duckdb"));
     let store = DuckStore::open(&path, data).map_err(|e| e.to_string())?;
@@ -350,18 +373,7 @@ fn bench_stats(data: &Path, dossiers: u64, store_dir: &Path, queries: usize) -> 
         let mut n = 0u64;
         while n < dossiers {
             let end = (n + chunk).min(dossiers);
-            let mut lines = Vec::with_capacity(((end - n) * 2) as usize);
-            for phase in 0..2 {
-                for k in n..end {
-                    let (code, level) =
-                        &units[(k.wrapping_mul(2_654_435_761) % units.len() as u64) as usize];
-                    let day = start + Duration::days((k * 2_400 / dossiers) as i64);
-                    lines.push((
-                        lines.len() as u32 + 1,
-                        typed_event(k, phase, code, *level, day),
-                    ));
-                }
-            }
+            let lines = fill_batch(n..end, dossiers, &units, start);
             store.ingest(&lines).map_err(|e| format!("{e:?}"))?;
             n = end;
             if n.is_multiple_of(1_000_000) || n == dossiers {

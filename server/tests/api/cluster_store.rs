@@ -1,7 +1,7 @@
 //! The cluster store answers as the embedded one: the same events go into a DuckDB store and a
 //! two-shard cluster, and every figure, list and refusal is compared field by field.
 use crate::clickhouse::Cluster;
-use crate::common::authored_data;
+use crate::common::{authored_data, Lcg};
 use app::api::COUNTRY;
 use app::late::{LateKind, LateQuery, LateSort};
 use app::model::{Bucket, Channel, Level, Period, StatsQuery, TrendQuery};
@@ -13,19 +13,6 @@ use server::store::clickhouse::ClusterStore;
 use server::store::served::ServedStore;
 use server::store::writer::BatchError;
 use server::store::DuckStore;
-
-/// A small deterministic generator (the test needs variety, not statistics).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n
-    }
-}
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -58,29 +45,29 @@ fn history(duck: &DuckStore, dossiers: u32) -> Vec<(i64, serde_json::Value)> {
     let start = d("2025-01-01").and_hms_opt(1, 0, 0).unwrap();
     for k in 0..dossiers {
         let id = format!("HS-{k:05}");
-        let (unit, level) = &units[rng.next(units.len() as u64) as usize];
-        let (procedure, field, days) = &procedures[rng.next(procedures.len() as u64) as usize];
-        let received = start + Duration::minutes(rng.next(180 * 24 * 60) as i64);
+        let (unit, level) = &units[rng.below(units.len() as u64) as usize];
+        let (procedure, field, days) = &procedures[rng.below(procedures.len() as u64) as usize];
+        let received = start + Duration::minutes(rng.below(180 * 24 * 60) as i64);
         let due = received + Duration::days(i64::from(*days));
         let at = |t: chrono::NaiveDateTime| format!("{}+07:00", t.format("%Y-%m-%dT%H:%M:%S"));
         let mut reception = serde_json::json!({
             "event_id": format!("{id}-r"), "dossier_id": id, "type": "received",
             "at": at(received), "unit": unit, "level": level, "procedure": procedure,
-            "field": field, "channel": channels[rng.next(3) as usize], "due": at(due),
+            "field": field, "channel": channels[rng.below(3) as usize], "due": at(due),
         });
-        let fee = rng.next(2) == 0;
+        let fee = rng.below(2) == 0;
         reception["fee"] = fee.into();
-        reception["paid_online"] = (fee && rng.next(3) == 0).into();
-        if !agencies.is_empty() && rng.next(2) == 0 {
-            reception["agency"] = agencies[rng.next(agencies.len() as u64) as usize]
+        reception["paid_online"] = (fee && rng.below(3) == 0).into();
+        if !agencies.is_empty() && rng.below(2) == 0 {
+            reception["agency"] = agencies[rng.below(agencies.len() as u64) as usize]
                 .clone()
                 .into();
         }
         events.push((received.and_utc().timestamp(), reception));
         let mut due = due;
-        if rng.next(5) == 0 {
-            let changed = received + Duration::hours(rng.next(72) as i64 + 1);
-            due += Duration::days(rng.next(9) as i64 + 1);
+        if rng.below(5) == 0 {
+            let changed = received + Duration::hours(rng.below(72) as i64 + 1);
+            due += Duration::days(rng.below(9) as i64 + 1);
             events.push((
                 changed.and_utc().timestamp(),
                 serde_json::json!({"event_id": format!("{id}-c"), "dossier_id": id,
@@ -88,9 +75,9 @@ fn history(duck: &DuckStore, dossiers: u32) -> Vec<(i64, serde_json::Value)> {
             ));
         }
         let span = (due - received).num_minutes().max(60);
-        match rng.next(20) {
+        match rng.below(20) {
             0 => {
-                let withdrawn = received + Duration::minutes(rng.next(span as u64) as i64 + 61);
+                let withdrawn = received + Duration::minutes(rng.below(span as u64) as i64 + 61);
                 events.push((
                     withdrawn.and_utc().timestamp(),
                     serde_json::json!({"event_id": format!("{id}-w"), "dossier_id": id,
@@ -99,7 +86,7 @@ fn history(duck: &DuckStore, dossiers: u32) -> Vec<(i64, serde_json::Value)> {
             }
             1..=14 => {
                 let resolved =
-                    received + Duration::minutes(rng.next(span as u64 * 3 / 2) as i64 + 61);
+                    received + Duration::minutes(rng.below(span as u64 * 3 / 2) as i64 + 61);
                 events.push((
                     resolved.and_utc().timestamp(),
                     serde_json::json!({"event_id": format!("{id}-x"), "dossier_id": id,

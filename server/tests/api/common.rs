@@ -212,3 +212,16 @@ pub fn error_codes(body: &Value) -> Vec<(u64, String)> {
         })
         .unwrap_or_default()
 }
+
+/// A tiny deterministic generator for test data (variety, not statistics).
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}

@@ -273,18 +273,6 @@ async fn trend_gives_one_point_per_bucket() {
     assert!(points[2]["on_time_rate"].is_null());
 }
 
-/// A tiny deterministic generator for test data.
-struct Lcg(u64);
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n
-    }
-}
-
 #[tokio::test]
 async fn any_period_matches_the_reference_definitions() {
     use app::indicators::{count_dossier, DossierDates};

@@ -1,6 +1,6 @@
 //! DuckDB against the two-shard ClickHouse cluster: the same generated dossiers go into each
 //! (filled once, kept between runs), then the same quarter `stats` at province and district level.
-use super::{percentile, typed_event};
+use super::{fill_batch, percentile};
 use app::model::{Level, Period, StatsQuery};
 use chrono::{Duration, NaiveDate};
 use server::store::clickhouse::ClusterStore;
@@ -78,18 +78,7 @@ fn fill(
     let mut reported = Instant::now();
     while n < dossiers {
         let end = (n + CHUNK).min(dossiers);
-        let mut lines = Vec::with_capacity(((end - n) * 2) as usize);
-        for phase in 0..2 {
-            for k in n..end {
-                let (code, level) =
-                    &units[(k.wrapping_mul(2_654_435_761) % units.len() as u64) as usize];
-                let day = start + Duration::days((k * 2_400 / dossiers) as i64);
-                lines.push((
-                    lines.len() as u32 + 1,
-                    typed_event(k, phase, code, *level, day),
-                ));
-            }
-        }
+        let lines = fill_batch(n..end, dossiers, &units, start);
         let outcome = store.ingest(lines).map_err(|e| format!("{e:?}"))?;
         if outcome.accepted != (end - n) * 2 {
             return Err(format!(

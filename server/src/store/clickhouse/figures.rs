@@ -13,18 +13,8 @@ use std::collections::HashMap;
 
 pub struct ClusterFigures<'s>(pub &'s ClusterStore);
 
-/// The counters summed over the period itself, in `Counts` order.
-const RANGE_COUNTERS: [&str; 9] = [
-    "received",
-    "received_online",
-    "received_with_fee",
-    "paid_online",
-    "resolved",
-    "resolved_early",
-    "resolved_on_time",
-    "resolved_late",
-    "resolved_days",
-];
+/// The counters summed over the period itself, in `Counts` order (the rest feed pending).
+const RANGE_COUNTERS: &[&str] = crate::store::writer::COUNTERS.split_at(9).0;
 
 /// ` AND …` for the filters and scope, on rollup rows (`level_column`: the dossier level's).
 fn conditions(f: &RollupFilter, level_column: &str) -> String {
