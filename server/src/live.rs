@@ -61,7 +61,7 @@ type ViewSender = watch::Sender<Option<Arc<Snapshot>>>;
 pub type ViewReceiver = watch::Receiver<Option<Arc<Snapshot>>>;
 
 /// How often a server behind a shared store asks it for commits made through other servers.
-pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
+pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Announces commits made through other web servers when the store is shared (a cluster);
 /// returns at once for the embedded store, whose commits all pass through this process.
