@@ -2,6 +2,7 @@
 //! live-stream clients within a second, and stopping either loses no acknowledged event.
 use crate::clickhouse::Cluster;
 use crate::process::{http, ingest, ingest_token, start_with, Server};
+use server::store::clickhouse::ClickHouse;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::sync::mpsc;
@@ -141,9 +142,31 @@ fn two_servers_share_a_cluster_and_its_live_stream() {
         "{total} received, {} batches acknowledged",
         acknowledged.len()
     );
+    // The count could hide a lost acknowledged event behind an unacknowledged one that landed:
+    // look each acknowledged dossier up on the cluster itself.
+    let stored: std::collections::HashSet<String> =
+        ClickHouse::new(&cluster.address.shards[0])
+            .execute(
+                &format!(
+                    "SELECT DISTINCT dossier_id FROM {}.events WHERE dossier_id LIKE 'k%' FORMAT TabSeparated",
+                    cluster.address.database
+                ),
+                b"",
+            )
+            .expect("the cluster lists the killed server's dossiers")
+            .lines()
+            .map(str::to_string)
+            .collect();
+    for k in &acknowledged {
+        for j in 0..10 {
+            let id = format!("k{k}-{j}");
+            assert!(stored.contains(&id), "acknowledged {id} is not stored");
+        }
+    }
     eprintln!(
-        "killed A after {} acknowledged batches; B counts {total} receptions",
-        acknowledged.len()
+        "killed A after {} acknowledged batches, all {} of their dossiers stored; B counts {total} receptions",
+        acknowledged.len(),
+        10 * acknowledged.len()
     );
     // B goes on taking events alone.
     ingest(&b.addr, &token_b, &receptions("after", 5));
