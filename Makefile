@@ -16,6 +16,7 @@ export CXX_x86_64_unknown_linux_gnu ?= clang++-16
 
 SERVER := $(CARGO_TARGET_DIR)/release/server
 BENCH_DOSSIERS ?= 10000000
+STORES_DOSSIERS ?= 20000000
 
 .PHONY: run test setup site build fmt-check lint lint-ssr lint-hydrate unit unit-cluster e2e crash-test bench clean-data
 
@@ -63,13 +64,13 @@ e2e: build
 crash-test: setup
 	IEM_CRASH_KILLS=$${IEM_CRASH_KILLS:-200} cargo test --locked --release -p server --test api crash -- --nocapture
 
-## make bench: ingest throughput over HTTP, stats latency on a 10-million-dossier store (filled once, cached), the
-## same dossiers in DuckDB and on a two-shard ClickHouse cluster (ingest rate, stats at province and district level),
+## make bench: ingest throughput over HTTP, stats latency on a 10-million-dossier store (filled once, cached), 20
+## million dossiers in DuckDB and on a two-shard ClickHouse cluster (ingest rate, stats at province and district level),
 ## boundary import, live-stream delivery to 1,000 clients, a 10-minute soak (SOAK_MINUTES), then the browser benchmarks.
 bench: build
 	$(CARGO_TARGET_DIR)/release/iem-bench ingest --dossiers 500000 --batch 1000 --connections 8
 	$(CARGO_TARGET_DIR)/release/iem-bench stats --dossiers $(BENCH_DOSSIERS) --store-dir $(CACHE_DIR)/bench
-	$(CARGO_TARGET_DIR)/release/iem-bench stores --dossiers $(BENCH_DOSSIERS) --store-dir $(CACHE_DIR)/bench
+	$(CARGO_TARGET_DIR)/release/iem-bench stores --dossiers $(STORES_DOSSIERS) --store-dir $(CACHE_DIR)/bench
 	$(CARGO_TARGET_DIR)/release/iem-bench boundaries --features 700
 	ulimit -n "$$(ulimit -Hn)" 2>/dev/null || true; $(CARGO_TARGET_DIR)/release/iem-bench live --clients 1000 --rounds 20 --stuck 50
 	$(CARGO_TARGET_DIR)/release/iem-bench soak --minutes $${SOAK_MINUTES:-10} --writers 20 --readers 200

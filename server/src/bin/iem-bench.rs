@@ -350,6 +350,25 @@ fn fill_batch(
     lines
 }
 
+/// The `i`th quarter query of the stats benchmarks: the quarters of 2020–2025 in turn (the fills
+/// span them), at `level`; at district level the districts of three provinces in turn.
+fn quarter_query(i: usize, level: app::model::Level) -> app::model::StatsQuery {
+    use app::model::{Level, Period, StatsQuery};
+    let provinces = ["49", "80", "10"];
+    let year = 2020 + (i % 6) as i32;
+    let quarter = (i / 6 % 4) as u32;
+    let from = NaiveDate::from_ymd_opt(year, quarter * 3 + 1, 1).expect("date");
+    let to = (from + chrono::Months::new(3)) - Duration::days(1);
+    StatsQuery {
+        period: Period { from, to },
+        level,
+        parent: (level == Level::District).then(|| provinces[i % 3].to_string()),
+        field: None,
+        channel: None,
+        dossier_level: None,
+    }
+}
+
 fn bench_stats(data: &Path, dossiers: u64, store_dir: &Path, queries: usize) -> Result<(), String> {
     let path = store_dir.join(format!("stats-{dossiers}.duckdb"));
     let store = DuckStore::open(&path, data).map_err(|e| e.to_string())?;
@@ -388,23 +407,10 @@ fn bench_stats(data: &Path, dossiers: u64, store_dir: &Path, queries: usize) -> 
             .set_meta(marker, &dossiers.to_string())
             .map_err(|e| e.to_string())?;
     }
-    use app::model::{Level, Period, StatsQuery};
     use app::store::IndicatorStore;
-    let provinces = ["49", "80", "10"];
     let mut times = Vec::with_capacity(queries);
     for i in 0..queries {
-        let year = 2020 + (i % 6) as i32;
-        let quarter = (i / 6 % 4) as u32;
-        let from = NaiveDate::from_ymd_opt(year, quarter * 3 + 1, 1).expect("date");
-        let to = (from + chrono::Months::new(3)) - Duration::days(1);
-        let query = StatsQuery {
-            period: Period { from, to },
-            level: Level::District,
-            parent: Some(provinces[i % 3].to_string()),
-            field: None,
-            channel: None,
-            dossier_level: None,
-        };
+        let query = quarter_query(i, app::model::Level::District);
         let t = Instant::now();
         let answer = store.stats(&query).map_err(|e| e.to_string())?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);

@@ -1,8 +1,8 @@
 //! DuckDB against the two-shard ClickHouse cluster: the same generated dossiers go into each
 //! (filled once, kept between runs), then the same quarter `stats` at province and district level.
-use super::{fill_batch, percentile};
-use app::model::{Level, Period, StatsQuery};
-use chrono::{Duration, NaiveDate};
+use super::{fill_batch, percentile, quarter_query};
+use app::model::{Level, Period};
+use chrono::NaiveDate;
 use server::store::clickhouse::ClusterStore;
 use server::store::served::ServedStore;
 use server::store::DuckStore;
@@ -106,25 +106,14 @@ fn fill(
 
 /// p50 and p95 (ms) of `queries` quarter queries at `level` (provinces in turn at district level).
 fn time_stats(store: &dyn ServedStore, level: Level, queries: usize) -> Result<(f64, f64), String> {
-    let provinces = ["49", "80", "10"];
     let mut times = Vec::with_capacity(queries);
     for i in 0..queries {
-        let year = 2020 + (i % 6) as i32;
-        let quarter = (i / 6 % 4) as u32;
-        let from = NaiveDate::from_ymd_opt(year, quarter * 3 + 1, 1).expect("date");
-        let to = (from + chrono::Months::new(3)) - Duration::days(1);
-        let query = StatsQuery {
-            period: Period { from, to },
-            level,
-            parent: (level == Level::District).then(|| provinces[i % 3].to_string()),
-            field: None,
-            channel: None,
-            dossier_level: None,
-        };
+        let query = quarter_query(i, level);
         let t = Instant::now();
         let answer = store.stats(&query).map_err(|e| e.to_string())?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);
         if answer.total.received == 0 && answer.units.iter().all(|u| u.received == 0) {
+            let Period { from, to } = query.period;
             return Err(format!("no figures for {from}..{to}"));
         }
     }
