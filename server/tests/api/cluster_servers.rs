@@ -9,6 +9,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const VIEW: &str = "from=2025-05-01&to=2025-05-31&level=district&parent=49";
+/// Receptions per request while server A is killed.
+const KILL_BATCH: u32 = 10;
 
 /// Quảng Nam's received count in each `figures` message of a server's live stream, with when it
 /// arrived.
@@ -111,7 +113,7 @@ fn two_servers_share_a_cluster_and_its_live_stream() {
         let (addr, token) = (a.addr.clone(), token_a.clone());
         std::thread::spawn(move || {
             for k in 0.. {
-                let body = receptions(&format!("k{k}"), 10);
+                let body = receptions(&format!("k{k}"), KILL_BATCH);
                 match http(&addr, "POST", "/api/v1/events", Some(&token), &body) {
                     Ok((200, _)) => acked_send.send(k).unwrap(),
                     _ => return,
@@ -138,7 +140,7 @@ fn two_servers_share_a_cluster_and_its_live_stream() {
         total = now;
     }
     assert!(
-        total >= 110 + 10 * acknowledged.len() as u64,
+        total >= 110 + u64::from(KILL_BATCH) * acknowledged.len() as u64,
         "{total} received, {} batches acknowledged",
         acknowledged.len()
     );
@@ -158,7 +160,7 @@ fn two_servers_share_a_cluster_and_its_live_stream() {
             .map(str::to_string)
             .collect();
     for k in &acknowledged {
-        for j in 0..10 {
+        for j in 0..KILL_BATCH {
             let id = format!("k{k}-{j}");
             assert!(stored.contains(&id), "acknowledged {id} is not stored");
         }
@@ -166,7 +168,7 @@ fn two_servers_share_a_cluster_and_its_live_stream() {
     eprintln!(
         "killed A after {} acknowledged batches, all {} of their dossiers stored; B counts {total} receptions",
         acknowledged.len(),
-        10 * acknowledged.len()
+        KILL_BATCH as usize * acknowledged.len()
     );
     // B goes on taking events alone.
     ingest(&b.addr, &token_b, &receptions("after", 5));
