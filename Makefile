@@ -48,7 +48,8 @@ lint-ssr: setup
 	cargo clippy --locked --release -p server -p app --all-targets -- -D warnings
 
 lint-hydrate: setup
-	cargo clippy --locked --release -p frontend -p app --lib --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy --locked --release -p frontend -p app --lib --target wasm32-unknown-unknown \
+		--features frontend/public-pages,frontend/desk-pages -- -D warnings
 
 unit: setup
 	cargo test --locked --release -p app -p server

@@ -42,4 +42,22 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 fi
 
+# 5. tachys, Leptos's renderer, patched (see [patch.crates-io] in Cargo.toml): the crates.io release, checked against
+#    its published checksum, with patches/tachys-*.patch applied. Redone when the patch changes.
+tachys_version=0.2.19
+tachys_sha256=e47e2220bb9d2a3be976a22a0fb7685a0b84499bb11ea5cb3bbc82907675ac68
+tachys_patch=patches/tachys-$tachys_version-sync-hydrate-any-view.patch
+tachys_stamp="$tachys_version $(sha256sum "$tachys_patch" | cut -d' ' -f1)"
+if [ "$(cat vendor/tachys/.patched 2>/dev/null || true)" != "$tachys_stamp" ]; then
+  step "preparing tachys $tachys_version with $tachys_patch"
+  work=$(mktemp -d)
+  curl -sSfL --retry 3 -o "$work/tachys.crate" "https://static.crates.io/crates/tachys/tachys-$tachys_version.crate"
+  echo "$tachys_sha256  $work/tachys.crate" | sha256sum -c --quiet
+  tar -xzf "$work/tachys.crate" -C "$work"
+  patch -s -d "$work/tachys-$tachys_version" -p1 < "$tachys_patch"
+  echo "$tachys_stamp" > "$work/tachys-$tachys_version/.patched"
+  rm -rf vendor/tachys && mkdir -p vendor && mv "$work/tachys-$tachys_version" vendor/tachys
+  rm -rf "$work"
+fi
+
 echo "set-up complete: $(wasm-bindgen --version), wasm-opt $(node_modules/.bin/wasm-opt --version | awk '{print $3}'), sass $(node_modules/.bin/sass --version), $(chromium --version 2>/dev/null | head -1), $(clang++-16 --version | head -1), ClickHouse $(dpkg-query -W -f='${Version}' clickhouse-server 2>/dev/null || echo "?")"

@@ -56,19 +56,19 @@ fn access() -> Result<(SharedDossierAccess, axum::http::request::Parts), AppErro
     Ok((access, parts))
 }
 
-#[server(prefix = "/api/fn", endpoint = "viewer", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api/fn", endpoint = "viewer", input = crate::codec::PageJson, output = crate::codec::PageJson)]
 pub async fn fetch_viewer() -> Result<Viewer, AppError> {
     let (access, parts) = access()?;
     access.viewer(&parts)
 }
 
-#[server(prefix = "/api/fn", endpoint = "late", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api/fn", endpoint = "late", input = crate::codec::PageJson, output = crate::codec::PageJson)]
 pub async fn fetch_late(query: LateQuery) -> Result<LatePage, AppError> {
     let (access, parts) = access()?;
     access.late(&parts, query).await
 }
 
-#[server(prefix = "/api/fn", endpoint = "timeline", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api/fn", endpoint = "timeline", input = crate::codec::PageJson, output = crate::codec::PageJson)]
 pub async fn fetch_timeline(dossier_id: String) -> Result<DossierTimeline, AppError> {
     let (access, parts) = access()?;
     access.timeline(&parts, dossier_id).await

@@ -80,7 +80,7 @@ pub struct LiveFigures {
     pub stats: StatsResponse,
 }
 
-#[server(prefix = "/api/fn", endpoint = "dashboard", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api/fn", endpoint = "dashboard", input = crate::codec::PageJson, output = crate::codec::PageJson)]
 pub async fn fetch_dashboard(request: DashboardRequest) -> Result<DashboardView, AppError> {
     let (store, defaults) = context()?;
     tokio::task::spawn_blocking(move || {
@@ -129,7 +129,7 @@ pub struct ProceduresView {
     pub procedures: Vec<ProcedureRow>,
 }
 
-#[server(prefix = "/api/fn", endpoint = "selection", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api/fn", endpoint = "selection", input = crate::codec::PageJson, output = crate::codec::PageJson)]
 pub async fn fetch_selection(request: SelectionRequest) -> Result<SelectionView, AppError> {
     let (store, defaults) = context()?;
     tokio::task::spawn_blocking(move || {
@@ -139,7 +139,7 @@ pub async fn fetch_selection(request: SelectionRequest) -> Result<SelectionView,
     .map_err(|e| AppError::new("internal", format!("selection task failed: {e}")))?
 }
 
-#[server(prefix = "/api/fn", endpoint = "procedures", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api/fn", endpoint = "procedures", input = crate::codec::PageJson, output = crate::codec::PageJson)]
 pub async fn fetch_procedures(request: SelectionRequest) -> Result<ProceduresView, AppError> {
     let (store, defaults) = context()?;
     tokio::task::spawn_blocking(move || {

@@ -349,10 +349,10 @@ fn timeliness_text(lang: Lang, name: &str, r: &IndicatorRow) -> String {
         tr(lang, Key::ResolvedEarly),
         format::count(lang, r.resolved_early),
         format::rate(lang, share(r.resolved_early, r.resolved)),
-        tr(lang, Key::ResolvedOnTime).to_lowercase(),
+        tr(lang, Key::OnTimeLower),
         format::count(lang, r.resolved_on_time),
         format::rate(lang, share(r.resolved_on_time, r.resolved)),
-        tr(lang, Key::ResolvedLate).to_lowercase(),
+        tr(lang, Key::LateLower),
         format::count(lang, r.resolved_late),
         format::rate(lang, share(r.resolved_late, r.resolved)),
     )
@@ -438,7 +438,7 @@ pub fn sector_chart(
                     tr(lang, Key::OnTimeRate),
                     format::rate(lang, s.on_time_rate),
                     format::count(lang, s.resolved_late),
-                    tr(lang, Key::ResolvedLate).to_lowercase(),
+                    tr(lang, Key::LateLower),
                 )
             })
             .collect(),

@@ -1,5 +1,5 @@
 //! The error type of the server-function layer: a stable code and a message for people.
-use leptos::server_fn::codec::JsonEncoding;
+use crate::codec::PageJsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -29,7 +29,7 @@ impl fmt::Display for AppError {
 impl std::error::Error for AppError {}
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = PageJsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         let code = match &value {

@@ -21,18 +21,37 @@ pub mod selection;
 #[cfg(feature = "ssr")]
 pub mod store;
 
-use components::{
-    dashboard::DashboardPage, embed::EmbedPage, late::LateDossiersPage, map_bench::MapBenchPage,
-    procedures::ProceduresPage, signin::SignInPage,
-};
 use leptos::prelude::*;
 use leptos_router::{
-    components::{Route, Router, Routes},
-    path, SsrMode,
+    components::{Route, RouteChildren, Router, Routes, RoutesProps},
+    path, MatchNestedRoutes, SsrMode,
 };
+
+/// The browser bundles, each hydrating its own pages: the public views (the dashboard and its
+/// embed) download only their own code, not the desk pages' (late dossiers, sign-in, procedures,
+/// the map benchmark). Built by `scripts/build-site.sh` with the frontend feature named here.
+pub const BUNDLES: [(&str, &str); 2] = [("iem", "public-pages"), ("iem-desk", "desk-pages")];
+
+/// The paths of the desk pages, hydrated by the `iem-desk` bundle; every other path by `iem`.
+pub const DESK_PAGES: [&str; 4] = ["/procedures", "/late", "/signin", "/bench/map"];
+
+/// The bundle that hydrates the page at `path`.
+pub fn bundle_for(path: &str) -> &'static str {
+    let desk = DESK_PAGES.iter().any(|page| {
+        path.strip_prefix(page)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    });
+    if desk {
+        BUNDLES[1].0
+    } else {
+        BUNDLES[0].0
+    }
+}
 
 /// The HTML document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let options = with_page_bundle(options);
     view! {
         <!DOCTYPE html>
         <html lang="vi">
@@ -54,21 +73,78 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// `options` naming the bundle of the requested page (the scripts `HydrationScripts` writes).
+#[cfg(feature = "ssr")]
+fn with_page_bundle(mut options: LeptosOptions) -> LeptosOptions {
+    if let Some(request) = use_context::<axum::http::request::Parts>() {
+        options.output_name = bundle_for(request.uri.path()).into();
+    }
+    options
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     components::account::provide_viewer();
     view! {
         <Router>
-            <Routes fallback=|| view! { <p class="not-found">"404"</p> }>
-                // In order: the head and top bar go out at once (the browser starts on the stylesheet and WASM),
-                // then each section in place as its figures resolve, readable before any WASM runs.
-                <Route path=path!("/") view=DashboardPage ssr=SsrMode::InOrder/>
-                <Route path=path!("/procedures") view=ProceduresPage ssr=SsrMode::InOrder/>
-                <Route path=path!("/embed") view=EmbedPage ssr=SsrMode::InOrder/>
-                <Route path=path!("/late") view=LateDossiersPage ssr=SsrMode::InOrder/>
-                <Route path=path!("/signin") view=SignInPage/>
-                <Route path=path!("/bench/map") view=MapBenchPage/>
-            </Routes>
+            // Built without `view!`, which reads a `{…}` child of `<Routes>` as a view, not as routes.
+            {Routes(
+                RoutesProps::builder()
+                    .fallback(|| view! { <p class="not-found">"404"</p> })
+                    .children(RouteChildren::to_children(|| (public_pages(), desk_pages())))
+                    .build(),
+            )}
         </Router>
+    }
+}
+
+// In order: the head and top bar go out at once (the browser starts on the stylesheet and WASM),
+// then each section in place as its figures resolve, readable before any WASM runs.
+
+/// The dashboard and its embed (the `iem` bundle).
+#[cfg(any(feature = "ssr", feature = "public-pages"))]
+fn public_pages() -> impl MatchNestedRoutes + Clone {
+    view! {
+        <Route path=path!("/") view=components::dashboard::DashboardPage ssr=SsrMode::InOrder/>
+        <Route path=path!("/embed") view=components::embed::EmbedPage ssr=SsrMode::InOrder/>
+    }
+    .into_inner()
+}
+
+#[cfg(not(any(feature = "ssr", feature = "public-pages")))]
+fn public_pages() -> impl MatchNestedRoutes + Clone {}
+
+/// The desk pages (the `iem-desk` bundle); links to and from them leave the bundle
+/// (`rel="external"`), so the browser loads the page the server renders.
+#[cfg(any(feature = "ssr", feature = "desk-pages"))]
+fn desk_pages() -> impl MatchNestedRoutes + Clone {
+    view! {
+        <Route path=path!("/procedures") view=components::procedures::ProceduresPage ssr=SsrMode::InOrder/>
+        <Route path=path!("/late") view=components::late::LateDossiersPage ssr=SsrMode::InOrder/>
+        <Route path=path!("/signin") view=components::signin::SignInPage/>
+        <Route path=path!("/bench/map") view=components::map_bench::MapBenchPage/>
+    }
+    .into_inner()
+}
+
+#[cfg(not(any(feature = "ssr", feature = "desk-pages")))]
+fn desk_pages() -> impl MatchNestedRoutes + Clone {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_page_is_hydrated_by_one_bundle() {
+        assert_eq!(bundle_for("/"), "iem");
+        assert_eq!(bundle_for("/embed"), "iem");
+        assert_eq!(bundle_for("/late"), "iem-desk");
+        assert_eq!(bundle_for("/late/"), "iem-desk");
+        assert_eq!(bundle_for("/signin"), "iem-desk");
+        assert_eq!(bundle_for("/procedures"), "iem-desk");
+        assert_eq!(bundle_for("/bench/map"), "iem-desk");
+        // A path that merely starts like a desk page is not one.
+        assert_eq!(bundle_for("/lateness"), "iem");
+        assert_eq!(bundle_for("/no-such-page"), "iem");
     }
 }

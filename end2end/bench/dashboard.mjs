@@ -16,13 +16,16 @@ const summary = (values) => {
   return `p50 ${percentile(s, 0.5).toFixed(1)} ms, p95 ${percentile(s, 0.95).toFixed(1)} ms, max ${s[s.length - 1].toFixed(1)} ms`;
 };
 
-// 1. WASM size, as served (the site directory the server serves from).
-const wasm = readFileSync(join(process.env.SITE_DIR, 'pkg', 'iem_bg.wasm'));
-const gzipped = gzipSync(wasm, { level: 9 }).length;
-console.log(
-  `wasm: ${(wasm.length / 1024).toFixed(0)} KiB raw, ${(gzipped / 1000).toFixed(0)} KB ` +
-    `(${(gzipped / 1024).toFixed(0)} KiB) gzip -9 (target ≤ 400 KB)`,
-);
+// 1. WASM size, as served (the site directory the server serves from): each page loads one bundle,
+// the public pages `iem`, the desk pages `iem-desk` (app::BUNDLES).
+for (const bundle of ['iem', 'iem-desk']) {
+  const wasm = readFileSync(join(process.env.SITE_DIR, 'pkg', `${bundle}_bg.wasm`));
+  const gzipped = gzipSync(wasm, { level: 9 }).length;
+  console.log(
+    `wasm ${bundle}: ${(wasm.length / 1024).toFixed(0)} KiB raw, ${(gzipped / 1000).toFixed(0)} KB ` +
+      `(${(gzipped / 1024).toFixed(0)} KiB) gzip -9 (target ≤ 400 KB)`,
+  );
+}
 
 // 2. Server-rendered HTML: time to the first byte of the body and to the end of the document, one
 // request at a time on a kept-alive connection, after a warm-up.

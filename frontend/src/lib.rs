@@ -1,6 +1,11 @@
 //! Browser entry point: hydrates the server-rendered page.
 use wasm_bindgen::prelude::wasm_bindgen;
 
+#[cfg(not(any(feature = "public-pages", feature = "desk-pages")))]
+compile_error!(
+    "choose the pages this bundle hydrates: --features public-pages or desk-pages (scripts/build-site.sh builds both)"
+);
+
 #[wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();

@@ -46,7 +46,7 @@ pub fn AccountArea(lang: Signal<Lang>) -> impl IntoView {
                 }
                 .into_any(),
                 None => view! {
-                    <a class="signin-link" href=move || format!("/signin?lang={}", lang.get().code())>
+                    <a class="signin-link" rel="external" href=move || format!("/signin?lang={}", lang.get().code())>
                         {text(lang, Key::SignIn)}
                     </a>
                 }
@@ -76,7 +76,7 @@ pub fn LateLink(unit: String, period: Period, lang: Signal<Lang>) -> impl IntoVi
     move || {
         allowed().then(|| {
             view! {
-                <a class="late-link" href=move || late_href(&unit.get_value(), period, lang.get())>
+                <a class="late-link" rel="external" href=move || late_href(&unit.get_value(), period, lang.get())>
                     {text(lang, Key::LateDossiers)}
                 </a>
             }

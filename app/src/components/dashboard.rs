@@ -150,6 +150,8 @@ pub fn TopBar(lang: Memo<Lang>, current: Page) -> impl IntoView {
             <a
                 href=move || format!("{}{}", path_of(page), query.get().to_query_string())
                 class="page-link"
+                // The pages belong to different browser bundles (`crate::BUNDLES`): load each whole.
+                rel="external"
                 aria-current=(page == current).then_some("page")
             >
                 {text(lang, key)}

@@ -224,7 +224,7 @@ fn ProcedureLine(p: ProcedureRow, lang: Signal<Lang>) -> impl IntoView {
         <tr data-procedure=p.code.clone() class:below-threshold=on_time.is_some_and(|r| r < crate::indicators::ACTION_THRESHOLD)>
             <td>{p.field.clone()}</td>
             <th scope="row">{p.name.clone()} " " <span class="code">{p.code.clone()}</span></th>
-            <td data-level=level.map(|l| format!("{l:?}").to_lowercase())>{move || tr(lang.get(), level_key(level))}</td>
+            <td data-level=level.map(|l| format!("{l:?}").to_ascii_lowercase())>{move || tr(lang.get(), level_key(level))}</td>
             <td class="num">{move || format::count(lang.get(), received)}</td>
             <td class="num">{move || format::count(lang.get(), resolved)}</td>
             <td class="num">{move || format::count(lang.get(), late)}</td>
