@@ -10,7 +10,9 @@ mkdir -p "$pkg"
 
 # Two bundles (`app::BUNDLES`): the public pages and the desk pages, each with only its own code.
 built=()
-for bundle in "iem public-pages" "iem-desk desk-pages"; do
+# The desk bundle carries the public routes too: hydrating with the public half left out of the route
+# tree fails (tachys meets other markers), while the public bundle without the desk half hydrates.
+for bundle in "iem public-pages" "iem-desk public-pages,desk-pages"; do
   read -r name pages <<< "$bundle"
   cargo build --locked -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release --features "$pages"
   wasm_in="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/frontend.wasm"
