@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 pkg="$SITE_DIR/pkg"
 mkdir -p "$pkg"
 
-# Two bundles (`app::BUNDLES`): the public pages and the desk pages, each with only its own code.
+# Two bundles (`app::BUNDLES`): the public pages alone, and the desk pages (with every route, below).
 built=()
 # The desk bundle carries the public routes too: hydrating with the public half left out of the route
 # tree fails (tachys meets other markers), while the public bundle without the desk half hydrates.

@@ -29,8 +29,12 @@ use leptos_router::{
 
 /// The browser bundles, each hydrating its own pages: the public views (the dashboard and its
 /// embed) download only their own code, not the desk pages' (late dossiers, sign-in, procedures,
-/// the map benchmark). Built by `scripts/build-site.sh` with the frontend feature named here.
-pub const BUNDLES: [(&str, &str); 2] = [("iem", "public-pages"), ("iem-desk", "desk-pages")];
+/// the map benchmark; it carries the public routes too, see build-site.sh). Built by
+/// `scripts/build-site.sh` with the frontend features named here.
+pub const BUNDLES: [(&str, &str); 2] = [
+    ("iem", "public-pages"),
+    ("iem-desk", "public-pages,desk-pages"),
+];
 
 /// The paths of the desk pages, hydrated by the `iem-desk` bundle; every other path by `iem`.
 pub const DESK_PAGES: [&str; 4] = ["/procedures", "/late", "/signin", "/bench/map"];
