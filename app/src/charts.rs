@@ -69,7 +69,9 @@ pub struct Table {
 }
 
 fn font(size: u32) -> TextStyle<'static> {
-    ("sans-serif", size).into_font().color(&INK)
+    // The family by value: naming it by string lower-cases the name, which brings the Unicode
+    // case tables into the WASM.
+    (FontFamily::SansSerif, size).into_font().color(&INK)
 }
 
 fn failed(e: impl std::fmt::Display) -> String {

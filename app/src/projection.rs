@@ -49,7 +49,7 @@ impl Projection {
     /// Fits `bounds` into the box, centred, leaving `margin` on every side.
     pub fn fit(bounds: Bounds, width: f64, height: f64, margin: f64) -> Projection {
         let middle_lat = (bounds.min_lat + bounds.max_lat) / 2.0;
-        let x_stretch = middle_lat.to_radians().cos();
+        let x_stretch = cos_degrees(middle_lat);
         let span_x = ((bounds.max_lon - bounds.min_lon) * x_stretch).max(1e-9);
         let span_y = (bounds.max_lat - bounds.min_lat).max(1e-9);
         let scale = ((width - 2.0 * margin) / span_x).min((height - 2.0 * margin) / span_y);
@@ -121,12 +121,23 @@ pub fn hex_centre(col: i32, row: i32, size: f64) -> (f64, f64) {
     (x + width / 2.0, y + size)
 }
 
+/// Cosine and sine of a pointy-top hexagon's corners (at −30°, 30°, 90°…) as constants: computing
+/// them would bring libm's trigonometry into the WASM.
+const HEX_CORNERS: [(f64, f64); 6] = [
+    (HALF_SQRT_3, -0.5),
+    (HALF_SQRT_3, 0.5),
+    (0.0, 1.0),
+    (-HALF_SQRT_3, 0.5),
+    (-HALF_SQRT_3, -0.5),
+    (0.0, -1.0),
+];
+const HALF_SQRT_3: f64 = 0.866_025_403_784_438_6;
+
 /// SVG path of a pointy-top hexagon around a centre.
 pub fn hex_path(centre: (f64, f64), size: f64) -> String {
     let mut out = String::new();
-    for i in 0..6 {
-        let angle = (60.0 * f64::from(i) - 30.0).to_radians();
-        let (x, y) = (centre.0 + size * angle.cos(), centre.1 + size * angle.sin());
+    for (i, (cos, sin)) in HEX_CORNERS.into_iter().enumerate() {
+        let (x, y) = (centre.0 + size * cos, centre.1 + size * sin);
         out.push_str(&format!(
             "{}{:.1} {:.1}",
             if i == 0 { 'M' } else { 'L' },
@@ -136,6 +147,19 @@ pub fn hex_path(centre: (f64, f64), size: f64) -> String {
     }
     out.push('Z');
     out
+}
+
+/// The cosine of an angle in degrees. In the browser it is JavaScript's `Math.cos`: Rust's own
+/// (libm, with its argument reduction tables) would add 8 KB to the WASM for this one call.
+fn cos_degrees(degrees: f64) -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Math::cos(degrees.to_radians())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        degrees.to_radians().cos()
+    }
 }
 
 #[cfg(test)]
@@ -213,5 +237,15 @@ mod tests {
         assert!((b.0 - a.0 - width / 2.0).abs() < 1e-9);
         assert!((b.1 - a.1 - 15.0).abs() < 1e-9);
         assert!(hex_path((0.0, 0.0), size).starts_with("M8.7 -5.0"));
+    }
+
+    #[test]
+    fn hexagon_corners_are_sixty_degrees_apart_on_the_circle() {
+        for (i, (cos, sin)) in HEX_CORNERS.into_iter().enumerate() {
+            let angle = (60.0 * i as f64 - 30.0).to_radians();
+            assert!((cos - angle.cos()).abs() < 1e-15, "corner {i}: cos {cos}");
+            assert!((sin - angle.sin()).abs() < 1e-15, "corner {i}: sin {sin}");
+        }
+        assert!((cos_degrees(60.0) - 0.5).abs() < 1e-15);
     }
 }

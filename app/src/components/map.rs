@@ -644,7 +644,8 @@ pub fn ChoroplethMap(
     let on_wheel = move |ev: leptos::ev::WheelEvent| {
         if let Some(at) = svg_point(ev.current_target(), (ev.client_x(), ev.client_y())) {
             ev.prevent_default();
-            let factor = (-ev.delta_y() * 0.002).exp();
+            // The browser's exp: Rust's (libm) would be compiled into the WASM for this alone.
+            let factor = js_sys::Math::exp(-ev.delta_y() * 0.002);
             view_box.update(|v| *v = v.zoomed(factor, at));
         }
     };
