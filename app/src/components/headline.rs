@@ -23,26 +23,29 @@ pub fn Headline(
         .zip(year_earlier.on_time_rate)
         .map(|(a, b)| a - b);
     let c = current.clone();
-    let cards: Vec<(Key, Key, FigureText)> = vec![
+    // Each card: its id in the page (`data-figure`), its label, its definition and its figure.
+    let cards: Vec<(&'static str, Key, Key, FigureText)> = vec![
         (
+            "Received",
             Key::Received,
             Key::DefinitionReceived,
             Box::new(move |l| format::count(l, current.received)),
         ),
         (
+            "Resolved",
             Key::Resolved,
             Key::DefinitionResolved,
             Box::new(move |l| format::count(l, c.resolved)),
         ),
-        (Key::OnTimeRate, Key::DefinitionOnTimeRate, {
+        ("OnTimeRate", Key::OnTimeRate, Key::DefinitionOnTimeRate, {
             let r = c.on_time_rate;
             Box::new(move |l| format::rate(l, r))
         }),
-        (Key::PendingOverdue, Key::DefinitionPendingOverdue, {
+        ("PendingOverdue", Key::PendingOverdue, Key::DefinitionPendingOverdue, {
             let n = c.pending_overdue;
             Box::new(move |l| format::count(l, n))
         }),
-        (Key::OnlineRate, Key::DefinitionOnlineRate, {
+        ("OnlineRate", Key::OnlineRate, Key::DefinitionOnlineRate, {
             let r = c.online_rate;
             Box::new(move |l| format::rate(l, r))
         }),
@@ -51,10 +54,10 @@ pub fn Headline(
         <section class="headline">
             {cards
                 .into_iter()
-                .map(|(label, definition, value)| {
+                .map(|(id, label, definition, value)| {
                     let is_rate = label == Key::OnTimeRate;
                     view! {
-                        <article class="card" data-figure=format!("{label:?}")>
+                        <article class="card" data-figure=id>
                             <h3>{text(lang, label)}</h3>
                             <p class="figure">{move || value(lang.get())}</p>
                             {is_rate

@@ -77,6 +77,30 @@ pub struct RankedRow {
 }
 
 impl RankedRow {
+    /// Everything the row shows, as a key: equal keys draw the same row. Rates enter by their
+    /// bits, so no float formatting is compiled into the WASM for it.
+    pub fn content_key(&self) -> String {
+        let r = &self.row;
+        let bits = |v: Option<f64>| v.map_or(u64::MAX, f64::to_bits);
+        let mut key = format!(
+            "{}\u{1f}{}\u{1f}{}\u{1f}{} {} {} {} {} {} {}",
+            r.code,
+            r.name,
+            self.rank,
+            r.received,
+            r.resolved,
+            r.pending_overdue,
+            bits(r.on_time_rate),
+            bits(r.online_rate),
+            bits(self.change),
+            self.sparkline.len(),
+        );
+        for rate in &self.sparkline {
+            key.push_str(&format!(" {}", bits(*rate)));
+        }
+        key
+    }
+
     /// The sparkline's mean, what the trend column sorts by.
     fn trend_mean(&self) -> Option<f64> {
         let rates: Vec<f64> = self.sparkline.iter().flatten().copied().collect();
@@ -253,7 +277,7 @@ pub fn RankingTable(
         first_draw.set_value(false);
         ordered()
             .into_iter()
-            .map(|r| (format!("{r:?}"), r, fresh))
+            .map(|r| (r.content_key(), r, fresh))
             .collect::<Vec<_>>()
     };
     let header = move |column: Column| {
@@ -449,6 +473,35 @@ mod tests {
         let mut ranked = ranked_rows(&[row("a", 1, 0, 1), row("c", 1, 0, 1)], &[], &sparklines);
         sort_rows(&mut ranked, Column::Trend, false);
         assert_eq!(ranked[0].row.code, "c");
+    }
+
+    #[test]
+    fn a_rows_key_changes_with_every_figure_it_shows() {
+        let base = ranked_rows(&[row("a", 90, 10, 5)], &[], &[]).remove(0);
+        let same = ranked_rows(&[row("a", 90, 10, 5)], &[], &[]).remove(0);
+        assert_eq!(base.content_key(), same.content_key());
+        let mut changed = vec![
+            ranked_rows(&[row("a", 91, 9, 5)], &[], &[]).remove(0),
+            ranked_rows(&[row("a", 90, 10, 6)], &[], &[]).remove(0),
+        ];
+        let mut renamed = base.clone();
+        renamed.row.name = "b".into();
+        let mut reranked = base.clone();
+        reranked.rank = 2;
+        let mut overdue = base.clone();
+        overdue.row.pending_overdue = 1;
+        let mut online = base.clone();
+        online.row.online_rate = Some(0.5);
+        let mut moved = base.clone();
+        moved.change = Some(0.01);
+        let mut spark = base.clone();
+        spark.sparkline = vec![Some(0.9)];
+        let mut spark_gap = base.clone();
+        spark_gap.sparkline = vec![None];
+        changed.extend([renamed, reranked, overdue, online, moved, spark, spark_gap]);
+        for (i, c) in changed.iter().enumerate() {
+            assert_ne!(c.content_key(), base.content_key(), "change {i}");
+        }
     }
 
     #[test]
