@@ -15,6 +15,7 @@ pub mod indicators;
 pub mod late;
 pub mod live;
 pub mod model;
+pub mod order;
 pub mod periods;
 pub mod projection;
 pub mod selection;

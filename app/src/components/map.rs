@@ -32,7 +32,7 @@ pub fn ranks(rows: &[IndicatorRow], indicator: Indicator) -> HashMap<String, u32
         .iter()
         .filter_map(|r| r.indicator(indicator).map(|v| (r, v)))
         .collect();
-    valued.sort_by(|a, b| {
+    crate::order::sort_by(&mut valued, |a, b| {
         let order = a.1.total_cmp(&b.1);
         let order = if indicator.higher_is_better() {
             order.reverse()
@@ -224,8 +224,9 @@ pub fn visible_labels(units: &[DrawnUnit], font_px: f64) -> Vec<bool> {
         let (x1, y1) = ((b.2 / cell).floor() as i64, (b.3 / cell).floor() as i64);
         (x0..=x1).flat_map(move |x| (y0..=y1).map(move |y| (x, y)))
     };
-    let mut order: Vec<usize> = (0..units.len()).collect();
-    order.sort_by_key(|&i| (units[i].rank.unwrap_or(u32::MAX), i));
+    let order = crate::order::stable_order(units.len(), &|a, b| {
+        (units[a].rank.unwrap_or(u32::MAX), a).cmp(&(units[b].rank.unwrap_or(u32::MAX), b))
+    });
     let mut shown = vec![false; units.len()];
     let mut grid: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
     for i in order {

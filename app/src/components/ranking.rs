@@ -111,7 +111,7 @@ impl RankedRow {
 /// Rank 1 is the highest on-time rate; units without a rate come last, in name order.
 pub fn rank_by_on_time_rate(rows: &[IndicatorRow]) -> Vec<(u32, IndicatorRow)> {
     let mut sorted: Vec<IndicatorRow> = rows.to_vec();
-    sorted.sort_by(|a, b| {
+    crate::order::sort_by(&mut sorted, |a, b| {
         compare_rates_desc(a.on_time_rate, b.on_time_rate).then_with(|| a.name.cmp(&b.name))
     });
     sorted
@@ -175,8 +175,8 @@ fn compare(column: Column, a: &RankedRow, b: &RankedRow) -> Ordering {
 }
 
 /// Orders ranked rows by a column, ascending or descending.
-pub fn sort_rows(rows: &mut [RankedRow], column: Column, descending: bool) {
-    rows.sort_by(|a, b| {
+pub fn sort_rows(rows: &mut Vec<RankedRow>, column: Column, descending: bool) {
+    crate::order::sort_by(rows, |a, b| {
         let o = compare(column, a, b);
         if descending {
             o.reverse()
