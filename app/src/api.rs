@@ -18,7 +18,9 @@ pub struct DashboardRequest {
     /// The same as `unit` for a province; kept so that older links still open.
     pub province: Option<String>,
     pub map: Option<MapKind>,
+    #[serde(default, deserialize_with = "crate::iso::option_date")]
     pub from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::iso::option_date")]
     pub to: Option<NaiveDate>,
     /// Filters: sector (field), channel and the level of the handling office.
     pub field: Option<String>,
@@ -57,10 +59,12 @@ pub struct DashboardView {
     /// The shown unit's figures in the same period a year earlier.
     pub year_earlier_total: IndicatorRow,
     /// The first days of the twelve months the sparklines cover, oldest first.
+    #[serde(deserialize_with = "crate::iso::dates")]
     pub sparkline_months: Vec<NaiveDate>,
     /// Each listed unit's on-time rate in those months (`None`: nothing resolved).
     pub sparklines: Vec<Sparkline>,
     /// When an ingest last stored an event.
+    #[serde(default, deserialize_with = "crate::iso::option_date_time")]
     pub data_as_of: Option<chrono::DateTime<chrono::Utc>>,
     /// The listed units as the map draws them (boundaries in force at the period's end).
     pub map: MapLayer,
@@ -75,6 +79,7 @@ pub struct LiveFigures {
     /// The commit sequence number the figures include; also the message's SSE id.
     pub seq: i64,
     /// When an ingest last stored an event.
+    #[serde(default, deserialize_with = "crate::iso::option_date_time")]
     pub data_as_of: Option<chrono::DateTime<chrono::Utc>>,
     /// Equal to `GET /api/v1/stats` with the stream's query at that commit.
     pub stats: StatsResponse,

@@ -89,7 +89,9 @@ pub const MAX_PAGE_SIZE: u32 = 500;
 pub struct LateQuery {
     /// A province, district or commune code: its dossiers and those of every unit under it.
     pub unit: String,
+    #[serde(deserialize_with = "crate::iso::date")]
     pub from: NaiveDate,
+    #[serde(deserialize_with = "crate::iso::date")]
     pub to: NaiveDate,
     pub kind: LateKind,
     pub field: Option<String>,
@@ -144,8 +146,11 @@ pub struct LateRow {
     pub procedure_name: String,
     pub field: String,
     pub agency: Option<String>,
+    #[serde(deserialize_with = "crate::iso::date")]
     pub received: NaiveDate,
+    #[serde(deserialize_with = "crate::iso::date")]
     pub due: NaiveDate,
+    #[serde(default, deserialize_with = "crate::iso::option_date")]
     pub resolved: Option<NaiveDate>,
     /// Resolved late: days from due to resolution. Pending: days from due to the period's end.
     pub days_overdue: i32,

@@ -12,6 +12,7 @@ pub mod error;
 pub mod format;
 pub mod i18n;
 pub mod indicators;
+pub mod iso;
 pub mod late;
 pub mod live;
 pub mod model;

@@ -92,7 +92,9 @@ impl FromStr for Channel {
 /// An inclusive range of local dates (Asia/Ho_Chi_Minh).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Period {
+    #[serde(deserialize_with = "crate::iso::date")]
     pub from: NaiveDate,
+    #[serde(deserialize_with = "crate::iso::date")]
     pub to: NaiveDate,
 }
 
@@ -270,7 +272,9 @@ impl IndicatorRow {
 /// The answer of `GET /api/v1/stats` and of the dashboard's stats server function.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StatsResponse {
+    #[serde(deserialize_with = "crate::iso::date")]
     pub from: NaiveDate,
+    #[serde(deserialize_with = "crate::iso::date")]
     pub to: NaiveDate,
     pub level: Level,
     pub units: Vec<IndicatorRow>,
@@ -367,7 +371,9 @@ pub struct TrendQuery {
 /// One bucket of a trend: its dates and the unit's figures over them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrendPoint {
+    #[serde(deserialize_with = "crate::iso::date")]
     pub from: NaiveDate,
+    #[serde(deserialize_with = "crate::iso::date")]
     pub to: NaiveDate,
     #[serde(flatten)]
     pub figures: IndicatorRow,
@@ -378,7 +384,9 @@ pub struct TrendPoint {
 pub struct TrendResponse {
     pub unit: String,
     pub name: String,
+    #[serde(deserialize_with = "crate::iso::date")]
     pub from: NaiveDate,
+    #[serde(deserialize_with = "crate::iso::date")]
     pub to: NaiveDate,
     pub bucket: Bucket,
     pub points: Vec<TrendPoint>,

@@ -88,8 +88,8 @@ pub fn dashboard_request(q: &ParamsMap) -> DashboardRequest {
         field: q.get("field").filter(|f| !f.is_empty()),
         channel: q.get("channel").and_then(|s| s.parse().ok()),
         dossier_level: q.get("dossier_level").and_then(|s| s.parse().ok()),
-        from: q.get("from").and_then(|s| s.parse().ok()),
-        to: q.get("to").and_then(|s| s.parse().ok()),
+        from: q.get("from").and_then(|s| crate::iso::parse_date(&s)),
+        to: q.get("to").and_then(|s| crate::iso::parse_date(&s)),
     }
 }
 

@@ -16,8 +16,8 @@ use leptos_router::params::ParamsMap;
 pub fn late_query(q: &ParamsMap) -> Option<LateQuery> {
     Some(LateQuery {
         unit: q.get("unit").filter(|u| !u.is_empty())?,
-        from: q.get("from")?.parse().ok()?,
-        to: q.get("to")?.parse().ok()?,
+        from: crate::iso::parse_date(&q.get("from")?)?,
+        to: crate::iso::parse_date(&q.get("to")?)?,
         kind: q
             .get("kind")
             .and_then(|k| LateKind::parse(&k))
