@@ -25,7 +25,11 @@ pub fn parse_date_time(s: &str) -> Option<DateTime<Utc>> {
         return None;
     }
     let date = parse_date(s.get(..10)?)?;
-    let (hour, minute, second) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
+    let (hour, minute, second) = (
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        digits(&b[17..19])?,
+    );
     let mut rest = &b[19..];
     let mut nanos = 0;
     if let Some(fraction) = rest.strip_prefix(b".") {
@@ -111,7 +115,16 @@ mod tests {
         for s in ["2021-03-31", "2024-02-29", "0001-01-01", "9999-12-31"] {
             assert_eq!(parse_date(s), s.parse().ok(), "{s}");
         }
-        for bad in ["2021-02-29", "2021-13-01", "2021-3-31", "21-03-31", "2021/03/31", "2021-03-3x", "", "2021-03-31 "] {
+        for bad in [
+            "2021-02-29",
+            "2021-13-01",
+            "2021-3-31",
+            "21-03-31",
+            "2021/03/31",
+            "2021-03-3x",
+            "",
+            "2021-03-31 ",
+        ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
         assert_eq!(parse_date("2021-0\u{e9}-1"), None);
@@ -135,7 +148,14 @@ mod tests {
         let written = DateTime::from_timestamp(1_764_631_579, 123_456_789).unwrap();
         let json = serde_json::to_string(&written).unwrap();
         assert_eq!(parse_date_time(json.trim_matches('"')), Some(written));
-        for bad in ["2021-03-31T17:30:00", "2021-03-31T25:00:00Z", "2021-03-31T17:30:00.Z", "2021-03-31T17:30:00+0700", "2021-03-31X17:30:00Z", "2021-03-31"] {
+        for bad in [
+            "2021-03-31T17:30:00",
+            "2021-03-31T25:00:00Z",
+            "2021-03-31T17:30:00.Z",
+            "2021-03-31T17:30:00+0700",
+            "2021-03-31X17:30:00Z",
+            "2021-03-31",
+        ] {
             assert_eq!(parse_date_time(bad), None, "{bad}");
         }
     }
@@ -159,7 +179,11 @@ mod tests {
         assert_eq!(row.day, NaiveDate::from_ymd_opt(2021, 3, 31).unwrap());
         assert_eq!((row.until, row.at, row.months.len()), (None, None, 1));
         let e = serde_json::from_str::<Row>(r#"{"day":"31/03/2021","months":[]}"#).unwrap_err();
-        assert!(e.to_string().contains("invalid date '31/03/2021': expected YYYY-MM-DD"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("invalid date '31/03/2021': expected YYYY-MM-DD"),
+            "{e}"
+        );
         let e = serde_json::from_str::<Row>(r#"{"day":"2021-03-31","months":[],"at":"now"}"#)
             .unwrap_err();
         assert!(e.to_string().contains("invalid time 'now'"), "{e}");

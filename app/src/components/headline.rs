@@ -41,10 +41,15 @@ pub fn Headline(
             let r = c.on_time_rate;
             Box::new(move |l| format::rate(l, r))
         }),
-        ("PendingOverdue", Key::PendingOverdue, Key::DefinitionPendingOverdue, {
-            let n = c.pending_overdue;
-            Box::new(move |l| format::count(l, n))
-        }),
+        (
+            "PendingOverdue",
+            Key::PendingOverdue,
+            Key::DefinitionPendingOverdue,
+            {
+                let n = c.pending_overdue;
+                Box::new(move |l| format::count(l, n))
+            },
+        ),
         ("OnlineRate", Key::OnlineRate, Key::DefinitionOnlineRate, {
             let r = c.online_rate;
             Box::new(move |l| format::rate(l, r))

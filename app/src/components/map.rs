@@ -145,14 +145,20 @@ pub fn paint(
     classes: &Classes,
     indicator: Indicator,
 ) -> Vec<DrawnUnit> {
-    let figures: HashMap<&str, &IndicatorRow> = rows.iter().map(|r| (r.code.as_str(), r)).collect();
+    // Code → position in `rows`: the same map type as `ranks`, so the WASM holds one copy of
+    // the hash table's code.
+    let figures: HashMap<String, u32> = rows
+        .iter()
+        .zip(0u32..)
+        .map(|(r, i)| (r.code.clone(), i))
+        .collect();
     let ranks = ranks(rows, indicator);
     layer
         .units
         .iter()
         .zip(shapes)
         .map(|(u, (path, label))| {
-            let row = figures.get(u.code.as_str());
+            let row = figures.get(u.code.as_str()).map(|&i| &rows[i as usize]);
             let value = row.and_then(|r| r.indicator(indicator));
             DrawnUnit {
                 code: u.code.clone(),
@@ -218,30 +224,43 @@ pub fn visible_labels(units: &[DrawnUnit], font_px: f64) -> Vec<bool> {
             )
         })
         .collect();
-    let cell = (font_px * 6.0).max(1e-6);
-    let cells = |b: &Box2| {
-        let (x0, y0) = ((b.0 / cell).floor() as i64, (b.1 / cell).floor() as i64);
-        let (x1, y1) = ((b.2 / cell).floor() as i64, (b.3 / cell).floor() as i64);
-        (x0..=x1).flat_map(move |x| (y0..=y1).map(move |y| (x, y)))
+    // A dense grid over the labels' extent (at most 128 cells a side, however small the font).
+    let (mut x_min, mut y_min, mut x_max, mut y_max) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    for (i, b) in boxes.iter().enumerate() {
+        if i == 0 {
+            (x_min, y_min, x_max, y_max) = *b;
+        }
+        (x_min, y_min) = (x_min.min(b.0), y_min.min(b.1));
+        (x_max, y_max) = (x_max.max(b.2), y_max.max(b.3));
+    }
+    let extent = (x_max - x_min).max(y_max - y_min);
+    let cell = (font_px * 6.0).max(extent / 128.0).max(1e-6);
+    let columns = ((x_max - x_min) / cell).floor() as usize + 1;
+    let rows = ((y_max - y_min) / cell).floor() as usize + 1;
+    let cells = move |b: &Box2| {
+        let at = |v: f64, min: f64, count: usize| {
+            (((v - min) / cell).floor().max(0.0) as usize).min(count - 1)
+        };
+        let (x0, y0) = (at(b.0, x_min, columns), at(b.1, y_min, rows));
+        let (x1, y1) = (at(b.2, x_min, columns), at(b.3, y_min, rows));
+        (x0..=x1).flat_map(move |x| (y0..=y1).map(move |y| y * columns + x))
     };
     let order = crate::order::stable_order(units.len(), &|a, b| {
         (units[a].rank.unwrap_or(u32::MAX), a).cmp(&(units[b].rank.unwrap_or(u32::MAX), b))
     });
     let mut shown = vec![false; units.len()];
-    let mut grid: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
+    let mut grid: Vec<Vec<usize>> = vec![Vec::new(); columns * rows];
     for i in order {
         let b = boxes[i];
         let overlaps = cells(&b).any(|c| {
-            grid.get(&c).is_some_and(|kept| {
-                kept.iter().any(|&k| {
-                    let k = boxes[k];
-                    !(b.2 < k.0 || k.2 < b.0 || b.3 < k.1 || k.3 < b.1)
-                })
+            grid[c].iter().any(|&k| {
+                let k = boxes[k];
+                !(b.2 < k.0 || k.2 < b.0 || b.3 < k.1 || k.3 < b.1)
             })
         });
         if !overlaps {
             for c in cells(&b) {
-                grid.entry(c).or_default().push(i);
+                grid[c].push(i);
             }
             shown[i] = true;
         }
@@ -488,7 +507,8 @@ pub fn ChoroplethMap(
         })
     };
     // Units whose class changed since the last paint get a short highlight (live updates).
-    let painted_classes = StoredValue::new(None::<HashMap<String, Option<usize>>>);
+    // By position: a layer's units keep their order from one paint to the next.
+    let painted_classes = StoredValue::new(Vec::<(String, Option<usize>)>::new());
     let drillable = on_drill.is_some() || on_select.is_some();
     // The shapes and labels go in as one markup string each: the browser parses thousands of
     // shapes far faster than it takes them element by element and attribute by attribute from
@@ -505,8 +525,8 @@ pub fn ChoroplethMap(
             for (i, u) in units.iter().enumerate() {
                 let class = u.class.map_or("none".to_string(), |c| c.to_string());
                 let changed = before
-                    .as_ref()
-                    .is_some_and(|b| b.get(&u.code).is_some_and(|c| *c != u.class));
+                    .get(i)
+                    .is_some_and(|(code, c)| *code == u.code && *c != u.class);
                 html.push_str(&format!(
                     r#"<path d="{}" fill="{}" class="unit{}" data-unit="{}" data-index="{i}" data-class="{class}" tabindex="0" role="{role}" aria-label="{}"></path>"#,
                     u.path,
@@ -516,8 +536,7 @@ pub fn ChoroplethMap(
                     escape(&format!("{}: {}", u.name, figure(l, indicator, u.value))),
                 ));
             }
-            painted_classes
-                .set_value(Some(units.iter().map(|u| (u.code.clone(), u.class)).collect()));
+            painted_classes.set_value(units.iter().map(|u| (u.code.clone(), u.class)).collect());
             html
         })
     };
