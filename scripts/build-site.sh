@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 pkg="$SITE_DIR/pkg"
 mkdir -p "$pkg"
 
-# Two bundles (`app::BUNDLES`): the public pages alone, and the desk pages (with every route, below).
+# Two bundles (`app::BUNDLES`): the public pages, and the desk pages.
 built=()
 # --converge repeats -Oz while it still shrinks the module (−2 KB gzip). --low-memory-unused
 # (−4 KB) lets wasm-opt fold address arithmetic on the promise that nothing lives below 1 KiB:
@@ -16,9 +16,7 @@ built=()
 # only a stack a kilobyte short of overflowing reaches there.
 opt_flags=(-Oz --converge --low-memory-unused --enable-bulk-memory --enable-nontrapping-float-to-int
   --enable-sign-ext --enable-mutable-globals --enable-reference-types)
-# The desk bundle carries the public routes too: hydrating with the public half left out of the route
-# tree fails (tachys meets other markers), while the public bundle without the desk half hydrates.
-for bundle in "iem public-pages" "iem-desk public-pages,desk-pages"; do
+for bundle in "iem public-pages" "iem-desk desk-pages"; do
   read -r name pages <<< "$bundle"
   cargo build --locked -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release --features "$pages"
   wasm_in="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/frontend.wasm"

@@ -16,6 +16,7 @@ pub mod iso;
 pub mod late;
 pub mod live;
 pub mod model;
+pub mod nav;
 pub mod order;
 pub mod periods;
 pub mod projection;
@@ -24,19 +25,12 @@ pub mod selection;
 pub mod store;
 
 use leptos::prelude::*;
-use leptos_router::{
-    components::{Route, RouteChildren, Router, Routes, RoutesProps},
-    path, MatchNestedRoutes, SsrMode,
-};
 
 /// The browser bundles, each hydrating its own pages: the public views (the dashboard and its
 /// embed) download only their own code, not the desk pages' (late dossiers, sign-in, procedures,
-/// the map benchmark; it carries the public routes too, see build-site.sh). Built by
-/// `scripts/build-site.sh` with the frontend features named here.
-pub const BUNDLES: [(&str, &str); 2] = [
-    ("iem", "public-pages"),
-    ("iem-desk", "public-pages,desk-pages"),
-];
+/// the map benchmark), nor these theirs. Built by `scripts/build-site.sh` with the frontend
+/// features named here.
+pub const BUNDLES: [(&str, &str); 2] = [("iem", "public-pages"), ("iem-desk", "desk-pages")];
 
 /// The paths of the desk pages, hydrated by the `iem-desk` bundle; every other path by `iem`.
 pub const DESK_PAGES: [&str; 4] = ["/procedures", "/late", "/signin", "/bench/map"];
@@ -91,50 +85,52 @@ fn with_page_bundle(mut options: LeptosOptions) -> LeptosOptions {
 #[component]
 pub fn App() -> impl IntoView {
     components::account::provide_viewer();
-    view! {
-        <Router>
-            // Built without `view!`, which reads a `{…}` child of `<Routes>` as a view, not as routes.
-            {Routes(
-                RoutesProps::builder()
-                    .fallback(|| view! { <p class="not-found">"404"</p> })
-                    .children(RouteChildren::to_children(|| (public_pages(), desk_pages())))
-                    .build(),
-            )}
-        </Router>
+    let path = nav::provide_page_url();
+    page(&path)
+}
+
+/// The public pages (the `iem` bundle).
+pub const PUBLIC_PAGES: [&str; 2] = ["/", "/embed"];
+
+/// The page at `path`. A bundle knows only its own pages (`BUNDLES`); links to and from the
+/// others leave it (`rel="external"`), so the browser loads the page the server renders.
+fn page(path: &str) -> AnyView {
+    use components::*;
+    match path {
+        #[cfg(any(feature = "ssr", feature = "public-pages"))]
+        "/" => view! { <dashboard::DashboardPage/> }.into_any(),
+        #[cfg(any(feature = "ssr", feature = "public-pages"))]
+        "/embed" => view! { <embed::EmbedPage/> }.into_any(),
+        #[cfg(any(feature = "ssr", feature = "desk-pages"))]
+        "/procedures" => view! { <procedures::ProceduresPage/> }.into_any(),
+        #[cfg(any(feature = "ssr", feature = "desk-pages"))]
+        "/late" => view! { <late::LateDossiersPage/> }.into_any(),
+        #[cfg(any(feature = "ssr", feature = "desk-pages"))]
+        "/signin" => view! { <signin::SignInPage/> }.into_any(),
+        #[cfg(any(feature = "ssr", feature = "desk-pages"))]
+        "/bench/map" => view! { <map_bench::MapBenchPage/> }.into_any(),
+        _ => view! { <p class="not-found">"404"</p> }.into_any(),
     }
 }
 
-// In order: the head and top bar go out at once (the browser starts on the stylesheet and WASM),
-// then each section in place as its figures resolve, readable before any WASM runs.
-
-/// The dashboard and its embed (the `iem` bundle).
-#[cfg(any(feature = "ssr", feature = "public-pages"))]
-fn public_pages() -> impl MatchNestedRoutes + Clone {
-    view! {
-        <Route path=path!("/") view=components::dashboard::DashboardPage ssr=SsrMode::InOrder/>
-        <Route path=path!("/embed") view=components::embed::EmbedPage ssr=SsrMode::InOrder/>
-    }
-    .into_inner()
+/// The pages as the server routes them. In order (the figure pages): the head and top bar go
+/// out at once (the browser starts on the stylesheet and WASM), then each section in place as
+/// its figures resolve, readable before any WASM runs.
+#[cfg(feature = "ssr")]
+pub fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
+    use leptos_router::{Method, SsrMode};
+    PUBLIC_PAGES
+        .into_iter()
+        .chain(DESK_PAGES)
+        .map(|path| {
+            let mode = match path {
+                "/signin" | "/bench/map" => SsrMode::OutOfOrder,
+                _ => SsrMode::InOrder,
+            };
+            leptos_axum::AxumRouteListing::new(path.to_string(), mode, [Method::Get], vec![])
+        })
+        .collect()
 }
-
-#[cfg(not(any(feature = "ssr", feature = "public-pages")))]
-fn public_pages() -> impl MatchNestedRoutes + Clone {}
-
-/// The desk pages (the `iem-desk` bundle); links to and from them leave the bundle
-/// (`rel="external"`), so the browser loads the page the server renders.
-#[cfg(any(feature = "ssr", feature = "desk-pages"))]
-fn desk_pages() -> impl MatchNestedRoutes + Clone {
-    view! {
-        <Route path=path!("/procedures") view=components::procedures::ProceduresPage ssr=SsrMode::InOrder/>
-        <Route path=path!("/late") view=components::late::LateDossiersPage ssr=SsrMode::InOrder/>
-        <Route path=path!("/signin") view=components::signin::SignInPage/>
-        <Route path=path!("/bench/map") view=components::map_bench::MapBenchPage/>
-    }
-    .into_inner()
-}
-
-#[cfg(not(any(feature = "ssr", feature = "desk-pages")))]
-fn desk_pages() -> impl MatchNestedRoutes + Clone {}
 
 #[cfg(test)]
 mod tests {

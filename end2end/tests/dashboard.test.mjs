@@ -68,6 +68,8 @@ test('filters and period presets narrow the figures and live in the URL', async 
   await waitHydrated(page);
   const received = async () => Number((await page.textContent('.card .figure')).replace(/[^0-9]/g, ''));
   const all = await received();
+  // Views change in place: a mark left on the window survives every change below.
+  await page.evaluate(() => { window.sameDocument = true; });
   await page.selectOption('select[name="field"]', 'Đất đai');
   await page.waitForFunction(() => new URL(location.href).searchParams.get('field') === 'Đất đai');
   await page.waitForFunction((before) => Number(document.querySelector('.card .figure').textContent.replace(/[^0-9]/g, '')) < before, all);
@@ -83,6 +85,7 @@ test('filters and period presets narrow the figures and live in the URL', async 
   await page.goBack();
   await page.waitForFunction(() => !new URL(location.href).searchParams.has('from'));
   assert.equal(await page.$eval('select[name="field"]', (s) => s.value), 'Đất đai');
+  assert.equal(await page.evaluate(() => window.sameDocument), true, 'the page was not reloaded');
   assert.deepEqual(browser.errors, [], 'no console errors');
   await page.close();
 });

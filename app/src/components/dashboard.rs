@@ -15,11 +15,11 @@ use crate::format;
 use crate::i18n::indicator_key;
 use crate::i18n::{text, tr, Key, Lang};
 use crate::model::{Bucket, Channel, Indicator, Level, MapKind};
+use crate::nav::NavigateOptions;
+use crate::nav::{use_navigate, use_query_map};
 use crate::periods::Preset;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
-use leptos_router::NavigateOptions;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {

@@ -6,8 +6,8 @@ use crate::components::live::LiveIndicator;
 use crate::components::map::ChoroplethMap;
 use crate::format;
 use crate::i18n::{text, tr, Key, Lang};
+use crate::nav::use_query_map;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn EmbedPage() -> impl IntoView {

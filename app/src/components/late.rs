@@ -8,8 +8,8 @@ use crate::late::{
     DossierTimeline, LateKind, LatePage, LateQuery, LateSort, Stage, DEFAULT_PAGE_SIZE,
 };
 use crate::model::encode_component;
+use crate::nav::use_query_map;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
 /// The query a URL describes; `None` until a unit and a period are given.

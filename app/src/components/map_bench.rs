@@ -3,8 +3,8 @@
 use crate::components::map::ChoroplethMap;
 use crate::i18n::Lang;
 use crate::model::{Counts, IndicatorRow, MapLayer, MapShape, MapUnit};
+use crate::nav::use_query_map;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 /// A deterministic value in [0, 1) for `seed`.
 fn unit_noise(seed: u64) -> f64 {

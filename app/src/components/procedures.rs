@@ -4,9 +4,9 @@ use crate::api::{fetch_procedures, ProceduresView};
 use crate::components::dashboard::{selection_request, url_lang, Page, TopBar};
 use crate::format;
 use crate::i18n::{text, tr, Key, Lang};
+use crate::nav::use_query_map;
 use crate::selection::{share_offered_online, OnlineLevel, ProcedureRow};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 use std::cmp::Ordering;
 
 #[component]

@@ -2,8 +2,8 @@
 //! `POST /api/v1/session`, which sets the session cookie and returns here on failure.
 use crate::components::dashboard::{url_lang, Page, TopBar};
 use crate::i18n::{text, Key};
+use crate::nav::use_query_map;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn SignInPage() -> impl IntoView {

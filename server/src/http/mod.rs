@@ -15,14 +15,14 @@ use crate::auth::Auth;
 use crate::live::{ChangeFeed, LiveHub};
 use crate::store::served::ServedStore;
 use crate::telemetry::{SequentialRequestId, REQUEST_ID_HEADER};
+use app::shell;
 use app::store::SharedIndicatorStore;
-use app::{shell, App};
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::http::{Request, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::LeptosRoutes;
 use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceBuilder;
@@ -220,7 +220,7 @@ pub fn router(state: AppState) -> Router {
         Arc::new(access::PageAccess::new(state.clone()));
     let defaults = state.dashboard_defaults.clone();
     let options = state.leptos_options.clone();
-    let routes = generate_route_list(App);
+    let routes = app::page_routes();
     let pages = Router::new()
         .leptos_routes_with_context(
             &state,
