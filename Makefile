@@ -47,9 +47,12 @@ lint: lint-ssr lint-hydrate
 lint-ssr: setup
 	cargo clippy --locked --release -p server -p app --all-targets -- -D warnings
 
+# Each browser bundle's feature set on its own (`app::BUNDLES`), as build-site.sh builds them.
 lint-hydrate: setup
-	cargo clippy --locked --release -p frontend -p app --lib --target wasm32-unknown-unknown \
-		--features frontend/public-pages,frontend/desk-pages -- -D warnings
+	for pages in public-pages desk-pages; do \
+		cargo clippy --locked --release -p frontend -p app --lib --target wasm32-unknown-unknown \
+			--features frontend/$$pages -- -D warnings || exit 1; \
+	done
 
 unit: setup
 	cargo test --locked --release -p app -p server

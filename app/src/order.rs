@@ -31,7 +31,7 @@ mod tests {
         let mut ours = pairs.clone();
         sort_by(&mut ours, |a, b| a.0.cmp(&b.0));
         let mut std_sorted = pairs.clone();
-        std_sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        std_sorted.sort_by_key(|p| p.0);
         assert_eq!(ours, std_sorted);
         // Equal keys keep their order.
         assert_eq!(&ours[..2], &[(0, 6), (1, 3)]);

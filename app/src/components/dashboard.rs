@@ -412,10 +412,7 @@ fn DashboardBody(
             let same = query.with_untracked(|q| q.get(key).as_deref() == Some(value.as_str()));
             navigate(
                 &href_with(&query.get_untracked(), &[(key, (!same).then_some(value))]),
-                NavigateOptions {
-                    scroll: false,
-                    ..Default::default()
-                },
+                NavigateOptions { scroll: false },
             );
         }
     };
