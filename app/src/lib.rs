@@ -95,22 +95,46 @@ pub const PUBLIC_PAGES: [&str; 2] = ["/", "/embed"];
 /// The page at `path`. A bundle knows only its own pages (`BUNDLES`); links to and from the
 /// others leave it (`rel="external"`), so the browser loads the page the server renders.
 fn page(path: &str) -> AnyView {
-    use components::*;
+    public_page(path)
+        .or_else(|| desk_page(path))
+        .unwrap_or_else(|| view! { <p class="not-found">"404"</p> }.into_any())
+}
+
+/// One of [`PUBLIC_PAGES`].
+#[cfg(any(feature = "ssr", feature = "public-pages"))]
+fn public_page(path: &str) -> Option<AnyView> {
+    use components::{dashboard::DashboardPage, embed::EmbedPage};
     match path {
-        #[cfg(any(feature = "ssr", feature = "public-pages"))]
-        "/" => view! { <dashboard::DashboardPage/> }.into_any(),
-        #[cfg(any(feature = "ssr", feature = "public-pages"))]
-        "/embed" => view! { <embed::EmbedPage/> }.into_any(),
-        #[cfg(any(feature = "ssr", feature = "desk-pages"))]
-        "/procedures" => view! { <procedures::ProceduresPage/> }.into_any(),
-        #[cfg(any(feature = "ssr", feature = "desk-pages"))]
-        "/late" => view! { <late::LateDossiersPage/> }.into_any(),
-        #[cfg(any(feature = "ssr", feature = "desk-pages"))]
-        "/signin" => view! { <signin::SignInPage/> }.into_any(),
-        #[cfg(any(feature = "ssr", feature = "desk-pages"))]
-        "/bench/map" => view! { <map_bench::MapBenchPage/> }.into_any(),
-        _ => view! { <p class="not-found">"404"</p> }.into_any(),
+        "/" => Some(view! { <DashboardPage/> }.into_any()),
+        "/embed" => Some(view! { <EmbedPage/> }.into_any()),
+        _ => None,
     }
+}
+
+#[cfg(not(any(feature = "ssr", feature = "public-pages")))]
+fn public_page(_: &str) -> Option<AnyView> {
+    None
+}
+
+/// One of [`DESK_PAGES`].
+#[cfg(any(feature = "ssr", feature = "desk-pages"))]
+fn desk_page(path: &str) -> Option<AnyView> {
+    use components::{
+        late::LateDossiersPage, map_bench::MapBenchPage, procedures::ProceduresPage,
+        signin::SignInPage,
+    };
+    match path {
+        "/procedures" => Some(view! { <ProceduresPage/> }.into_any()),
+        "/late" => Some(view! { <LateDossiersPage/> }.into_any()),
+        "/signin" => Some(view! { <SignInPage/> }.into_any()),
+        "/bench/map" => Some(view! { <MapBenchPage/> }.into_any()),
+        _ => None,
+    }
+}
+
+#[cfg(not(any(feature = "ssr", feature = "desk-pages")))]
+fn desk_page(_: &str) -> Option<AnyView> {
+    None
 }
 
 /// The pages as the server routes them. In order (the figure pages): the head and top bar go

@@ -103,25 +103,21 @@ mod browser {
 
     pub fn go(query: RwSignal<ParamsMap>, href: &str, options: NavigateOptions) {
         let window = window();
-        let pushed = same_page(href).filter(|url| {
-            window.history().is_ok_and(|history| {
-                history
-                    .push_state_with_url(&JsValue::NULL, "", Some(&url.href()))
-                    .is_ok()
-            })
-        });
-        match pushed {
-            Some(url) => {
+        if let Some(url) = same_page(href) {
+            let pushed = window.history().and_then(|history| {
+                history.push_state_with_url(&JsValue::NULL, "", Some(&url.href()))
+            });
+            if pushed.is_ok() {
                 query.set(parse_query(&url.search()));
                 if options.scroll {
                     window.scroll_to_with_x_and_y(0.0, 0.0);
                 }
+                return;
             }
-            None => {
-                if let Err(e) = window.location().set_href(href) {
-                    leptos::logging::error!("cannot open {href}: {e:?}");
-                }
-            }
+        }
+        // Another page, or no history to add to: the browser loads it.
+        if let Err(e) = window.location().set_href(href) {
+            leptos::logging::error!("cannot open {href}: {e:?}");
         }
     }
 

@@ -224,15 +224,13 @@ pub fn visible_labels(units: &[DrawnUnit], font_px: f64) -> Vec<bool> {
             )
         })
         .collect();
-    // A dense grid over the labels' extent (at most 128 cells a side, however small the font).
-    let (mut x_min, mut y_min, mut x_max, mut y_max) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
-    for (i, b) in boxes.iter().enumerate() {
-        if i == 0 {
-            (x_min, y_min, x_max, y_max) = *b;
-        }
-        (x_min, y_min) = (x_min.min(b.0), y_min.min(b.1));
-        (x_max, y_max) = (x_max.max(b.2), y_max.max(b.3));
+    if boxes.is_empty() {
+        return Vec::new();
     }
+    // A dense grid over the labels' extent (at most 128 cells a side, however small the font).
+    let (x_min, y_min, x_max, y_max) = boxes.iter().fold(boxes[0], |(x0, y0, x1, y1), b| {
+        (x0.min(b.0), y0.min(b.1), x1.max(b.2), y1.max(b.3))
+    });
     let extent = (x_max - x_min).max(y_max - y_min);
     let cell = (font_px * 6.0).max(extent / 128.0).max(1e-6);
     let columns = ((x_max - x_min) / cell).floor() as usize + 1;
