@@ -20,9 +20,9 @@ STORES_DOSSIERS ?= 20000000
 
 .PHONY: run test setup site build fmt-check lint lint-ssr lint-hydrate unit unit-cluster e2e crash-test bench clean-data
 
-## make run: build a release and serve the dashboard (demo data on first start).
+## make run: build a release and serve the dashboard with the demo (history written on first start, live simulator).
 run: build
-	$(SERVER) serve
+	$(SERVER) serve --demo
 
 ## make test: format, lints (both feature sets), unit + integration tests, the API suite again on
 ## a ClickHouse cluster, browser tests.

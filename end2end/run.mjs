@@ -31,7 +31,8 @@ const freePort = () =>
   });
 
 function startServer(port, dataDir) {
-  const child = spawn(serverBin, ['serve'], {
+  // The demo is opt-in: the tests run on the demo store (written by the first start).
+  const child = spawn(serverBin, ['serve', '--demo'], {
     cwd: root,
     env: {
       ...process.env,

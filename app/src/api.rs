@@ -92,7 +92,8 @@ pub async fn fetch_dashboard(request: DashboardRequest) -> Result<DashboardView,
         crate::api_ssr::build_dashboard(store.as_ref(), request, defaults)
     })
     .await
-    .map_err(|e| AppError::new("internal", format!("dashboard task failed: {e}")))?
+    // A panic: the panic hook has logged its message, which is not for the page.
+    .map_err(|_| AppError::internal())?
 }
 
 /// A unit's on-time rate month by month.
@@ -141,7 +142,8 @@ pub async fn fetch_selection(request: SelectionRequest) -> Result<SelectionView,
         crate::api_ssr::build_selection(store.as_ref(), request, defaults)
     })
     .await
-    .map_err(|e| AppError::new("internal", format!("selection task failed: {e}")))?
+    // A panic: the panic hook has logged its message, which is not for the page.
+    .map_err(|_| AppError::internal())?
 }
 
 #[server(prefix = "/api/fn", endpoint = "procedures", input = crate::codec::PageJson, output = crate::codec::PageJson)]
@@ -151,7 +153,8 @@ pub async fn fetch_procedures(request: SelectionRequest) -> Result<ProceduresVie
         crate::api_ssr::build_procedures(store.as_ref(), request, defaults)
     })
     .await
-    .map_err(|e| AppError::new("internal", format!("procedures task failed: {e}")))?
+    // A panic: the panic hook has logged its message, which is not for the page.
+    .map_err(|_| AppError::internal())?
 }
 
 #[cfg(feature = "ssr")]

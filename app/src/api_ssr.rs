@@ -123,9 +123,12 @@ pub(crate) fn build_dashboard(
         channel: request.channel,
         dossier_level: request.dossier_level,
     };
+    let outside = || AppError::new("bad_request", "from: the period lies outside the dates served");
     let current = store.stats(&query(period))?;
-    let previous = store.stats(&query(period.previous()))?;
-    let year_earlier_total = store.stats(&query(period.year_earlier()))?.total;
+    let previous = store.stats(&query(period.previous().ok_or_else(outside)?))?;
+    let year_earlier_total = store
+        .stats(&query(period.year_earlier().ok_or_else(outside)?))?
+        .total;
     let mut series = store.monthly_on_time(&query(period))?;
     let sparklines = current
         .units
@@ -192,17 +195,22 @@ fn selection_query(
 
 /// The trend's range: the period itself when it holds at least twelve months (or thirteen
 /// weeks), else the twelve months (thirteen weeks) ending with it, so a line has enough points.
+/// The period is a checked one, so this adds at most eleven months to at most three years.
 fn trend_period(period: Period, bucket: Bucket) -> Period {
     let earliest = match bucket {
-        Bucket::Month => period.to.with_day(1).expect("day 1 exists") - Months::new(11),
-        Bucket::Week => {
-            let monday =
-                period.to - Days::new(u64::from(period.to.weekday().num_days_from_monday()));
-            monday - Days::new(7 * 12)
-        }
+        Bucket::Month => period
+            .to
+            .with_day(1)
+            .and_then(|d| d.checked_sub_months(Months::new(11))),
+        Bucket::Week => period
+            .to
+            .checked_sub_days(Days::new(u64::from(
+                period.to.weekday().num_days_from_monday(),
+            )))
+            .and_then(|monday| monday.checked_sub_days(Days::new(7 * 12))),
     };
     Period {
-        from: period.from.min(earliest),
+        from: earliest.map_or(period.from, |e| period.from.min(e)),
         to: period.to,
     }
 }

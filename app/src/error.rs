@@ -11,12 +11,22 @@ pub struct AppError {
     pub message: String,
 }
 
+/// What a page learns of an internal failure. Its detail (a database's message, a panic's) is
+/// for the server's log only; the server puts the request id into this message when the error
+/// goes out over HTTP.
+pub const INTERNAL_MESSAGE: &str = "an internal error occurred; the server's log has the details";
+
 impl AppError {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
         AppError {
             code: code.into(),
             message: message.into(),
         }
+    }
+
+    /// An internal failure, told without its detail (see [`INTERNAL_MESSAGE`]).
+    pub fn internal() -> Self {
+        AppError::new("internal", INTERNAL_MESSAGE)
     }
 }
 

@@ -7,7 +7,21 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 use serde::de::Error;
 use serde::{Deserialize, Deserializer};
 
-/// A calendar date written `YYYY-MM-DD`.
+/// The first year a date may name, wherever a date enters (query strings, server functions,
+/// ingest, CSV import, the command line). One-stop records start well after it.
+pub const FIRST_YEAR: i32 = 2000;
+/// The last year a date may name. Keeping dates far from chrono's limits (±262,143) means no
+/// period arithmetic on an accepted date can overflow.
+pub const LAST_YEAR: i32 = 2099;
+
+/// Whether `d` lies in the years every date must lie in.
+pub fn in_range(d: NaiveDate) -> bool {
+    (FIRST_YEAR..=LAST_YEAR).contains(&chrono::Datelike::year(&d))
+}
+
+/// A calendar date written exactly `YYYY-MM-DD` (four-digit year, no sign). The format only:
+/// a date that enters from outside goes through [`check_date`] or [`crate::model::Period::new`],
+/// which also hold it to the years in range.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
@@ -15,6 +29,17 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     }
     let year = digits(&b[0..4])?;
     NaiveDate::from_ymd_opt(year as i32, digits(&b[5..7])?, digits(&b[8..10])?)
+}
+
+/// The gate for a date from outside: exactly `YYYY-MM-DD`, in the years
+/// [`FIRST_YEAR`]..=[`LAST_YEAR`], with a message for people when it is not.
+pub fn check_date(s: &str) -> Result<NaiveDate, String> {
+    parse_date(s).filter(|d| in_range(*d)).ok_or_else(|| {
+        format!(
+            "'{}' is not a date YYYY-MM-DD from {FIRST_YEAR}-01-01 to {LAST_YEAR}-12-31",
+            s.chars().take(40).collect::<String>()
+        )
+    })
 }
 
 /// A time in RFC 3339: `YYYY-MM-DDTHH:MM:SS`, an optional fraction of a second, then `Z` or an
@@ -67,7 +92,10 @@ fn digits(b: &[u8]) -> Option<u32> {
 }
 
 fn not_a_date<E: Error>(s: &str) -> E {
-    E::custom(format!("invalid date '{s}': expected YYYY-MM-DD"))
+    E::custom(format!(
+        "invalid date '{}': expected YYYY-MM-DD",
+        s.chars().take(40).collect::<String>()
+    ))
 }
 
 fn not_a_time<E: Error>(s: &str) -> E {
@@ -116,6 +144,9 @@ mod tests {
             assert_eq!(parse_date(s), s.parse().ok(), "{s}");
         }
         for bad in [
+            "+262142-12-01",
+            "+2021-03-31",
+            "-2021-03-31",
             "2021-02-29",
             "2021-13-01",
             "2021-3-31",
@@ -128,6 +159,22 @@ mod tests {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
         assert_eq!(parse_date("2021-0\u{e9}-1"), None);
+    }
+
+    #[test]
+    fn a_date_from_outside_lies_in_the_years_2000_to_2099() {
+        assert!(check_date("2000-01-01").is_ok() && check_date("2099-12-31").is_ok());
+        for bad in ["1999-12-31", "2100-01-01", "0000-01-01", "9999-12-31", "+262142-12-01"] {
+            assert!(check_date(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_refused_date_is_named_with_the_range_it_must_lie_in() {
+        let e = check_date("+262142-12-01").unwrap_err();
+        assert!(e.contains("'+262142-12-01'") && e.contains("2000-01-01 to 2099-12-31"), "{e}");
+        // A long value is cut in the message, so an error never echoes a megabyte back.
+        assert!(check_date(&"9".repeat(10_000)).unwrap_err().len() < 120);
     }
 
     #[test]

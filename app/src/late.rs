@@ -195,9 +195,10 @@ pub fn days_overdue(due: NaiveDate, resolved: Option<NaiveDate>, as_of: NaiveDat
 }
 
 /// A text cell that spreadsheet programs will not run as a formula: a leading `=`, `+`, `-` or
-/// `@` is prefixed with `'`.
+/// `@` is prefixed with `'`, and so is a leading tab or carriage return, which some programs
+/// skip before looking for a formula (`"\t=cmd"` would run).
 fn formula_safe(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@']) {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
         value.to_string()
@@ -261,6 +262,15 @@ mod tests {
         assert_eq!(csv_cell("a,b"), "\"a,b\"");
         assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_cell("=1+1"), "'=1+1");
+    }
+
+    #[test]
+    fn a_cell_starting_with_a_tab_or_carriage_return_is_no_formula() {
+        assert_eq!(formula_safe("\t=1+1"), "'\t=1+1");
+        assert_eq!(formula_safe("\r=1+1"), "'\r=1+1");
+        // Quoted as well, since a carriage return ends a CSV row otherwise.
+        assert_eq!(csv_cell("\r=1+1"), "\"'\r=1+1\"");
+        assert_eq!(formula_safe("a\t=1"), "a\t=1", "only a leading one");
     }
 
     #[test]

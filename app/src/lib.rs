@@ -20,6 +20,7 @@ pub mod nav;
 pub mod order;
 pub mod periods;
 pub mod projection;
+pub mod redirect;
 pub mod selection;
 #[cfg(feature = "ssr")]
 pub mod store;

@@ -89,38 +89,77 @@ impl FromStr for Channel {
     }
 }
 
-/// An inclusive range of local dates (Asia/Ho_Chi_Minh).
+/// The longest period one query may cover: three years. Every entry (the API, the server
+/// functions and pages, the live stream, exports, late lists) builds its period through
+/// [`Period::new`] or reads it through `Deserialize`, both of which hold to it, so this one
+/// limit bounds the work of any request (a weekly trend of three years is 157 buckets).
+pub const MAX_PERIOD_DAYS: i64 = 3 * 366;
+
+/// An inclusive range of local dates (Asia/Ho_Chi_Minh). Built by [`Period::new`] (or read,
+/// which goes through it): both dates in the years of [`crate::iso::check_date`], `from` not
+/// after `to`, at most [`MAX_PERIOD_DAYS`] long.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "PeriodFields")]
 pub struct Period {
-    #[serde(deserialize_with = "crate::iso::date")]
     pub from: NaiveDate,
-    #[serde(deserialize_with = "crate::iso::date")]
     pub to: NaiveDate,
 }
 
+/// A period as written, before [`Period::new`] has checked it.
+#[derive(Deserialize)]
+struct PeriodFields {
+    #[serde(deserialize_with = "crate::iso::date")]
+    from: NaiveDate,
+    #[serde(deserialize_with = "crate::iso::date")]
+    to: NaiveDate,
+}
+
+impl TryFrom<PeriodFields> for Period {
+    type Error = String;
+
+    fn try_from(p: PeriodFields) -> Result<Self, String> {
+        Period::new(p.from, p.to)
+    }
+}
+
 impl Period {
+    /// The one gate for a period from outside; the message names the field at fault.
     pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Self, String> {
+        use crate::iso::{in_range, FIRST_YEAR, LAST_YEAR};
+        for (name, d) in [("from", from), ("to", to)] {
+            if !in_range(d) {
+                return Err(format!(
+                    "{name}: {d} is outside the dates served ({FIRST_YEAR}-01-01 to {LAST_YEAR}-12-31)"
+                ));
+            }
+        }
         if from > to {
-            return Err(format!("'from' ({from}) is after 'to' ({to})"));
+            return Err(format!("from: 'from' ({from}) is after 'to' ({to})"));
+        }
+        if (to - from).num_days() >= MAX_PERIOD_DAYS {
+            return Err(format!(
+                "from: a period covers at most {MAX_PERIOD_DAYS} days (three years); {from} to {to} is longer"
+            ));
         }
         Ok(Period { from, to })
     }
 
-    /// The period of the same length that ends the day before this one starts.
-    pub fn previous(&self) -> Period {
-        let days = (self.to - self.from).num_days();
-        let to = self.from.pred_opt().expect("date in range");
-        let from = to - chrono::Duration::days(days);
-        Period { from, to }
+    /// The period of the same length that ends the day before this one starts. `None` only
+    /// where the calendar ends, which a checked period never reaches.
+    pub fn previous(&self) -> Option<Period> {
+        let days = chrono::TimeDelta::try_days((self.to - self.from).num_days())?;
+        let to = self.from.pred_opt()?;
+        let from = to.checked_sub_signed(days)?;
+        Some(Period { from, to })
     }
 
     /// The same dates a year earlier (29 February becomes the 28th).
-    pub fn year_earlier(&self) -> Period {
-        let back = |d: NaiveDate| d - chrono::Months::new(12);
-        Period {
-            from: back(self.from),
-            to: back(self.to),
-        }
+    pub fn year_earlier(&self) -> Option<Period> {
+        let back = |d: NaiveDate| d.checked_sub_months(chrono::Months::new(12));
+        Some(Period {
+            from: back(self.from)?,
+            to: back(self.to)?,
+        })
     }
 }
 
@@ -488,7 +527,7 @@ mod tests {
     #[test]
     fn previous_period_has_the_same_length_and_ends_the_day_before() {
         let q1 = Period::new(d("2021-01-01"), d("2021-03-31")).unwrap();
-        let prev = q1.previous();
+        let prev = q1.previous().unwrap();
         assert_eq!(prev.to, d("2020-12-31"));
         assert_eq!(
             (prev.to - prev.from).num_days(),
@@ -499,10 +538,10 @@ mod tests {
     #[test]
     fn a_year_earlier_keeps_the_calendar_dates() {
         let q1 = Period::new(d("2021-01-01"), d("2021-03-31")).unwrap();
-        let y = q1.year_earlier();
+        let y = q1.year_earlier().unwrap();
         assert_eq!((y.from, y.to), (d("2020-01-01"), d("2020-03-31")));
         let leap = Period::new(d("2024-02-01"), d("2024-02-29")).unwrap();
-        assert_eq!(leap.year_earlier().to, d("2023-02-28"));
+        assert_eq!(leap.year_earlier().unwrap().to, d("2023-02-28"));
     }
 
     #[test]
@@ -534,6 +573,36 @@ mod tests {
     fn period_refuses_from_after_to() {
         assert!(Period::new(d("2021-02-01"), d("2021-01-01")).is_err());
         assert!(Period::new(d("2021-01-01"), d("2021-01-01")).is_ok());
+    }
+
+    #[test]
+    fn a_period_lies_in_the_served_years_and_covers_at_most_three_years() {
+        let e = Period::new(d("0000-01-01"), d("2021-01-01")).unwrap_err();
+        assert!(e.starts_with("from: 0000-01-01 is outside"), "{e}");
+        let e = Period::new(d("2021-01-01"), d("9999-12-31")).unwrap_err();
+        assert!(e.starts_with("to: 9999-12-31 is outside"), "{e}");
+        assert!(Period::new(d("2020-01-01"), d("2022-12-31")).is_ok());
+        let e = Period::new(d("2020-01-01"), d("2023-01-03")).unwrap_err();
+        assert!(e.contains("at most 1098 days"), "{e}");
+    }
+
+    #[test]
+    fn a_period_read_from_outside_goes_through_the_same_checks() {
+        let ok: Period = serde_json::from_str(r#"{"from":"2021-01-01","to":"2021-03-31"}"#).unwrap();
+        assert_eq!(ok, Period::new(d("2021-01-01"), d("2021-03-31")).unwrap());
+        for bad in [
+            r#"{"from":"0000-01-01","to":"9999-12-31"}"#,
+            r#"{"from":"2021-03-31","to":"2021-01-01"}"#,
+            r#"{"from":"+262142-12-01","to":"+262142-12-31"}"#,
+        ] {
+            assert!(serde_json::from_str::<Period>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_periods_before_a_checked_period_are_always_defined() {
+        let first = Period::new(d("2000-01-01"), d("2002-12-31")).unwrap();
+        assert!(first.previous().is_some() && first.year_earlier().is_some());
     }
 
     #[test]

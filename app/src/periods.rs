@@ -2,9 +2,9 @@
 use crate::model::{Bucket, Period};
 use chrono::{Datelike, Days, Months, NaiveDate};
 
-fn quarter_start(d: NaiveDate) -> NaiveDate {
+fn quarter_start(d: NaiveDate) -> Option<NaiveDate> {
     let month = (d.month0() / 3) * 3 + 1;
-    NaiveDate::from_ymd_opt(d.year(), month, 1).expect("valid quarter start")
+    NaiveDate::from_ymd_opt(d.year(), month, 1)
 }
 
 /// The dashboard's default view: the year to date, so today's work (and the live stream's
@@ -30,56 +30,68 @@ impl Preset {
         Preset::YearToDate,
     ];
 
-    /// The month, quarter or year holding `anchor`, or January 1 to `anchor`.
+    /// The month, quarter or year holding `anchor`, or January 1 to `anchor`. Checked
+    /// arithmetic: at the calendar's far ends (never a checked period's) the day itself.
     pub fn period(self, anchor: NaiveDate) -> Period {
-        let year_start = NaiveDate::from_ymd_opt(anchor.year(), 1, 1).expect("January 1 exists");
-        let (from, months) = match self {
-            Preset::Month => (anchor.with_day(1).expect("day 1 exists"), 1),
-            Preset::Quarter => (quarter_start(anchor), 3),
-            Preset::Year => (year_start, 12),
-            Preset::YearToDate => {
-                return Period {
-                    from: year_start,
-                    to: anchor,
+        let whole = || -> Option<Period> {
+            let year_start = NaiveDate::from_ymd_opt(anchor.year(), 1, 1)?;
+            let (from, months) = match self {
+                Preset::Month => (anchor.with_day(1)?, 1),
+                Preset::Quarter => (quarter_start(anchor)?, 3),
+                Preset::Year => (year_start, 12),
+                Preset::YearToDate => {
+                    return Some(Period {
+                        from: year_start,
+                        to: anchor,
+                    })
                 }
-            }
+            };
+            let to = from.checked_add_months(Months::new(months))?.pred_opt()?;
+            Some(Period { from, to })
         };
-        Period {
-            from,
-            to: (from + Months::new(months))
-                .pred_opt()
-                .expect("date in range"),
-        }
+        whole().unwrap_or(Period {
+            from: anchor,
+            to: anchor,
+        })
     }
 }
 
 /// The first days of the twelve months ending with the month of `to`, oldest first (the
 /// ranking's sparklines).
 pub fn last_twelve_months(to: NaiveDate) -> Vec<NaiveDate> {
-    let last = to.with_day(1).expect("day 1 exists");
-    (0..12u32).rev().map(|i| last - Months::new(i)).collect()
+    let Some(last) = to.with_day(1) else {
+        return Vec::new();
+    };
+    (0..12u32)
+        .rev()
+        .filter_map(|i| last.checked_sub_months(Months::new(i)))
+        .collect()
 }
 
 /// Splits a period into calendar weeks (Monday to Sunday) or months, clipped to the period.
+/// Checked arithmetic: where the calendar ends, the last bucket ends with the period.
 pub fn buckets(period: Period, bucket: Bucket) -> Vec<Period> {
     let mut out = Vec::new();
     let mut start = period.from;
     while start <= period.to {
         let natural_end = match bucket {
-            Bucket::Week => {
-                start + Days::new(6 - u64::from(start.weekday().num_days_from_monday()))
-            }
-            Bucket::Month => {
-                let first = start.with_day(1).expect("day 1 exists");
-                (first + Months::new(1)).pred_opt().expect("date in range")
-            }
+            Bucket::Week => start.checked_add_days(Days::new(
+                6 - u64::from(start.weekday().num_days_from_monday()),
+            )),
+            Bucket::Month => start
+                .with_day(1)
+                .and_then(|first| first.checked_add_months(Months::new(1)))
+                .and_then(|next| next.pred_opt()),
         };
-        let end = natural_end.min(period.to);
+        let end = natural_end.unwrap_or(period.to).min(period.to);
         out.push(Period {
             from: start,
             to: end,
         });
-        start = end.succ_opt().expect("date in range");
+        match end.succ_opt() {
+            Some(next) => start = next,
+            None => break,
+        }
     }
     out
 }
@@ -136,6 +148,20 @@ mod tests {
             .windows(2)
             .all(|w| w[0].to.succ_opt() == Some(w[1].from)));
         assert_eq!(weeks.last().unwrap().to, d("2021-03-31"));
+    }
+
+    #[test]
+    fn period_arithmetic_at_the_calendar_ends_never_panics() {
+        let (min, max) = (NaiveDate::MIN, NaiveDate::MAX);
+        for preset in Preset::ALL {
+            preset.period(min);
+            preset.period(max);
+        }
+        assert_eq!(last_twelve_months(min).len(), 1);
+        for bucket in [Bucket::Week, Bucket::Month] {
+            let edge = Period { from: max, to: max };
+            assert_eq!(buckets(edge, bucket), vec![edge]);
+        }
     }
 
     #[test]

@@ -66,8 +66,31 @@ impl From<StoreError> for crate::error::AppError {
         let code = match &e {
             StoreError::BadQuery { .. } => "bad_request",
             StoreError::Unavailable(_) => "store_unavailable",
-            StoreError::Internal(_) => "internal",
+            // The text can be the database's own message: the server logged it where the store
+            // failed (where the store's error becomes this one); the page gets none of it.
+            StoreError::Internal(_) => return crate::error::AppError::internal(),
         };
         crate::error::AppError::new(code, e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::AppError;
+
+    #[test]
+    fn an_internal_store_error_reaches_the_page_without_its_text() {
+        let text = "Catalog Error: Table with name dossiers does not exist!";
+        let error: AppError = StoreError::Internal(text.into()).into();
+        assert_eq!(error.code, "internal");
+        assert!(!error.message.contains("Catalog"), "{}", error.message);
+        // A client's mistake is still told as it is.
+        let bad: AppError = StoreError::BadQuery {
+            field: "unit",
+            message: "unknown code '9'".into(),
+        }
+        .into();
+        assert_eq!(bad, AppError::new("bad_request", "unit: unknown code '9'"));
     }
 }

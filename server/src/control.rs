@@ -1,9 +1,11 @@
 //! The control socket: how `server store …` reaches a running server's store.
 //!
 //! DuckDB lets one process open a database file for writing, so while the server runs the CLI
-//! cannot open the store itself. The server therefore listens on a Unix socket in its data
-//! directory (mode 0600: whoever may read the data directory may use it, nobody else) and does
-//! the work on its own connections: a verify on one snapshot, a backup holding the writer.
+//! cannot open the store itself. The server therefore listens on a Unix socket and does the work
+//! on its own connections: a verify on one snapshot, a backup holding the writer. The socket
+//! lives in a directory of the data directory that only the server's user may enter (0700 from
+//! its creation, checked at every start): a socket's own mode is set only after `bind` has
+//! created it, too late to keep other local users out.
 use crate::store::{maintenance::VerifyReport, DuckStore};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -15,9 +17,52 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub const SOCKET_NAME: &str = "control.sock";
+/// The private directory, inside the data directory, that holds the socket.
+pub const SOCKET_DIR: &str = "control";
 
 pub fn socket_path(data_dir: &Path) -> PathBuf {
-    data_dir.join(SOCKET_NAME)
+    data_dir.join(SOCKET_DIR).join(SOCKET_NAME)
+}
+
+/// The socket's directory, made (mode 0700 from its creation) or checked: it must be a real
+/// directory owned by this process's user. One that is ours but open to group or others (a copy
+/// of the data directory made without keeping modes) is closed before use.
+pub fn private_socket_dir(data_dir: &Path) -> std::io::Result<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    let dir = data_dir.join(SOCKET_DIR);
+    std::fs::create_dir_all(data_dir)?;
+    match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
+        _ => {}
+    }
+    // Not followed if it is a symbolic link: the link itself is checked, and refused.
+    let meta = std::fs::symlink_metadata(&dir)?;
+    // SAFETY: geteuid has no preconditions, cannot fail and touches no memory of ours.
+    let user = unsafe { libc::geteuid() };
+    if !meta.is_dir() || meta.uid() != user {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!(
+                "{} is not a directory of this user's; remove it and start again",
+                dir.display()
+            ),
+        ));
+    }
+    if meta.mode() & 0o077 != 0 {
+        tracing::warn!(
+            dir = %dir.display(),
+            mode = %format!("{:o}", meta.mode() & 0o777),
+            "the control socket's directory was open to other users; closing it (0700)"
+        );
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+        if std::fs::symlink_metadata(&dir)?.mode() & 0o077 != 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!("cannot make {} private to this user", dir.display()),
+            ));
+        }
+    }
+    Ok(dir)
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -126,14 +171,18 @@ async fn export_events(
 /// Listens on the data directory's control socket until the process ends.
 pub async fn serve(data_dir: &Path, store: Arc<DuckStore>) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let path = socket_path(data_dir);
+    let path = private_socket_dir(data_dir)?.join(SOCKET_NAME);
     // A socket file left by a killed server: nothing listens on it (this process holds the
-    // store's lock, so no other server does).
-    match std::fs::remove_file(&path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-        _ => {}
+    // store's lock, so no other server does). Also one where earlier versions kept it, in the
+    // data directory itself.
+    for old in [path.clone(), data_dir.join(SOCKET_NAME)] {
+        match std::fs::remove_file(&old) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
     }
     let listener = tokio::net::UnixListener::bind(&path)?;
+    // Only belt and braces now: the directory keeps others out from the socket's first moment.
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
     let app = Router::new()
         .route("/verify", post(verify))
@@ -206,4 +255,43 @@ pub fn request(
     serde_json::from_str(payload)
         .map(Some)
         .map_err(|e| format!("cannot read the server's answer: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn the_socket_directory_is_made_private() {
+        let data = tempfile::tempdir().unwrap();
+        let dir = private_socket_dir(data.path()).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(socket_path(data.path()).parent(), Some(dir.as_path()));
+    }
+
+    #[test]
+    fn an_open_socket_directory_of_ours_is_closed_before_use() {
+        let data = tempfile::tempdir().unwrap();
+        let dir = data.path().join(SOCKET_DIR);
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        private_socket_dir(data.path()).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+    }
+
+    #[test]
+    fn a_file_or_a_link_in_the_socket_directorys_place_is_refused() {
+        let data = tempfile::tempdir().unwrap();
+        std::fs::write(data.path().join(SOCKET_DIR), "").unwrap();
+        assert!(private_socket_dir(data.path()).is_err());
+        let linked = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), linked.path().join(SOCKET_DIR)).unwrap();
+        assert!(private_socket_dir(linked.path()).is_err());
+    }
 }

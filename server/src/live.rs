@@ -99,7 +99,61 @@ pub struct LiveHub {
     feed: ChangeFeed,
     store: Arc<dyn IndicatorStore>,
     views: Arc<Mutex<HashMap<StatsQuery, ViewSender>>>,
+    /// Open streams per client address.
+    streams: Arc<Mutex<HashMap<String, u32>>>,
     min_interval: Duration,
+    limits: LiveLimits,
+}
+
+/// What one server gives the live stream: every distinct view costs a task and a stats query
+/// per commit, every connection a socket, so both are capped.
+#[derive(Clone, Copy, Debug)]
+pub struct LiveLimits {
+    /// Most distinct views watched at once (a new view beyond it: 503).
+    pub max_views: usize,
+    /// Most open streams per client address (one more: 429).
+    pub max_streams_per_client: u32,
+}
+
+impl Default for LiveLimits {
+    fn default() -> Self {
+        LiveLimits {
+            max_views: 1_000,
+            max_streams_per_client: 20,
+        }
+    }
+}
+
+/// Why a stream was not opened.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LiveRefusal {
+    /// The client has `max_streams_per_client` streams open already.
+    TooManyStreams(u32),
+    /// The server watches `max_views` distinct views already and this one is new.
+    TooManyViews(usize),
+}
+
+/// A watched view for one client; dropping it (the connection closes) frees the client's slot.
+pub struct Subscription {
+    pub figures: ViewReceiver,
+    _slot: StreamSlot,
+}
+
+struct StreamSlot {
+    streams: Arc<Mutex<HashMap<String, u32>>>,
+    client: String,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = streams.get_mut(&self.client) {
+            *n -= 1;
+            if *n == 0 {
+                streams.remove(&self.client);
+            }
+        }
+    }
 }
 
 /// About four messages a second per view, hence per client, however fast ingests commit.
@@ -107,11 +161,21 @@ pub const MIN_INTERVAL: Duration = Duration::from_millis(250);
 
 impl LiveHub {
     pub fn new(store: Arc<dyn IndicatorStore>, feed: ChangeFeed) -> Self {
+        Self::with_limits(store, feed, LiveLimits::default())
+    }
+
+    pub fn with_limits(
+        store: Arc<dyn IndicatorStore>,
+        feed: ChangeFeed,
+        limits: LiveLimits,
+    ) -> Self {
         LiveHub {
             feed,
             store,
             views: Arc::new(Mutex::new(HashMap::new())),
+            streams: Arc::new(Mutex::new(HashMap::new())),
             min_interval: MIN_INTERVAL,
+            limits,
         }
     }
 
@@ -124,16 +188,47 @@ impl LiveHub {
         self.views.lock().map(|v| v.len()).unwrap_or(0)
     }
 
-    /// Watches a view; its figures arrive on the receiver (first `None` until computed).
-    pub fn subscribe(&self, query: StatsQuery) -> ViewReceiver {
+    /// Watches a view for `client`; its figures arrive on the receiver (first `None` until
+    /// computed). Refused past the client's stream limit or, for a new view, the view limit.
+    pub fn subscribe(&self, query: StatsQuery, client: &str) -> Result<Subscription, LiveRefusal> {
+        let slot = {
+            let mut streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+            let open = streams.entry(client.to_string()).or_insert(0);
+            if *open >= self.limits.max_streams_per_client {
+                return Err(LiveRefusal::TooManyStreams(
+                    self.limits.max_streams_per_client,
+                ));
+            }
+            *open += 1;
+            StreamSlot {
+                streams: self.streams.clone(),
+                client: client.to_string(),
+            }
+        };
         let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(sender) = views.get(&query) {
-            return sender.subscribe();
-        }
-        let (sender, receiver) = watch::channel(None);
-        views.insert(query.clone(), sender.clone());
-        tokio::spawn(self.clone().follow(query, sender));
-        receiver
+        let figures = match views.get(&query) {
+            Some(sender) => sender.subscribe(),
+            None => {
+                if views.len() >= self.limits.max_views {
+                    // `slot` is dropped on return: the client's count goes back down.
+                    return Err(LiveRefusal::TooManyViews(self.limits.max_views));
+                }
+                let (sender, receiver) = watch::channel(None);
+                views.insert(query.clone(), sender.clone());
+                tokio::spawn(self.clone().follow(query, sender));
+                receiver
+            }
+        };
+        Ok(Subscription {
+            figures,
+            _slot: slot,
+        })
+    }
+
+    /// How many streams `client` has open.
+    pub fn open_streams(&self, client: &str) -> u32 {
+        let streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+        streams.get(client).copied().unwrap_or(0)
     }
 
     /// The view's task: compute, publish, wait for a commit (or for the last client to leave),
@@ -221,7 +316,11 @@ impl LiveHub {
                 let e = app::error::AppError::from(e);
                 error(&e.code, e.message)
             }
-            Err(e) => error("internal", format!("the figures task failed: {e}")),
+            Err(e) => {
+                // A panic: its text is for the log, not for every viewer of the stream.
+                tracing::error!(error = %e, "the live figures task failed");
+                error("internal", app::error::INTERNAL_MESSAGE.to_string())
+            }
         }
     }
 }

@@ -1,33 +1,32 @@
 //! Command-line entry point: `serve` (the default) and the maintenance subcommands.
 use clap::{Parser, Subcommand};
 use server::config::Settings;
+use server::serve::ServeArgs;
 use std::process::ExitCode;
 
+// Without a subcommand the server serves, with `serve`'s settings declared once in `ServeArgs`
+// and flattened here: a bare `server` parses exactly what `server serve` parses, flags and
+// environment alike. (Not a doc comment: clap would print it in `--help`.) Those flags then
+// rule out a subcommand, so that `server --demo store verify` is refused instead of quietly
+// ignoring `--demo`.
 #[derive(Parser)]
 #[command(
     name = "server",
     version,
-    about = "Institutional Enforcement Map — dashboard server and tools"
+    about = "Institutional Enforcement Map — dashboard server and tools",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the dashboard and the API (the default).
-    Serve {
-        /// Do not write the demo history into an empty store.
-        #[arg(long, env = "IEM_NO_DEMO")]
-        no_demo: bool,
-        /// Do not run the live simulator (demo events in real time; on by default with the demo).
-        #[arg(long, env = "IEM_NO_SIMULATOR")]
-        no_simulator: bool,
-        /// The live simulator's average rate, in events per second.
-        #[arg(long, env = "IEM_SIMULATOR_RATE", default_value_t = 3.0, value_parser = simulator_rate)]
-        simulator_rate: f64,
-    },
+    /// Serve the dashboard and the API (the default; the demo only with --demo).
+    Serve(ServeArgs),
     /// Import dossier events from an NDJSON file or a CSV export (atomic unless --skip-invalid).
     ///
     /// CSV: a header row naming any of event_id, dossier_id, type, at, unit, level, procedure,
@@ -73,15 +72,6 @@ enum Command {
 enum BoundariesCommand {
     /// Import a GeoJSON or TopoJSON layer, pair its features with units and store it as a boundary set.
     Import(server::boundaries::cli::ImportArgs),
-}
-
-fn simulator_rate(value: &str) -> Result<f64, String> {
-    match value.parse::<f64>() {
-        Ok(rate) if rate > 0.0 && rate <= 1000.0 => Ok(rate),
-        _ => Err(format!(
-            "'{value}' is not a rate between 0 and 1000 events per second"
-        )),
-    }
 }
 
 fn import(
@@ -167,6 +157,13 @@ fn import(
 }
 
 fn main() -> ExitCode {
+    // Every file, directory and socket the server and its tools create (the DuckDB file and its
+    // log, tokens, accounts, the audit log, backups and exports) holds dossier-level data or a
+    // secret: owner-only from its first byte, whatever umask the process was started with.
+    // SAFETY: umask only swaps the process's file mode mask; no thread has started yet.
+    unsafe {
+        libc::umask(0o077);
+    }
     // A write beyond a file size limit (RLIMIT_FSIZE) would otherwise kill the process with
     // SIGXFSZ; ignored, it fails with EFBIG like a full disk, and ingest answers 503.
     // SAFETY: setting a signal's disposition to SIG_IGN before any thread starts.
@@ -202,28 +199,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let command = cli.command.unwrap_or(Command::Serve {
-        no_demo: false,
-        no_simulator: false,
-        simulator_rate: 3.0,
-    });
+    let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     let result = match command {
-        Command::Serve {
-            no_demo,
-            no_simulator,
-            simulator_rate,
-        } => runtime
-            .block_on(server::serve::run(
-                settings,
-                server::serve::ServeOptions {
-                    demo: !no_demo,
-                    simulator: (!no_demo && !no_simulator).then_some(
-                        server::demo::simulator::SimulatorSettings {
-                            rate: simulator_rate,
-                        },
-                    ),
-                },
-            ))
+        Command::Serve(args) => runtime
+            .block_on(server::serve::run(settings, args.options()))
             .map_err(|e| e.to_string()),
         Command::Import {
             file,

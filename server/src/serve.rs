@@ -1,12 +1,16 @@
-//! Starting the server: open the store, seed the demo on first start, serve until SIGTERM.
+//! Starting the server: open the store, seed the demo on its first start when asked for, serve
+//! until SIGTERM.
+use crate::auth::token::TokenOrigin;
 use crate::auth::{Auth, AuthSettings, IngestToken};
 use crate::config::Settings;
+use crate::demo::simulator::SimulatorSettings;
 use crate::http::{router, AppState};
 use crate::store::clickhouse::ClusterStore;
 use crate::store::served::ServedStore;
 use crate::store::DuckStore;
 use axum::serve::ListenerExt;
 use leptos::prelude::LeptosOptions;
+use std::path::Path;
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -34,13 +38,68 @@ pub enum ServeError {
 }
 
 pub struct ServeOptions {
-    /// Write the demo history into an empty store.
+    /// Write the demo history into an empty store and create the demo accounts.
     pub demo: bool,
     /// Run the live simulator (demo events in real time) with these settings.
-    pub simulator: Option<crate::demo::simulator::SimulatorSettings>,
+    pub simulator: Option<SimulatorSettings>,
+}
+
+/// `serve`'s settings, each from its flag or its environment variable. The bare `server` runs
+/// `serve` with these too, parsed by the same declarations, so no setting is read twice (a bare
+/// start once built its options by hand and ignored the environment).
+#[derive(clap::Args, Clone, Debug)]
+pub struct ServeArgs {
+    /// Show the demo: write the demo history into an empty store, create demo accounts and run
+    /// the live simulator. Off by default, so that a real deployment's empty store stays empty.
+    #[arg(long, env = "IEM_DEMO", value_parser = switch)]
+    pub demo: bool,
+    /// No demo: the default, kept for older scripts; wins over --demo.
+    #[arg(long, env = "IEM_NO_DEMO", value_parser = switch)]
+    pub no_demo: bool,
+    /// Do not run the live simulator (demo events in real time; on by default with the demo).
+    #[arg(long, env = "IEM_NO_SIMULATOR", value_parser = switch)]
+    pub no_simulator: bool,
+    /// The live simulator's average rate, in events per second.
+    #[arg(long, env = "IEM_SIMULATOR_RATE", default_value_t = 3.0, value_parser = simulator_rate)]
+    pub simulator_rate: f64,
+}
+
+impl ServeArgs {
+    /// What `serve` does: the demo only when asked for (`--no-demo` wins, as it did when the
+    /// demo was the default), the simulator only with the demo.
+    pub fn options(&self) -> ServeOptions {
+        let demo = self.demo && !self.no_demo;
+        let simulator = SimulatorSettings {
+            rate: self.simulator_rate,
+        };
+        ServeOptions {
+            demo,
+            simulator: (demo && !self.no_simulator).then_some(simulator),
+        }
+    }
+}
+
+/// A yes/no setting, from a flag or its environment variable: an empty variable counts as
+/// unset, and a value that is neither yes nor no is refused rather than guessed.
+fn switch(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "" | "0" | "false" | "no" | "off" => Ok(false),
+        "1" | "true" | "yes" | "on" => Ok(true),
+        _ => Err(format!("'{value}' is neither true nor false")),
+    }
+}
+
+fn simulator_rate(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate <= 1000.0 => Ok(rate),
+        _ => Err(format!(
+            "'{value}' is not a rate between 0 and 1000 events per second"
+        )),
+    }
 }
 
 pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeError> {
+    report_shared_files(&settings.data_dir);
     let opened = open_store(&settings).await?;
     let store: Arc<dyn ServedStore> = match &opened {
         Opened::Embedded(duck) => duck.clone(),
@@ -99,7 +158,7 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
                 .map_err(store_failure)?
         }
     };
-    let (ingest_token, plain_token) = IngestToken::load_or_create(&settings.data_dir)?;
+    let (ingest_token, token_origin) = IngestToken::load_or_create(&settings.data_dir)?;
     let auth_settings = AuthSettings::from_env().map_err(ServeError::Settings)?;
     let demo_accounts = if options.demo {
         let district = {
@@ -114,13 +173,11 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
         // Argon2 hashing and file writes: off the async workers.
         let data_dir = settings.data_dir.clone();
         let province = settings.default_province.clone();
-        Some(
-            tokio::task::spawn_blocking(move || {
-                crate::auth::demo::ensure(&data_dir, &province, district.as_deref())
-            })
-            .await?
-            .map_err(ServeError::Settings)?,
-        )
+        tokio::task::spawn_blocking(move || {
+            crate::auth::demo::ensure(&data_dir, &province, district.as_deref())
+        })
+        .await?
+        .map_err(ServeError::Settings)?
     } else {
         None
     };
@@ -184,15 +241,38 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
         "  store: {} ({dossiers} dossiers, {events} events)",
         store_name(&settings)
     );
-    println!("  ingest token (Authorization: Bearer …): {plain_token}");
+    // Secrets are printed once, when created (the bench reads this line on a fresh store);
+    // later starts say where they are kept, since logs are read more widely than the data
+    // directory.
+    match &token_origin {
+        TokenOrigin::Created { file, token } => {
+            println!("  ingest token (Authorization: Bearer …): {token}");
+            println!("    (kept in {}; printed this once)", file.display());
+        }
+        TokenOrigin::Kept(file) => println!("  ingest token: in {}", file.display()),
+        TokenOrigin::Environment => println!("  ingest token: IEM_INGEST_TOKEN"),
+    }
     if let Some(line) = simulating {
         println!("  {line}");
     }
-    if let Some(accounts) = demo_accounts {
-        println!();
-        for line in accounts.lines() {
-            println!("  {line}");
+    if dossiers == 0 && !options.demo {
+        println!("  the store is empty: one-stop systems post events to /api/v1/events,");
+        println!("  or use `server import FILE`; `server serve --demo` shows the demo instead");
+    }
+    match demo_accounts {
+        Some(accounts) => {
+            println!();
+            for line in accounts.lines() {
+                println!("  {line}");
+            }
         }
+        None if options.demo => {
+            let file = crate::auth::demo::accounts_file(&settings.data_dir);
+            if file.exists() {
+                println!("  demo accounts: in {}", file.display());
+            }
+        }
+        None => {}
     }
     println!();
     // The peer address feeds the sign-in rate limit and the audit log.
@@ -217,6 +297,29 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
 enum Opened {
     Embedded(Arc<DuckStore>),
     Cluster(Arc<ClusterStore>),
+}
+
+/// Warns about files in the data directory that other local users may read: left by a version
+/// that created them with the default umask (what is created now is owner-only). Reported, not
+/// changed: the operator may have shared one on purpose, e.g. with a backup job.
+fn report_shared_files(data_dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(entries) = std::fs::read_dir(data_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let mode = match entry.metadata() {
+            Ok(meta) if meta.is_file() => meta.permissions().mode() & 0o777,
+            _ => continue,
+        };
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                file = %entry.path().display(),
+                mode = %format!("{mode:o}"),
+                "other local users may read this file; `chmod 600` it unless that is intended"
+            );
+        }
+    }
 }
 
 /// The store's file, or the cluster's address.
@@ -285,5 +388,72 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => tracing::info!("Ctrl-C received, shutting down"),
         _ = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(demo: bool, no_demo: bool, no_simulator: bool) -> ServeArgs {
+        ServeArgs {
+            demo,
+            no_demo,
+            no_simulator,
+            simulator_rate: 5.0,
+        }
+    }
+
+    fn simulator_rate_of(given: ServeArgs) -> Option<f64> {
+        given.options().simulator.map(|s| s.rate)
+    }
+
+    #[test]
+    fn without_the_demo_switch_there_is_no_demo_and_no_simulator() {
+        assert!(!args(false, false, false).options().demo);
+        assert_eq!(simulator_rate_of(args(false, false, false)), None);
+    }
+
+    #[test]
+    fn the_demo_switch_brings_the_simulator_unless_it_is_turned_off() {
+        assert!(args(true, false, false).options().demo);
+        assert_eq!(simulator_rate_of(args(true, false, false)), Some(5.0));
+        assert!(args(true, false, true).options().demo);
+        assert_eq!(simulator_rate_of(args(true, false, true)), None);
+    }
+
+    #[test]
+    fn no_demo_wins_over_demo() {
+        assert!(!args(true, true, false).options().demo);
+        assert_eq!(simulator_rate_of(args(true, true, false)), None);
+    }
+
+    #[test]
+    fn switches_read_the_usual_spellings_and_refuse_the_rest() {
+        for yes in ["true", "1", "yes", "on", "TRUE"] {
+            assert_eq!(switch(yes), Ok(true), "{yes}");
+        }
+        for no in ["", "false", "0", "no", "off"] {
+            assert_eq!(switch(no), Ok(false), "{no}");
+        }
+        assert!(switch("maybe").is_err());
+        assert!(simulator_rate("0").is_err());
+        assert_eq!(simulator_rate("2.5"), Ok(2.5));
+    }
+
+    #[test]
+    fn the_flags_parse_into_the_settings_serve_reads() {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        let flags = ["server", "--demo", "--simulator-rate", "7"];
+        let cli = Cli::try_parse_from(flags).unwrap();
+        assert!(cli.serve.demo);
+        assert_eq!(cli.serve.simulator_rate, 7.0);
+        let zero = ["server", "--simulator-rate", "0"];
+        assert!(Cli::try_parse_from(zero).is_err());
     }
 }

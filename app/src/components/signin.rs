@@ -9,11 +9,13 @@ use leptos::prelude::*;
 pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
     let lang = url_lang(query);
+    // The server checks `next` again; checking here too keeps a crafted link's target out of
+    // the page.
     let next = move || {
         query
             .read()
             .get("next")
-            .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+            .map(|n| crate::redirect::safe_next(&n).to_string())
             .unwrap_or_else(|| format!("/late?lang={}", lang.get().code()))
     };
     let error = move || {

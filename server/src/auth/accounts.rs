@@ -43,6 +43,14 @@ impl UserRecord {
     pub fn scope(&self) -> Scope {
         Scope::of(self.role, self.unit.as_deref())
     }
+
+    /// What a session remembers of the password it was opened with: a digest of the password's
+    /// hash. Every new password gets a new salt, hence a new stamp, so a password change or
+    /// reset (by the CLI too) ends the older sessions. A digest rather than the hash itself:
+    /// the sessions' memory then holds nothing to guess passwords against.
+    pub fn credentials_stamp(&self) -> String {
+        token::digest_hex(&self.password_hash)
+    }
 }
 
 impl TokenRecord {
@@ -138,11 +146,35 @@ pub fn validate_password(password: &str) -> Result<(), AccountError> {
     Ok(())
 }
 
-/// The account file on disk. Reads are cached and refreshed when the file's modification time
-/// changes, so users and tokens the CLI adds or revokes take effect without a restart.
+/// The account file on disk. Reads are cached and refreshed when the file changes, so users
+/// and tokens the CLI adds or revokes, and passwords it resets, take effect without a restart.
 pub struct AccountBook {
     path: PathBuf,
-    cache: Mutex<(Option<SystemTime>, Arc<AccountFile>)>,
+    cache: Mutex<(Option<FileVersion>, Arc<AccountFile>)>,
+}
+
+/// What tells one version of the account file from the next. The modification time alone
+/// misses an update made within the same clock tick as the last read (file times are coarse);
+/// every update renames a new file into place, so its inode changes as well.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileVersion {
+    modified: SystemTime,
+    len: u64,
+    #[cfg(unix)]
+    inode: u64,
+}
+
+impl FileVersion {
+    fn of(metadata: &std::fs::Metadata) -> std::io::Result<Self> {
+        #[cfg(unix)]
+        use std::os::unix::fs::MetadataExt;
+        Ok(FileVersion {
+            modified: metadata.modified()?,
+            len: metadata.len(),
+            #[cfg(unix)]
+            inode: metadata.ino(),
+        })
+    }
 }
 
 impl AccountBook {
@@ -174,8 +206,8 @@ impl AccountBook {
 
     /// The accounts as the file holds them now.
     pub fn current(&self) -> Result<Arc<AccountFile>, AccountError> {
-        let modified = match std::fs::metadata(&self.path) {
-            Ok(m) => Some(m.modified().map_err(io_err(&self.path))?),
+        let version = match std::fs::metadata(&self.path) {
+            Ok(m) => Some(FileVersion::of(&m).map_err(io_err(&self.path))?),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(io_err(&self.path)(e)),
         };
@@ -183,9 +215,9 @@ impl AccountBook {
             .cache
             .lock()
             .map_err(|_| AccountError::Invalid("account cache poisoned".into()))?;
-        if cache.0 != modified || modified.is_none() {
+        if cache.0 != version || version.is_none() {
             let file = Self::read_file(&self.path)?;
-            *cache = (modified, Arc::new(file));
+            *cache = (version, Arc::new(file));
         }
         Ok(cache.1.clone())
     }
@@ -199,18 +231,20 @@ impl AccountBook {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         let lock_path = self.path.with_extension("lock");
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io_err(&lock_path))?;
+        let mut lock_options = std::fs::OpenOptions::new();
+        lock_options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            lock_options.mode(0o600);
+        }
+        let lock = lock_options.open(&lock_path).map_err(io_err(&lock_path))?;
         lock.lock().map_err(io_err(&lock_path))?;
         let mut file = Self::read_file(&self.path)?;
         let out = change(&mut file)?;
         let tmp = self.path.with_extension("json.tmp");
         {
-            let mut f = open_private(&tmp).map_err(io_err(&tmp))?;
+            let mut f = create_private(&tmp).map_err(io_err(&tmp))?;
             let bytes = serde_json::to_vec_pretty(&file)
                 .map_err(|e| AccountError::Invalid(e.to_string()))?;
             f.write_all(&bytes).map_err(io_err(&tmp))?;
@@ -281,6 +315,8 @@ impl AccountBook {
         })
     }
 
+    /// Sets a new password; the user's sessions end at their next request (see
+    /// [`UserRecord::credentials_stamp`]).
     pub fn set_password(&self, username: &str, password: &str) -> Result<(), AccountError> {
         validate_password(password)?;
         let hash = hash_password(password)?;
@@ -365,15 +401,30 @@ impl AccountBook {
             .find(|t| t.id == id && t.revoked_at.is_none())
             .cloned()
             .ok_or_else(|| AccountError::Invalid(format!("no live token with id '{id}'")))?;
-        let created = self.create_token(&old.name, old.role, old.unit.as_deref())?;
+        // An ingest token made before scopes existed (no unit) wrote for every unit: its
+        // successor says so explicitly.
+        let unit = match (old.role, old.unit.as_deref()) {
+            (Role::Ingest, None) => Some(super::ALL_UNITS),
+            (_, unit) => unit,
+        };
+        let created = self.create_token(&old.name, old.role, unit)?;
         self.revoke_token(id)?;
         Ok(created)
     }
 }
 
-fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
+/// A new file at `path` (replacing any there) that only the owner may read, from its first
+/// byte: the mode is given when the file is created, not set after a window in which another
+/// local user could open it. A file left at `path` (by a crash) is removed first, because an
+/// existing file would keep whatever mode it was made with.
+pub(crate) fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
     let mut options = std::fs::OpenOptions::new();
-    options.create(true).truncate(true).write(true);
+    // `create_new` also refuses to follow a symbolic link planted at `path`.
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -399,7 +450,7 @@ mod tests {
     fn tokens_are_stored_hashed_found_by_id_and_revocable() {
         let dir = tempfile::tempdir().unwrap();
         let book = AccountBook::at(dir.path());
-        let (record, plain) = book.create_token("one-stop", Role::Ingest, None).unwrap();
+        let (record, plain) = book.create_token("one-stop", Role::Ingest, Some("*")).unwrap();
         let text = std::fs::read_to_string(book.path()).unwrap();
         assert!(!text.contains(&plain), "the plain token is not stored");
         assert_eq!(book.token(&plain).unwrap().unwrap().id, record.id);
@@ -407,6 +458,37 @@ mod tests {
         let (_, next) = book.rotate_token(&record.id).unwrap();
         assert!(book.token(&plain).unwrap().is_none(), "rotated away");
         assert!(book.token(&next).unwrap().is_some());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_private_file_is_owner_only_even_where_a_readable_one_was_left() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("left.tmp");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        create_private(&path).unwrap().write_all(b"new").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_account_file_is_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let book = AccountBook::at(dir.path());
+        book.create_token("one-stop", Role::Ingest, Some("*"))
+            .unwrap();
+        for path in [
+            book.path().to_path_buf(),
+            book.path().with_extension("lock"),
+        ] {
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{} has mode {mode:o}", path.display());
+        }
     }
 
     #[test]
@@ -428,5 +510,21 @@ mod tests {
         assert!(verify_password("long enough password", &user.password_hash));
         book.disable_user("chair").unwrap();
         assert!(book.user("chair").unwrap().unwrap().disabled_at.is_some());
+    }
+
+    #[test]
+    fn a_new_password_changes_the_credentials_stamp_another_reader_sees() {
+        let dir = tempfile::tempdir().unwrap();
+        // Two books on one file: the CLI's and the running server's.
+        let cli = AccountBook::at(dir.path());
+        let server = AccountBook::at(dir.path());
+        cli.add_user("chair", Role::Chair, Some("502"), "long enough password")
+            .unwrap();
+        let before = server.user("chair").unwrap().unwrap().credentials_stamp();
+        // Even the same password again: a reset must end the sessions opened before it.
+        cli.set_password("chair", "long enough password").unwrap();
+        let after = server.user("chair").unwrap().unwrap().credentials_stamp();
+        assert_ne!(before, after);
+        assert!(!after.contains("argon2"), "a digest, not the hash");
     }
 }

@@ -1,18 +1,29 @@
-//! The demo's accounts: one per role, created with random passwords on the first start and
-//! kept in `demo-accounts.txt` (owner-readable only) so that each start can print them.
-use super::accounts::AccountBook;
+//! The demo's accounts: one per role, created with random passwords on the first demo start and
+//! kept in `demo-accounts.txt` (owner-readable from its first byte) for whoever runs the demo.
+use super::accounts::{create_private, AccountBook};
 use super::cli::random_password;
 use super::principal::Role;
+use std::io::Write;
 use std::path::Path;
 
-/// Creates the demo accounts unless users exist already; returns the text to print.
-pub fn ensure(data_dir: &Path, province: &str, district: Option<&str>) -> Result<String, String> {
+/// The file the demo's accounts are written to.
+pub fn accounts_file(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("demo-accounts.txt")
+}
+
+/// Creates the demo accounts unless users exist already. Returns the text to print when they
+/// were created just now, `None` when they existed: passwords are shown once, when made, not
+/// into the logs of every later start.
+pub fn ensure(
+    data_dir: &Path,
+    province: &str,
+    district: Option<&str>,
+) -> Result<Option<String>, String> {
     let book = AccountBook::at(data_dir);
-    let file = data_dir.join("demo-accounts.txt");
+    let file = accounts_file(data_dir);
     let has_users = !book.current().map_err(|e| e.to_string())?.users.is_empty();
     if has_users {
-        return Ok(std::fs::read_to_string(&file)
-            .unwrap_or_else(|_| "accounts exist; list them with `server users list`\n".into()));
+        return Ok(None);
     }
     let mut lines =
         vec!["Demo accounts (sign in at /signin; change them before any real use):".to_string()];
@@ -38,21 +49,42 @@ pub fn ensure(data_dir: &Path, province: &str, district: Option<&str>) -> Result
         ));
     }
     let (record, token) = book
-        .create_token("demo one-stop system", Role::Ingest, None)
+        .create_token("demo one-stop system", Role::Ingest, Some(super::ALL_UNITS))
         .map_err(|e| e.to_string())?;
     lines.push(format!("  ingest  token {} : {token}", record.id));
     let text = lines.join("\n") + "\n";
-    let mut options = std::fs::OpenOptions::new();
-    options.create(true).truncate(true).write(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    use std::io::Write;
-    options
-        .open(&file)
+    create_private(&file)
         .and_then(|mut f| f.write_all(text.as_bytes()))
         .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-    Ok(text)
+    Ok(Some(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_passwords_are_shown_when_created_and_not_at_later_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = ensure(dir.path(), "49", Some("502")).unwrap();
+        let text = first.expect("the first start creates the accounts");
+        assert!(
+            text.contains("admin") && text.contains("chair.502"),
+            "{text}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(accounts_file(dir.path())).unwrap(),
+            text
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(accounts_file(dir.path()))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "mode {mode:o}");
+        }
+        assert_eq!(ensure(dir.path(), "49", Some("502")).unwrap(), None);
+    }
 }

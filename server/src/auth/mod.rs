@@ -9,7 +9,7 @@ pub mod rate_limit;
 pub mod sessions;
 pub mod token;
 
-pub use principal::{Principal, Role, Scope, UnitPlace};
+pub use principal::{Principal, Role, Scope, UnitPlace, ALL_UNITS};
 pub use token::IngestToken;
 
 use accounts::{AccountBook, AccountError};
@@ -142,7 +142,8 @@ impl Auth {
                     id: "configured".into(),
                     name: "IEM_INGEST_TOKEN".into(),
                     role: Role::Ingest,
-                    scope: Scope::Nothing,
+                    // The operator's own token (set in the server's environment): every unit.
+                    scope: Scope::Everything,
                 });
             }
             return match self.accounts.token(presented)? {
@@ -158,10 +159,14 @@ impl Auth {
             };
         }
         if let Some(id) = session_id {
-            if let Some(username) = self.sessions.resolve(id) {
-                // Re-read on every request: a disabled or deleted user is out at once.
-                if let Some(user) = self.accounts.user(&username)? {
-                    if user.disabled_at.is_none() {
+            if let Some(owner) = self.sessions.resolve(id) {
+                // Re-read on every request: a disabled or deleted user is out at once, and so is
+                // a session opened before the password was changed or reset (by the CLI too:
+                // the book re-reads the file it rewrites).
+                if let Some(user) = self.accounts.user(&owner.username)? {
+                    if user.disabled_at.is_none()
+                        && token::equal_digests(&user.credentials_stamp(), &owner.credentials)
+                    {
                         return Ok(Principal::User {
                             scope: user.scope(),
                             username: user.username,

@@ -31,8 +31,14 @@ pub enum Scope {
     Everything,
     Province(String),
     District(String),
+    /// An ingest token's units: each one and every unit under it.
+    Units(Vec<String>),
     Nothing,
 }
+
+/// What an ingest token's `unit` says when it may write for every unit (an explicit choice at
+/// creation; tokens made before scopes existed, with no unit, are read the same way).
+pub const ALL_UNITS: &str = "*";
 
 impl Scope {
     pub fn of(role: Role, unit: Option<&str>) -> Scope {
@@ -40,6 +46,10 @@ impl Scope {
             (Role::Admin, _) => Scope::Everything,
             (Role::Leader, Some(p)) => Scope::Province(p.to_string()),
             (Role::Chair, Some(d)) => Scope::District(d.to_string()),
+            (Role::Ingest, None | Some(ALL_UNITS)) => Scope::Everything,
+            (Role::Ingest, Some(list)) => {
+                Scope::Units(list.split(',').map(|u| u.trim().to_string()).collect())
+            }
             _ => Scope::Nothing,
         }
     }
@@ -48,26 +58,39 @@ impl Scope {
     pub fn unit(&self) -> Option<&str> {
         match self {
             Scope::Province(u) | Scope::District(u) => Some(u),
-            Scope::Everything | Scope::Nothing => None,
+            Scope::Everything | Scope::Units(_) | Scope::Nothing => None,
         }
     }
 
-    /// Whether a role is given the unit it needs (a leader's province, a chair's district).
+    /// Whether a role is given the unit it needs (a leader's province, a chair's district, an
+    /// ingest token's units or `*`).
     pub fn check(role: Role, unit: Option<&str>) -> Result<(), String> {
+        let code = |u: &str| -> Result<(), String> {
+            if u.is_empty() || u.len() > 16 || !u.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                Err(format!("unit: '{u}' is not a unit code"))
+            } else {
+                Ok(())
+            }
+        };
         match (role, unit) {
             (Role::Leader, None) => Err("unit: a leader needs --unit <province code>".into()),
             (Role::Chair, None) => Err("unit: a chair needs --unit <district code>".into()),
-            (Role::Admin | Role::Ingest, Some(_)) => Err(format!(
-                "unit: the {} role covers no single unit; leave --unit out",
-                role.as_str()
+            (Role::Ingest, None) => Err(format!(
+                "unit: an ingest token needs --unit with the units it writes for (e.g. 48, or 48,15), \
+                 or --unit '{ALL_UNITS}' for every unit"
             )),
-            (_, Some(u))
-                if u.is_empty()
-                    || u.len() > 16
-                    || !u.bytes().all(|b| b.is_ascii_alphanumeric()) =>
-            {
-                Err(format!("unit: '{u}' is not a unit code"))
+            (Role::Admin, Some(_)) => {
+                Err("unit: the admin role covers no single unit; leave --unit out".into())
             }
+            (Role::Ingest, Some(ALL_UNITS)) => Ok(()),
+            (Role::Ingest, Some(list)) => {
+                let units: Vec<&str> = list.split(',').map(str::trim).collect();
+                if units.len() > 100 {
+                    return Err("unit: at most 100 units per token".into());
+                }
+                units.into_iter().try_for_each(code)
+            }
+            (_, Some(u)) => code(u),
             _ => Ok(()),
         }
     }
@@ -89,6 +112,11 @@ impl Scope {
             Scope::Everything => true,
             Scope::Province(p) => &unit.province_code == p,
             Scope::District(d) => unit.district_code.as_deref() == Some(d.as_str()),
+            Scope::Units(units) => units.iter().any(|u| {
+                u == &unit.code
+                    || u == &unit.province_code
+                    || unit.district_code.as_deref() == Some(u.as_str())
+            }),
             Scope::Nothing => false,
         }
     }
@@ -190,6 +218,22 @@ mod tests {
         assert!(Scope::check(Role::Leader, None).is_err());
         assert!(Scope::check(Role::Admin, Some("49")).is_err());
         assert!(Scope::check(Role::Chair, Some("5'02")).is_err());
-        assert!(Scope::check(Role::Ingest, None).is_ok());
+        assert!(Scope::check(Role::Ingest, None).is_err());
+        assert!(Scope::check(Role::Ingest, Some("*")).is_ok());
+        assert!(Scope::check(Role::Ingest, Some("48,15")).is_ok());
+        assert!(Scope::check(Role::Ingest, Some("48,")).is_err());
+    }
+
+    #[test]
+    fn an_ingest_token_covers_its_units_and_everything_under_them() {
+        let token = Scope::of(Role::Ingest, Some("49,802"));
+        assert!(token.covers(&place("49", "49", None)));
+        assert!(token.covers(&place("20290", "49", Some("502"))));
+        assert!(token.covers(&place("802", "80", Some("802"))));
+        assert!(token.covers(&place("27700", "80", Some("802"))));
+        assert!(!token.covers(&place("80", "80", None)), "not the province of 802");
+        assert!(!token.covers(&place("803", "80", Some("803"))));
+        assert_eq!(Scope::of(Role::Ingest, Some("*")), Scope::Everything);
+        assert_eq!(Scope::of(Role::Ingest, None), Scope::Everything);
     }
 }

@@ -1,5 +1,6 @@
 //! Signed-in sessions: random ids in an HttpOnly cookie, kept in memory by their digest, ending
-//! at sign-out, after an idle time, or at an absolute lifetime.
+//! at sign-out, after an idle time, at an absolute lifetime, or when the account's password
+//! changes.
 use super::token::digest_hex;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -26,8 +27,18 @@ impl Default for SessionPolicy {
 
 struct Session {
     username: String,
+    /// The account's credentials when the session began (see `UserRecord::credentials_stamp`).
+    credentials: String,
     started: Instant,
     last_used: Instant,
+}
+
+/// Whom a live session was opened for, and with which credentials: the caller compares them with
+/// the account file as it is now, so that a new password ends every older session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionOwner {
+    pub username: String,
+    pub credentials: String,
 }
 
 /// Sessions live in the server's memory: a restart signs everybody out, which is safe and
@@ -49,8 +60,9 @@ impl Sessions {
         self.policy
     }
 
-    /// Starts a session and returns the id to put in the cookie.
-    pub fn start(&self, username: &str) -> std::io::Result<String> {
+    /// Starts a session for `username`, remembering the account's credentials stamp (see
+    /// `UserRecord::credentials_stamp`), and returns the id to put in the cookie.
+    pub fn start(&self, username: &str, credentials: &str) -> std::io::Result<String> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
         let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -64,6 +76,7 @@ impl Sessions {
             digest_hex(&id),
             Session {
                 username: username.into(),
+                credentials: credentials.into(),
                 started: now,
                 last_used: now,
             },
@@ -76,8 +89,8 @@ impl Sessions {
             || now.duration_since(s.started) > self.policy.lifetime
     }
 
-    /// The username of a live session, which counts as a use.
-    pub fn resolve(&self, id: &str) -> Option<String> {
+    /// The owner of a live session, which counts as a use.
+    pub fn resolve(&self, id: &str) -> Option<SessionOwner> {
         let key = digest_hex(id);
         let now = Instant::now();
         let mut map = self.by_digest.lock().unwrap_or_else(|p| p.into_inner());
@@ -88,7 +101,10 @@ impl Sessions {
         }
         let s = map.get_mut(&key)?;
         s.last_used = now;
-        Some(s.username.clone())
+        Some(SessionOwner {
+            username: s.username.clone(),
+            credentials: s.credentials.clone(),
+        })
     }
 
     pub fn end(&self, id: &str) -> bool {
@@ -107,11 +123,17 @@ mod tests {
             idle: Duration::from_millis(50),
             lifetime: Duration::from_secs(60),
         });
-        let a = sessions.start("alice").unwrap();
-        assert_eq!(sessions.resolve(&a).as_deref(), Some("alice"));
+        let a = sessions.start("alice", "stamp-a").unwrap();
+        assert_eq!(
+            sessions.resolve(&a),
+            Some(SessionOwner {
+                username: "alice".into(),
+                credentials: "stamp-a".into(),
+            })
+        );
         assert!(sessions.end(&a));
         assert_eq!(sessions.resolve(&a), None);
-        let b = sessions.start("bob").unwrap();
+        let b = sessions.start("bob", "stamp-b").unwrap();
         std::thread::sleep(Duration::from_millis(80));
         assert_eq!(sessions.resolve(&b), None, "idle too long");
         assert_eq!(sessions.resolve("made-up"), None);

@@ -1,7 +1,9 @@
 //! Bearer tokens: generated from the OS's randomness, kept only as SHA-256 digests, compared in
 //! constant time. A token reads `iem_<id>_<secret>`; the id finds its record without a scan.
+use super::accounts::create_private;
 use sha2::{Digest, Sha256};
-use std::path::Path;
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
 
 fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
@@ -47,6 +49,19 @@ pub struct IngestToken {
     digest: String,
 }
 
+/// Where the deployment's ingest token came from, for the start-up message. Only a token
+/// created at this start carries its plain text: it is printed once, like
+/// `server tokens create` prints one, and never again at later starts, since logs are kept and
+/// read more widely than the data directory.
+pub enum TokenOrigin {
+    /// `IEM_INGEST_TOKEN`: the operator knows it already.
+    Environment,
+    /// Kept in this file since an earlier start.
+    Kept(PathBuf),
+    /// Created in this file just now.
+    Created { file: PathBuf, token: String },
+}
+
 impl IngestToken {
     pub fn from_plain(token: &str) -> Self {
         IngestToken {
@@ -58,31 +73,40 @@ impl IngestToken {
         equal_digests(&self.digest, &digest_hex(presented))
     }
 
-    /// The token from `IEM_INGEST_TOKEN`, else the demo token kept in the data directory
-    /// (created on first start, readable by the owner only). Returns the plain token to print.
-    pub fn load_or_create(data_dir: &Path) -> std::io::Result<(Self, String)> {
+    /// The token from `IEM_INGEST_TOKEN`, else the one kept in the data directory (created on
+    /// first start, readable by the owner only from its first byte).
+    pub fn load_or_create(data_dir: &Path) -> std::io::Result<(Self, TokenOrigin)> {
         if let Ok(token) = std::env::var("IEM_INGEST_TOKEN") {
             if !token.trim().is_empty() {
-                let token = token.trim().to_string();
-                return Ok((IngestToken::from_plain(&token), token));
+                let token = IngestToken::from_plain(token.trim());
+                return Ok((token, TokenOrigin::Environment));
             }
         }
+        Self::kept_in(data_dir)
+    }
+
+    /// The token in `data_dir/ingest-token`, created there when there is none.
+    fn kept_in(data_dir: &Path) -> std::io::Result<(Self, TokenOrigin)> {
         let file = data_dir.join("ingest-token");
-        let token = match std::fs::read_to_string(&file) {
-            Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
-            _ => {
-                std::fs::create_dir_all(data_dir)?;
-                let (_, token) = generate()?;
-                std::fs::write(&file, &token)?;
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::PermissionsExt;
-                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
-                }
-                token
+        match std::fs::read_to_string(&file) {
+            Ok(t) if !t.trim().is_empty() => {
+                let token = IngestToken::from_plain(t.trim());
+                return Ok((token, TokenOrigin::Kept(file)));
             }
-        };
-        Ok((IngestToken::from_plain(&token), token))
+            // Empty (a start killed between creating and writing it) or not text: replaced.
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::InvalidData) => {}
+            Err(e) => return Err(e),
+        }
+        std::fs::create_dir_all(data_dir)?;
+        let (_, token) = generate()?;
+        let mut f = create_private(&file)?;
+        f.write_all(token.as_bytes())?;
+        f.sync_all()?;
+        Ok((
+            IngestToken::from_plain(&token),
+            TokenOrigin::Created { file, token },
+        ))
     }
 }
 
@@ -96,6 +120,37 @@ mod tests {
         assert!(t.matches("secret-token"));
         assert!(!t.matches("secret-tokem"));
         assert!(!t.matches(""));
+    }
+
+    #[test]
+    fn the_kept_token_is_created_once_owner_only_and_only_then_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, origin) = IngestToken::kept_in(dir.path()).unwrap();
+        let TokenOrigin::Created { file, token } = origin else {
+            panic!("a new data directory gets a new token");
+        };
+        assert!(first.matches(&token));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), token);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+        }
+        let (again, origin) = IngestToken::kept_in(dir.path()).unwrap();
+        assert!(
+            matches!(origin, TokenOrigin::Kept(_)),
+            "kept, not shown again"
+        );
+        assert!(again.matches(&token));
+    }
+
+    #[test]
+    fn an_empty_token_file_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ingest-token"), "").unwrap();
+        let (_, origin) = IngestToken::kept_in(dir.path()).unwrap();
+        assert!(matches!(origin, TokenOrigin::Created { .. }));
     }
 
     #[test]

@@ -24,10 +24,10 @@ pub struct ImportArgs {
     #[arg(long)]
     pub name_property: Option<String>,
     /// First day the boundaries are in force (default: when the units came into force).
-    #[arg(long)]
+    #[arg(long, value_parser = cli_date)]
     pub valid_from: Option<NaiveDate>,
     /// Last day the boundaries are in force (default: open-ended).
-    #[arg(long)]
+    #[arg(long, value_parser = cli_date)]
     pub valid_to: Option<NaiveDate>,
     /// A CSV `feature,code` pairing feature names (or numbers) with unit codes, for ambiguous or unmatched features.
     #[arg(long)]
@@ -35,6 +35,11 @@ pub struct ImportArgs {
     /// The TopoJSON object to read when the file has several.
     #[arg(long)]
     pub object: Option<String>,
+}
+
+/// A date on the command line: the same gate as every other date ([`app::iso::check_date`]).
+fn cli_date(s: &str) -> Result<NaiveDate, String> {
+    app::iso::check_date(s)
 }
 
 pub fn print_report(report: &ImportReport) {

@@ -1,5 +1,7 @@
 //! The live demo: receptions and resolutions happening now, for the demo's units, through the
-//! same ingest path integrators use, so the dashboard has something to show in real time.
+//! same ingest path integrators use, so the dashboard has something to show in real time. It
+//! closes only dossiers it received itself (ids `sim-…`): never one an integrator posted, even
+//! in the same units.
 use super::plan::Procedure;
 use super::rng::Rng;
 use super::scenario::{Scenario, WindowSetting};
@@ -22,8 +24,22 @@ pub struct SimulatorSettings {
 /// How many of its resolutions pick an overdue dossier (and so come out late).
 const LATE_SHARE: f64 = 0.08;
 const WITHDRAWN_SHARE: f64 = 0.005;
-/// Open dossiers taken from the store per province at start (the carry-over it resolves).
+/// Open dossiers looked at per province at start, newest first, for those an earlier run
+/// received and left open (the carry-over it resolves).
 const OPEN_AT_START: u32 = 5_000;
+/// The start of the id of every dossier the simulator receives: `sim-<run>-<number>`.
+pub const ID_PREFIX: &str = "sim-";
+
+/// Whether `id` names a dossier a run of the simulator received: `sim-`, the run's start as 12
+/// digits (`yymmddHHMMSS`), `-`, and a number of at least 6 digits, as [`Simulator`] names them.
+/// What the store holds under any other id came from someone else and is never touched.
+pub fn is_simulated(id: &str) -> bool {
+    let Some((run, number)) = id.strip_prefix(ID_PREFIX).and_then(|r| r.split_once('-')) else {
+        return false;
+    };
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    run.len() == 12 && number.len() >= 6 && digits(run) && digits(number)
+}
 
 struct District {
     code: String,
@@ -52,6 +68,7 @@ pub struct Simulator {
     procedures: Vec<Procedure>,
     /// Per level (province, district, commune), cumulative weights over `procedures`.
     procedure_weights: [Vec<f64>; 3],
+    /// Its own dossiers still open: received by this run, or by an earlier one.
     open: Vec<OpenDossier>,
     /// Sector names, by `Procedure::field`.
     fields: Vec<String>,
@@ -71,7 +88,8 @@ fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
 }
 
 impl Simulator {
-    /// Reads the scenario's provinces and the store's units, procedures and open dossiers.
+    /// Reads the scenario's provinces, the store's units and procedures, and the dossiers
+    /// earlier runs received and left open.
     pub fn load(store: &DuckStore, scenario_path: &Path, run: String) -> Result<Self, DemoError> {
         let scenario = Scenario::load(scenario_path)?;
         let procedures = load_procedures(store, &scenario)?;
@@ -91,10 +109,13 @@ impl Simulator {
             if districts.is_empty() {
                 continue;
             }
+            // The province's open dossiers include the demo history's and any an integrator
+            // posted: only its own are the simulator's to close.
             open.extend(
                 store
                     .open_dossiers(&p.code, OPEN_AT_START)?
                     .into_iter()
+                    .filter(|(id, _)| is_simulated(id))
                     .map(|(id, due)| OpenDossier { id, due }),
             );
             provinces.push(province(
@@ -126,8 +147,8 @@ impl Simulator {
         self.open.len()
     }
 
-    /// The next event at `now`: a reception about as often as a closing, so the number of open
-    /// dossiers stays steady. `None` when there is nothing to simulate.
+    /// The next event at `now`: a reception about as often as a closing of one of its own open
+    /// dossiers, so their number stays steady. `None` when there is nothing to simulate.
     pub fn next_event(&mut self, now: DateTime<FixedOffset>) -> Option<Value> {
         if self.provinces.is_empty() || self.procedures.is_empty() {
             return None;
@@ -193,7 +214,7 @@ impl Simulator {
             .single()
             .expect("fixed offset is unambiguous");
         self.next += 1;
-        let id = format!("sim-{}-{:06}", self.run, self.next);
+        let id = format!("{ID_PREFIX}{}-{:06}", self.run, self.next);
         self.open.push(OpenDossier {
             id: id.clone(),
             due: due_day,
@@ -376,6 +397,19 @@ mod tests {
         assert!((800..1200).contains(&closed), "{closed} closings");
         let share = late as f64 / closed as f64;
         assert!(share > 0.04 && share < 0.13, "late share {share}");
+    }
+
+    #[test]
+    fn only_the_simulators_own_ids_count_as_simulated() {
+        assert!(is_simulated("sim-261205223000-000001"));
+        assert!(is_simulated("sim-261205223000-1234567"));
+        // The demo history's ids, and ids an integrator might use.
+        assert!(!is_simulated("49-26010-0000001"));
+        assert!(!is_simulated("HS-2026-000001"));
+        assert!(!is_simulated("sim-"));
+        assert!(!is_simulated("sim-abc-000001"));
+        assert!(!is_simulated("sim-261205223000-12"));
+        assert!(!is_simulated("simulated-261205223000-000001"));
     }
 
     #[test]

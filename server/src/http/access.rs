@@ -151,7 +151,12 @@ fn app_error(e: ApiError) -> app::error::AppError {
         ApiError::RateLimited { message, .. } => AppError::new("rate_limited", message),
         ApiError::Unavailable(m) => AppError::new("store_unavailable", m),
         ApiError::Unwritable(m) => AppError::new("store_unwritable", m),
-        other => AppError::new("internal", format!("{other:?}")),
+        // An internal error's text can be a database's or a panic's: it goes to the log (in the
+        // request's span, so with its id), and the page gets the bare fact.
+        other => {
+            tracing::error!(error = ?other, "internal error");
+            AppError::internal()
+        }
     }
 }
 

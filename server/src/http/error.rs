@@ -27,9 +27,25 @@ pub enum ApiError {
     PayloadTooLarge(String),
     UnsupportedMediaType(String),
     Unavailable(String),
+    /// The server is at a capacity limit (e.g. live views): 503 with Retry-After.
+    Busy(String),
     /// The store cannot write its files; reads still work.
     Unwritable(String),
+    /// Anything else that went wrong on our side: 500. The text is for the log only (it can be a
+    /// database's message or a panic's); the client gets the request id to quote.
     Internal(String),
+}
+
+/// Marks the response of an [`ApiError::Internal`]: the `json_errors` middleware, which sees
+/// the request (this type's `IntoResponse` does not), then names the request id in the body.
+#[derive(Clone, Copy, Debug)]
+pub struct InternalFailure;
+
+/// What the client learns of an internal error: that there was one, and which request it was
+/// (the log line of its detail carries the same id).
+pub fn internal_message(request_id: Option<&str>) -> String {
+    let id = request_id.unwrap_or("(the response's x-request-id header)");
+    format!("an internal error occurred; quote request id {id} when reporting it")
 }
 
 #[derive(Serialize)]
@@ -106,6 +122,14 @@ impl IntoResponse for ApiError {
                 m,
                 None,
             ),
+            ApiError::Busy(m) => {
+                let mut response = plain(StatusCode::SERVICE_UNAVAILABLE, "busy", m, None);
+                response.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from_static("30"),
+                );
+                response
+            }
             ApiError::Unwritable(m) => {
                 let mut response = plain(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -122,8 +146,16 @@ impl IntoResponse for ApiError {
                 response
             }
             ApiError::Internal(m) => {
+                // Logged inside the request's span, so the line carries the request id.
                 tracing::error!(error = %m, "internal error");
-                plain(StatusCode::INTERNAL_SERVER_ERROR, "internal", m, None)
+                let mut response = plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    &internal_message(None),
+                    None,
+                );
+                response.extensions_mut().insert(InternalFailure);
+                response
             }
             ApiError::Rejected(errors) => {
                 let only_conflicts = errors.iter().all(|e| e.code == "event_id_conflict");

@@ -1,8 +1,10 @@
 //! `POST /api/v1/events`: integrators push dossier events; the reply comes once they are durable.
 use super::access::Caller;
 use super::{error::ApiError, AppState};
-use crate::auth::{Principal, Role};
-use crate::ingest::event::{parse_event, Event, LineError};
+use crate::auth::{Principal, Role, Scope};
+use crate::ingest::event::{parse_event, Event, EventKind, LineError};
+use crate::store::served::ServedStore;
+use std::collections::HashMap;
 use crate::store::writer::{BatchError, BatchOutcome};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -83,6 +85,17 @@ pub fn split_body(content_type: &str, body: &[u8]) -> Result<NumberedLines, ApiE
                     "a JSON body must be an array of events",
                 ));
             };
+            // One event, one limit, however it is sent: an element as an NDJSON line.
+            let oversized = array_element_lengths(text)
+                .into_iter()
+                .enumerate()
+                .find(|(_, len)| *len > MAX_LINE_BYTES);
+            if let Some((i, len)) = oversized {
+                return Err(ApiError::PayloadTooLarge(format!(
+                    "element {} has {len} bytes; at most {MAX_LINE_BYTES} are allowed",
+                    i + 1
+                )));
+            }
             items
                 .into_iter()
                 .enumerate()
@@ -104,6 +117,47 @@ pub fn split_body(content_type: &str, body: &[u8]) -> Result<NumberedLines, ApiE
     Ok(items)
 }
 
+/// The byte length of each element of a JSON array as written (without the whitespace around
+/// it). `text` must be a valid JSON array: it is measured only after it parsed as one.
+fn array_element_lengths(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut lengths = Vec::new();
+    let Some(open) = bytes.iter().position(|&b| b == b'[') else {
+        return lengths;
+    };
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let mut start = open + 1;
+    for (i, &b) in bytes.iter().enumerate().skip(open + 1) {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' if depth > 0 => depth -= 1,
+            b',' | b']' if depth == 0 => {
+                let element = text[start..i].trim();
+                if !element.is_empty() {
+                    lengths.push(element.len());
+                }
+                if b == b']' {
+                    break;
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    lengths
+}
+
 pub async fn post_events(
     State(state): State<AppState>,
     caller: Caller,
@@ -111,7 +165,18 @@ pub async fn post_events(
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     if let Err(e) = authorize(&state, &caller) {
-        let _ = caller.audit(&state, "ingest", "", "refused");
+        // Anyone can cause a refusal: its audit line is written at most once a minute per
+        // client address (with a count of the ones in between), so refusals cannot grow the log.
+        let written = state.auth.audit.record_refusal(crate::auth::audit::AuditEntry {
+            action: "ingest",
+            actor: &caller.principal.actor(),
+            target: "",
+            outcome: "refused",
+            client: &caller.client,
+        });
+        if let Err(error) = written {
+            tracing::error!(%error, "a refused ingest was not audited");
+        }
         return Err(e);
     }
     let body: Bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
@@ -127,11 +192,12 @@ pub async fn post_events(
         .unwrap_or("")
         .to_string();
     let result = match split_body(&content_type, &body) {
-        Ok(lines) => ingest_lines(&state, lines).await,
+        Ok(lines) => ingest_scoped(&state, lines, &caller.principal.scope()).await,
         Err(e) => Err(e),
     };
     let audit_line = match &result {
         Ok(o) => format!("accepted {} duplicates {}", o.accepted, o.duplicates),
+        Err(ApiError::Forbidden(m)) => format!("refused: {m}"),
         Err(_) => "rejected".to_string(),
     };
     // The events are stored (or refused) already: a failed audit write is logged, not undone.
@@ -144,11 +210,59 @@ pub async fn post_events(
     ))
 }
 
-/// The ingest path after the request is read: validate every line, store all or nothing, then
-/// announce the commit to the live stream. The demo simulator feeds its events through here too.
+/// The ingest path after the request is read, for a writer of every unit (the demo simulator
+/// feeds its events through here).
 pub async fn ingest_lines(
     state: &AppState,
     lines: NumberedLines,
+) -> Result<BatchOutcome, ApiError> {
+    ingest_scoped(state, lines, &Scope::Everything).await
+}
+
+/// The units an event touches: a reception's own unit, else the unit its dossier was received
+/// under (in this batch or before). `None` for an unknown dossier, which the store refuses.
+fn events_outside(
+    store: &dyn ServedStore,
+    scope: &Scope,
+    events: &[(u32, Event)],
+) -> Result<Vec<String>, ApiError> {
+    let mut received_here: HashMap<&str, &str> = HashMap::new();
+    for (_, e) in events {
+        if let EventKind::Received(r) = &e.kind {
+            received_here.insert(&e.dossier_id, &r.unit);
+        }
+    }
+    let mut places: HashMap<String, Option<crate::auth::UnitPlace>> = HashMap::new();
+    let mut outside = Vec::new();
+    for (line, e) in events {
+        let unit = match received_here.get(e.dossier_id.as_str()) {
+            Some(unit) => Some(unit.to_string()),
+            None => store.dossier_unit(&e.dossier_id)?,
+        };
+        let Some(unit) = unit else { continue };
+        if !places.contains_key(&unit) {
+            places.insert(unit.clone(), store.unit_place(&unit)?);
+        }
+        // An unknown unit is refused by the checks that follow (unknown_unit).
+        if let Some(Some(place)) = places.get(&unit) {
+            if !scope.covers(place) {
+                outside.push(format!("line {line}: unit {unit}"));
+            }
+        }
+        if outside.len() >= 20 {
+            break;
+        }
+    }
+    Ok(outside)
+}
+
+/// The ingest path after the request is read: validate every line, hold every event to the
+/// writer's scope (a reception's unit, or the unit an earlier reception put the dossier in),
+/// store all or nothing, then announce the commit to the live stream.
+pub async fn ingest_scoped(
+    state: &AppState,
+    lines: NumberedLines,
+    scope: &Scope,
 ) -> Result<BatchOutcome, ApiError> {
     let now = chrono::Utc::now();
     let mut errors = Vec::new();
@@ -177,6 +291,23 @@ pub async fn ingest_lines(
     if events.is_empty() {
         return Err(ApiError::bad_request("body", "the request holds no events"));
     }
+    if *scope != Scope::Everything {
+        let store = state.store.clone();
+        let token_scope = scope.clone();
+        let (events_back, outside) = tokio::task::spawn_blocking(move || {
+            let outside = events_outside(store.as_ref(), &token_scope, &events);
+            (events, outside)
+        })
+        .await?;
+        events = events_back;
+        let outside = outside?;
+        if !outside.is_empty() {
+            return Err(ApiError::Forbidden(format!(
+                "this token writes only for its units; outside them: {}; nothing from this request was stored",
+                outside.join(", ")
+            )));
+        }
+    }
     let store = state.store.clone();
     let outcome = tokio::task::spawn_blocking(move || store.ingest(events)).await?;
     match outcome {
@@ -188,5 +319,34 @@ pub async fn ingest_lines(
         }
         Err(BatchError::Rejected(errors)) => Err(ApiError::Rejected(errors)),
         Err(BatchError::Store(e)) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn array_elements_are_measured_as_written() {
+        let text = r#" [ {"a": "x,]}\"{"}, [1, [2]] ,"s" , 3 ] "#;
+        assert_eq!(array_element_lengths(text), vec![16, 8, 3, 1]);
+        assert_eq!(array_element_lengths("[]"), Vec::<usize>::new());
+        assert_eq!(array_element_lengths("[{}]"), vec![2]);
+    }
+
+    #[test]
+    fn an_array_element_over_the_line_limit_is_refused_naming_it() {
+        let pad = "x".repeat(MAX_LINE_BYTES);
+        let body = format!(r#"[{{"a": 1}}, {{"pad": "{pad}"}}]"#);
+        match split_body("application/json", body.as_bytes()) {
+            Err(ApiError::PayloadTooLarge(m)) => assert!(m.starts_with("element 2 "), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        // The same event as an NDJSON line is refused the same way.
+        let line = format!(r#"{{"pad": "{pad}"}}"#);
+        assert!(matches!(
+            split_body("application/x-ndjson", line.as_bytes()),
+            Err(ApiError::PayloadTooLarge(_))
+        ));
     }
 }

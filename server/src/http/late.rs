@@ -3,7 +3,9 @@
 //! authenticated, checked against the caller's scope and written to the audit log.
 use super::access::Caller;
 use super::error::ApiError;
+use super::stats::date;
 use super::AppState;
+use app::model::Period;
 use app::late::{LateKind, LateQuery, LateSort, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -15,12 +17,15 @@ use std::collections::HashMap;
 /// Most rows one CSV export holds.
 pub const MAX_EXPORT_ROWS: u32 = 100_000;
 
-fn date(params: &HashMap<String, String>, name: &'static str) -> Result<NaiveDate, ApiError> {
-    let v = params
-        .get(name)
-        .ok_or_else(|| ApiError::bad_request(name, format!("{name} is required (YYYY-MM-DD)")))?;
-    v.parse()
-        .map_err(|_| ApiError::bad_request(name, format!("'{v}' is not a date like 2021-03-31")))
+/// The highest page number asked for (a million pages of 500 rows is more than any unit has).
+const MAX_PAGE: u32 = 1_000_000;
+
+/// A late list's period, checked as every period is ([`app::model::Period::new`]).
+fn period_of(from: NaiveDate, to: NaiveDate) -> Result<Period, ApiError> {
+    Period::new(from, to).map_err(|m| {
+        let field = if m.starts_with("to:") { "to" } else { "from" };
+        ApiError::bad_request(field, m)
+    })
 }
 
 fn text(params: &HashMap<String, String>, name: &str) -> Option<String> {
@@ -123,12 +128,10 @@ pub fn parse_query(params: &HashMap<String, String>) -> Result<(LateQuery, bool)
         agency: text(params, "agency"),
         sort,
         descending,
-        page: number(params, "page", 1, 1_000_000)?,
+        page: number(params, "page", 1, MAX_PAGE)?,
         page_size: number(params, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?,
     };
-    if query.from > query.to {
-        return Err(ApiError::bad_request("from", "from is after to"));
-    }
+    period_of(query.from, query.to)?;
     Ok((query, csv))
 }
 
@@ -150,15 +153,15 @@ pub async fn late_page(
     query: LateQuery,
 ) -> Result<app::late::LatePage, ApiError> {
     caller.require_dossier_reader()?;
-    if query.page == 0 || query.page_size == 0 || query.page_size > MAX_EXPORT_ROWS {
+    // The server functions reach here with a query the browser built: the same bounds as the
+    // API's parser, and the period through the one gate every period goes through.
+    if query.page == 0 || query.page > MAX_PAGE || query.page_size == 0 || query.page_size > MAX_EXPORT_ROWS {
         return Err(ApiError::bad_request(
             "page_size",
-            format!("pages start at 1 and hold 1 to {MAX_PAGE_SIZE} rows"),
+            format!("pages run from 1 to {MAX_PAGE} and hold 1 to {MAX_PAGE_SIZE} rows"),
         ));
     }
-    if query.from > query.to {
-        return Err(ApiError::bad_request("from", "from is after to"));
-    }
+    period_of(query.from, query.to)?;
     authorize_unit(state, caller, &query.unit).await?;
     let export = query.page_size > MAX_PAGE_SIZE;
     let target = format!(

@@ -107,16 +107,21 @@ async fn security_headers(
 }
 
 /// API errors that did not come from our handlers (axum's extractor rejections, body limits,
-/// unknown methods) get the same JSON body as ours: `{status, code, message}`.
+/// unknown methods) get the same JSON body as ours: `{status, code, message}`. An internal
+/// error, ours or not, says only that it happened and names the request id (which the log line
+/// of its detail carries too): `IntoResponse` has no request to take the id from, this does.
 async fn json_errors(
     req: Request<axum::body::Body>,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::http::header::CONTENT_TYPE;
-    use axum::response::IntoResponse;
     let api = req.uri().path().starts_with("/api/");
+    let request_id = request_id_of(req.headers());
     let res = next.run(req).await;
     let status = res.status();
+    if res.extensions().get::<error::InternalFailure>().is_some() {
+        return internal_error(res.headers(), request_id.as_deref());
+    }
     let is_json = res
         .headers()
         .get(CONTENT_TYPE)
@@ -130,6 +135,10 @@ async fn json_errors(
         .await
         .map(|b| String::from_utf8_lossy(&b).trim().to_string())
         .unwrap_or_default();
+    if status == axum::http::StatusCode::INTERNAL_SERVER_ERROR {
+        tracing::error!(error = %text, "internal error");
+        return internal_error(&parts.headers, request_id.as_deref());
+    }
     let code = match status.as_u16() {
         400 => "bad_request",
         404 => "not_found",
@@ -145,19 +154,155 @@ async fn json_errors(
     } else {
         text
     };
-    let mut out = (
+    json_error(
         status,
-        axum::Json(
-            serde_json::json!({"status": status.as_u16(), "code": code, "message": message}),
-        ),
+        &parts.headers,
+        serde_json::json!({"status": status.as_u16(), "code": code, "message": message}),
     )
-        .into_response();
-    for (name, value) in parts.headers.iter() {
-        if name != CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+}
+
+/// The request's id, as `SetRequestIdLayer` set it before anything else ran.
+fn request_id_of(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// The body of every internal error of the API: a code and the request id, never the detail.
+fn internal_error(
+    headers: &axum::http::HeaderMap,
+    request_id: Option<&str>,
+) -> axum::response::Response {
+    let status = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+    json_error(
+        status,
+        headers,
+        serde_json::json!({
+            "status": status.as_u16(),
+            "code": "internal",
+            "message": error::internal_message(request_id),
+            "request_id": request_id,
+        }),
+    )
+}
+
+/// `body` as a JSON answer with `status`, keeping the headers of the response it replaces but
+/// those that described that response's body (its type, length and compression).
+fn json_error(
+    status: axum::http::StatusCode,
+    headers: &axum::http::HeaderMap,
+    body: serde_json::Value,
+) -> axum::response::Response {
+    use axum::http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+    use axum::response::IntoResponse;
+    let mut out = (status, axum::Json(body)).into_response();
+    for (name, value) in headers.iter() {
+        if name != CONTENT_TYPE && name != CONTENT_LENGTH && name != CONTENT_ENCODING {
             out.headers_mut().append(name.clone(), value.clone());
         }
     }
     out
+}
+
+/// Server functions answer an error with a 500 and the [`app::error::AppError`] as JSON. An
+/// internal one is logged here, in the request's span, and its message replaced by one that
+/// names the request id: whatever it said (a task's panic, a store's failure) is for the log.
+/// Other errors (bad request, unauthorized…) pass unchanged.
+async fn server_fn_errors(
+    req: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if !req.uri().path().starts_with("/api/fn/") {
+        return next.run(req).await;
+    }
+    let request_id = request_id_of(req.headers());
+    let res = next.run(req).await;
+    if res.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_REQUEST_BYTES)
+        .await
+        .unwrap_or_default();
+    let body = match serde_json::from_slice::<app::error::AppError>(&bytes) {
+        Ok(failure) if failure.code != "internal" => {
+            // server_fn answers every error 500; a caller's mistake is no server error, so the
+            // status follows the code (the browser's half reads any 4xx or 5xx as the error).
+            parts.status = status_of_code(&failure.code);
+            bytes
+        }
+        answer => {
+            let detail = match answer {
+                Ok(failure) => failure.message,
+                Err(_) => String::from_utf8_lossy(&bytes).into_owned(),
+            };
+            tracing::error!(error = %detail, "internal error in a server function");
+            let told = app::error::AppError::new(
+                "internal",
+                error::internal_message(request_id.as_deref()),
+            );
+            serde_json::to_vec(&told)
+                .map(axum::body::Bytes::from)
+                .unwrap_or_default()
+        }
+    };
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    axum::response::Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+/// The HTTP status of a server function's error code (as the API answers the same cases).
+fn status_of_code(code: &str) -> axum::http::StatusCode {
+    use axum::http::StatusCode as S;
+    match code {
+        "bad_request" | "encoding" => S::BAD_REQUEST,
+        "unauthorized" => S::UNAUTHORIZED,
+        "forbidden" => S::FORBIDDEN,
+        "not_found" => S::NOT_FOUND,
+        "rate_limited" => S::TOO_MANY_REQUESTS,
+        "store_unavailable" | "store_unwritable" | "busy" => S::SERVICE_UNAVAILABLE,
+        _ => S::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Paths whose answers hold dossier-level rows or say who is signed in: the late list (JSON,
+/// CSV and page), a dossier's events, the session, sign-out, the admin views, and the server
+/// functions behind the late page and the account menu.
+const PRIVATE_PATHS: [&str; 9] = [
+    "/late",
+    "/api/v1/late",
+    "/api/v1/dossiers",
+    "/api/v1/session",
+    "/api/v1/admin",
+    "/signout",
+    "/api/fn/late",
+    "/api/fn/timeline",
+    "/api/fn/viewer",
+];
+
+/// Whether `path` is one of [`PRIVATE_PATHS`] or under one.
+pub fn is_private_path(path: &str) -> bool {
+    PRIVATE_PATHS.iter().any(|private| {
+        path.strip_prefix(private)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
+/// No cache (the browser's, a proxy's) may keep a private answer: its rows would outlive the
+/// session, for the next person at a shared computer to see with the back button. Set here, on
+/// every answer of those paths (errors too), so that no handler or page can forget it.
+async fn no_store(
+    req: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::header::{HeaderValue, CACHE_CONTROL};
+    let private = is_private_path(req.uri().path());
+    let mut res = next.run(req).await;
+    if private {
+        res.headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
 }
 
 /// Bodies beyond this are refused (413) on every route but ingest, which sets its own limit.
@@ -234,6 +379,8 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Inside the compression (the outer layers), so the error bodies it reads are plain.
+        .layer(axum::middleware::from_fn(server_fn_errors))
         // Server functions and pages read their bodies themselves: cap them here.
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_REQUEST_BYTES,
@@ -264,9 +411,41 @@ pub fn router(state: AppState) -> Router {
                 .layer(trace)
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
                 .layer(axum::middleware::from_fn(security_headers))
+                .layer(axum::middleware::from_fn(no_store))
                 .layer(axum::middleware::from_fn(json_errors))
                 .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
                 .layer(CompressionLayer::new()),
         )
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dossier_and_session_answers_are_private_and_the_public_figures_are_not() {
+        for path in [
+            "/late",
+            "/api/v1/late",
+            "/api/v1/dossiers/HS-1",
+            "/api/v1/session",
+            "/api/v1/admin/audit",
+            "/api/fn/late",
+            "/api/fn/timeline",
+            "/api/fn/viewer",
+        ] {
+            assert!(is_private_path(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/embed",
+            "/lateness",
+            "/api/v1/stats",
+            "/api/v1/latest",
+            "/api/fn/dashboard",
+        ] {
+            assert!(!is_private_path(path), "{path}");
+        }
+    }
 }

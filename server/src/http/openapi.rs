@@ -3,7 +3,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 /// Every rejection code an ingest line can carry.
-pub const INGEST_ERROR_CODES: [&str; 17] = [
+pub const INGEST_ERROR_CODES: [&str; 18] = [
     "invalid_json",
     "invalid_type",
     "missing_field",
@@ -12,6 +12,7 @@ pub const INGEST_ERROR_CODES: [&str; 17] = [
     "invalid_timestamp",
     "timestamp_without_offset",
     "timestamp_in_future",
+    "timestamp_out_of_range",
     "unknown_unit",
     "level_mismatch",
     "due_before_received",
@@ -45,9 +46,13 @@ fn figures_schema() -> Value {
 }
 
 pub fn spec() -> Value {
+    // Every date lies in 2000–2099 (`app::iso::check_date`) and a period covers at most
+    // `app::model::MAX_PERIOD_DAYS`; say so where the dates are asked for.
     let date_param = |name: &str, description: &str| {
-        json!({"name": name, "in": "query", "required": true, "description": description,
-               "schema": {"type": "string", "format": "date"}})
+        json!({"name": name, "in": "query", "required": true,
+               "description": format!("{description}; from {}-01-01 to {}-12-31, a period at most {} days",
+                                      app::iso::FIRST_YEAR, app::iso::LAST_YEAR, app::model::MAX_PERIOD_DAYS),
+               "schema": {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}})
     };
     let optional = |name: &str, description: &str, schema: Value| json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema});
     let level = || json!({"type": "string", "enum": ["province", "district", "commune"]});
@@ -238,7 +243,7 @@ pub fn spec() -> Value {
         },
         "components": {
             "securitySchemes": {"ingestToken": {"type": "http", "scheme": "bearer",
-                "description": "A token with ingest rights (the demo prints one at start)."}},
+                "description": "A token with ingest rights (the server prints one on its first start)."}},
             "schemas": {
                 "Figures": figures_schema(),
                 "Event": {

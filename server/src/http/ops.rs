@@ -34,9 +34,17 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
                 json!({"status": "unavailable", "code": "store_unavailable", "message": e.to_string()}),
             ),
         ),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "unavailable", "code": "internal", "message": e.to_string()})),
-        ),
+        // The check panicked: its text is for the log, not for whoever asks the probe.
+        Err(e) => {
+            tracing::error!(error = %e, "the readiness check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({
+                    "status": "unavailable",
+                    "code": "internal",
+                    "message": app::error::INTERNAL_MESSAGE,
+                })),
+            )
+        }
     }
 }

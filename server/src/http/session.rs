@@ -23,12 +23,13 @@ struct Credentials {
     next: Option<String>,
 }
 
-/// Only paths on this site: an open redirect would hand a signed-in user to anyone's page.
+/// Only paths on this site (see [`app::redirect::safe_next`], which the sign-in page uses
+/// too): an open redirect would hand a signed-in user to anyone's page. Without a `next`, the
+/// late dossiers, which is what signing in is for.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
-        _ => "/late".into(),
-    }
+    next.map(app::redirect::safe_next)
+        .unwrap_or("/late")
+        .to_string()
 }
 
 fn session_cookie(state: &AppState, headers: &HeaderMap, value: &str, max_age: u64) -> HeaderValue {
@@ -153,7 +154,7 @@ async fn try_sign_in(
     let id = state
         .auth
         .sessions
-        .start(&user.username)
+        .start(&user.username, &user.credentials_stamp())
         .map_err(|e| fail(ApiError::Internal(e.to_string())))?;
     let cookie = session_cookie(
         state,
@@ -178,10 +179,10 @@ async fn try_sign_in(
 
 fn end_session(state: &AppState, parts: &Parts) -> HeaderValue {
     if let Some(id) = cookie(&parts.headers, COOKIE) {
-        if let Some(username) = state.auth.sessions.resolve(id) {
+        if let Some(owner) = state.auth.sessions.resolve(id) {
             let _ = state.auth.record(
                 "signout",
-                &format!("user:{username}"),
+                &format!("user:{}", owner.username),
                 "",
                 "ok",
                 &client_of(parts),

@@ -18,12 +18,21 @@ const KNOWN: [&str; 7] = [
     "dossier_level",
 ];
 
+/// Every date of a query string enters here: exactly `YYYY-MM-DD` in the served years
+/// ([`app::iso::check_date`]); chrono's `%Y` would take `+262142`.
 pub(super) fn date(params: &HashMap<String, String>, name: &str) -> Result<NaiveDate, ApiError> {
     let value = params
         .get(name)
         .ok_or_else(|| ApiError::bad_request(name, format!("'{name}' is required (YYYY-MM-DD)")))?;
-    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
-        ApiError::bad_request(name, format!("'{value}' is not a date like 2021-03-31"))
+    app::iso::check_date(value).map_err(|m| ApiError::bad_request(name, format!("{name}: {m}")))
+}
+
+/// A period from two checked dates, through the one gate every period goes through
+/// ([`Period::new`]): the error names the date at fault.
+pub(super) fn period(params: &HashMap<String, String>) -> Result<Period, ApiError> {
+    Period::new(date(params, "from")?, date(params, "to")?).map_err(|m| {
+        let field = if m.starts_with("to:") { "to" } else { "from" };
+        ApiError::bad_request(field, m)
     })
 }
 
@@ -64,9 +73,7 @@ pub(super) fn non_empty(
 
 pub fn parse_query(params: &HashMap<String, String>) -> Result<StatsQuery, ApiError> {
     reject_unknown(params, &KNOWN)?;
-    let from = date(params, "from")?;
-    let to = date(params, "to")?;
-    let period = Period::new(from, to).map_err(|m| ApiError::bad_request("from", m))?;
+    let period = period(params)?;
     let level = parsed::<Level>(params, "level")?.ok_or_else(|| {
         ApiError::bad_request(
             "level",
@@ -107,14 +114,7 @@ pub fn parse_trend(params: &HashMap<String, String>) -> Result<TrendQuery, ApiEr
     reject_unknown(params, &TREND_KNOWN)?;
     let unit = non_empty(params, "unit")?
         .ok_or_else(|| ApiError::bad_request("unit", "'unit' is required (a unit code)"))?;
-    let period = Period::new(date(params, "from")?, date(params, "to")?)
-        .map_err(|m| ApiError::bad_request("from", m))?;
-    if (period.to - period.from).num_days() > 3 * 366 {
-        return Err(ApiError::bad_request(
-            "from",
-            "a trend covers at most three years",
-        ));
-    }
+    let period = period(params)?;
     Ok(TrendQuery {
         unit,
         period,

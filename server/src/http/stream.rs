@@ -3,10 +3,11 @@
 //! Server-sent events rather than a websocket: the flow is one-way, `EventSource` reconnects and
 //! sends `Last-Event-ID` by itself, it passes through HTTP proxies and caches unchanged, and it
 //! needs nothing on the client beyond the browser.
+use super::access::client_of;
 use super::{error::ApiError, stats, AppState};
-use crate::live::ViewReceiver;
+use crate::live::{LiveRefusal, Subscription};
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::http::{request::Parts, HeaderMap};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::Stream;
 use std::collections::HashMap;
@@ -19,11 +20,36 @@ const LAST_EVENT_ID: &str = "last_event_id";
 
 pub async fn get_stream(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    parts: Parts,
     Query(mut params): Query<HashMap<String, String>>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let headers: &HeaderMap = &parts.headers;
     let from_query = params.remove(LAST_EVENT_ID);
     let query = stats::parse_query(&params)?;
+    // Every distinct view is a task recomputed after each commit: only views that can exist
+    // (a known sector, a known parent) are watched, so no string makes a new one.
+    let store = state.store.clone();
+    let (field, parent) = (query.field.clone(), query.parent.clone());
+    tokio::task::spawn_blocking(move || -> Result<(), ApiError> {
+        if let Some(field) = field {
+            if !store.fields()?.contains(&field) {
+                return Err(ApiError::bad_request(
+                    "field",
+                    format!("field: no sector is named '{}'", clip(&field)),
+                ));
+            }
+        }
+        if let Some(parent) = parent {
+            if parent != app::api::COUNTRY && store.unit_trail(&parent)?.is_empty() {
+                return Err(ApiError::bad_request(
+                    "parent",
+                    format!("parent: no unit has the code '{}'", clip(&parent)),
+                ));
+            }
+        }
+        Ok(())
+    })
+    .await??;
     let last_seen = match headers.get("last-event-id") {
         Some(v) => Some(parse_id(
             "Last-Event-ID",
@@ -35,9 +61,27 @@ pub async fn get_stream(
             .map(|v| parse_id(LAST_EVENT_ID, &v))
             .transpose()?,
     };
-    let figures = state.live.subscribe(query);
-    Ok(Sse::new(messages(figures, last_seen))
+    let subscription = state
+        .live
+        .subscribe(query, &client_of(&parts))
+        .map_err(|refusal| match refusal {
+            LiveRefusal::TooManyStreams(most) => ApiError::RateLimited {
+                retry_after: Duration::from_secs(30),
+                message: format!(
+                    "this client has {most} live streams open already; close one first"
+                ),
+            },
+            LiveRefusal::TooManyViews(most) => ApiError::Busy(format!(
+                "the server watches {most} distinct views already; try again later or watch a view others watch"
+            )),
+        })?;
+    Ok(Sse::new(messages(subscription, last_seen))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// A value as an error message may quote it: at most 60 characters.
+fn clip(value: &str) -> String {
+    value.chars().take(60).collect()
 }
 
 fn parse_id(name: &'static str, value: &str) -> Result<i64, ApiError> {
@@ -52,15 +96,18 @@ fn parse_id(name: &'static str, value: &str) -> Result<i64, ApiError> {
 /// The view's states as events: the current one at once unless the client already has it
 /// (resume), then each new one. Every message is the whole view, so a client that missed any
 /// number of messages is back in sync with the next one it receives.
+/// The subscription lives as long as the stream, so the client's slot is freed when the
+/// connection closes.
 fn messages(
-    figures: ViewReceiver,
+    subscription: Subscription,
     last_seen: Option<i64>,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     futures_util::stream::unfold(
-        (figures, last_seen, true),
-        |(mut figures, mut last_seen, first)| async move {
+        (subscription, last_seen, true),
+        |(mut subscription, mut last_seen, first)| async move {
             let mut wait = !first;
             loop {
+                let figures = &mut subscription.figures;
                 if wait && figures.changed().await.is_err() {
                     return None;
                 }
@@ -76,7 +123,7 @@ fn messages(
                     .id(snapshot.seq.to_string())
                     .event(snapshot.event)
                     .data(&snapshot.json);
-                return Some((Ok(event), (figures, last_seen, false)));
+                return Some((Ok(event), (subscription, last_seen, false)));
             }
         },
     )

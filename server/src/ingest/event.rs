@@ -190,6 +190,20 @@ impl<'a> Fields<'a> {
     fn timestamp(&mut self, field: &str, now: DateTime<Utc>) -> Option<DateTime<FixedOffset>> {
         let s = self.string(field, true)?;
         match parse_timestamp(&s) {
+            Ok(t) if !app::iso::in_range(app::indicators::local_date(&t)) => {
+                // The same years as every other date that enters: due dates, rollups and
+                // period arithmetic then never meet the calendar's ends.
+                self.error(
+                    field,
+                    "timestamp_out_of_range",
+                    format!(
+                        "'{field}' ({s}) is outside the dates served ({}-01-01 to {}-12-31)",
+                        app::iso::FIRST_YEAR,
+                        app::iso::LAST_YEAR
+                    ),
+                );
+                None
+            }
             Ok(t) => {
                 if (t.with_timezone(&Utc) - now).num_seconds() > MAX_FUTURE_SKEW_SECONDS
                     && field == "at"
@@ -402,6 +416,16 @@ mod tests {
         let c = codes(&v);
         assert!(c.contains(&("unit".into(), "missing_field")), "{c:?}");
         assert!(c.contains(&("fee".into(), "invalid_type")), "{c:?}");
+    }
+
+    #[test]
+    fn timestamps_outside_the_years_2000_to_2099_are_refused_by_name() {
+        let mut v = received();
+        v["due"] = json!("9999-12-31T17:00:00+07:00");
+        assert_eq!(codes(&v), vec![("due".into(), "timestamp_out_of_range")]);
+        v["due"] = json!("2021-03-10T17:00:00+07:00");
+        v["at"] = json!("1999-12-31T08:00:00+07:00");
+        assert_eq!(codes(&v), vec![("at".into(), "timestamp_out_of_range")]);
     }
 
     #[test]

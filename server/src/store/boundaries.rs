@@ -46,7 +46,7 @@ pub struct BoundaryLayer {
 impl DuckStore {
     /// Stores a boundary set in one transaction; returns its id.
     pub fn save_boundary_set(&self, set: &NewBoundarySet) -> Result<i32, StoreFailure> {
-        let mut w = self.writer.lock().map_err(|_| StoreFailure::Poisoned)?;
+        let mut w = super::lock_writer(&self.writer)?;
         let tx = w.conn.transaction()?;
         let id: i32 = tx.query_row(
             "SELECT coalesce(max(id), 0) + 1 FROM boundary_sets",

@@ -557,4 +557,44 @@ mod tests {
             .collect();
         assert_eq!(&columns[..3], &["seq", "event_id", "id_hash"]);
     }
+
+    #[test]
+    fn a_panic_while_the_writer_is_held_leaves_ingest_working() {
+        let (_dir, store) = store();
+        ingest(
+            &store,
+            vec![received(1, "502", "district", "2021-03-10T17:00:00+07:00")],
+        );
+        // Half-way through a write: a transaction open and the index touched, then a panic.
+        let joined = std::thread::scope(|s| {
+            s.spawn(|| {
+                let w = store.writer.lock().unwrap();
+                w.conn.execute_batch("BEGIN TRANSACTION").unwrap();
+                panic!("injected panic while holding the writer");
+            })
+            .join()
+        });
+        assert!(joined.is_err() && store.writer.is_poisoned());
+        ingest(
+            &store,
+            vec![received(2, "502", "district", "2021-03-10T17:00:00+07:00")],
+        );
+        assert_eq!(store.summary().unwrap().dossiers, 2);
+        assert!(!store.writer.is_poisoned());
+    }
+
+    #[test]
+    fn a_panic_in_a_read_fails_that_call_only() {
+        let (_dir, store) = store();
+        history(&store);
+        // More panics than there are readers: each reader meets one.
+        for _ in 0..4 {
+            let failed = store.with_reader(|_| -> Result<(), StoreFailure> {
+                panic!("injected panic in a read")
+            });
+            assert!(matches!(failed, Err(StoreFailure::Panicked)), "{failed:?}");
+        }
+        assert!(store.verify(&mut |_| {}).unwrap().is_clean());
+        assert!(store.readiness().is_ok());
+    }
 }

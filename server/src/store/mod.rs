@@ -21,7 +21,8 @@ use app::store::{IndicatorStore, StoreError};
 use duckdb::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::panic::AssertUnwindSafe;
+use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use writer::{BatchError, BatchOutcome, WriteIndex};
 
 /// The store layer's error type.
@@ -40,8 +41,10 @@ pub enum StoreFailure {
         field: &'static str,
         message: String,
     },
-    #[error("a store lock was poisoned by an earlier panic")]
-    Poisoned,
+    /// A store call panicked. The panic is logged; the call's connection and locks were
+    /// recovered, so only this call failed (the message says nothing of the cause).
+    #[error("a store call failed unexpectedly")]
+    Panicked,
     /// A failure of a group commit, as told to each request of the group.
     #[error("{0}")]
     Group(String),
@@ -103,12 +106,17 @@ impl From<StoreFailure> for StoreError {
             e @ StoreFailure::Cluster(clickhouse::ClickHouseError::Unreachable { .. }) => {
                 StoreError::Unavailable(e.to_string())
             }
-            other => StoreError::Internal(other.to_string()),
+            other => {
+                // The server functions pass this on as a bare "internal error" (the text can be
+                // the database's own): its detail is logged here, once.
+                tracing::error!(error = %other, "store failure");
+                StoreError::Internal(other.to_string())
+            }
         }
     }
 }
 
-struct Writer {
+pub(crate) struct Writer {
     conn: Connection,
     index: WriteIndex,
 }
@@ -182,15 +190,29 @@ fn group_commit_loop(
         let (batches, replies): (Vec<_>, Vec<_>) =
             queued.into_iter().map(|q| (q.batch, q.reply)).unzip();
         tracing::debug!(requests = batches.len(), events, "group commit");
-        let results: Vec<Result<BatchOutcome, BatchError>> = match writer.lock() {
-            Ok(mut w) => {
-                let Writer { conn, index } = &mut *w;
-                writer::apply_group(conn, index, &batches)
-            }
-            Err(_) => batches
+        // A panic here must not end this thread (every later ingest would fail): it is caught,
+        // each request of the group is told, and the writer is recovered at the next lock.
+        let group = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let mut w = lock_writer(writer)?;
+            let Writer { conn, index } = &mut *w;
+            Ok::<_, StoreFailure>(writer::apply_group(conn, index, &batches))
+        }));
+        let failed = |e: &StoreFailure| -> Vec<Result<BatchOutcome, BatchError>> {
+            batches
                 .iter()
-                .map(|_| Err(BatchError::Store(StoreFailure::Poisoned)))
-                .collect(),
+                .map(|_| Err(BatchError::Store(e.shared_copy(&e.to_string()))))
+                .collect()
+        };
+        let results = match group {
+            Ok(Ok(results)) => results,
+            Ok(Err(e)) => failed(&e),
+            Err(payload) => {
+                log_panic("group commit", payload.as_ref());
+                batches
+                    .iter()
+                    .map(|_| Err(BatchError::Store(StoreFailure::Panicked)))
+                    .collect()
+            }
         };
         note_write(write_failure, &results);
         for (reply, result) in replies.into_iter().zip(results) {
@@ -198,6 +220,58 @@ fn group_commit_loop(
             let _ = reply.send(result);
         }
     }
+}
+
+/// Logs a caught panic's message (never shown to a client).
+pub(crate) fn log_panic(call: &str, payload: &(dyn std::any::Any + Send)) {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into());
+    tracing::error!(call, panic = %message, "a store call panicked; only that call failed");
+}
+
+/// Runs one store call so that a panic in it ends that call only: caught, logged and answered
+/// as [`StoreFailure::Panicked`], never left to unwind through a lock the next call needs.
+pub(crate) fn contain<T>(
+    call: &str,
+    f: impl FnOnce() -> Result<T, StoreFailure>,
+) -> Result<T, StoreFailure> {
+    std::panic::catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        log_panic(call, payload.as_ref());
+        Err(StoreFailure::Panicked)
+    })
+}
+
+/// The writer, locked. A panic while it was held may have left a transaction open or the
+/// index half-updated, so a poisoned lock is recovered: the transaction rolled back and the
+/// index reloaded from what was committed. One failure never disables ingest for good.
+pub(crate) fn lock_writer(writer: &Mutex<Writer>) -> Result<MutexGuard<'_, Writer>, StoreFailure> {
+    match writer.lock() {
+        Ok(w) => Ok(w),
+        Err(poisoned) => {
+            let mut w = poisoned.into_inner();
+            // Fails harmlessly when no transaction was open.
+            let _ = w.conn.execute_batch("ROLLBACK");
+            w.index = WriteIndex::load(&w.conn)?;
+            writer.clear_poison();
+            tracing::warn!("recovered the store's writer after a panic: its index was reloaded");
+            Ok(w)
+        }
+    }
+}
+
+/// A reader's connection after a panic: the lock is taken back and any transaction the call
+/// left open is rolled back (readers only read, so nothing else can be half-done).
+fn recover_reader<'a>(
+    lock: &'a Mutex<Connection>,
+    poisoned: PoisonError<MutexGuard<'a, Connection>>,
+) -> MutexGuard<'a, Connection> {
+    let conn = poisoned.into_inner();
+    let _ = conn.execute_batch("ROLLBACK");
+    lock.clear_poison();
+    conn
 }
 
 /// Remembers a failed write of the store's files, and forgets it once a commit writes again.
@@ -307,24 +381,36 @@ impl DuckStore {
         &self.path
     }
 
-    pub(crate) fn with_reader<T>(
+    /// Runs a read on one of the reader connections. A panic in `f` fails this call only
+    /// ([`contain`]): the connection is rolled back and stays in service.
+    pub fn with_reader<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreFailure>,
     ) -> Result<T, StoreFailure> {
+        let read = |conn: &Connection| {
+            let result = contain("read", || f(conn));
+            if matches!(result, Err(StoreFailure::Panicked)) {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            result
+        };
         // Prefer an idle reader; otherwise queue on one in turn.
         for r in &self.readers {
-            if let Ok(conn) = r.try_lock() {
-                return f(&conn);
+            match r.try_lock() {
+                Ok(conn) => return read(&conn),
+                Err(TryLockError::Poisoned(p)) => return read(&recover_reader(r, p)),
+                Err(TryLockError::WouldBlock) => {}
             }
         }
         let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
-        let conn = self.readers[i].lock().map_err(|_| StoreFailure::Poisoned)?;
-        f(&conn)
+        let lock = &self.readers[i];
+        let conn = lock.lock().unwrap_or_else(|p| recover_reader(lock, p));
+        read(&conn)
     }
 
     /// Checks and stores a batch atomically. Blocking: call from a blocking thread.
     pub fn ingest(&self, batch: &[(u32, Event)]) -> Result<BatchOutcome, BatchError> {
-        let mut w = self.writer.lock().map_err(|_| StoreFailure::Poisoned)?;
+        let mut w = lock_writer(&self.writer)?;
         let Writer { conn, index } = &mut *w;
         let result = writer::apply_batch(conn, index, batch, writer::Mode::Commit);
         note_write(&self.write_failure, std::slice::from_ref(&result));
@@ -372,7 +458,7 @@ impl DuckStore {
 
     /// Reports what `ingest` would refuse in the batch, storing nothing.
     pub fn check(&self, batch: &[(u32, Event)]) -> Result<(), BatchError> {
-        let mut w = self.writer.lock().map_err(|_| StoreFailure::Poisoned)?;
+        let mut w = lock_writer(&self.writer)?;
         let Writer { conn, index } = &mut *w;
         writer::apply_batch(conn, index, batch, writer::Mode::CheckOnly).map(|_| ())
     }
@@ -390,7 +476,7 @@ impl DuckStore {
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreFailure> {
-        let w = self.writer.lock().map_err(|_| StoreFailure::Poisoned)?;
+        let w = lock_writer(&self.writer)?;
         w.conn.execute(
             "INSERT OR REPLACE INTO store_meta VALUES (?, ?)",
             [key, value],
@@ -492,7 +578,7 @@ impl DuckStore {
 
     pub fn summary(&self) -> Result<StoreSummary, StoreFailure> {
         let (dossiers, events) = {
-            let w = self.writer.lock().map_err(|_| StoreFailure::Poisoned)?;
+            let w = lock_writer(&self.writer)?;
             (w.index.dossier_count() as u64, w.index.event_count() as u64)
         };
         let schema_version = self.with_reader(|c| Ok(schema::current_version(c)?))?;
@@ -515,7 +601,7 @@ impl DuckStore {
     /// Rebuilds dossier states and rollups from the events, holding the writer (ingest waits),
     /// then reloads the writer's index from the rebuilt tables.
     pub fn rebuild(&self, progress: maintenance::Progress) -> Result<(), StoreFailure> {
-        let mut w = self.writer.lock().map_err(|_| StoreFailure::Poisoned)?;
+        let mut w = lock_writer(&self.writer)?;
         let Writer { conn, index } = &mut *w;
         maintenance::rebuild(conn, progress)?;
         progress("reloading the writer's index");
@@ -530,7 +616,7 @@ impl DuckStore {
         target: &Path,
         progress: maintenance::Progress,
     ) -> Result<u64, StoreFailure> {
-        let w = self.writer.lock().map_err(|_| StoreFailure::Poisoned)?;
+        let w = lock_writer(&self.writer)?;
         maintenance::backup(&w.conn, target, progress)
     }
 
@@ -550,11 +636,11 @@ impl DuckStore {
         let failing = self
             .write_failure
             .lock()
-            .map_err(|_| StoreFailure::Poisoned)?
+            .unwrap_or_else(PoisonError::into_inner)
             .clone();
         if let Some(reason) = failing {
             let probe = {
-                let w = self.writer.lock().map_err(|_| StoreFailure::Poisoned)?;
+                let w = lock_writer(&self.writer)?;
                 // The size of a modest ingest (256 KiB): a disk with room for a few bytes
                 // only is still full for ingest.
                 w.conn
@@ -568,7 +654,7 @@ impl DuckStore {
             let mut state = self
                 .write_failure
                 .lock()
-                .map_err(|_| StoreFailure::Poisoned)?;
+                .unwrap_or_else(PoisonError::into_inner);
             match probe {
                 Ok(_) => {
                     tracing::info!("the store writes again");

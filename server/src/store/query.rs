@@ -146,7 +146,7 @@ impl Figures for DuckFigures<'_> {
         key: Option<&'static str>,
         f: &RollupFilter,
     ) -> Result<HashMap<Option<String>, Counts>, StoreFailure> {
-        let filters = filters(f);
+        let filters = filters(f)?;
         let mut clause = filters.sql.clone();
         if let Some((column, code)) = &f.scope {
             clause.push_str(&format!(" AND {column} = '{}'", code.replace('\'', "''")));
@@ -226,44 +226,54 @@ struct Filters {
     params: Vec<Box<dyn ToSql>>,
 }
 
-fn month_start(d: NaiveDate) -> NaiveDate {
-    d.with_day(1).expect("day 1 exists")
+fn month_start(d: NaiveDate) -> Option<NaiveDate> {
+    d.with_day(1)
 }
 
-fn month_end(d: NaiveDate) -> NaiveDate {
-    (month_start(d) + Months::new(1))
+fn month_end(d: NaiveDate) -> Option<NaiveDate> {
+    month_start(d)?
+        .checked_add_months(Months::new(1))?
         .pred_opt()
-        .expect("date in range")
 }
 
-/// The five period parameters described at [`sums_by`].
-pub(super) fn period_params(period: Period) -> [NaiveDate; 5] {
-    let (from, to) = (period.from, period.to);
-    let mut first_whole = if from.day() == 1 {
-        from
-    } else {
-        month_start(from) + Months::new(1)
+/// The five period parameters described at [`sums_by`]. Checked arithmetic: a period at the
+/// calendar's ends (which [`Period::new`] never lets in) is refused, never a panic.
+pub(super) fn period_params(period: Period) -> Result<[NaiveDate; 5], StoreFailure> {
+    let params = || -> Option<[NaiveDate; 5]> {
+        let (from, to) = (period.from, period.to);
+        let mut first_whole = if from.day() == 1 {
+            from
+        } else {
+            month_start(from)?.checked_add_months(Months::new(1))?
+        };
+        if month_end(first_whole)? > to {
+            first_whole = to.succ_opt()?;
+        }
+        let last_whole_end = if to == month_end(to)? {
+            to
+        } else {
+            month_start(to)?.pred_opt()?
+        };
+        Some([
+            from,
+            to,
+            first_whole,
+            month_start(last_whole_end)?,
+            last_whole_end.succ_opt()?,
+        ])
     };
-    if month_end(first_whole) > to {
-        first_whole = to.succ_opt().expect("date in range");
-    }
-    let last_whole_end = if to == month_end(to) {
-        to
-    } else {
-        month_start(to).pred_opt().expect("date in range")
-    };
-    [
-        from,
-        to,
-        first_whole,
-        month_start(last_whole_end),
-        last_whole_end.succ_opt().expect("date in range"),
-    ]
+    params().ok_or_else(|| StoreFailure::BadQuery {
+        field: "from",
+        message: format!(
+            "{} to {} lies outside the dates served",
+            period.from, period.to
+        ),
+    })
 }
 
-fn filters(query: &RollupFilter) -> Filters {
+fn filters(query: &RollupFilter) -> Result<Filters, StoreFailure> {
     let mut sql = String::new();
-    let period = period_params(query.period);
+    let period = period_params(query.period)?;
     let daily = needs_daily(&period);
     let mut params: Vec<Box<dyn ToSql>> = period
         .into_iter()
@@ -282,7 +292,7 @@ fn filters(query: &RollupFilter) -> Filters {
     if let Some(level) = query.dossier_level {
         add("dossier_level", level.as_str().to_string());
     }
-    Filters { sql, daily, params }
+    Ok(Filters { sql, daily, params })
 }
 
 /// Units of `level` in force on `on`, children (or deeper descendants) of `parent`.
@@ -494,6 +504,7 @@ mod tests {
             from: d(from),
             to: d(to),
         })
+        .unwrap()
     }
 
     #[test]

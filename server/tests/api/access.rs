@@ -163,7 +163,7 @@ async fn session(app: &TestApp, username: &str) -> Credential {
 async fn every_role_gets_exactly_its_rights_on_every_endpoint() {
     let app = seeded(AuthSettings::default()).await;
     let book = AccountBook::at(app.dir.path());
-    let (_, ingest) = book.create_token("one-stop", Role::Ingest, None).unwrap();
+    let (_, ingest) = book.create_token("one-stop", Role::Ingest, Some("*")).unwrap();
     let (_, chair_reader) = book
         .create_token("chair reader", Role::Chair, Some("502"))
         .unwrap();
@@ -699,4 +699,111 @@ async fn late_lists_agree_with_the_stats_and_page_sort_and_export() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_ingest_token_writes_only_for_its_units() {
+    let app = seeded(AuthSettings::default()).await;
+    let book = AccountBook::at(app.dir.path());
+    let (_, tam_ky) = book
+        .create_token("Tam Kỳ one-stop", Role::Ingest, Some("502"))
+        .unwrap();
+    let (_, long_an) = book
+        .create_token("Long An one-stop", Role::Ingest, Some("80"))
+        .unwrap();
+    let post = |token: &String, events: &[Value]| {
+        let body = events
+            .iter()
+            .map(Value::to_string)
+            .collect::<Vec<_>>()
+            .join("\n");
+        let credential = Credential::Bearer(token.clone());
+        let app = &app;
+        async move {
+            send(
+                app,
+                "POST",
+                "/api/v1/events",
+                &credential,
+                Some(("application/x-ndjson", body)),
+            )
+            .await
+        }
+    };
+    let in_tam_ky = received(
+        "s1",
+        "HS-SCOPE-1",
+        "2021-03-01T08:00:00+07:00",
+        "2021-03-10T17:00:00+07:00",
+    );
+    let in_hoi_an = at(
+        "503",
+        "district",
+        received(
+            "s2",
+            "HS-SCOPE-2",
+            "2021-03-01T08:00:00+07:00",
+            "2021-03-10T17:00:00+07:00",
+        ),
+    );
+    // A batch with one event outside the token's units is refused whole: 403, nothing stored.
+    let (status, _, text) = post(&tam_ky, &[in_tam_ky.clone(), in_hoi_an.clone()]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
+    assert!(text.contains("line 2: unit 503"), "{text}");
+    // Another token may not touch a dossier received under Tam Kỳ (an open one of 502)…
+    let (status, _, text) = post(
+        &long_an,
+        &[resolved("s3", SECRET_IDS[1], "2021-03-02T08:00:00+07:00")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
+    // …nor receive in Quảng Nam; its own province (Tân An, 794, lies in Long An) is fine.
+    let (status, _, text) = post(&long_an, &[in_hoi_an.clone()]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
+    let in_tan_an = at(
+        "794",
+        "district",
+        received(
+            "s4",
+            "HS-SCOPE-4",
+            "2021-03-01T08:00:00+07:00",
+            "2021-03-10T17:00:00+07:00",
+        ),
+    );
+    let (status, _, text) = post(&long_an, &[in_tan_an]).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    // Nothing of the refused batches was stored: the same events are new to the store now.
+    let (status, _, text) = post(
+        &tam_ky,
+        &[
+            in_tam_ky,
+            resolved("s3", SECRET_IDS[1], "2021-03-02T08:00:00+07:00"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap()["accepted"],
+        2,
+        "{text}"
+    );
+    // Every refusal is in the audit log under the token's id.
+    let admin = session(&app, "admin").await;
+    let (_, _, audit) = send(
+        &app,
+        "GET",
+        "/api/v1/admin/audit?limit=500",
+        &admin,
+        None,
+    )
+    .await;
+    let refusals = serde_json::from_str::<Value>(&audit).unwrap()["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["outcome"].as_str().unwrap_or("").starts_with("refused: "))
+        .count();
+    assert_eq!(refusals, 3, "{audit}");
+    // A token must say which units it writes for.
+    assert!(book.create_token("vague", Role::Ingest, None).is_err());
 }

@@ -192,3 +192,102 @@ fn two_servers_share_a_cluster_and_its_live_stream() {
     );
     assert_eq!(received(&b), total + 12);
 }
+
+/// Sends `bodies[i]` to `targets[i]` (address, token) all at the same moment; their statuses
+/// and answers, in order.
+fn at_once(targets: &[(&str, &str)], bodies: &[String]) -> Vec<(u16, serde_json::Value)> {
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(targets.len()));
+    let threads: Vec<_> = targets
+        .iter()
+        .zip(bodies)
+        .map(|((addr, token), body)| {
+            let (addr, token, body) = (addr.to_string(), token.to_string(), body.clone());
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                let (status, text) =
+                    http(&addr, "POST", "/api/v1/events", Some(&token), &body).unwrap();
+                (status, serde_json::from_str(&text).unwrap_or_default())
+            })
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
+/// The figures of the view, without what differs between stores by nature (when data arrived).
+fn figures(server: &Server) -> serde_json::Value {
+    let (status, body) = http(
+        &server.addr,
+        "GET",
+        &format!("/api/v1/stats?{VIEW}"),
+        None,
+        "",
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    serde_json::json!({"total": v["total"], "units": v["units"]})
+}
+
+#[test]
+fn two_servers_count_each_event_once_whatever_races_them() {
+    let cluster = Cluster::start();
+    let env = [("STORE_URL", cluster.url.as_str())];
+    let (dir_a, dir_b, dir_one) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let a = start_with(dir_a.path(), &env);
+    let b = start_with(dir_b.path(), &env);
+    // The reference: one server on its own embedded store, fed each accepted event once.
+    let one = crate::process::start(dir_one.path());
+    let (token_a, token_b, token_one) = (
+        ingest_token(dir_a.path()),
+        ingest_token(dir_b.path()),
+        ingest_token(dir_one.path()),
+    );
+    let targets = [(a.addr.as_str(), token_a.as_str()), (b.addr.as_str(), token_b.as_str())];
+
+    // The same batch through both servers at the same moment, 100 times: each event once.
+    for round in 0..100 {
+        let body = receptions(&format!("r{round}"), 10);
+        let answers = at_once(&targets, &[body.clone(), body.clone()]);
+        let accepted: u64 = answers
+            .iter()
+            .map(|(status, v)| {
+                assert_eq!(*status, 200, "round {round}: {v}");
+                v["accepted"].as_u64().unwrap()
+            })
+            .sum();
+        assert_eq!(accepted, 10, "round {round}: {answers:?}");
+        ingest(&one.addr, &token_one, &body);
+    }
+
+    // Conflicting events racing: a dossier resolved through A and withdrawn through B at once;
+    // exactly one of the two is accepted, and the reference gets that one.
+    for k in 0..30 {
+        let dossier = format!("r{k}-0");
+        let resolve = format!(
+            r#"{{"event_id":"x{k}","dossier_id":"{dossier}","type":"resolved","at":"2025-05-15T08:00:00+07:00"}}"#
+        );
+        let withdraw = format!(
+            r#"{{"event_id":"w{k}","dossier_id":"{dossier}","type":"withdrawn","at":"2025-05-15T09:00:00+07:00"}}"#
+        );
+        let answers = at_once(&targets, &[resolve.clone(), withdraw.clone()]);
+        let won: Vec<usize> = (0..2).filter(|i| answers[*i].0 == 200).collect();
+        assert_eq!(won.len(), 1, "dossier {dossier}: {answers:?}");
+        let loser = &answers[1 - won[0]];
+        assert_eq!(loser.0, 422, "dossier {dossier}: {answers:?}");
+        ingest(
+            &one.addr,
+            &token_one,
+            if won[0] == 0 { &resolve } else { &withdraw },
+        );
+    }
+
+    let reference = figures(&one);
+    assert_eq!(reference["total"]["received"], 1000, "{reference}");
+    assert_eq!(figures(&a), reference);
+    assert_eq!(figures(&b), reference);
+}

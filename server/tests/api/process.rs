@@ -36,16 +36,25 @@ pub fn start(dir: &Path) -> Server {
 
 /// [`start`] with more environment variables (e.g. `STORE_URL`).
 pub fn start_with(dir: &Path, env: &[(&str, &str)]) -> Server {
+    start_args(dir, &["serve", "--no-demo"], env, Stdio::null())
+}
+
+/// The server binary with `args` (none: the bare command) on the data directory `dir`, its
+/// standard output sent to `stdout`; returns once it answers `/readyz`.
+pub fn start_args(dir: &Path, args: &[&str], env: &[(&str, &str)], stdout: Stdio) -> Server {
     let addr = format!("127.0.0.1:{}", free_port());
     let child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["serve", "--no-demo"])
+        .args(args)
+        // The demo is chosen by the test, not by the environment the tests run in.
+        .env_remove("IEM_DEMO")
+        .env_remove("IEM_NO_DEMO")
         .envs(env.iter().copied())
         .env("LEPTOS_SITE_ADDR", &addr)
         .env("IEM_DATA_DIR", dir)
         .env("IEM_CONFIG_DIR", authored_data())
         .env("IEM_INGEST_RATE_LIMIT", "0")
         .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .stderr(Stdio::inherit())
         .spawn()
         .expect("the server starts");

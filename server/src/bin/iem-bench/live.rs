@@ -82,12 +82,22 @@ pub(super) async fn start(
         .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let (token_tx, token_rx) = std::sync::mpsc::channel();
-    // Reads the token line, then keeps draining stdout so the server never blocks on it.
+    let token_file = dir.join("ingest-token");
+    // Waits for the token line, then keeps draining stdout so the server never blocks on it.
+    // The token itself comes from its file: the server prints it only when it creates it, and
+    // a directory left by an interrupted run may hold one already.
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stdout).lines() {
             let Ok(line) = line else { return };
-            if let Some(t) = line.split("Bearer …): ").nth(1) {
-                let _ = token_tx.send(t.trim().to_string());
+            if line.trim_start().starts_with("ingest token") {
+                // IEM_INGEST_TOKEN when set: the server inherits this process's environment.
+                let token = std::env::var("IEM_INGEST_TOKEN")
+                    .ok()
+                    .filter(|t| !t.trim().is_empty())
+                    .or_else(|| std::fs::read_to_string(&token_file).ok());
+                if let Some(token) = token {
+                    let _ = token_tx.send(token.trim().to_string());
+                }
             }
         }
     });

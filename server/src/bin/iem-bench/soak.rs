@@ -316,7 +316,7 @@ pub async fn run(data: &Path, options: Options) -> Result<(), String> {
             .create_token(
                 &format!("soak-writer-{i}"),
                 server::auth::Role::Ingest,
-                None,
+                Some(server::auth::ALL_UNITS),
             )
             .map_err(|e| e.to_string())?;
         tokens.push(plain);

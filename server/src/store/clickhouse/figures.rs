@@ -89,7 +89,7 @@ impl Figures for ClusterFigures<'_> {
         f: &RollupFilter,
     ) -> Result<HashMap<Option<String>, Counts>, StoreFailure> {
         let db = &self.0.address.database;
-        let p = period_params(f.period);
+        let p = period_params(f.period)?;
         let daily = needs_daily(&p);
         let [from, to, first_whole, last_whole, after_whole] = p.map(date);
         let mut clause = conditions(f, "dossier_level");

@@ -1,10 +1,11 @@
 //! The ClickHouse cluster store: its address, the HTTP client, the schema, the copy from DuckDB,
-//! and the store itself (ingest, figures, dossier-level reads).
+//! the write lock the web servers share, and the store itself (ingest, figures, dossier-level reads).
 pub mod address;
 pub mod client;
 pub mod copy;
 pub mod figures;
 pub mod late;
+pub mod lock;
 pub mod schema;
 pub mod store;
 

@@ -236,9 +236,29 @@ impl ClusterStore {
             .then(|| chrono::NaiveDateTime::parse_from_str(&row.last, "%Y-%m-%d %H:%M:%S").ok())
             .flatten()
             .map(|t| t.and_utc());
-        let mut changes = self.changes.lock().map_err(|_| StoreFailure::Poisoned)?;
+        // Two numbers, each written whole: a panic elsewhere cannot leave them half-set.
+        let mut changes = self
+            .changes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *changes = (row.n, last);
         Ok(row.n)
+    }
+
+    /// The write index, locked. A panic while it was held may have left it half-updated: it
+    /// is then rebuilt from the reference data (each batch loads the dossiers it touches
+    /// again from the cluster), so one failure never disables ingest for good.
+    fn lock_index(&self) -> Result<std::sync::MutexGuard<'_, WriteIndex>, StoreFailure> {
+        match self.index.lock() {
+            Ok(index) => Ok(index),
+            Err(poisoned) => {
+                let mut index = poisoned.into_inner();
+                *index = self.reference.with_reader(WriteIndex::reference)?;
+                self.index.clear_poison();
+                tracing::warn!("recovered the cluster writer's index after a panic");
+                Ok(index)
+            }
+        }
     }
 
     /// The stored dossiers and event hashes of the dossiers `batch` names.
@@ -318,8 +338,17 @@ impl ClusterStore {
 
     /// Checks a batch and, when `write`, inserts it: one insert through the Distributed table,
     /// which puts each dossier's events (with their state and rollup changes) on its shard.
+    ///
+    /// A write holds the cluster's write lock ([`super::lock`]) from reading the touched
+    /// dossiers to the insert, so a batch is checked against what every server has stored:
+    /// the same events sent through two servers at once count once, and of two conflicting
+    /// events for one dossier only the first is accepted.
     fn apply(&self, batch: &[(u32, Event)], write: bool) -> Result<BatchOutcome, BatchError> {
-        let mut index = self.index.lock().map_err(|_| StoreFailure::Poisoned)?;
+        let mut index = self.lock_index()?;
+        let _held = match (write, self.shards.first()) {
+            (true, Some(first)) => Some(super::lock::acquire(first, self.db())?),
+            _ => None,
+        };
         let mut extras = self.load_touched(&mut index, batch)?;
         let checked = writer::check_alone(&index, batch).map_err(BatchError::Rejected)?;
         let accepted = checked.events.len() as u64;
