@@ -78,6 +78,8 @@ pub enum Key {
     NoData,
     NotOnMap,
     TileMapNote,
+    /// How to draw real boundaries: shown to a signed-in administrator only.
+    TileMapAdminNote,
     GeographicMapNote,
     Legend,
     Country,
@@ -323,13 +325,17 @@ pub fn tr(lang: Lang, key: Key) -> &'static str {
         (NotOnMap, Lang::Vi) => "Không có trên bản đồ",
         (NotOnMap, Lang::En) => "Not on the map",
         (TileMapNote, Lang::Vi) => {
-            "Bản đồ ô (sơ đồ): mỗi ô lục giác là một đơn vị, xếp gần đúng vị trí địa lý. \
-             Để vẽ ranh giới thật, quản trị viên nhập tệp ranh giới: \
-             server boundaries import TỆP --level district --parent MÃ"
+            "Bản đồ ô (sơ đồ): mỗi ô lục giác là một đơn vị, xếp gần đúng vị trí địa lý."
         }
         (TileMapNote, Lang::En) => {
-            "Schematic tile map: one hexagon per unit, placed roughly where it lies. To draw real \
-             boundaries, an administrator imports a boundary file: \
+            "Schematic tile map: one hexagon per unit, placed roughly where it lies."
+        }
+        (TileMapAdminNote, Lang::Vi) => {
+            "Quản trị viên: để vẽ ranh giới thật, nhập tệp ranh giới: \
+             server boundaries import TỆP --level district --parent MÃ"
+        }
+        (TileMapAdminNote, Lang::En) => {
+            "Administrator: to draw real boundaries, import a boundary file: \
              server boundaries import FILE --level district --parent CODE"
         }
         (GeographicMapNote, Lang::Vi) => "Ranh giới hành chính đã nhập.",

@@ -53,9 +53,15 @@ pub fn bundle_for(path: &str) -> &'static str {
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     let options = with_page_bundle(options);
+    #[cfg(feature = "ssr")]
+    let lang = page_lang().code();
+    // The browser never renders the shell; the server's answer holds the language.
+    #[cfg(not(feature = "ssr"))]
+    let lang = i18n::Lang::default().code();
     view! {
         <!DOCTYPE html>
-        <html lang="vi">
+        // The page's language, so that a screen reader reads an English page in English.
+        <html lang=lang>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -72,6 +78,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The language the request's URL asks for (`lang=`), Vietnamese by default.
+#[cfg(feature = "ssr")]
+fn page_lang() -> i18n::Lang {
+    use_context::<axum::http::request::Parts>()
+        .and_then(|request| {
+            form_urlencoded::parse(request.uri.query().unwrap_or("").as_bytes())
+                .find(|(name, _)| name == "lang")
+                .and_then(|(_, value)| value.parse::<i18n::Lang>().ok())
+        })
+        .unwrap_or_default()
 }
 
 /// `options` naming the bundle of the requested page (the scripts `HydrationScripts` writes).

@@ -113,6 +113,9 @@ pub struct LiveLimits {
     pub max_views: usize,
     /// Most open streams per client address (one more: 429).
     pub max_streams_per_client: u32,
+    /// Most open streams in all (one more: 503), so sockets and memory stay bounded however
+    /// many addresses ask.
+    pub max_streams: u32,
 }
 
 impl Default for LiveLimits {
@@ -120,6 +123,7 @@ impl Default for LiveLimits {
         LiveLimits {
             max_views: 1_000,
             max_streams_per_client: 20,
+            max_streams: 10_000,
         }
     }
 }
@@ -131,6 +135,8 @@ pub enum LiveRefusal {
     TooManyStreams(u32),
     /// The server watches `max_views` distinct views already and this one is new.
     TooManyViews(usize),
+    /// The server holds `max_streams` streams already.
+    TooManyStreamsInAll(u32),
 }
 
 /// A watched view for one client; dropping it (the connection closes) frees the client's slot.
@@ -193,6 +199,9 @@ impl LiveHub {
     pub fn subscribe(&self, query: StatsQuery, client: &str) -> Result<Subscription, LiveRefusal> {
         let slot = {
             let mut streams = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+            if streams.values().sum::<u32>() >= self.limits.max_streams {
+                return Err(LiveRefusal::TooManyStreamsInAll(self.limits.max_streams));
+            }
             let open = streams.entry(client.to_string()).or_insert(0);
             if *open >= self.limits.max_streams_per_client {
                 return Err(LiveRefusal::TooManyStreams(

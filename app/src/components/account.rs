@@ -29,6 +29,13 @@ fn viewer() -> ReadSignal<Option<Viewer>> {
         .unwrap_or_else(|| signal(None).0)
 }
 
+/// Whether the signed-in viewer is an administrator (known only after hydration, so the
+/// server-rendered page is the same for everybody).
+pub fn viewer_is_admin() -> impl Fn() -> bool + Copy + Send + Sync + 'static {
+    let viewer = viewer();
+    move || viewer.with(|v| v.as_ref().and_then(|v| v.role.as_deref()) == Some("admin"))
+}
+
 /// "Sign in", or the viewer's name and "Sign out".
 #[component]
 pub fn AccountArea(lang: Signal<Lang>) -> impl IntoView {

@@ -727,6 +727,7 @@ pub fn ChoroplethMap(
     };
     let not_on_map = layer.not_on_map.clone();
     let geographic = layer.geographic;
+    let is_admin = crate::components::account::viewer_is_admin();
     view! {
         <figure class="map">
             <div class="map-canvas">
@@ -807,6 +808,10 @@ pub fn ChoroplethMap(
                 <p class="note">
                     {move || tr(lang.get(), if geographic { Key::GeographicMapNote } else { Key::TileMapNote })}
                 </p>
+                // Readers of the public map need not know how boundaries get in; an administrator does.
+                {move || (!geographic && is_admin()).then(|| view! {
+                    <p class="note admin-note">{tr(lang.get(), Key::TileMapAdminNote)}</p>
+                })}
                 <p class="note" id="map-keys-help">{text(lang, Key::MapKeysHelp)}</p>
                 {(!not_on_map.is_empty())
                     .then(|| {

@@ -211,10 +211,9 @@ impl AccountBook {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(io_err(&self.path)(e)),
         };
-        let mut cache = self
-            .cache
-            .lock()
-            .map_err(|_| AccountError::Invalid("account cache poisoned".into()))?;
+        // A cache of the file: after a panic elsewhere it is still whole (each update replaces
+        // it at once), so a poisoned lock is taken back rather than failing every request.
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if cache.0 != version || version.is_none() {
             let file = Self::read_file(&self.path)?;
             *cache = (version, Arc::new(file));

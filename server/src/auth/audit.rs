@@ -8,9 +8,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// The log is rotated past this size: `audit.log` becomes `audit.log.1` (replacing the one
-/// before), so the two files together hold at most twice this.
+/// The log is rotated past this size: `audit.log` becomes `audit.log.1`, the one before
+/// `audit.log.2`, and so on; [`KEPT_ROTATIONS`] are kept, so the files together hold at most
+/// five times this.
 pub const MAX_LOG_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Rotated logs kept beside the current one.
+pub const KEPT_ROTATIONS: u32 = 4;
 
 /// Refusals of anonymous or wrongly authenticated requests (anyone on the internet can cause
 /// them) are written at most once per client address per window; the ones in between are
@@ -61,26 +65,38 @@ impl AuditLog {
         }
     }
 
-    /// The rotated log beside the current one.
-    pub fn rotated_path(&self) -> PathBuf {
+    /// The `n`th rotated log (1 the newest).
+    pub fn rotated_path(&self, n: u32) -> PathBuf {
         let mut name = self.path.as_os_str().to_os_string();
-        name.push(".1");
+        name.push(format!(".{n}"));
         PathBuf::from(name)
     }
 
-    /// Records a refused request, at most one line per client address per
+    /// Shifts the rotated logs by one (the oldest is dropped) and makes the log the newest.
+    fn rotate(&self) -> std::io::Result<()> {
+        for n in (1..KEPT_ROTATIONS).rev() {
+            match std::fs::rename(self.rotated_path(n), self.rotated_path(n + 1)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        std::fs::rename(&self.path, self.rotated_path(1))
+    }
+
+    /// Records a refused request, at most one line per action and client address per
     /// [`REFUSAL_WINDOW`]; a line written after suppressed ones says how many there were.
     pub fn record_refusal(&self, entry: AuditEntry<'_>) -> std::io::Result<()> {
+        let key = format!("{} {}", entry.action, entry.client);
         let suppressed = {
             let mut map = self.refusals.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
             if map.len() >= MAX_TRACKED_CLIENTS {
                 map.retain(|_, r| now.duration_since(r.since) < REFUSAL_WINDOW);
             }
-            let key = if map.len() >= MAX_TRACKED_CLIENTS && !map.contains_key(entry.client) {
-                "*".to_string()
+            let key = if map.len() >= MAX_TRACKED_CLIENTS && !map.contains_key(&key) {
+                format!("{} *", entry.action)
             } else {
-                entry.client.to_string()
+                key
             };
             match map.get_mut(&key) {
                 Some(r) if now.duration_since(r.since) < REFUSAL_WINDOW => {
@@ -145,7 +161,7 @@ impl AuditLog {
             .is_some_and(|open| open.bytes + line.len() as u64 > MAX_LOG_BYTES)
         {
             *guard = None;
-            std::fs::rename(&self.path, self.rotated_path())?;
+            self.rotate()?;
         }
         if guard.is_none() {
             if let Some(dir) = self.path.parent() {
@@ -184,17 +200,19 @@ impl AuditLog {
             Err(e) => return Err(e),
         };
         let mut end = file.metadata()?.len();
-        let mut tail: Vec<u8> = Vec::new();
-        // Until the block read holds `limit` whole lines (and the newline before the first).
-        while end > 0 && tail.iter().filter(|b| **b == b'\n').count() <= limit {
+        let mut blocks: Vec<Vec<u8>> = Vec::new();
+        let mut newlines = 0usize;
+        // Until the blocks read hold `limit` whole lines (and the newline before the first).
+        while end > 0 && newlines <= limit {
             let start = end.saturating_sub(BLOCK);
             let mut block = vec![0; (end - start) as usize];
             file.seek(SeekFrom::Start(start))?;
             file.read_exact(&mut block)?;
-            block.extend_from_slice(&tail);
-            tail = block;
+            newlines += block.iter().filter(|b| **b == b'\n').count();
+            blocks.push(block);
             end = start;
         }
+        let tail: Vec<u8> = blocks.into_iter().rev().flatten().collect();
         let text = String::from_utf8_lossy(&tail);
         let mut lines: Vec<&str> = text.lines().collect();
         if end > 0 {
@@ -257,7 +275,7 @@ mod tests {
         log.refusals
             .lock()
             .unwrap()
-            .get_mut("203.0.113.9")
+            .get_mut("ingest 203.0.113.9")
             .unwrap()
             .since -= REFUSAL_WINDOW;
         log.record_refusal(refusal("203.0.113.9")).unwrap();
@@ -309,8 +327,15 @@ mod tests {
         // As if the file were nearly full: the next line goes to a new file.
         log.file.lock().unwrap().as_mut().unwrap().bytes = MAX_LOG_BYTES - 10;
         log.record(refusal("b")).unwrap();
-        assert!(log.rotated_path().exists());
+        assert!(log.rotated_path(1).exists());
         let tail = log.tail(10).unwrap();
         assert_eq!((tail.len(), tail[0]["client"].as_str()), (1, Some("b")));
+        // Older rotations move down; the oldest kept is the fourth.
+        for _ in 0..KEPT_ROTATIONS + 2 {
+            log.file.lock().unwrap().as_mut().unwrap().bytes = MAX_LOG_BYTES - 10;
+            log.record(refusal("c")).unwrap();
+        }
+        assert!(log.rotated_path(KEPT_ROTATIONS).exists());
+        assert!(!log.rotated_path(KEPT_ROTATIONS + 1).exists());
     }
 }

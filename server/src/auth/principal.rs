@@ -108,15 +108,22 @@ pub struct UnitPlace {
 impl Scope {
     /// Whether dossier-level data of `unit` (and everything under it) is within this scope.
     pub fn covers(&self, unit: &UnitPlace) -> bool {
+        self.covers_unit(
+            &unit.code,
+            &unit.province_code,
+            unit.district_code.as_deref(),
+        )
+    }
+
+    /// [`Scope::covers`] for a unit given by its code, province and district.
+    pub fn covers_unit(&self, code: &str, province: &str, district: Option<&str>) -> bool {
         match self {
             Scope::Everything => true,
-            Scope::Province(p) => &unit.province_code == p,
-            Scope::District(d) => unit.district_code.as_deref() == Some(d.as_str()),
-            Scope::Units(units) => units.iter().any(|u| {
-                u == &unit.code
-                    || u == &unit.province_code
-                    || unit.district_code.as_deref() == Some(u.as_str())
-            }),
+            Scope::Province(p) => province == p,
+            Scope::District(d) => district == Some(d.as_str()),
+            Scope::Units(units) => units
+                .iter()
+                .any(|u| u == code || u == province || district == Some(u.as_str())),
             Scope::Nothing => false,
         }
     }

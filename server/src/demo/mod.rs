@@ -6,6 +6,7 @@ pub mod rng;
 pub mod scenario;
 pub mod simulator;
 
+use crate::auth::Scope;
 use crate::ingest::event::{Event, EventKind, Reception};
 use crate::store::served::ServedStore;
 use crate::store::writer::BatchError;
@@ -34,7 +35,7 @@ impl From<BatchError> for DemoError {
     fn from(e: BatchError) -> Self {
         match e {
             BatchError::Store(s) => DemoError::Store(s),
-            BatchError::Rejected(errors) => DemoError::Rejected(
+            BatchError::Rejected(errors) | BatchError::OutOfScope(errors) => DemoError::Rejected(
                 errors
                     .iter()
                     .take(5)
@@ -263,7 +264,7 @@ fn seed_windows(
             for e in events {
                 lines.push((lines.len() as u32 + 1, e));
                 if lines.len() == BATCH {
-                    written += sink.ingest(std::mem::take(&mut lines))?.accepted;
+                    written += sink.ingest(std::mem::take(&mut lines), &Scope::Everything)?.accepted;
                     done += lines.len();
                     if done >= next_report {
                         next_report += total / 4;
@@ -278,7 +279,7 @@ fn seed_windows(
                 }
             }
             if !lines.is_empty() {
-                written += sink.ingest(std::mem::take(&mut lines))?.accepted;
+                written += sink.ingest(std::mem::take(&mut lines), &Scope::Everything)?.accepted;
             }
             tracing::info!(province = %province.code, window = %format!("{}..{}", range.0, range.1), events = total, "demo window written");
         }

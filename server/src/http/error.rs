@@ -187,12 +187,22 @@ impl From<StoreFailure> for ApiError {
     fn from(e: StoreFailure) -> Self {
         match e {
             StoreFailure::BadQuery { field, message } => ApiError::bad_request(field, message),
-            StoreFailure::Io(e) => ApiError::Unavailable(e.to_string()),
-            e @ StoreFailure::Unwritable(_) => ApiError::Unwritable(e.to_string()),
+            // The details (a file path, a shard's address) go to the log, not to the caller.
+            e @ StoreFailure::Io(_) => {
+                tracing::warn!(error = %e, "store unavailable");
+                ApiError::Unavailable(crate::store::UNAVAILABLE.into())
+            }
+            e @ StoreFailure::Unwritable(_) => {
+                tracing::warn!(error = %e, "store unwritable");
+                ApiError::Unwritable(crate::store::UNWRITABLE.into())
+            }
             // A shard that cannot be reached: the cluster is (partly) down, try again later.
             e @ StoreFailure::Cluster(crate::store::clickhouse::ClickHouseError::Unreachable {
                 ..
-            }) => ApiError::Unavailable(e.to_string()),
+            }) => {
+                tracing::warn!(error = %e, "store unavailable");
+                ApiError::Unavailable(crate::store::UNAVAILABLE.into())
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -2,9 +2,7 @@
 use super::access::Caller;
 use super::{error::ApiError, AppState};
 use crate::auth::{Principal, Role, Scope};
-use crate::ingest::event::{parse_event, Event, EventKind, LineError};
-use crate::store::served::ServedStore;
-use std::collections::HashMap;
+use crate::ingest::event::{parse_event, Event, LineError};
 use crate::store::writer::{BatchError, BatchOutcome};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -219,46 +217,23 @@ pub async fn ingest_lines(
     ingest_scoped(state, lines, &Scope::Everything).await
 }
 
-/// The units an event touches: a reception's own unit, else the unit its dossier was received
-/// under (in this batch or before). `None` for an unknown dossier, which the store refuses.
-fn events_outside(
-    store: &dyn ServedStore,
-    scope: &Scope,
-    events: &[(u32, Event)],
-) -> Result<Vec<String>, ApiError> {
-    let mut received_here: HashMap<&str, &str> = HashMap::new();
-    for (_, e) in events {
-        if let EventKind::Received(r) = &e.kind {
-            received_here.insert(&e.dossier_id, &r.unit);
-        }
-    }
-    let mut places: HashMap<String, Option<crate::auth::UnitPlace>> = HashMap::new();
-    let mut outside = Vec::new();
-    for (line, e) in events {
-        let unit = match received_here.get(e.dossier_id.as_str()) {
-            Some(unit) => Some(unit.to_string()),
-            None => store.dossier_unit(&e.dossier_id)?,
-        };
-        let Some(unit) = unit else { continue };
-        if !places.contains_key(&unit) {
-            places.insert(unit.clone(), store.unit_place(&unit)?);
-        }
-        // An unknown unit is refused by the checks that follow (unknown_unit).
-        if let Some(Some(place)) = places.get(&unit) {
-            if !scope.covers(place) {
-                outside.push(format!("line {line}: unit {unit}"));
-            }
-        }
-        if outside.len() >= 20 {
-            break;
-        }
-    }
-    Ok(outside)
+/// A refusal for scope: 403 naming the lines (and nothing else about the request).
+fn out_of_scope(lines: Vec<LineError>) -> ApiError {
+    let listed: Vec<String> = lines
+        .iter()
+        .take(20)
+        .map(|e| format!("line {}: {}", e.line, e.message))
+        .collect();
+    ApiError::Forbidden(format!(
+        "this token writes only for its units; {}{}; nothing from this request was stored",
+        listed.join("; "),
+        if lines.len() > 20 { "; …" } else { "" }
+    ))
 }
 
-/// The ingest path after the request is read: validate every line, hold every event to the
-/// writer's scope (a reception's unit, or the unit an earlier reception put the dossier in),
-/// store all or nothing, then announce the commit to the live stream.
+/// The ingest path after the request is read: validate every line, store all or nothing (the
+/// store holds every event to the writer's scope: a reception's unit, or the unit its dossier
+/// was received under), then announce the commit to the live stream.
 pub async fn ingest_scoped(
     state: &AppState,
     lines: NumberedLines,
@@ -279,10 +254,14 @@ pub async fn ingest_scoped(
     if !errors.is_empty() {
         // Report the store-level problems of the well-formed lines too, without storing anything.
         let store = state.store.clone();
-        let more = tokio::task::spawn_blocking(move || store.check(&events)).await?;
+        let token_scope = scope.clone();
+        let more =
+            tokio::task::spawn_blocking(move || store.check(&events, &token_scope)).await?;
         match more {
             Ok(()) => {}
             Err(BatchError::Rejected(es)) => errors.extend(es),
+            // Outside the token's units: refused for that alone, saying nothing else.
+            Err(BatchError::OutOfScope(lines)) => return Err(out_of_scope(lines)),
             Err(BatchError::Store(e)) => return Err(e.into()),
         }
         errors.sort_by_key(|e| e.line);
@@ -291,25 +270,12 @@ pub async fn ingest_scoped(
     if events.is_empty() {
         return Err(ApiError::bad_request("body", "the request holds no events"));
     }
-    if *scope != Scope::Everything {
-        let store = state.store.clone();
-        let token_scope = scope.clone();
-        let (events_back, outside) = tokio::task::spawn_blocking(move || {
-            let outside = events_outside(store.as_ref(), &token_scope, &events);
-            (events, outside)
-        })
-        .await?;
-        events = events_back;
-        let outside = outside?;
-        if !outside.is_empty() {
-            return Err(ApiError::Forbidden(format!(
-                "this token writes only for its units; outside them: {}; nothing from this request was stored",
-                outside.join(", ")
-            )));
-        }
-    }
+    // The scope is checked with the write, under the writer's lock (and the cluster's): no
+    // reception of another unit can slip in between.
     let store = state.store.clone();
-    let outcome = tokio::task::spawn_blocking(move || store.ingest(events)).await?;
+    let token_scope = scope.clone();
+    let outcome =
+        tokio::task::spawn_blocking(move || store.ingest(events, &token_scope)).await?;
     match outcome {
         Ok(o) => {
             if o.accepted > 0 {
@@ -318,6 +284,7 @@ pub async fn ingest_scoped(
             Ok(o)
         }
         Err(BatchError::Rejected(errors)) => Err(ApiError::Rejected(errors)),
+        Err(BatchError::OutOfScope(lines)) => Err(out_of_scope(lines)),
         Err(BatchError::Store(e)) => Err(e.into()),
     }
 }

@@ -18,22 +18,31 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
             StatusCode::OK,
             Json(json!({"status": "ready", "schema_version": version})),
         ),
-        Ok(Err(e @ crate::store::StoreFailure::Unwritable(_))) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({
-                "status": "degraded",
-                "code": "store_unwritable",
-                "reads": "ok",
-                "writes": "failing",
-                "message": e.to_string(),
-            })),
-        ),
-        Ok(Err(e)) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(
-                json!({"status": "unavailable", "code": "store_unavailable", "message": e.to_string()}),
-            ),
-        ),
+        // The probe is public: the reason (a path, a database message) goes to the log only.
+        Ok(Err(e @ crate::store::StoreFailure::Unwritable(_))) => {
+            tracing::warn!(error = %e, "not ready: the store cannot write");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({
+                    "status": "degraded",
+                    "code": "store_unwritable",
+                    "reads": "ok",
+                    "writes": "failing",
+                    "message": crate::store::UNWRITABLE,
+                })),
+            )
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "not ready");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({
+                    "status": "unavailable",
+                    "code": "store_unavailable",
+                    "message": crate::store::UNAVAILABLE,
+                })),
+            )
+        }
         // The check panicked: its text is for the log, not for whoever asks the probe.
         Err(e) => {
             tracing::error!(error = %e, "the readiness check failed");

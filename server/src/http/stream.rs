@@ -63,7 +63,7 @@ pub async fn get_stream(
     };
     let subscription = state
         .live
-        .subscribe(query, &client_of(&parts))
+        .subscribe(query, &client_key(&client_of(&parts)))
         .map_err(|refusal| match refusal {
             LiveRefusal::TooManyStreams(most) => ApiError::RateLimited {
                 retry_after: Duration::from_secs(30),
@@ -74,9 +74,24 @@ pub async fn get_stream(
             LiveRefusal::TooManyViews(most) => ApiError::Busy(format!(
                 "the server watches {most} distinct views already; try again later or watch a view others watch"
             )),
+            LiveRefusal::TooManyStreamsInAll(most) => ApiError::Busy(format!(
+                "the server holds {most} live streams already; try again later"
+            )),
         })?;
     Ok(Sse::new(messages(subscription, last_seen))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Whom the per-client stream limit counts: the address, or for IPv6 its /64 network (one
+/// subscriber's line holds a whole /64, so single addresses would be no limit at all).
+fn client_key(client: &str) -> String {
+    match client.parse::<std::net::Ipv6Addr>() {
+        Ok(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => client.to_string(),
+    }
 }
 
 /// A value as an error message may quote it: at most 60 characters.
@@ -127,4 +142,21 @@ fn messages(
             }
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_key;
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_network_and_ipv4_by_address() {
+        assert_eq!(client_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            client_key("2001:db8:1:2:bbbb::9"),
+            client_key("2001:db8:1:2:aaaa::1")
+        );
+        assert_eq!(client_key("203.0.113.9"), "203.0.113.9");
+        assert_eq!(client_key("::ffff:203.0.113.9"), "::ffff:203.0.113.9");
+        assert_eq!(client_key("local"), "local");
+    }
 }

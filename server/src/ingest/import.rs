@@ -1,6 +1,7 @@
 //! `server import FILE`: NDJSON events or a one-stop system's CSV export, through the same checks
 //! as the HTTP API. Atomic unless `--skip-invalid`.
 use super::event::{parse_event, Event, LineError};
+use crate::auth::Scope;
 use crate::store::served::ServedStore;
 use crate::store::writer::BatchError;
 use crate::store::StoreFailure;
@@ -220,7 +221,7 @@ pub fn import(
     if !skip_invalid {
         if report.error_count > 0 {
             // Report the store-level problems of the well-formed lines as well.
-            if let Err(BatchError::Rejected(more)) = store.check(&events) {
+            if let Err(BatchError::Rejected(more)) = store.check(&events, &Scope::Everything) {
                 note_errors(&mut report, &more);
             }
             report.errors.sort_by_key(|e| e.line);
@@ -230,13 +231,13 @@ pub fn import(
             "checking and storing {} events in one transaction",
             events.len()
         ));
-        return match store.ingest(events) {
+        return match store.ingest(events, &Scope::Everything) {
             Ok(o) => {
                 report.accepted = o.accepted;
                 report.duplicates = o.duplicates;
                 Ok(report)
             }
-            Err(BatchError::Rejected(errors)) => {
+            Err(BatchError::Rejected(errors) | BatchError::OutOfScope(errors)) => {
                 note_errors(&mut report, &errors);
                 Err(ImportError::Invalid(report))
             }
@@ -248,13 +249,13 @@ pub fn import(
         let mut batch: Vec<(u32, Event)> = chunk.to_vec();
         // Drop what the store refuses and retry: a refused reception also refuses its dossier's later events.
         loop {
-            match store.ingest(batch.clone()) {
+            match store.ingest(batch.clone(), &Scope::Everything) {
                 Ok(o) => {
                     report.accepted += o.accepted;
                     report.duplicates += o.duplicates;
                     break;
                 }
-                Err(BatchError::Rejected(errors)) => {
+                Err(BatchError::Rejected(errors) | BatchError::OutOfScope(errors)) => {
                     note_errors(&mut report, &errors);
                     report.skipped += errors.len() as u64;
                     let bad: std::collections::HashSet<u32> =

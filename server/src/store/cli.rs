@@ -225,9 +225,14 @@ fn restore(settings: &Settings, file: &Path, progress: &mut dyn FnMut(&str)) -> 
     std::fs::create_dir_all(&settings.data_dir).map_err(|e| e.to_string())?;
     let partial = target.with_extension("duckdb.restoring");
     progress("copying the backup into the data directory");
-    std::fs::copy(file, &partial)
-        .and_then(|_| std::fs::File::open(&partial)?.sync_all())
-        .map_err(|e| format!("cannot copy {}: {e}", file.display()))?;
+    // Copied into a file that is the owner's only from its first byte: `fs::copy` would carry
+    // over the backup's mode, and a backup copied around may be readable by others.
+    (|| -> std::io::Result<()> {
+        let mut out = crate::auth::accounts::create_private(&partial)?;
+        std::io::copy(&mut std::fs::File::open(file)?, &mut out)?;
+        out.sync_all()
+    })()
+    .map_err(|e| format!("cannot copy {}: {e}", file.display()))?;
     let mut kept = None;
     if target.exists() {
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");

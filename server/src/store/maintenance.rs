@@ -596,5 +596,24 @@ mod tests {
         }
         assert!(store.verify(&mut |_| {}).unwrap().is_clean());
         assert!(store.readiness().is_ok());
+        // A reader whose lock a panic poisoned (with a transaction open) is taken back too.
+        for reader in &store.readers {
+            let joined = std::thread::scope(|s| {
+                s.spawn(|| {
+                    let conn = reader.lock().unwrap();
+                    conn.execute_batch("BEGIN TRANSACTION").unwrap();
+                    panic!("injected panic while holding a reader");
+                })
+                .join()
+            });
+            assert!(joined.is_err() && reader.is_poisoned());
+        }
+        // An idle reader is taken first: the first one, then (while it is busy) the second.
+        assert!(store.verify(&mut |_| {}).unwrap().is_clean());
+        {
+            let _busy = store.readers[0].lock().unwrap();
+            assert!(store.verify(&mut |_| {}).unwrap().is_clean());
+        }
+        assert!(store.readers.iter().all(|r| !r.is_poisoned()));
     }
 }

@@ -12,6 +12,7 @@ pub mod selection;
 pub mod served;
 pub mod writer;
 
+use crate::auth::Scope;
 use crate::ingest::event::Event;
 use app::model::{
     Counts, IndicatorRow, Level, StatsQuery, StatsResponse, TrendQuery, TrendResponse, UnitRef,
@@ -97,14 +98,22 @@ impl StoreFailure {
     }
 }
 
+/// What a caller is told when the store cannot serve (the reason is logged).
+pub const UNAVAILABLE: &str = "the store cannot serve this request now; try again later";
+
+/// What an ingest caller is told when the store cannot write its files (the reason is logged).
+pub const UNWRITABLE: &str = "the store cannot write to its disk";
+
 impl From<StoreFailure> for StoreError {
     fn from(e: StoreFailure) -> Self {
         match e {
             StoreFailure::BadQuery { field, message } => StoreError::BadQuery { field, message },
-            StoreFailure::Io(e) => StoreError::Unavailable(e.to_string()),
-            e @ StoreFailure::Unwritable(_) => StoreError::Unavailable(e.to_string()),
-            e @ StoreFailure::Cluster(clickhouse::ClickHouseError::Unreachable { .. }) => {
-                StoreError::Unavailable(e.to_string())
+            // The detail (a file path, a shard's address) is for the log, not for the public.
+            e @ (StoreFailure::Io(_)
+            | StoreFailure::Unwritable(_)
+            | StoreFailure::Cluster(clickhouse::ClickHouseError::Unreachable { .. })) => {
+                tracing::warn!(error = %e, "store unavailable");
+                StoreError::Unavailable(UNAVAILABLE.into())
             }
             other => {
                 // The server functions pass this on as a bare "internal error" (the text can be
@@ -124,6 +133,8 @@ pub(crate) struct Writer {
 /// A request waiting for the next group commit, with where to send its result.
 struct Queued {
     batch: Vec<(u32, Event)>,
+    /// The units the writer may write for (an ingest token's scope).
+    scope: Scope,
     reply: mpsc::SyncSender<Result<BatchOutcome, BatchError>>,
 }
 
@@ -187,8 +198,10 @@ fn group_commit_loop(
                 Err(_) => break,
             }
         }
-        let (batches, replies): (Vec<_>, Vec<_>) =
-            queued.into_iter().map(|q| (q.batch, q.reply)).unzip();
+        let (batches, replies): (Vec<_>, Vec<_>) = queued
+            .into_iter()
+            .map(|q| ((q.batch, q.scope), q.reply))
+            .unzip();
         tracing::debug!(requests = batches.len(), events, "group commit");
         // A panic here must not end this thread (every later ingest would fail): it is caught,
         // each request of the group is told, and the writer is recovered at the next lock.
@@ -408,11 +421,18 @@ impl DuckStore {
         read(&conn)
     }
 
-    /// Checks and stores a batch atomically. Blocking: call from a blocking thread.
+    /// Checks and stores a batch atomically, for every unit (the demo, file import, tests).
+    /// Blocking: call from a blocking thread.
     pub fn ingest(&self, batch: &[(u32, Event)]) -> Result<BatchOutcome, BatchError> {
         let mut w = lock_writer(&self.writer)?;
         let Writer { conn, index } = &mut *w;
-        let result = writer::apply_batch(conn, index, batch, writer::Mode::Commit);
+        let result = writer::apply_batch(
+            conn,
+            index,
+            batch,
+            writer::Mode::Commit,
+            &Scope::Everything,
+        );
         note_write(&self.write_failure, std::slice::from_ref(&result));
         let outcome = result?;
         self.note_commit(&outcome);
@@ -439,7 +459,11 @@ impl DuckStore {
     /// Checks and stores a request atomically, committing it together with the requests that
     /// arrived while the previous commit ran (group commit: one transaction for many requests,
     /// each still all-or-nothing on its own). Blocking: call from a blocking thread.
-    pub fn ingest_grouped(&self, batch: Vec<(u32, Event)>) -> Result<BatchOutcome, BatchError> {
+    pub fn ingest_grouped(
+        &self,
+        batch: Vec<(u32, Event)>,
+        scope: &Scope,
+    ) -> Result<BatchOutcome, BatchError> {
         let stopped = || {
             BatchError::Store(StoreFailure::Group(
                 "the group-commit thread has stopped".into(),
@@ -449,18 +473,22 @@ impl DuckStore {
         self.group
             .as_ref()
             .ok_or_else(stopped)?
-            .send(Queued { batch, reply })
+            .send(Queued {
+                batch,
+                scope: scope.clone(),
+                reply,
+            })
             .map_err(|_| stopped())?;
         let outcome = result.recv().map_err(|_| stopped())??;
         self.note_commit(&outcome);
         Ok(outcome)
     }
 
-    /// Reports what `ingest` would refuse in the batch, storing nothing.
-    pub fn check(&self, batch: &[(u32, Event)]) -> Result<(), BatchError> {
+    /// Reports what `ingest` would refuse in the batch for a writer of `scope`, storing nothing.
+    pub fn check(&self, batch: &[(u32, Event)], scope: &Scope) -> Result<(), BatchError> {
         let mut w = lock_writer(&self.writer)?;
         let Writer { conn, index } = &mut *w;
-        writer::apply_batch(conn, index, batch, writer::Mode::CheckOnly).map(|_| ())
+        writer::apply_batch(conn, index, batch, writer::Mode::CheckOnly, scope).map(|_| ())
     }
 
     /// A value from the store's own bookkeeping (e.g. whether the demo finished).

@@ -2,7 +2,7 @@
 use super::boundaries::{BoundaryLayer, Tile, UnitName};
 use super::writer::{BatchError, BatchOutcome};
 use super::{DuckStore, StoreFailure, UncataloguedProcedure};
-use crate::auth::UnitPlace;
+use crate::auth::{Scope, UnitPlace};
 use crate::ingest::event::Event;
 use app::late::{LatePage, LateQuery, TimelineEvent};
 use app::model::Level;
@@ -12,9 +12,10 @@ use chrono::NaiveDate;
 /// Every call blocks: call from a blocking thread.
 pub trait ServedStore: IndicatorStore {
     /// Reports what `ingest` would refuse in the batch, storing nothing.
-    fn check(&self, batch: &[(u32, Event)]) -> Result<(), BatchError>;
-    /// Checks and stores a request.
-    fn ingest(&self, batch: Vec<(u32, Event)>) -> Result<BatchOutcome, BatchError>;
+    fn check(&self, batch: &[(u32, Event)], scope: &Scope) -> Result<(), BatchError>;
+    /// Checks and stores a request of a writer of `scope` (an ingest token's units): an event
+    /// outside them refuses the request ([`BatchError::OutOfScope`]), checked with the write.
+    fn ingest(&self, batch: Vec<(u32, Event)>, scope: &Scope) -> Result<BatchOutcome, BatchError>;
     /// Ready to serve: answers, has the latest schema, can write. Returns the schema version.
     fn readiness(&self) -> Result<i32, StoreFailure>;
     /// The change number when the store was opened; the live stream's message ids go on from it.
@@ -46,11 +47,11 @@ pub trait ServedStore: IndicatorStore {
 }
 
 impl ServedStore for DuckStore {
-    fn check(&self, batch: &[(u32, Event)]) -> Result<(), BatchError> {
-        DuckStore::check(self, batch)
+    fn check(&self, batch: &[(u32, Event)], scope: &Scope) -> Result<(), BatchError> {
+        DuckStore::check(self, batch, scope)
     }
-    fn ingest(&self, batch: Vec<(u32, Event)>) -> Result<BatchOutcome, BatchError> {
-        self.ingest_grouped(batch)
+    fn ingest(&self, batch: Vec<(u32, Event)>, scope: &Scope) -> Result<BatchOutcome, BatchError> {
+        self.ingest_grouped(batch, scope)
     }
     fn readiness(&self) -> Result<i32, StoreFailure> {
         DuckStore::readiness(self)

@@ -1,6 +1,7 @@
 //! The single writer: checks a batch against what is stored, then commits it whole or not at all.
 use super::rollup::{DossierFacts, RollupDelta};
 use super::StoreFailure;
+use crate::auth::Scope;
 use crate::ingest::event::{Event, EventKind, LineError, Reception};
 use app::indicators::local_date;
 use app::model::{Channel, Level};
@@ -51,6 +52,10 @@ pub struct BatchOutcome {
 pub enum BatchError {
     /// The batch was refused; nothing was stored.
     Rejected(Vec<LineError>),
+    /// Events outside the writer's units (a reception's unit, or the unit its dossier was
+    /// received under): the whole request is refused, nothing stored, and nothing else about
+    /// it is said (another unit's dossiers are not the writer's to learn about).
+    OutOfScope(Vec<LineError>),
     Store(StoreFailure),
 }
 
@@ -356,6 +361,65 @@ fn check_request<'a>(
     index: &WriteIndex,
     group: &Pending<'a>,
     batch: &'a [(u32, Event)],
+    scope: &Scope,
+) -> Result<(Pending<'a>, u64), BatchError> {
+    if *scope != Scope::Everything {
+        let outside = outside_scope(index, group, batch, scope);
+        if !outside.is_empty() {
+            return Err(BatchError::OutOfScope(outside));
+        }
+    }
+    check_in_scope(index, group, batch).map_err(BatchError::Rejected)
+}
+
+/// The events of `batch` outside `scope`: a reception in a unit it does not cover, or an event
+/// for a dossier received (stored, earlier in the group, or earlier in the batch) under one.
+/// Checked under the writer's lock, so no reception can slip in between check and write.
+fn outside_scope(
+    index: &WriteIndex,
+    group: &Pending,
+    batch: &[(u32, Event)],
+    scope: &Scope,
+) -> Vec<LineError> {
+    let mut received_here: HashMap<&str, u32> = HashMap::new();
+    let mut outside = Vec::new();
+    for (line, event) in batch {
+        let dossier = event.dossier_id.as_str();
+        let unit = match &event.kind {
+            EventKind::Received(r) => {
+                let unit = index.unit_by_code.get(&r.unit).copied();
+                if let Some(unit) = unit {
+                    received_here.entry(dossier).or_insert(unit);
+                }
+                unit
+            }
+            _ => received_here
+                .get(dossier)
+                .copied()
+                .or_else(|| group.touched.get(dossier).map(|row| row.facts.unit))
+                .or_else(|| index.dossiers.get(dossier).map(|facts| facts.unit)),
+        };
+        // An unknown unit or dossier is refused by the checks that follow.
+        let Some(unit) = unit else { continue };
+        let u = &index.units[unit as usize];
+        if !scope.covers_unit(&u.code, &u.province, u.district.as_deref()) {
+            let message = match &event.kind {
+                EventKind::Received(r) => format!("unit '{}' is outside this token's units", r.unit),
+                _ => format!(
+                    "dossier '{}' was not received under this token's units",
+                    event.dossier_id
+                ),
+            };
+            outside.push(LineError::new(*line, "unit", "outside_scope", message));
+        }
+    }
+    outside
+}
+
+fn check_in_scope<'a>(
+    index: &WriteIndex,
+    group: &Pending<'a>,
+    batch: &'a [(u32, Event)],
 ) -> Result<(Pending<'a>, u64), Vec<LineError>> {
     let mut errors = Vec::new();
     let mut duplicates = 0u64;
@@ -589,9 +653,10 @@ pub struct CheckedBatch<'a> {
 pub fn check_alone<'a>(
     index: &WriteIndex,
     batch: &'a [(u32, Event)],
-) -> Result<CheckedBatch<'a>, Vec<LineError>> {
+    scope: &Scope,
+) -> Result<CheckedBatch<'a>, BatchError> {
     let group = Pending::new(index);
-    let (request, duplicates) = check_request(index, &group, batch)?;
+    let (request, duplicates) = check_request(index, &group, batch, scope)?;
     let mut current: HashMap<&str, DossierFacts> = HashMap::new();
     let events = request
         .staged
@@ -625,10 +690,10 @@ pub fn apply_batch(
     index: &mut WriteIndex,
     batch: &[(u32, Event)],
     mode: Mode,
+    scope: &Scope,
 ) -> Result<BatchOutcome, BatchError> {
     let mut group = Pending::new(index);
-    let (request, duplicates) =
-        check_request(index, &group, batch).map_err(BatchError::Rejected)?;
+    let (request, duplicates) = check_request(index, &group, batch, scope)?;
     let accepted = request.staged.len() as u64;
     if accepted == 0 || mode == Mode::CheckOnly {
         return Ok(BatchOutcome {
@@ -651,13 +716,13 @@ pub fn apply_batch(
 pub fn apply_group(
     conn: &mut Connection,
     index: &mut WriteIndex,
-    requests: &[Vec<(u32, Event)>],
+    requests: &[(Vec<(u32, Event)>, Scope)],
 ) -> Vec<Result<BatchOutcome, BatchError>> {
     let mut group = Pending::new(index);
     let mut results: Vec<Result<BatchOutcome, BatchError>> = Vec::with_capacity(requests.len());
-    for batch in requests {
-        results.push(match check_request(index, &group, batch) {
-            Err(errors) => Err(BatchError::Rejected(errors)),
+    for (batch, scope) in requests {
+        results.push(match check_request(index, &group, batch, scope) {
+            Err(e) => Err(e),
             Ok((request, duplicates)) => {
                 let accepted = request.staged.len() as u64;
                 group.absorb(request);
@@ -1164,13 +1229,16 @@ mod tests {
     #[test]
     fn a_group_commits_good_requests_and_refuses_bad_ones_alone() {
         let (_dir, mut conn, mut index) = open();
-        let requests = vec![
+        let requests: Vec<_> = [
             vec![event(1, received("a1", "A"))],
             // Refused: dossier B is unknown, and its own good first line goes with it.
             vec![event(1, received("b0", "C")), event(2, resolved("b1", "B"))],
             // Relies on request 1 of the same group, and resends its event.
             vec![event(1, resolved("c1", "A")), event(2, received("a1", "A"))],
-        ];
+        ]
+        .into_iter()
+        .map(|batch| (batch, Scope::Everything))
+        .collect();
         let results = apply_group(&mut conn, &mut index, &requests);
         let first = results[0].as_ref().unwrap();
         assert_eq!((first.accepted, first.duplicates), (1, 0));
@@ -1207,9 +1275,45 @@ mod tests {
             &mut index,
             &[event(1, resolved("c1", "A"))],
             Mode::Commit,
+            &Scope::Everything,
         );
         assert_eq!(again.unwrap().duplicates, 1);
         assert!(!index.dossiers.contains_key("C"));
+    }
+
+    #[test]
+    fn a_scoped_writer_touches_only_dossiers_of_its_units_even_within_one_group() {
+        let (_dir, mut conn, mut index) = open();
+        let mut in_hoi_an = received("h1", "H");
+        in_hoi_an["unit"] = json!("503");
+        let tam_ky = Scope::Units(vec!["502".into()]);
+        let requests = vec![
+            // Another writer receives H in Hội An (503) in the same group commit…
+            (vec![event(1, in_hoi_an)], Scope::Everything),
+            // …so Tam Kỳ's writer may not resolve it, though it was not stored when it asked.
+            (vec![event(1, resolved("h2", "H"))], tam_ky.clone()),
+            // Its own reception and resolution are fine.
+            (
+                vec![event(1, received("t1", "T")), event(2, resolved("t2", "T"))],
+                tam_ky.clone(),
+            ),
+        ];
+        let results = apply_group(&mut conn, &mut index, &requests);
+        assert_eq!(results[0].as_ref().unwrap().accepted, 1);
+        match &results[1] {
+            Err(BatchError::OutOfScope(errors)) => {
+                assert_eq!((errors[0].line, errors[0].code), (1, "outside_scope"));
+                assert!(!errors[0].message.contains("503"), "{}", errors[0].message);
+            }
+            other => panic!("expected a refusal for scope, got {other:?}"),
+        }
+        assert_eq!(results[2].as_ref().unwrap().accepted, 2);
+        assert_eq!(stored_events(&conn), ["h1", "t1", "t2"]);
+        // A reception in another unit is refused by its unit, before any other check.
+        let mut elsewhere = received("x1", "X");
+        elsewhere["unit"] = json!("503");
+        let refused = apply_batch(&mut conn, &mut index, &[event(1, elsewhere)], Mode::Commit, &tam_ky);
+        assert!(matches!(refused, Err(BatchError::OutOfScope(_))), "{refused:?}");
     }
 
     #[test]
@@ -1220,7 +1324,7 @@ mod tests {
             event(2, received("b1", "B")),
             event(3, resolved("a2", "A")),
         ];
-        apply_batch(&mut conn, &mut index, &batch, Mode::Commit).unwrap();
+        apply_batch(&mut conn, &mut index, &batch, Mode::Commit, &Scope::Everything).unwrap();
         drop(conn);
         let conn = Connection::open(dir.path().join("w.duckdb")).unwrap();
         let loaded = WriteIndex::load(&conn).unwrap();

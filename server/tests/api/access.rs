@@ -167,6 +167,12 @@ async fn every_role_gets_exactly_its_rights_on_every_endpoint() {
     let (_, chair_reader) = book
         .create_token("chair reader", Role::Chair, Some("502"))
         .unwrap();
+    let (_, ingest_502) = book
+        .create_token("Tam Kỳ one-stop", Role::Ingest, Some("502"))
+        .unwrap();
+    let (_, ingest_80) = book
+        .create_token("Long An one-stop", Role::Ingest, Some("80"))
+        .unwrap();
     let principals: Vec<(&str, Credential)> = vec![
         ("anonymous", Credential::None),
         ("ingest token", Credential::Bearer(ingest)),
@@ -176,6 +182,8 @@ async fn every_role_gets_exactly_its_rights_on_every_endpoint() {
         ("leader 49", session(&app, "leader.49").await),
         ("leader 80", session(&app, "leader.80").await),
         ("admin", session(&app, "admin").await),
+        ("ingest token of 502", Credential::Bearer(ingest_502)),
+        ("ingest token of 80", Credential::Bearer(ingest_80)),
     ];
     let late = |unit: &str| format!("/api/v1/late?unit={unit}&{Q1}");
     let endpoints: Vec<(&str, String)> = vec![
@@ -199,7 +207,8 @@ async fn every_role_gets_exactly_its_rights_on_every_endpoint() {
     const NO: S = S::FORBIDDEN;
     const WHO: S = S::UNAUTHORIZED;
     // Rows: principals in order; columns: endpoints in order.
-    let expected: [[S; 11]; 8] = [
+    // The events posted are receptions in Tam Kỳ (502): the token of Long An (80) may not.
+    let expected: [[S; 11]; 10] = [
         [WHO, WHO, WHO, WHO, WHO, WHO, WHO, WHO, WHO, WHO, OK],
         [NO, NO, NO, NO, NO, NO, NO, OK, NO, NO, OK],
         [OK, NO, NO, NO, OK, NO, OK, NO, NO, NO, OK],
@@ -208,6 +217,8 @@ async fn every_role_gets_exactly_its_rights_on_every_endpoint() {
         [OK, OK, OK, OK, OK, OK, OK, NO, NO, NO, OK],
         [NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK],
         [OK, OK, OK, OK, OK, OK, OK, NO, OK, OK, OK],
+        [NO, NO, NO, NO, NO, NO, NO, OK, NO, NO, OK],
+        [NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK],
     ];
     let mut failures = Vec::new();
     for (row, (who, credential)) in principals.iter().enumerate() {
@@ -749,7 +760,7 @@ async fn an_ingest_token_writes_only_for_its_units() {
     // A batch with one event outside the token's units is refused whole: 403, nothing stored.
     let (status, _, text) = post(&tam_ky, &[in_tam_ky.clone(), in_hoi_an.clone()]).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
-    assert!(text.contains("line 2: unit 503"), "{text}");
+    assert!(text.contains("line 2: unit '503' is outside"), "{text}");
     // Another token may not touch a dossier received under Tam Kỳ (an open one of 502)…
     let (status, _, text) = post(
         &long_an,
@@ -806,4 +817,23 @@ async fn an_ingest_token_writes_only_for_its_units() {
     assert_eq!(refusals, 3, "{audit}");
     // A token must say which units it writes for.
     assert!(book.create_token("vague", Role::Ingest, None).is_err());
+}
+
+#[tokio::test]
+async fn public_pages_speak_to_the_public_in_the_language_of_the_url() {
+    let app = seeded(AuthSettings::default()).await;
+    for (query, lang) in [("", "vi"), ("&lang=en", "en"), ("&lang=vi", "vi")] {
+        for page in ["/", "/embed"] {
+            let uri = format!("{page}?unit=49&{Q1}{query}");
+            let (status, _, text) = send(&app, "GET", &uri, &Credential::None, None).await;
+            assert_eq!(status, StatusCode::OK, "{uri}");
+            assert!(
+                text.contains(&format!("<html lang=\"{lang}\"")),
+                "{uri}: {}",
+                &text[..text.len().min(300)]
+            );
+            // How boundaries get in is for the operator (the docs, or an administrator's view).
+            assert!(!text.contains("boundaries import"), "{uri}");
+        }
+    }
 }

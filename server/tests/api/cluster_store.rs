@@ -114,8 +114,9 @@ fn parse(lines: &[(i64, serde_json::Value)]) -> Vec<(u32, Event)> {
 
 /// Both stores take (or refuse) a batch the same way.
 fn ingest_both(duck: &DuckStore, cluster: &ClusterStore, batch: Vec<(u32, Event)>) {
-    let a = ServedStore::ingest(duck, batch.clone());
-    let b = ServedStore::ingest(cluster, batch);
+    let everything = server::auth::Scope::Everything;
+    let a = ServedStore::ingest(duck, batch.clone(), &everything);
+    let b = ServedStore::ingest(cluster, batch, &everything);
     match (a, b) {
         (Ok(a), Ok(b)) => assert_eq!(
             (a.accepted, a.duplicates),

@@ -19,7 +19,7 @@ use leptos::prelude::LeptosOptions;
 use serde_json::{json, Value};
 use server::auth::accounts::AccountBook;
 use server::auth::cli::{run_users, UsersCommand};
-use server::auth::{Auth, AuthSettings, IngestToken, Role, UnitPlace};
+use server::auth::{Auth, AuthSettings, IngestToken, Role, Scope, UnitPlace};
 use server::http::events::MAX_LINE_BYTES;
 use server::http::{router, AppState};
 use server::ingest::event::Event;
@@ -400,11 +400,11 @@ impl IndicatorStore for Failing {
 }
 
 impl ServedStore for Failing {
-    fn check(&self, batch: &[(u32, Event)]) -> Result<(), BatchError> {
-        ServedStore::check(&*self.0, batch)
+    fn check(&self, batch: &[(u32, Event)], scope: &Scope) -> Result<(), BatchError> {
+        ServedStore::check(&*self.0, batch, scope)
     }
-    fn ingest(&self, batch: Vec<(u32, Event)>) -> Result<BatchOutcome, BatchError> {
-        ServedStore::ingest(&*self.0, batch)
+    fn ingest(&self, batch: Vec<(u32, Event)>, scope: &Scope) -> Result<BatchOutcome, BatchError> {
+        ServedStore::ingest(&*self.0, batch, scope)
     }
     fn readiness(&self) -> Result<i32, StoreFailure> {
         ServedStore::readiness(&*self.0)

@@ -17,11 +17,18 @@ use crate::store::StoreFailure;
 use std::time::{Duration, Instant};
 
 /// A holding older than this (a server that died while holding it) is passed over. Far above
-/// the time one batch takes (under a second for 50,000 events), so a live holder never loses it.
-pub const LEASE_SECONDS: u64 = 30;
+/// the time one batch takes (about a second for 50,000 events), and a holder checks that it
+/// still holds the lock just before it inserts ([`Held::confirm`]).
+pub const LEASE_SECONDS: u64 = 60;
 
-/// How long a writer waits for the lock before answering that the store is busy.
-pub const WAIT: Duration = Duration::from_secs(2 * LEASE_SECONDS);
+/// How long a writer waits for the lock before answering that the store is busy: long enough
+/// to outlast the lease of a holder that died.
+pub const WAIT: Duration = Duration::from_secs(LEASE_SECONDS + 15);
+
+/// Holdings further behind the newest than this are dropped (kept a while, so that a server
+/// that stalled between reading the state and creating its table cannot take a number that
+/// was already used and dropped; it would also see a newer number and back off).
+const KEEP: u64 = 16;
 
 /// The lock, held; released when dropped.
 pub struct Held<'a> {
@@ -41,22 +48,33 @@ struct State {
 #[derive(serde::Deserialize)]
 struct Table {
     name: String,
-    #[serde(deserialize_with = "number")]
+    #[serde(deserialize_with = "age")]
     age: u64,
 }
 
-/// ClickHouse writes 64-bit numbers as strings in JSON.
-fn number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+/// The age in seconds, as ClickHouse writes a 64-bit number (a string in JSON). Negative
+/// (the shard's clock stepped back) counts as new: a step back must not expire a holding.
+fn age<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     #[derive(serde::Deserialize)]
     #[serde(untagged)]
     enum N {
         S(String),
-        U(u64),
+        I(i64),
     }
-    match serde::Deserialize::deserialize(d)? {
-        N::U(n) => Ok(n),
-        N::S(s) => s.parse().map_err(serde::de::Error::custom),
-    }
+    let seconds = match serde::Deserialize::deserialize(d)? {
+        N::I(n) => n,
+        N::S(s) => s.parse().map_err(serde::de::Error::custom)?,
+    };
+    Ok(u64::try_from(seconds).unwrap_or(0))
+}
+
+/// The holdings on the shard now.
+fn read_state(shard: &ClickHouse, db: &str) -> Result<State, StoreFailure> {
+    let tables: Vec<Table> = shard.rows(&format!(
+        "SELECT name, toInt64(now()) - toInt64(metadata_modification_time) AS age
+         FROM system.tables WHERE database = '{db}' AND name LIKE 'ingest_lock_%'"
+    ))?;
+    Ok(state_of(&tables))
 }
 
 fn state_of(tables: &[Table]) -> State {
@@ -92,11 +110,7 @@ pub fn acquire<'a>(shard: &'a ClickHouse, db: &'a str) -> Result<Held<'a>, Store
     let started = Instant::now();
     let mut pause = Duration::from_millis(2);
     loop {
-        let tables: Vec<Table> = shard.rows(&format!(
-            "SELECT name, toUInt64(now() - metadata_modification_time) AS age
-             FROM system.tables WHERE database = '{db}' AND name LIKE 'ingest_lock_%'"
-        ))?;
-        let state = state_of(&tables);
+        let state = read_state(shard, db)?;
         let expired = !state.released && state.age_seconds >= LEASE_SECONDS;
         if state.released || expired {
             let number = state.newest + 1;
@@ -105,6 +119,14 @@ pub fn acquire<'a>(shard: &'a ClickHouse, db: &'a str) -> Result<Held<'a>, Store
                 b"",
             ) {
                 Ok(_) => {
+                    let held = Held { shard, db, number };
+                    // Created, but a server that stalled may have made a number already
+                    // passed: only the newest holding holds. Otherwise give it up (dropping
+                    // `held` marks it released) and try again.
+                    if read_state(shard, db)?.newest != number {
+                        drop(held);
+                        continue;
+                    }
                     if expired {
                         tracing::warn!(
                             holding = state.newest,
@@ -112,9 +134,8 @@ pub fn acquire<'a>(shard: &'a ClickHouse, db: &'a str) -> Result<Held<'a>, Store
                             "the cluster's write lock was held past its lease (a server died while writing?); taken over"
                         );
                     }
-                    // The holdings before the previous one are of no use any more.
-                    if number > 2 {
-                        let old = number - 2;
+                    if number > KEEP {
+                        let old = number - KEEP;
                         for name in [format!("ingest_lock_{old}"), format!("ingest_lock_{old}_done")] {
                             if let Err(error) =
                                 shard.execute(&format!("DROP TABLE IF EXISTS {db}.{name}"), b"")
@@ -123,7 +144,7 @@ pub fn acquire<'a>(shard: &'a ClickHouse, db: &'a str) -> Result<Held<'a>, Store
                             }
                         }
                     }
-                    return Ok(Held { shard, db, number });
+                    return Ok(held);
                 }
                 Err(e) if already_exists(&e) => {}
                 Err(e) => return Err(e.into()),
@@ -140,6 +161,21 @@ pub fn acquire<'a>(shard: &'a ClickHouse, db: &'a str) -> Result<Held<'a>, Store
         }
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+impl Held<'_> {
+    /// Checks, just before the insert, that this is still the newest holding: a holder that
+    /// stalled past its lease finds a newer one and writes nothing.
+    pub fn confirm(&self) -> Result<(), StoreFailure> {
+        if read_state(self.shard, self.db)?.newest == self.number {
+            Ok(())
+        } else {
+            Err(StoreFailure::Cluster(ClickHouseError::Unreachable {
+                shard: self.shard.shard().to_string(),
+                message: "this server lost the cluster's write lock (it stalled past its lease); nothing was stored, try again".into(),
+            }))
+        }
     }
 }
 

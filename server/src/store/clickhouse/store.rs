@@ -6,7 +6,7 @@
 //! the cluster only, so every web server in front of it answers the same.
 use super::client::number;
 use super::{schema, ClickHouse, ClickHouseError, ClusterAddress};
-use crate::auth::UnitPlace;
+use crate::auth::{Scope, UnitPlace};
 use crate::ingest::event::{Event, EventKind};
 use crate::store::boundaries::{BoundaryLayer, Tile, UnitName};
 use crate::store::query;
@@ -343,14 +343,19 @@ impl ClusterStore {
     /// dossiers to the insert, so a batch is checked against what every server has stored:
     /// the same events sent through two servers at once count once, and of two conflicting
     /// events for one dossier only the first is accepted.
-    fn apply(&self, batch: &[(u32, Event)], write: bool) -> Result<BatchOutcome, BatchError> {
+    fn apply(
+        &self,
+        batch: &[(u32, Event)],
+        write: bool,
+        scope: &Scope,
+    ) -> Result<BatchOutcome, BatchError> {
         let mut index = self.lock_index()?;
-        let _held = match (write, self.shards.first()) {
+        let held = match (write, self.shards.first()) {
             (true, Some(first)) => Some(super::lock::acquire(first, self.db())?),
             _ => None,
         };
         let mut extras = self.load_touched(&mut index, batch)?;
-        let checked = writer::check_alone(&index, batch).map_err(BatchError::Rejected)?;
+        let checked = writer::check_alone(&index, batch, scope)?;
         let accepted = checked.events.len() as u64;
         if !write || accepted == 0 {
             return Ok(BatchOutcome {
@@ -456,6 +461,9 @@ impl ClusterStore {
                 d_due: column(|c| c.due),
                 d_due_or_closed: column(|c| c.due_or_closed),
             });
+        }
+        if let Some(held) = &held {
+            held.confirm()?;
         }
         self.insert(&format!("{}.events", self.db()), &rows)?;
         for name in &checked.new_fields {
@@ -580,12 +588,12 @@ impl IndicatorStore for ClusterStore {
 }
 
 impl ServedStore for ClusterStore {
-    fn check(&self, batch: &[(u32, Event)]) -> Result<(), BatchError> {
-        self.apply(batch, false).map(drop)
+    fn check(&self, batch: &[(u32, Event)], scope: &Scope) -> Result<(), BatchError> {
+        self.apply(batch, false, scope).map(drop)
     }
 
-    fn ingest(&self, batch: Vec<(u32, Event)>) -> Result<BatchOutcome, BatchError> {
-        self.apply(&batch, true)
+    fn ingest(&self, batch: Vec<(u32, Event)>, scope: &Scope) -> Result<BatchOutcome, BatchError> {
+        self.apply(&batch, true, scope)
     }
 
     fn readiness(&self) -> Result<i32, StoreFailure> {
