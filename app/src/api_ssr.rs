@@ -123,7 +123,12 @@ pub(crate) fn build_dashboard(
         channel: request.channel,
         dossier_level: request.dossier_level,
     };
-    let outside = || AppError::new("bad_request", "from: the period lies outside the dates served");
+    let outside = || {
+        AppError::new(
+            "bad_request",
+            "from: the period lies outside the dates served",
+        )
+    };
     let current = store.stats(&query(period))?;
     let previous = store.stats(&query(period.previous().ok_or_else(outside)?))?;
     let year_earlier_total = store

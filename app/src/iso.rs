@@ -164,7 +164,13 @@ mod tests {
     #[test]
     fn a_date_from_outside_lies_in_the_years_2000_to_2099() {
         assert!(check_date("2000-01-01").is_ok() && check_date("2099-12-31").is_ok());
-        for bad in ["1999-12-31", "2100-01-01", "0000-01-01", "9999-12-31", "+262142-12-01"] {
+        for bad in [
+            "1999-12-31",
+            "2100-01-01",
+            "0000-01-01",
+            "9999-12-31",
+            "+262142-12-01",
+        ] {
             assert!(check_date(bad).is_err(), "{bad}");
         }
     }
@@ -172,7 +178,10 @@ mod tests {
     #[test]
     fn a_refused_date_is_named_with_the_range_it_must_lie_in() {
         let e = check_date("+262142-12-01").unwrap_err();
-        assert!(e.contains("'+262142-12-01'") && e.contains("2000-01-01 to 2099-12-31"), "{e}");
+        assert!(
+            e.contains("'+262142-12-01'") && e.contains("2000-01-01 to 2099-12-31"),
+            "{e}"
+        );
         // A long value is cut in the message, so an error never echoes a megabyte back.
         assert!(check_date(&"9".repeat(10_000)).unwrap_err().len() < 120);
     }

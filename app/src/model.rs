@@ -588,7 +588,8 @@ mod tests {
 
     #[test]
     fn a_period_read_from_outside_goes_through_the_same_checks() {
-        let ok: Period = serde_json::from_str(r#"{"from":"2021-01-01","to":"2021-03-31"}"#).unwrap();
+        let ok: Period =
+            serde_json::from_str(r#"{"from":"2021-01-01","to":"2021-03-31"}"#).unwrap();
         assert_eq!(ok, Period::new(d("2021-01-01"), d("2021-03-31")).unwrap());
         for bad in [
             r#"{"from":"0000-01-01","to":"9999-12-31"}"#,

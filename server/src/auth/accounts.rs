@@ -449,7 +449,9 @@ mod tests {
     fn tokens_are_stored_hashed_found_by_id_and_revocable() {
         let dir = tempfile::tempdir().unwrap();
         let book = AccountBook::at(dir.path());
-        let (record, plain) = book.create_token("one-stop", Role::Ingest, Some("*")).unwrap();
+        let (record, plain) = book
+            .create_token("one-stop", Role::Ingest, Some("*"))
+            .unwrap();
         let text = std::fs::read_to_string(book.path()).unwrap();
         assert!(!text.contains(&plain), "the plain token is not stored");
         assert_eq!(book.token(&plain).unwrap().unwrap().id, record.id);

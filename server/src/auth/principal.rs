@@ -238,7 +238,10 @@ mod tests {
         assert!(token.covers(&place("20290", "49", Some("502"))));
         assert!(token.covers(&place("802", "80", Some("802"))));
         assert!(token.covers(&place("27700", "80", Some("802"))));
-        assert!(!token.covers(&place("80", "80", None)), "not the province of 802");
+        assert!(
+            !token.covers(&place("80", "80", None)),
+            "not the province of 802"
+        );
         assert!(!token.covers(&place("803", "80", Some("803"))));
         assert_eq!(Scope::of(Role::Ingest, Some("*")), Scope::Everything);
         assert_eq!(Scope::of(Role::Ingest, None), Scope::Everything);

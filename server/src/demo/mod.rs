@@ -264,7 +264,9 @@ fn seed_windows(
             for e in events {
                 lines.push((lines.len() as u32 + 1, e));
                 if lines.len() == BATCH {
-                    written += sink.ingest(std::mem::take(&mut lines), &Scope::Everything)?.accepted;
+                    written += sink
+                        .ingest(std::mem::take(&mut lines), &Scope::Everything)?
+                        .accepted;
                     done += lines.len();
                     if done >= next_report {
                         next_report += total / 4;
@@ -279,7 +281,9 @@ fn seed_windows(
                 }
             }
             if !lines.is_empty() {
-                written += sink.ingest(std::mem::take(&mut lines), &Scope::Everything)?.accepted;
+                written += sink
+                    .ingest(std::mem::take(&mut lines), &Scope::Everything)?
+                    .accepted;
             }
             tracing::info!(province = %province.code, window = %format!("{}..{}", range.0, range.1), events = total, "demo window written");
         }

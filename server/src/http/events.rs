@@ -165,13 +165,16 @@ pub async fn post_events(
     if let Err(e) = authorize(&state, &caller) {
         // Anyone can cause a refusal: its audit line is written at most once a minute per
         // client address (with a count of the ones in between), so refusals cannot grow the log.
-        let written = state.auth.audit.record_refusal(crate::auth::audit::AuditEntry {
-            action: "ingest",
-            actor: &caller.principal.actor(),
-            target: "",
-            outcome: "refused",
-            client: &caller.client,
-        });
+        let written = state
+            .auth
+            .audit
+            .record_refusal(crate::auth::audit::AuditEntry {
+                action: "ingest",
+                actor: &caller.principal.actor(),
+                target: "",
+                outcome: "refused",
+                client: &caller.client,
+            });
         if let Err(error) = written {
             tracing::error!(%error, "a refused ingest was not audited");
         }
@@ -255,8 +258,7 @@ pub async fn ingest_scoped(
         // Report the store-level problems of the well-formed lines too, without storing anything.
         let store = state.store.clone();
         let token_scope = scope.clone();
-        let more =
-            tokio::task::spawn_blocking(move || store.check(&events, &token_scope)).await?;
+        let more = tokio::task::spawn_blocking(move || store.check(&events, &token_scope)).await?;
         match more {
             Ok(()) => {}
             Err(BatchError::Rejected(es)) => errors.extend(es),
@@ -274,8 +276,7 @@ pub async fn ingest_scoped(
     // reception of another unit can slip in between.
     let store = state.store.clone();
     let token_scope = scope.clone();
-    let outcome =
-        tokio::task::spawn_blocking(move || store.ingest(events, &token_scope)).await?;
+    let outcome = tokio::task::spawn_blocking(move || store.ingest(events, &token_scope)).await?;
     match outcome {
         Ok(o) => {
             if o.accepted > 0 {

@@ -5,8 +5,8 @@ use super::access::Caller;
 use super::error::ApiError;
 use super::stats::date;
 use super::AppState;
-use app::model::Period;
 use app::late::{LateKind, LateQuery, LateSort, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use app::model::Period;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -155,7 +155,11 @@ pub async fn late_page(
     caller.require_dossier_reader()?;
     // The server functions reach here with a query the browser built: the same bounds as the
     // API's parser, and the period through the one gate every period goes through.
-    if query.page == 0 || query.page > MAX_PAGE || query.page_size == 0 || query.page_size > MAX_EXPORT_ROWS {
+    if query.page == 0
+        || query.page > MAX_PAGE
+        || query.page_size == 0
+        || query.page_size > MAX_EXPORT_ROWS
+    {
         return Err(ApiError::bad_request(
             "page_size",
             format!("pages run from 1 to {MAX_PAGE} and hold 1 to {MAX_PAGE_SIZE} rows"),

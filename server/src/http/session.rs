@@ -122,13 +122,16 @@ async fn try_sign_in(
     let tried: String = credentials.username.chars().take(64).collect();
     if let Err(retry_after) = state.auth.signin_limit.check(&client) {
         // Anyone can cause this: at most one line a minute per address (with a count).
-        let _ = state.auth.audit.record_refusal(crate::auth::audit::AuditEntry {
-            action: "signin",
-            actor: &tried,
-            target: "",
-            outcome: "rate_limited",
-            client: &client,
-        });
+        let _ = state
+            .auth
+            .audit
+            .record_refusal(crate::auth::audit::AuditEntry {
+                action: "signin",
+                actor: &tried,
+                target: "",
+                outcome: "rate_limited",
+                client: &client,
+            });
         return Err(fail(ApiError::RateLimited {
             retry_after,
             message: "too many sign-in attempts from this address; wait and try again".into(),

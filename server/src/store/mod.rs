@@ -20,9 +20,9 @@ use app::model::{
 use app::selection::{DaysDistribution, ProcedureRow, SelectionQuery};
 use app::store::{IndicatorStore, StoreError};
 use duckdb::Connection;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::panic::AssertUnwindSafe;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use writer::{BatchError, BatchOutcome, WriteIndex};
 
@@ -426,13 +426,8 @@ impl DuckStore {
     pub fn ingest(&self, batch: &[(u32, Event)]) -> Result<BatchOutcome, BatchError> {
         let mut w = lock_writer(&self.writer)?;
         let Writer { conn, index } = &mut *w;
-        let result = writer::apply_batch(
-            conn,
-            index,
-            batch,
-            writer::Mode::Commit,
-            &Scope::Everything,
-        );
+        let result =
+            writer::apply_batch(conn, index, batch, writer::Mode::Commit, &Scope::Everything);
         note_write(&self.write_failure, std::slice::from_ref(&result));
         let outcome = result?;
         self.note_commit(&outcome);

@@ -404,7 +404,9 @@ fn outside_scope(
         let u = &index.units[unit as usize];
         if !scope.covers_unit(&u.code, &u.province, u.district.as_deref()) {
             let message = match &event.kind {
-                EventKind::Received(r) => format!("unit '{}' is outside this token's units", r.unit),
+                EventKind::Received(r) => {
+                    format!("unit '{}' is outside this token's units", r.unit)
+                }
                 _ => format!(
                     "dossier '{}' was not received under this token's units",
                     event.dossier_id
@@ -1312,8 +1314,17 @@ mod tests {
         // A reception in another unit is refused by its unit, before any other check.
         let mut elsewhere = received("x1", "X");
         elsewhere["unit"] = json!("503");
-        let refused = apply_batch(&mut conn, &mut index, &[event(1, elsewhere)], Mode::Commit, &tam_ky);
-        assert!(matches!(refused, Err(BatchError::OutOfScope(_))), "{refused:?}");
+        let refused = apply_batch(
+            &mut conn,
+            &mut index,
+            &[event(1, elsewhere)],
+            Mode::Commit,
+            &tam_ky,
+        );
+        assert!(
+            matches!(refused, Err(BatchError::OutOfScope(_))),
+            "{refused:?}"
+        );
     }
 
     #[test]
@@ -1324,7 +1335,14 @@ mod tests {
             event(2, received("b1", "B")),
             event(3, resolved("a2", "A")),
         ];
-        apply_batch(&mut conn, &mut index, &batch, Mode::Commit, &Scope::Everything).unwrap();
+        apply_batch(
+            &mut conn,
+            &mut index,
+            &batch,
+            Mode::Commit,
+            &Scope::Everything,
+        )
+        .unwrap();
         drop(conn);
         let conn = Connection::open(dir.path().join("w.duckdb")).unwrap();
         let loaded = WriteIndex::load(&conn).unwrap();

@@ -163,7 +163,9 @@ async fn session(app: &TestApp, username: &str) -> Credential {
 async fn every_role_gets_exactly_its_rights_on_every_endpoint() {
     let app = seeded(AuthSettings::default()).await;
     let book = AccountBook::at(app.dir.path());
-    let (_, ingest) = book.create_token("one-stop", Role::Ingest, Some("*")).unwrap();
+    let (_, ingest) = book
+        .create_token("one-stop", Role::Ingest, Some("*"))
+        .unwrap();
     let (_, chair_reader) = book
         .create_token("chair reader", Role::Chair, Some("502"))
         .unwrap();
@@ -769,7 +771,7 @@ async fn an_ingest_token_writes_only_for_its_units() {
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
     // …nor receive in Quảng Nam; its own province (Tân An, 794, lies in Long An) is fine.
-    let (status, _, text) = post(&long_an, &[in_hoi_an.clone()]).await;
+    let (status, _, text) = post(&long_an, std::slice::from_ref(&in_hoi_an)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
     let in_tan_an = at(
         "794",
@@ -800,14 +802,7 @@ async fn an_ingest_token_writes_only_for_its_units() {
     );
     // Every refusal is in the audit log under the token's id.
     let admin = session(&app, "admin").await;
-    let (_, _, audit) = send(
-        &app,
-        "GET",
-        "/api/v1/admin/audit?limit=500",
-        &admin,
-        None,
-    )
-    .await;
+    let (_, _, audit) = send(&app, "GET", "/api/v1/admin/audit?limit=500", &admin, None).await;
     let refusals = serde_json::from_str::<Value>(&audit).unwrap()["entries"]
         .as_array()
         .unwrap()

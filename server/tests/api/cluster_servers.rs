@@ -247,7 +247,10 @@ fn two_servers_count_each_event_once_whatever_races_them() {
         ingest_token(dir_b.path()),
         ingest_token(dir_one.path()),
     );
-    let targets = [(a.addr.as_str(), token_a.as_str()), (b.addr.as_str(), token_b.as_str())];
+    let targets = [
+        (a.addr.as_str(), token_a.as_str()),
+        (b.addr.as_str(), token_b.as_str()),
+    ];
 
     // The same batch through both servers at the same moment, 100 times: each event once.
     for round in 0..100 {

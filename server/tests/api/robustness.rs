@@ -44,7 +44,12 @@ async fn seeded() -> TestApp {
 
 /// Status and body text of one request; a stream's body is not read (it never ends).
 async fn send(app: &TestApp, req: Request<Body>) -> (StatusCode, String) {
-    let res = app.router.clone().oneshot(req).await.expect("router answers");
+    let res = app
+        .router
+        .clone()
+        .oneshot(req)
+        .await
+        .expect("router answers");
     let status = res.status();
     let streaming = res
         .headers()
@@ -85,8 +90,11 @@ async fn a_six_digit_year_is_refused_by_name_and_reads_go_on() {
     assert_eq!(before.0, StatusCode::OK, "{}", before.1);
     // Twice: each used to poison one of the two readers for good.
     for _ in 0..2 {
-        let (status, text) =
-            get(&app, "/api/v1/trend?unit=VN&from=%2B262142-12-01&to=%2B262142-12-31").await;
+        let (status, text) = get(
+            &app,
+            "/api/v1/trend?unit=VN&from=%2B262142-12-01&to=%2B262142-12-31",
+        )
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
         assert_eq!(field_of(&text), "from", "{text}");
         assert!(text.contains("2000-01-01 to 2099-12-31"), "{text}");
@@ -103,12 +111,27 @@ async fn a_six_digit_year_is_refused_by_name_and_reads_go_on() {
 async fn every_date_that_enters_is_held_to_the_served_years_and_named() {
     let app = seeded().await;
     for (uri, field) in [
-        ("/api/v1/stats?from=1999-12-31&to=2021-01-31&level=province", "from"),
-        ("/api/v1/stats?from=2021-01-01&to=2100-01-01&level=province", "to"),
-        ("/api/v1/trend?unit=49&from=2021-01-01&to=%2B2021-03-31", "to"),
+        (
+            "/api/v1/stats?from=1999-12-31&to=2021-01-31&level=province",
+            "from",
+        ),
+        (
+            "/api/v1/stats?from=2021-01-01&to=2100-01-01&level=province",
+            "to",
+        ),
+        (
+            "/api/v1/trend?unit=49&from=2021-01-01&to=%2B2021-03-31",
+            "to",
+        ),
         ("/api/v1/trend?unit=49&from=2021-1-1&to=2021-03-31", "from"),
-        ("/api/v1/stream?from=0000-01-01&to=2021-01-31&level=province", "from"),
-        ("/api/v1/boundaries?level=province&parent=VN&date=9999-12-31", "date"),
+        (
+            "/api/v1/stream?from=0000-01-01&to=2021-01-31&level=province",
+            "from",
+        ),
+        (
+            "/api/v1/boundaries?level=province&parent=VN&date=9999-12-31",
+            "date",
+        ),
     ] {
         let (status, text) = get(&app, uri).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {text}");
@@ -134,7 +157,10 @@ async fn every_date_that_enters_is_held_to_the_served_years_and_named() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["errors"][0]["field"], "due", "{body}");
-    assert_eq!(body["errors"][0]["code"], "timestamp_out_of_range", "{body}");
+    assert_eq!(
+        body["errors"][0]["code"], "timestamp_out_of_range",
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -167,18 +193,17 @@ async fn no_entry_takes_a_period_longer_than_three_years() {
     let view = json!({"unit": "VN", "from": "0000-01-01", "to": "9999-12-31"});
     for (name, body) in [
         ("dashboard", json!({"request": view})),
-        ("selection", json!({"request": {"view": view, "bucket": "week"}})),
+        (
+            "selection",
+            json!({"request": {"view": view, "bucket": "week"}}),
+        ),
         ("procedures", json!({"request": {"view": view}})),
     ] {
         let (status, text) = server_fn(&app, name, &body).await;
         assert!(status.as_u16() < 500, "{name}: {status} {text}");
         assert!(text.contains("bad_request"), "{name}: {text}");
     }
-    let (status, text) = get(
-        &app,
-        "/?unit=VN&from=0000-01-01&to=9999-12-31&bucket=week",
-    )
-    .await;
+    let (status, text) = get(&app, "/?unit=VN&from=0000-01-01&to=9999-12-31&bucket=week").await;
     assert!(status.as_u16() < 500, "{status} {text}");
     assert!(text.contains("outside the dates served"), "{text}");
     // Three years exactly is served, by week too.
@@ -193,7 +218,11 @@ async fn no_entry_takes_a_period_longer_than_three_years() {
 #[tokio::test]
 async fn a_panic_in_a_store_call_fails_that_call_only() {
     let app = seeded().await;
-    let before = get(&app, &format!("/api/v1/stats?{Q1}&level=district&parent=49")).await;
+    let before = get(
+        &app,
+        &format!("/api/v1/stats?{Q1}&level=district&parent=49"),
+    )
+    .await;
     assert_eq!(before.0, StatusCode::OK, "{}", before.1);
     for _ in 0..4 {
         let failed = app
@@ -201,13 +230,14 @@ async fn a_panic_in_a_store_call_fails_that_call_only() {
             .with_reader(|_| -> Result<(), server::store::StoreFailure> {
                 panic!("an injected panic")
             });
-        assert!(matches!(
-            failed,
-            Err(server::store::StoreFailure::Panicked)
-        ));
+        assert!(matches!(failed, Err(server::store::StoreFailure::Panicked)));
     }
     assert_eq!(
-        get(&app, &format!("/api/v1/stats?{Q1}&level=district&parent=49")).await,
+        get(
+            &app,
+            &format!("/api/v1/stats?{Q1}&level=district&parent=49")
+        )
+        .await,
         before
     );
     assert_eq!(get(&app, "/readyz").await.0, StatusCode::OK);
@@ -216,15 +246,9 @@ async fn a_panic_in_a_store_call_fails_that_call_only() {
 #[tokio::test]
 async fn the_live_stream_watches_only_views_that_can_exist() {
     let app = seeded().await;
-    for (query, field) in [
-        ("field=x123", "field"),
-        ("parent=99999999", "parent"),
-    ] {
-        let (status, text) = get(
-            &app,
-            &format!("/api/v1/stream?{Q1}&level=district&{query}"),
-        )
-        .await;
+    for (query, field) in [("field=x123", "field"), ("parent=99999999", "parent")] {
+        let (status, text) =
+            get(&app, &format!("/api/v1/stream?{Q1}&level=district&{query}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {text}");
         assert_eq!(field_of(&text), field, "{text}");
     }
@@ -458,8 +482,5 @@ fn arbitrary_requests_never_answer_5xx_and_leave_the_figures_as_they_were() {
         panic!("{e}");
     }
     assert_eq!(figures(&app), before);
-    assert_eq!(
-        runtime.block_on(get(&app, "/readyz")).0,
-        StatusCode::OK
-    );
+    assert_eq!(runtime.block_on(get(&app, "/readyz")).0, StatusCode::OK);
 }

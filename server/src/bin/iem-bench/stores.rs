@@ -79,7 +79,9 @@ fn fill(
     while n < dossiers {
         let end = (n + CHUNK).min(dossiers);
         let lines = fill_batch(n..end, dossiers, &units, start);
-        let outcome = store.ingest(lines, &server::auth::Scope::Everything).map_err(|e| format!("{e:?}"))?;
+        let outcome = store
+            .ingest(lines, &server::auth::Scope::Everything)
+            .map_err(|e| format!("{e:?}"))?;
         if outcome.accepted != (end - n) * 2 {
             return Err(format!(
                 "{name}: {} of {} events accepted (a partial fill? delete the bench directory)",
