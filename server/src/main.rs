@@ -201,9 +201,16 @@ fn main() -> ExitCode {
     };
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     let result = match command {
-        Command::Serve(args) => runtime
-            .block_on(server::serve::run(settings, args.options()))
-            .map_err(|e| e.to_string()),
+        Command::Serve(args) => match args.options() {
+            Ok(options) => runtime
+                .block_on(server::serve::run(settings, options))
+                .map_err(|e| e.to_string()),
+            Err(e) => {
+                // A setting that cannot be read stops the start, as clap's own errors do.
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
         Command::Import {
             file,
             skip_invalid,

@@ -37,6 +37,7 @@ pub enum ServeError {
     Task(#[from] tokio::task::JoinError),
 }
 
+#[derive(Debug)]
 pub struct ServeOptions {
     /// Write the demo history into an empty store and create the demo accounts.
     pub demo: bool,
@@ -47,35 +48,54 @@ pub struct ServeOptions {
 /// `serve`'s settings, each from its flag or its environment variable. The bare `server` runs
 /// `serve` with these too, parsed by the same declarations, so no setting is read twice (a bare
 /// start once built its options by hand and ignored the environment).
-#[derive(clap::Args, Clone, Debug)]
+///
+/// The values are read as written and checked by [`ServeArgs::options`], when the server is
+/// about to serve: the bare command reads them too (flattened), and a bad `IEM_DEMO` must stop
+/// a start, not `server users list`.
+#[derive(clap::Args, Clone, Debug, Default)]
 pub struct ServeArgs {
     /// Show the demo: write the demo history into an empty store, create demo accounts and run
     /// the live simulator. Off by default, so that a real deployment's empty store stays empty.
-    #[arg(long, env = "IEM_DEMO", value_parser = switch)]
-    pub demo: bool,
+    #[arg(long, env = "IEM_DEMO", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub demo: Option<String>,
     /// No demo: the default, kept for older scripts; wins over --demo.
-    #[arg(long, env = "IEM_NO_DEMO", value_parser = switch)]
-    pub no_demo: bool,
+    #[arg(long, env = "IEM_NO_DEMO", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub no_demo: Option<String>,
     /// Do not run the live simulator (demo events in real time; on by default with the demo).
-    #[arg(long, env = "IEM_NO_SIMULATOR", value_parser = switch)]
-    pub no_simulator: bool,
-    /// The live simulator's average rate, in events per second.
-    #[arg(long, env = "IEM_SIMULATOR_RATE", default_value_t = 3.0, value_parser = simulator_rate)]
-    pub simulator_rate: f64,
+    #[arg(long, env = "IEM_NO_SIMULATOR", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub no_simulator: Option<String>,
+    /// The live simulator's average rate, in events per second (above 0, at most 1000).
+    #[arg(
+        long,
+        env = "IEM_SIMULATOR_RATE",
+        value_name = "RATE",
+        default_value = "3"
+    )]
+    pub simulator_rate: String,
 }
 
 impl ServeArgs {
     /// What `serve` does: the demo only when asked for (`--no-demo` wins, as it did when the
-    /// demo was the default), the simulator only with the demo.
-    pub fn options(&self) -> ServeOptions {
-        let demo = self.demo && !self.no_demo;
-        let simulator = SimulatorSettings {
-            rate: self.simulator_rate,
+    /// demo was the default), the simulator only with the demo. A value that is not a yes/no
+    /// (or not a rate) is an error naming its flag and variable.
+    pub fn options(&self) -> Result<ServeOptions, String> {
+        let yes = |value: &Option<String>, name: &str| -> Result<bool, String> {
+            value
+                .as_deref()
+                .map_or(Ok(false), switch)
+                .map_err(|m| format!("{name}: {m}"))
         };
-        ServeOptions {
+        let demo = yes(&self.demo, "--demo / IEM_DEMO")?
+            && !yes(&self.no_demo, "--no-demo / IEM_NO_DEMO")?;
+        let no_simulator = yes(&self.no_simulator, "--no-simulator / IEM_NO_SIMULATOR")?;
+        let simulator = SimulatorSettings {
+            rate: simulator_rate(&self.simulator_rate)
+                .map_err(|m| format!("--simulator-rate / IEM_SIMULATOR_RATE: {m}"))?,
+        };
+        Ok(ServeOptions {
             demo,
-            simulator: (demo && !self.no_simulator).then_some(simulator),
-        }
+            simulator: (demo && !no_simulator).then_some(simulator),
+        })
     }
 }
 
@@ -396,36 +416,52 @@ mod tests {
     use super::*;
 
     fn args(demo: bool, no_demo: bool, no_simulator: bool) -> ServeArgs {
+        let flag = |on: bool| on.then(|| "true".to_string());
         ServeArgs {
-            demo,
-            no_demo,
-            no_simulator,
-            simulator_rate: 5.0,
+            demo: flag(demo),
+            no_demo: flag(no_demo),
+            no_simulator: flag(no_simulator),
+            simulator_rate: "5".into(),
         }
     }
 
+    fn demo(given: ServeArgs) -> bool {
+        given.options().unwrap().demo
+    }
+
     fn simulator_rate_of(given: ServeArgs) -> Option<f64> {
-        given.options().simulator.map(|s| s.rate)
+        given.options().unwrap().simulator.map(|s| s.rate)
     }
 
     #[test]
     fn without_the_demo_switch_there_is_no_demo_and_no_simulator() {
-        assert!(!args(false, false, false).options().demo);
+        assert!(!demo(args(false, false, false)));
         assert_eq!(simulator_rate_of(args(false, false, false)), None);
     }
 
     #[test]
     fn the_demo_switch_brings_the_simulator_unless_it_is_turned_off() {
-        assert!(args(true, false, false).options().demo);
+        assert!(demo(args(true, false, false)));
         assert_eq!(simulator_rate_of(args(true, false, false)), Some(5.0));
-        assert!(args(true, false, true).options().demo);
+        assert!(demo(args(true, false, true)));
         assert_eq!(simulator_rate_of(args(true, false, true)), None);
     }
 
     #[test]
     fn no_demo_wins_over_demo() {
-        assert!(!args(true, true, false).options().demo);
+        assert!(!demo(args(true, true, false)));
         assert_eq!(simulator_rate_of(args(true, true, false)), None);
+    }
+
+    #[test]
+    fn a_bad_value_is_refused_naming_its_flag_and_variable() {
+        let mut bad = args(false, false, false);
+        bad.demo = Some("maybe".into());
+        let e = bad.options().unwrap_err();
+        assert!(e.starts_with("--demo / IEM_DEMO: 'maybe'"), "{e}");
+        let mut zero = args(true, false, false);
+        zero.simulator_rate = "0".into();
+        assert!(zero.options().unwrap_err().contains("IEM_SIMULATOR_RATE"));
     }
 
     #[test]
@@ -451,9 +487,19 @@ mod tests {
         }
         let flags = ["server", "--demo", "--simulator-rate", "7"];
         let cli = Cli::try_parse_from(flags).unwrap();
-        assert!(cli.serve.demo);
-        assert_eq!(cli.serve.simulator_rate, 7.0);
+        let options = cli.serve.options().unwrap();
+        assert!(options.demo);
+        assert_eq!(options.simulator.map(|s| s.rate), Some(7.0));
+        let off = ["server", "--demo", "false"];
+        assert!(
+            !Cli::try_parse_from(off)
+                .unwrap()
+                .serve
+                .options()
+                .unwrap()
+                .demo
+        );
         let zero = ["server", "--simulator-rate", "0"];
-        assert!(Cli::try_parse_from(zero).is_err());
+        assert!(Cli::try_parse_from(zero).unwrap().serve.options().is_err());
     }
 }
