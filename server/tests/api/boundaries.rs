@@ -6,10 +6,25 @@ use server::boundaries::import::{import, ImportOptions, ImportReport, Pairing};
 use server::boundaries::names::MatchKind;
 use std::path::PathBuf;
 
-fn shared(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+/// A boundary file of the test data beside the clone (`../shared/data/boundaries`): the project
+/// may not ship these, so a user's clone does not have them. Absent, the test says it is
+/// skipped and why; in CI (`CI=true`), where the data is laid beside the clone, it fails.
+fn shared(file: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/data/boundaries")
-        .join(file)
+        .join(file);
+    if path.exists() {
+        return Some(path);
+    }
+    let why = format!(
+        "{} is absent: these tests read test data outside the repository (../shared/data, which CI lays beside the clone)",
+        path.display()
+    );
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{why}");
+    }
+    eprintln!("skipped: {why}");
+    None
 }
 
 fn options(parent: &str, name_property: Option<&str>) -> ImportOptions {
@@ -75,10 +90,16 @@ fn check_long_an(report: &ImportReport) {
 
 #[tokio::test]
 async fn long_an_geojson_and_topojson_match_every_district_or_list_it() {
+    let (Some(geojson_file), Some(topojson_file)) = (
+        shared("long_an_districts.geojson"),
+        shared("long_an_districts.topojson"),
+    ) else {
+        return;
+    };
     let app = app();
     let geojson = import(
         &app.store,
-        &shared("long_an_districts.geojson"),
+        &geojson_file,
         &options("80", Some("NAME_3")),
         &mut |_| {},
     )
@@ -87,7 +108,7 @@ async fn long_an_geojson_and_topojson_match_every_district_or_list_it() {
     // TopoJSON: the name property (name_vi) is found without being named.
     let topojson = import(
         &app.store,
-        &shared("long_an_districts.topojson"),
+        &topojson_file,
         &options("80", None),
         &mut |_| {},
     )
@@ -140,12 +161,14 @@ async fn long_an_geojson_and_topojson_match_every_district_or_list_it() {
 async fn lao_cai_variant_spellings_are_reported_as_fuzzy() {
     let app = app();
     for file in ["lao_cai_districts.geojson", "lao_cai_districts.topojson"] {
+        // (Absent test data: the first file skips the test.)
         let name = if file.ends_with("geojson") {
             Some("NAME_3")
         } else {
             None
         };
-        let report = import(&app.store, &shared(file), &options("10", name), &mut |_| {}).unwrap();
+        let Some(path) = shared(file) else { return };
+        let report = import(&app.store, &path, &options("10", name), &mut |_| {}).unwrap();
         assert_eq!(report.matched.len(), 9, "{file}");
         assert!(
             report.units_without_feature.is_empty(),
@@ -261,6 +284,9 @@ async fn dashboard(app: &TestApp, request: serde_json::Value) -> serde_json::Val
 
 #[tokio::test]
 async fn with_boundaries_imported_the_map_switches_between_geographic_and_tiles() {
+    let Some(long_an) = shared("long_an_districts.geojson") else {
+        return;
+    };
     let app = app();
     let period = serde_json::json!({"from": "2022-01-01", "to": "2022-03-31"});
     let before = dashboard(
@@ -271,13 +297,7 @@ async fn with_boundaries_imported_the_map_switches_between_geographic_and_tiles(
     assert_eq!(before["map"]["geographic"], false);
     assert_eq!(before["map"]["geographic_available"], false);
 
-    import(
-        &app.store,
-        &shared("long_an_districts.geojson"),
-        &options("80", None),
-        &mut |_| {},
-    )
-    .unwrap();
+    import(&app.store, &long_an, &options("80", None), &mut |_| {}).unwrap();
     let request = |map: Option<&str>| {
         let mut r = serde_json::json!({"unit": "80", "from": period["from"], "to": period["to"]});
         if let Some(map) = map {
