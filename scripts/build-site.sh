@@ -33,6 +33,8 @@ done
 
 cp style/favicon.svg "$SITE_DIR/favicon.svg"
 node_modules/.bin/sass --no-source-map --style=compressed style/main.scss "$pkg/iem.css"
+# Content-hashed, precompressed copies (brotli 11, gzip 9) and pkg/assets.json naming them.
+node scripts/hash-assets.mjs "$pkg" "${built[@]}"
 
 echo "site built in $SITE_DIR:"
 for name in "${built[@]}"; do

@@ -58,6 +58,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     // The browser never renders the shell; the server's answer holds the language.
     #[cfg(not(feature = "ssr"))]
     let lang = i18n::Lang::default().code();
+    #[cfg(feature = "ssr")]
+    let stylesheet = format!(
+        "/pkg/{}",
+        use_context::<AssetNames>()
+            .and_then(|assets| assets.css)
+            .unwrap_or_else(|| "iem.css".into())
+    );
+    #[cfg(not(feature = "ssr"))]
+    let stylesheet = "/pkg/iem.css";
     view! {
         <!DOCTYPE html>
         // The page's language, so that a screen reader reads an English page in English.
@@ -70,7 +79,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 // Static head tags belong to the shell: leptos_meta would add its code to the WASM.
-                <link id="leptos" rel="stylesheet" href="/pkg/iem.css"/>
+                <link id="leptos" rel="stylesheet" href=stylesheet/>
                 <title>"Bản đồ thực thi thể chế"</title>
             </head>
             <body>
@@ -92,11 +101,28 @@ fn page_lang() -> i18n::Lang {
         .unwrap_or_default()
 }
 
-/// `options` naming the bundle of the requested page (the scripts `HydrationScripts` writes).
+/// The content-hashed names of the built assets (`pkg/assets.json`, written by the build):
+/// `iem` → `iem.<hash>` (its `.js` and `_bg.wasm`), and the stylesheet. Empty when the site
+/// was built without them (then the plain names serve).
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct AssetNames {
+    #[serde(default)]
+    pub bundles: std::collections::HashMap<String, String>,
+    #[serde(default)]
+    pub css: Option<String>,
+}
+
+/// `options` naming the bundle of the requested page (the scripts `HydrationScripts` writes),
+/// by its content-hashed name when the build wrote one.
 #[cfg(feature = "ssr")]
 fn with_page_bundle(mut options: LeptosOptions) -> LeptosOptions {
     if let Some(request) = use_context::<axum::http::request::Parts>() {
-        options.output_name = bundle_for(request.uri.path()).into();
+        let bundle = bundle_for(request.uri.path());
+        options.output_name = use_context::<AssetNames>()
+            .and_then(|assets| assets.bundles.get(bundle).cloned())
+            .unwrap_or_else(|| bundle.to_string())
+            .into();
     }
     options
 }

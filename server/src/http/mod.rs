@@ -1,6 +1,7 @@
 //! The axum router: the versioned API, the probes, the server-rendered pages and static files.
 pub mod access;
 pub mod admin;
+pub mod assets;
 pub mod boundaries;
 pub mod error;
 pub mod events;
@@ -101,6 +102,16 @@ async fn security_headers(
         headers.insert(
             CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(STRICT_POLICY),
+        );
+    }
+    // A page is revalidated at every visit: it names the current build's hashed assets.
+    let html = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if html && !headers.contains_key(axum::http::header::CACHE_CONTROL) {
+        headers.insert(
+            axum::http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
         );
     }
     res
@@ -365,6 +376,9 @@ pub fn router(state: AppState) -> Router {
         Arc::new(access::PageAccess::new(state.clone()));
     let defaults = state.dashboard_defaults.clone();
     let options = state.leptos_options.clone();
+    let pkg_dir =
+        std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let assets = assets::names(&pkg_dir);
     let routes = app::page_routes();
     let pages = Router::new()
         .leptos_routes_with_context(
@@ -374,10 +388,12 @@ pub fn router(state: AppState) -> Router {
                 provide_context(store_for_context.clone());
                 provide_context(defaults.clone());
                 provide_context(access_for_context.clone());
+                provide_context(assets.clone());
                 set_page_policy();
             },
             move || shell(options.clone()),
         )
+        .nest_service("/pkg", assets::service(&pkg_dir))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Inside the compression (the outer layers), so the error bodies it reads are plain.
         .layer(axum::middleware::from_fn(server_fn_errors))
