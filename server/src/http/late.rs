@@ -3,15 +3,13 @@
 //! authenticated, checked against the caller's scope and written to the audit log.
 use super::access::Caller;
 use super::error::ApiError;
-use super::stats::date;
+use super::stats::{checked_period, date};
 use super::AppState;
 use app::late::{LateKind, LateQuery, LateSort, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-use app::model::Period;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::NaiveDate;
 use std::collections::HashMap;
 
 /// Most rows one CSV export holds.
@@ -19,14 +17,6 @@ pub const MAX_EXPORT_ROWS: u32 = 100_000;
 
 /// The highest page number asked for (a million pages of 500 rows is more than any unit has).
 const MAX_PAGE: u32 = 1_000_000;
-
-/// A late list's period, checked as every period is ([`app::model::Period::new`]).
-fn period_of(from: NaiveDate, to: NaiveDate) -> Result<Period, ApiError> {
-    Period::new(from, to).map_err(|m| {
-        let field = if m.starts_with("to:") { "to" } else { "from" };
-        ApiError::bad_request(field, m)
-    })
-}
 
 fn text(params: &HashMap<String, String>, name: &str) -> Option<String> {
     params
@@ -131,7 +121,7 @@ pub fn parse_query(params: &HashMap<String, String>) -> Result<(LateQuery, bool)
         page: number(params, "page", 1, MAX_PAGE)?,
         page_size: number(params, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?,
     };
-    period_of(query.from, query.to)?;
+    checked_period(query.from, query.to)?;
     Ok((query, csv))
 }
 
@@ -165,7 +155,7 @@ pub async fn late_page(
             format!("pages run from 1 to {MAX_PAGE} and hold 1 to {MAX_PAGE_SIZE} rows"),
         ));
     }
-    period_of(query.from, query.to)?;
+    checked_period(query.from, query.to)?;
     authorize_unit(state, caller, &query.unit).await?;
     let export = query.page_size > MAX_PAGE_SIZE;
     let target = format!(

@@ -30,7 +30,12 @@ pub(super) fn date(params: &HashMap<String, String>, name: &str) -> Result<Naive
 /// A period from two checked dates, through the one gate every period goes through
 /// ([`Period::new`]): the error names the date at fault.
 pub(super) fn period(params: &HashMap<String, String>) -> Result<Period, ApiError> {
-    Period::new(date(params, "from")?, date(params, "to")?).map_err(|m| {
+    checked_period(date(params, "from")?, date(params, "to")?)
+}
+
+/// [`Period::new`] as an API error naming the date at fault.
+pub(super) fn checked_period(from: NaiveDate, to: NaiveDate) -> Result<Period, ApiError> {
+    Period::new(from, to).map_err(|m| {
         let field = if m.starts_with("to:") { "to" } else { "from" };
         ApiError::bad_request(field, m)
     })

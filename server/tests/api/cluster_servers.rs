@@ -54,17 +54,7 @@ fn receptions(prefix: &str, n: u32) -> String {
 }
 
 fn received(server: &Server) -> u64 {
-    let (status, body) = http(
-        &server.addr,
-        "GET",
-        &format!("/api/v1/stats?{VIEW}"),
-        None,
-        "",
-    )
-    .unwrap();
-    assert_eq!(status, 200, "{body}");
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    v["total"]["received"].as_u64().unwrap()
+    figures(server)["total"]["received"].as_u64().unwrap()
 }
 
 #[test]
