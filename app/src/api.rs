@@ -26,13 +26,20 @@ pub struct DashboardRequest {
     pub field: Option<String>,
     pub channel: Option<Channel>,
     pub dossier_level: Option<Level>,
+    /// Which units the figures are shown on (`units=current|historical`); by default today's,
+    /// unless the period ends before the 2025 reform.
+    #[serde(default)]
+    pub units: Option<crate::era::UnitsView>,
 }
 
 /// Server settings the dashboard falls back on when the URL does not say.
 #[derive(Clone, Debug, Default)]
 pub struct DashboardDefaults {
-    /// The province shown first (`IEM_DEFAULT_PROVINCE`); the first by code when unset.
+    /// The province shown first for a period before the 2025 reform (`IEM_DEFAULT_PROVINCE`);
+    /// the first by code when unset.
     pub province: Option<String>,
+    /// The province of today shown first (`IEM_DEFAULT_PROVINCE_2025`).
+    pub province_2025: Option<String>,
 }
 
 /// The `unit` of the national view, whose children are the provinces.

@@ -3,6 +3,7 @@ use crate::api::{
     DashboardDefaults, DashboardRequest, DashboardView, ProceduresView, SelectionRequest,
     SelectionView, Sparkline, COUNTRY,
 };
+use crate::era::{Era, UnitsView};
 use crate::error::AppError;
 use crate::model::{Bucket, Level, MapLayer, Period, PlacedUnit, StatsQuery, TrendQuery, UnitRef};
 use crate::selection::SelectionQuery;
@@ -18,6 +19,10 @@ struct Resolved {
     /// The level of the listed units and their parent (`None` for the provinces).
     level: Level,
     parent: Option<String>,
+    /// Which units the view shows, fixed for every figure of the view (the previous period and
+    /// the year before are shown on the same units, so they compare).
+    units: UnitsView,
+    era: Era,
 }
 
 fn resolve(
@@ -51,23 +56,35 @@ fn resolve(
             "field: give a sector name or leave it out",
         ));
     }
-    let provinces = store.units(Level::Province, None)?;
+    let era = request
+        .units
+        .unwrap_or_default()
+        .era(period.to)
+        .map_err(|m| AppError::new("bad_request", format!("units: {m}")))?;
+    // Fixed for the whole view: its comparisons are read on the same units.
+    let units = match era {
+        Era::Before2025 => UnitsView::Historical,
+        Era::From2025 => UnitsView::Current,
+    };
+    let provinces = store.units(Level::Province, None, era)?;
     let trail = match request.unit.clone().or(request.province.clone()) {
         Some(code) if code == COUNTRY => Vec::new(),
-        Some(code) => known_trail(store, &code, "unit")?,
-        None => match defaults
-            .province
-            .and_then(|code| provinces.iter().find(|p| p.code == code).cloned())
+        Some(code) => known_trail(store, &code, era, "unit")?,
+        None => match match era {
+            Era::Before2025 => defaults.province,
+            Era::From2025 => defaults.province_2025,
+        }
+        .and_then(|code| provinces.iter().find(|p| p.code == code).cloned())
             .or_else(|| provinces.first().cloned())
         {
-            Some(p) => store.unit_trail(&p.code)?,
+            Some(p) => store.unit_trail(&p.code, era)?,
             None => Vec::new(),
         },
     };
     let (level, parent) = match trail.last() {
         None => (Level::Province, None),
         Some(unit) => {
-            let level = unit.level.child().ok_or_else(|| {
+            let level = era.child(unit.level).ok_or_else(|| {
                 AppError::new(
                     "bad_request",
                     format!(
@@ -85,19 +102,26 @@ fn resolve(
         trail,
         level,
         parent,
+        units,
+        era,
     })
 }
 
 fn known_trail(
     store: &dyn IndicatorStore,
     code: &str,
+    era: Era,
     field: &str,
 ) -> Result<Vec<PlacedUnit>, AppError> {
-    let trail = store.unit_trail(code)?;
+    let trail = store.unit_trail(code, era)?;
     if trail.is_empty() {
+        let when = match era {
+            Era::Before2025 => "before the 2025 reform",
+            Era::From2025 => "from 2025-07-01",
+        };
         return Err(AppError::new(
             "bad_request",
-            format!("{field}: unknown code '{code}'"),
+            format!("{field}: '{code}' is not the code of a unit in force {when}"),
         ));
     }
     Ok(trail)
@@ -114,6 +138,8 @@ pub(crate) fn build_dashboard(
         trail,
         level,
         parent,
+        units,
+        era,
     } = resolve(store, &request, defaults)?;
     let query = |period: Period| StatsQuery {
         period,
@@ -122,6 +148,7 @@ pub(crate) fn build_dashboard(
         field: request.field.clone(),
         channel: request.channel,
         dossier_level: request.dossier_level,
+        units,
     };
     let outside = || {
         AppError::new(
@@ -151,10 +178,15 @@ pub(crate) fn build_dashboard(
     let map = if provinces.is_empty() {
         MapLayer::default()
     } else {
+        // Boundaries of the units shown: today's for a view on today's units.
+        let on = match era {
+            Era::Before2025 => period.to,
+            Era::From2025 => period.to.max(crate::era::REFORM_DATE),
+        };
         store.map_layer(
             level,
             parent.as_deref().unwrap_or(COUNTRY),
-            period.to,
+            on,
             request.map.unwrap_or_default(),
         )?
     };
@@ -185,7 +217,7 @@ fn selection_query(
     let resolved = resolve(store, &request.view, defaults)?;
     let scope = match &request.focus {
         Some(code) if code == COUNTRY => None,
-        Some(code) => known_trail(store, code, "focus")?.pop(),
+        Some(code) => known_trail(store, code, resolved.era, "focus")?.pop(),
         None => resolved.trail.last().cloned(),
     };
     let query = SelectionQuery {
@@ -194,6 +226,7 @@ fn selection_query(
         field: request.view.field.clone(),
         channel: request.view.channel,
         dossier_level: request.view.dossier_level,
+        units: resolved.units,
     };
     Ok((scope, query))
 }
@@ -234,6 +267,7 @@ pub(crate) fn build_selection(
         field: query.field.clone(),
         channel: query.channel,
         dossier_level: query.dossier_level,
+        units: query.units,
     })?;
     Ok(SelectionView {
         sectors: store.by_sector(&query)?,

@@ -255,6 +255,7 @@ mod tests {
             field: None,
             channel: None,
             dossier_level: None,
+            units: Default::default(),
         };
         assert_eq!(
             stream_url(&q, None),

@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+pub use crate::era::{Era, UnitsView};
+
 /// Administrative level of a unit, and of the office that handles a dossier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -176,6 +178,9 @@ pub struct StatsQuery {
     pub channel: Option<Channel>,
     /// Keep only dossiers handled at this administrative level.
     pub dossier_level: Option<Level>,
+    /// Which units the figures are shown on (`units=`): today's or those of the period's time.
+    #[serde(default)]
+    pub units: UnitsView,
 }
 
 impl StatsQuery {
@@ -194,6 +199,10 @@ impl StatsQuery {
             (
                 "dossier_level",
                 self.dossier_level.map(|l| l.as_str().to_string()),
+            ),
+            (
+                "units",
+                (self.units != UnitsView::Auto).then(|| self.units.as_str().to_string()),
             ),
         ];
         pairs.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
@@ -272,6 +281,10 @@ pub struct IndicatorRow {
     pub online_rate: Option<f64>,
     pub online_payment_rate: Option<f64>,
     pub avg_days: Option<f64>,
+    /// Dossiers received in the period by old communes split at the 2025 reform, counted here
+    /// by equal shares (see `ConversionNote`); 0 when every count is exact.
+    #[serde(default)]
+    pub apportioned: u64,
 }
 
 impl IndicatorRow {
@@ -294,6 +307,7 @@ impl IndicatorRow {
             online_rate: crate::indicators::online_rate(c),
             online_payment_rate: crate::indicators::online_payment_rate(c),
             avg_days: crate::indicators::avg_days(c),
+            apportioned: 0,
         }
     }
 
@@ -318,6 +332,39 @@ pub struct StatsResponse {
     pub level: Level,
     pub units: Vec<IndicatorRow>,
     pub total: IndicatorRow,
+    /// The era whose units are listed: today's (`from_2025`) or those before the reform.
+    #[serde(default = "era_from_2025")]
+    pub era: Era,
+    /// How figures of old units were carried onto today's units, when any were.
+    #[serde(default)]
+    pub conversion: Option<ConversionNote>,
+}
+
+fn era_from_2025() -> Era {
+    Era::From2025
+}
+
+/// How a figure on today's units was built from the old units' dossiers.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConversionNote {
+    /// The rule for communes split between several new ones: `equal_shares` (each successor
+    /// counts an equal share of the old commune's dossiers, in whole dossiers).
+    pub rule: String,
+    /// Dossiers received in the period by split communes, shared out over the listed units.
+    pub apportioned: u64,
+    /// Old communes the conversion table does not name (merged before 2025): their dossiers count
+    /// in the total, not in any listed unit.
+    pub not_converted: Vec<NotConverted>,
+}
+
+/// An old commune whose dossiers could not be placed in a unit of today.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NotConverted {
+    pub code: String,
+    pub name: String,
+    pub received: u64,
+    pub resolved: u64,
+    pub pending: u64,
 }
 
 /// The indicators a map or ranking can show.
@@ -405,6 +452,9 @@ pub struct TrendQuery {
     pub field: Option<String>,
     pub channel: Option<Channel>,
     pub dossier_level: Option<Level>,
+    /// Which units `unit` names (`units=`): today's or those of the period's time.
+    #[serde(default)]
+    pub units: UnitsView,
 }
 
 /// One bucket of a trend: its dates and the unit's figures over them, written side by side.
@@ -443,6 +493,8 @@ struct FlatTrendPoint {
     online_rate: Option<f64>,
     online_payment_rate: Option<f64>,
     avg_days: Option<f64>,
+    #[serde(default)]
+    apportioned: u64,
 }
 
 impl From<FlatTrendPoint> for TrendPoint {
@@ -468,6 +520,7 @@ impl From<FlatTrendPoint> for TrendPoint {
                 online_rate: p.online_rate,
                 online_payment_rate: p.online_payment_rate,
                 avg_days: p.avg_days,
+                apportioned: p.apportioned,
             },
         }
     }
@@ -553,6 +606,7 @@ mod tests {
             field: Some("Đất đai".into()),
             channel: Some(Channel::Online),
             dossier_level: None,
+            units: Default::default(),
         };
         assert_eq!(
             q.to_query_string(),

@@ -11,6 +11,9 @@ pub struct SelectionQuery {
     pub field: Option<String>,
     pub channel: Option<Channel>,
     pub dossier_level: Option<Level>,
+    /// Which units `unit` names: today's or those of the period's time.
+    #[serde(default)]
+    pub units: crate::era::UnitsView,
 }
 
 /// Processing days of the dossiers resolved in the period: `counts[d]` dossiers took `d`

@@ -27,8 +27,13 @@ pub enum StoreError {
 pub trait IndicatorStore: Send + Sync + 'static {
     fn stats(&self, query: &StatsQuery) -> Result<StatsResponse, StoreError>;
     fn trend(&self, query: &TrendQuery) -> Result<TrendResponse, StoreError>;
-    /// Units of `level`, children of `parent` when given, by name.
-    fn units(&self, level: Level, parent: Option<&str>) -> Result<Vec<UnitRef>, StoreError>;
+    /// Units of `level` in force in `era`, children of `parent` (a code of that era) when given.
+    fn units(
+        &self,
+        level: Level,
+        parent: Option<&str>,
+        era: crate::era::Era,
+    ) -> Result<Vec<UnitRef>, StoreError>;
     /// The map of `level` under `parent` on `on`: imported boundaries in force then (unless
     /// `kind` asks for tiles), else the authored tile map, else tiles laid out in code order.
     fn map_layer(
@@ -40,8 +45,9 @@ pub trait IndicatorStore: Send + Sync + 'static {
     ) -> Result<MapLayer, StoreError>;
     /// The sectors (fields) of the procedures catalogue, by name.
     fn fields(&self) -> Result<Vec<String>, StoreError>;
-    /// The unit and the units above it, from the province down; empty for an unknown code.
-    fn unit_trail(&self, code: &str) -> Result<Vec<PlacedUnit>, StoreError>;
+    /// The unit `code` of `era` and the units above it, from the province down; empty for an
+    /// unknown code.
+    fn unit_trail(&self, code: &str, era: crate::era::Era) -> Result<Vec<PlacedUnit>, StoreError>;
     /// The selection's figures per sector, by sector name.
     fn by_sector(&self, query: &SelectionQuery) -> Result<Vec<IndicatorRow>, StoreError>;
     /// Processing days of the dossiers resolved in the selection's period (counts only).

@@ -12,8 +12,12 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// The project's authored data (unit lists, catalogues): `IEM_CONFIG_DIR`, default `data`.
     pub authored_data_dir: PathBuf,
-    /// The province the dashboard opens on: `IEM_DEFAULT_PROVINCE`, default 49 (Quảng Nam).
+    /// The province the dashboard opens on for a period before the 2025 reform (and the demo
+    /// accounts' province): `IEM_DEFAULT_PROVINCE`, default 49 (Quảng Nam).
     pub default_province: String,
+    /// The province of today the dashboard opens on (periods from 2025-07-01, and the default
+    /// view): `IEM_DEFAULT_PROVINCE_2025`, default 48 (the new Đà Nẵng, which took in Quảng Nam).
+    pub default_province_2025: String,
     /// `STORE_URL`: a ClickHouse cluster (`clickhouse://HOST:PORT[,HOST:PORT…]/DB`) to store
     /// dossiers on instead of the embedded DuckDB file.
     pub cluster: Option<crate::store::clickhouse::ClusterAddress>,
@@ -46,6 +50,7 @@ impl Settings {
                 .unwrap_or_else(|| "data".into())
                 .into(),
             default_province: var("IEM_DEFAULT_PROVINCE").unwrap_or_else(|| "49".into()),
+            default_province_2025: var("IEM_DEFAULT_PROVINCE_2025").unwrap_or_else(|| "48".into()),
             cluster: var("STORE_URL")
                 .map(|url| url.parse())
                 .transpose()

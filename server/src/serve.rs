@@ -215,6 +215,7 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
         auth,
         app::api::DashboardDefaults {
             province: Some(settings.default_province.clone()),
+            province_2025: Some(settings.default_province_2025.clone()),
         },
     );
     if let Some(simulator) = options.simulator {

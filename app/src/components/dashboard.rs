@@ -90,6 +90,7 @@ pub fn dashboard_request(q: &ParamsMap) -> DashboardRequest {
         dossier_level: q.get("dossier_level").and_then(|s| s.parse().ok()),
         from: q.get("from").and_then(|s| crate::iso::parse_date(&s)),
         to: q.get("to").and_then(|s| crate::iso::parse_date(&s)),
+        units: q.get("units").and_then(|s| s.parse().ok()),
     }
 }
 
@@ -394,7 +395,7 @@ fn DashboardBody(
             Default::default(),
         );
     });
-    let on_drill = view.level.child().map(|_| go);
+    let on_drill = view.current.era.child(view.level).map(|_| go);
     // Escape from a province leads to the country, from a district to its province.
     let up = match view.trail.len() {
         0 => None,

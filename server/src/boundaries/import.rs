@@ -163,7 +163,8 @@ fn read_mapping(path: &Path) -> Result<HashMap<String, String>, BoundaryImportEr
 }
 
 /// A unit code as a file may spell it: "80" for "080".
-fn code_matches(file_code: &str, unit_code: &str) -> bool {
+fn code_matches(file_code: &str, unit_key: &str) -> bool {
+    let unit_code = app::era::code_of(unit_key);
     file_code == unit_code
         || (file_code.len() < unit_code.len()
             && unit_code.trim_start_matches('0') == file_code.trim_start_matches('0')
@@ -218,8 +219,9 @@ fn pair_features(
             .get(&name)
             .or_else(|| mapping.get(&feature.number.to_string()));
         let pairing = if let Some(code) = mapped {
-            match unit_name(code) {
-                Some(_) => Some((code.clone(), Pairing::Mapping)),
+            let key = app::era::Era::on(options.valid_from).key(code);
+            match key.as_deref().and_then(|k| unit_name(k)) {
+                Some(_) => Some((key.unwrap_or_default(), Pairing::Mapping)),
                 None => {
                     return Err(BoundaryImportError::Options(format!(
                     "the mapping file pairs '{label}' with '{code}', which is not a {} under {}",
@@ -343,6 +345,18 @@ pub fn import(
             y: c.y,
         });
     }
+    // The parent and the units are those of the era the boundaries are in force in.
+    let era = app::era::Era::on(options.valid_from);
+    let mut options = options.clone();
+    if options.parent != app::api::COUNTRY {
+        options.parent = era.key(&options.parent).ok_or_else(|| {
+            BoundaryImportError::Options(format!(
+                "--parent '{}' is not a unit code",
+                options.parent
+            ))
+        })?;
+    }
+    let options = &options;
     let units = store.unit_names(options.level, &options.parent, options.valid_from)?;
     if units.is_empty() {
         return Err(BoundaryImportError::Options(format!(

@@ -4,4 +4,5 @@ pub mod import;
 pub mod layer;
 pub mod names;
 pub mod repair;
+pub mod shipped;
 pub mod simplify;

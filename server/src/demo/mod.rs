@@ -5,6 +5,7 @@ pub mod plan;
 pub mod rng;
 pub mod scenario;
 pub mod simulator;
+pub mod today;
 
 use crate::auth::Scope;
 use crate::ingest::event::{Event, EventKind, Reception};
@@ -249,6 +250,32 @@ fn seed_windows(
                 today,
                 &mut rng,
             )?;
+            let mut planned = planned;
+            // From the reform on, the planned old units' dossiers go to today's units.
+            let today_units = today::Today::new(
+                store.conversion(),
+                &districts
+                    .iter()
+                    .map(|d| (d.code.clone(), d.communes.clone()))
+                    .collect::<Vec<_>>(),
+            );
+            let mut place_rng = Rng::derive(scenario.seed, &format!("{}/{w}/today", province.code));
+            for d in planned.iter_mut().filter(|d| d.received >= app::era::REFORM_DATE) {
+                let placed = today_units.place(d.level, &d.unit, &mut |n| {
+                    place_rng.below(n as u64) as usize
+                });
+                let (level, unit) = placed.ok_or_else(|| {
+                    DemoError::Rejected(format!(
+                        "the conversion table names no unit of today for {} {}",
+                        d.level, d.unit
+                    ))
+                })?;
+                d.level = level;
+                d.unit = unit;
+                if level != Level::Province {
+                    d.agency = None;
+                }
+            }
             let mut events: Vec<Event> = Vec::with_capacity(planned.len() * 2);
             for (n, d) in planned.iter().enumerate() {
                 let id = format!("{}-{}{w}-{n:07}", province.code, range.0.format("%y%m"));

@@ -48,6 +48,8 @@ struct District {
 
 struct Province {
     code: String,
+    /// Each old district with its communes, to place dossiers on today's units.
+    old_units: Vec<(String, Vec<String>)>,
     districts: Vec<District>,
     district_weights: Vec<f64>,
     province_share: f64,
@@ -65,6 +67,8 @@ struct OpenDossier {
 /// The simulated offices: what they can receive, and the dossiers still open.
 pub struct Simulator {
     provinces: Vec<Province>,
+    /// The conversion table: the simulator plays today's units.
+    conversion: std::sync::Arc<crate::store::conversion::Conversion>,
     procedures: Vec<Procedure>,
     /// Per level (province, district, commune), cumulative weights over `procedures`.
     procedure_weights: [Vec<f64>; 3],
@@ -133,6 +137,7 @@ impl Simulator {
         });
         Ok(Simulator {
             provinces,
+            conversion: store.conversion().clone(),
             procedures,
             procedure_weights,
             open,
@@ -198,6 +203,15 @@ impl Simulator {
         } else {
             (Level::District, district.code.clone())
         };
+        // Offices record dossiers under the units in force now: today's, after the reform.
+        let (level, unit) = if now.date_naive() >= app::era::REFORM_DATE {
+            let rng = &mut self.rng;
+            super::today::Today::new(&self.conversion, &p.old_units)
+                .place(level, &unit, &mut |n| rng.below(n as u64) as usize)
+                .unwrap_or((level, unit))
+        } else {
+            (level, unit)
+        };
         let weights = &self.procedure_weights[match level {
             Level::Province => 0,
             Level::District => 1,
@@ -244,6 +258,10 @@ fn province(
 ) -> Province {
     Province {
         code,
+        old_units: districts
+            .iter()
+            .map(|d| (d.code.clone(), d.communes.clone()))
+            .collect(),
         districts,
         district_weights: cumulative(weights.into_iter()),
         province_share: w.province_share,
@@ -328,7 +346,9 @@ mod tests {
             communes: vec!["20335".into(), "20338".into()],
         }];
         Simulator {
+            conversion: Default::default(),
             provinces: vec![Province {
+                old_units: Vec::new(),
                 code: "49".into(),
                 districts,
                 district_weights: vec![1.0],

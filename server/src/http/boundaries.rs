@@ -48,6 +48,24 @@ pub async fn get_boundaries(
             })?,
         None => 1,
     };
+    // The units of a layer are those in force on its date: the parent is a code of that era.
+    let era = app::era::Era::on(date);
+    if !era.has_level(level) {
+        return Err(ApiError::bad_request(
+            "level",
+            format!(
+                "districts ended on {}: on {date} communes sit directly under their province (level=commune)",
+                app::era::LAST_DISTRICT_DAY
+            ),
+        ));
+    }
+    let parent = if parent == app::api::COUNTRY {
+        parent
+    } else {
+        era.key(&parent).ok_or_else(|| {
+            ApiError::bad_request("parent", "'parent' is a unit code (digits) or VN")
+        })?
+    };
     let store = state.store.clone();
     let (layer, units) = tokio::task::spawn_blocking(move || {
         let layer = store.boundaries(level, &parent, date, detail)?;
@@ -65,7 +83,8 @@ pub async fn get_boundaries(
         String::with_capacity(layer.features.iter().map(|f| f.geometry.len() + 128).sum());
     body.push_str(r#"{"type":"FeatureCollection","features":["#);
     for (i, f) in layer.features.iter().enumerate() {
-        let properties = json!({"code": f.code, "name": f.name, "label": [f.label.0, f.label.1]});
+        let code = app::era::code_of(&f.code);
+        let properties = json!({"code": code, "name": f.name, "label": [f.label.0, f.label.1]});
         let _ = write!(
             body,
             r#"{}{{"type":"Feature","properties":{properties},"geometry":{}}}"#,
@@ -78,14 +97,17 @@ pub async fn get_boundaries(
     let not_on_map: Vec<_> = units
         .iter()
         .filter(|u| !on_map.contains(u.code.as_str()))
-        .map(|u| json!({"code": u.code, "name": u.name_with_type}))
+        .map(|u| json!({"code": app::era::code_of(&u.code), "name": u.name_with_type}))
         .collect();
+    // The shipped shapes carry their licence's credit line; an imported file's is its owner's.
+    let credit = crate::boundaries::shipped::credit_of(&layer.source);
     let _ = write!(
         body,
-        r#"],"valid_from":{},"valid_to":{},"source":{},"detail":{detail},"not_on_map":{}}}"#,
+        r#"],"valid_from":{},"valid_to":{},"source":{},"credit":{},"detail":{detail},"not_on_map":{}}}"#,
         json!(layer.valid_from),
         json!(layer.valid_to),
         json!(layer.source),
+        json!(credit),
         json!(not_on_map)
     );
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())

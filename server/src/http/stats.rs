@@ -1,5 +1,6 @@
 //! `GET /api/v1/stats` and `GET /api/v1/trend`: figures per unit, or per bucket of time for one unit.
 use super::{error::ApiError, AppState};
+use app::era::UnitsView;
 use app::model::{
     Bucket, Channel, Level, Period, StatsQuery, StatsResponse, TrendQuery, TrendResponse,
 };
@@ -8,7 +9,8 @@ use axum::Json;
 use chrono::NaiveDate;
 use std::collections::HashMap;
 
-const KNOWN: [&str; 7] = [
+const KNOWN: [&str; 8] = [
+    "units",
     "from",
     "to",
     "level",
@@ -92,6 +94,7 @@ pub fn parse_query(params: &HashMap<String, String>) -> Result<StatsQuery, ApiEr
         field: non_empty(params, "field")?,
         channel: parsed::<Channel>(params, "channel")?,
         dossier_level: parsed::<Level>(params, "dossier_level")?,
+        units: parsed::<UnitsView>(params, "units")?.unwrap_or_default(),
     })
 }
 
@@ -105,7 +108,8 @@ pub async fn get_stats(
     Ok(Json(answer?))
 }
 
-const TREND_KNOWN: [&str; 7] = [
+const TREND_KNOWN: [&str; 8] = [
+    "units",
     "unit",
     "from",
     "to",
@@ -127,6 +131,7 @@ pub fn parse_trend(params: &HashMap<String, String>) -> Result<TrendQuery, ApiEr
         field: non_empty(params, "field")?,
         channel: parsed::<Channel>(params, "channel")?,
         dossier_level: parsed::<Level>(params, "dossier_level")?,
+        units: parsed::<UnitsView>(params, "units")?.unwrap_or_default(),
     })
 }
 

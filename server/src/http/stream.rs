@@ -30,6 +30,10 @@ pub async fn get_stream(
     // (a known sector, a known parent) are watched, so no string makes a new one.
     let store = state.store.clone();
     let (field, parent) = (query.field.clone(), query.parent.clone());
+    let era = query
+        .units
+        .era(query.period.to)
+        .map_err(|m| ApiError::bad_request("units", m))?;
     tokio::task::spawn_blocking(move || -> Result<(), ApiError> {
         if let Some(field) = field {
             if !store.fields()?.contains(&field) {
@@ -40,7 +44,7 @@ pub async fn get_stream(
             }
         }
         if let Some(parent) = parent {
-            if parent != app::api::COUNTRY && store.unit_trail(&parent)?.is_empty() {
+            if parent != app::api::COUNTRY && store.unit_trail(&parent, era)?.is_empty() {
                 return Err(ApiError::bad_request(
                     "parent",
                     format!("parent: no unit has the code '{}'", clip(&parent)),

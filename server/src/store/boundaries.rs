@@ -91,6 +91,7 @@ impl DuckStore {
         on: NaiveDate,
         detail: u8,
     ) -> Result<Option<BoundaryLayer>, StoreFailure> {
+        crate::boundaries::shipped::ensure(self, self.authored_data(), level, parent, on)?;
         self.with_reader(|c| {
             let Some((set_id, valid_from, valid_to, source)) = set_in_force(c, level, parent, on)?
             else {
@@ -121,6 +122,18 @@ impl DuckStore {
                 features,
             }))
         })
+    }
+}
+
+impl DuckStore {
+    /// Whether a boundary set of `level` is in force for `parent` (a store key) on `on`.
+    pub fn has_boundary_set(
+        &self,
+        level: Level,
+        parent: &str,
+        on: NaiveDate,
+    ) -> Result<bool, StoreFailure> {
+        self.with_reader(|c| Ok(set_in_force(c, level, parent, on)?.is_some()))
     }
 }
 
@@ -266,7 +279,33 @@ impl DuckStore {
         on: NaiveDate,
         kind: app::model::MapKind,
     ) -> Result<app::model::MapLayer, StoreFailure> {
+        use app::model::MapLayer;
+        // The parent in force on `on`, as a store key; the layer answers with public codes.
+        let parent_key = if parent == app::api::COUNTRY {
+            parent.to_string()
+        } else {
+            match app::era::Era::on(on).key(parent) {
+                Some(key) => key,
+                None => return Ok(MapLayer::default()),
+            }
+        };
+        let parent = parent_key.as_str();
+        let mut layer = self.map_layer_of_keys(level, parent, on, kind)?;
+        let public = |code: &mut String| *code = app::era::code_of(code).to_string();
+        layer.units.iter_mut().for_each(|u| public(&mut u.code));
+        layer.not_on_map.iter_mut().for_each(|u| public(&mut u.code));
+        Ok(layer)
+    }
+
+    fn map_layer_of_keys(
+        &self,
+        level: Level,
+        parent: &str,
+        on: NaiveDate,
+        kind: app::model::MapKind,
+    ) -> Result<app::model::MapLayer, StoreFailure> {
         use app::model::{MapKind, MapLayer, MapShape, MapUnit, UnitRef};
+        crate::boundaries::shipped::ensure(self, self.authored_data(), level, parent, on)?;
         let units: Vec<UnitRef> = if level == Level::Province {
             super::query::units_in_force(self, level, None, on)?
         } else {

@@ -3,6 +3,7 @@ pub mod boundaries;
 pub mod catalog;
 pub mod cli;
 pub mod clickhouse;
+pub mod conversion;
 pub mod late;
 pub mod maintenance;
 pub mod query;
@@ -10,6 +11,7 @@ pub mod rollup;
 pub mod schema;
 pub mod selection;
 pub mod served;
+pub mod view;
 pub mod writer;
 
 use crate::auth::Scope;
@@ -153,6 +155,10 @@ pub struct DuckStore {
     last_seq_at_open: i64,
     /// Why the last commit could not write the store's files, until a write succeeds again.
     write_failure: Arc<Mutex<Option<String>>>,
+    /// The old units' successors (`data/conversion/`), read at open.
+    conversion: Arc<conversion::Conversion>,
+    /// The product's own data (`data/`): unit lists, catalogue, shipped boundaries.
+    authored_data: PathBuf,
 }
 
 /// Figures about what is stored, for start-up messages and `/readyz`.
@@ -267,7 +273,8 @@ pub(crate) fn lock_writer(writer: &Mutex<Writer>) -> Result<MutexGuard<'_, Write
             let mut w = poisoned.into_inner();
             // Fails harmlessly when no transaction was open.
             let _ = w.conn.execute_batch("ROLLBACK");
-            w.index = WriteIndex::load(&w.conn)?;
+            let conversion = w.index.conversion().clone();
+            w.index = WriteIndex::load(&w.conn, conversion)?;
             writer.clear_poison();
             tracing::warn!("recovered the store's writer after a panic: its index was reloaded");
             Ok(w)
@@ -359,7 +366,16 @@ impl DuckStore {
         }
         catalog::seed(&mut conn, authored_data)?;
         writer::prepare_staging(&conn)?;
-        let index = WriteIndex::load(&conn)?;
+        let conversion = Arc::new(conversion::Conversion::load(authored_data, &|district| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT code FROM units WHERE district_code = ? AND level = 'commune' ORDER BY code",
+            )?;
+            let codes = stmt
+                .query_map([district], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(codes)
+        })?);
+        let index = WriteIndex::load(&conn, conversion.clone())?;
         let (last_commit, last_seq): (Option<chrono::NaiveDateTime>, Option<i64>) = conn
             .query_row("SELECT max(ingested_at), max(seq) FROM events", [], |r| {
                 Ok((r.get(0)?, r.get(1)?))
@@ -387,7 +403,19 @@ impl DuckStore {
             last_commit: Mutex::new(last_commit.map(|t| t.and_utc())),
             last_seq_at_open: last_seq.unwrap_or(0),
             write_failure,
+            conversion,
+            authored_data: authored_data.to_path_buf(),
         })
+    }
+
+    /// The product's own data directory the store was opened with.
+    pub fn authored_data(&self) -> &Path {
+        &self.authored_data
+    }
+
+    /// The conversion table from the old units to today's.
+    pub fn conversion(&self) -> &Arc<conversion::Conversion> {
+        &self.conversion
     }
 
     pub fn path(&self) -> &Path {
@@ -628,7 +656,7 @@ impl DuckStore {
         let Writer { conn, index } = &mut *w;
         maintenance::rebuild(conn, progress)?;
         progress("reloading the writer's index");
-        *index = WriteIndex::load(conn)?;
+        *index = WriteIndex::load(conn, index.conversion().clone())?;
         Ok(())
     }
 
@@ -707,15 +735,24 @@ impl DuckStore {
 
 impl IndicatorStore for DuckStore {
     fn stats(&self, query: &StatsQuery) -> Result<StatsResponse, StoreError> {
-        Ok(self.with_reader(|c| query::stats(c, &query::DuckFigures(c), query))?)
+        Ok(self.with_reader(|c| {
+            query::stats(c, &query::DuckFigures(c), &self.conversion, query)
+        })?)
     }
 
     fn trend(&self, query: &TrendQuery) -> Result<TrendResponse, StoreError> {
-        Ok(self.with_reader(|c| query::trend(c, &query::DuckFigures(c), query))?)
+        Ok(self.with_reader(|c| {
+            query::trend(c, &query::DuckFigures(c), &self.conversion, query)
+        })?)
     }
 
-    fn units(&self, level: Level, parent: Option<&str>) -> Result<Vec<UnitRef>, StoreError> {
-        Ok(self.with_reader(|c| query::units(c, level, parent, None))?)
+    fn units(
+        &self,
+        level: Level,
+        parent: Option<&str>,
+        era: app::era::Era,
+    ) -> Result<Vec<UnitRef>, StoreError> {
+        Ok(self.with_reader(|c| query::public_units(c, level, parent, era))?)
     }
 
     fn map_layer(
@@ -737,27 +774,34 @@ impl IndicatorStore for DuckStore {
         })?)
     }
 
-    fn unit_trail(&self, code: &str) -> Result<Vec<app::model::PlacedUnit>, StoreError> {
-        Ok(self.with_reader(|c| query::unit_trail(c, code))?)
+    fn unit_trail(
+        &self,
+        code: &str,
+        era: app::era::Era,
+    ) -> Result<Vec<app::model::PlacedUnit>, StoreError> {
+        let Some(key) = era.key(code) else {
+            return Ok(Vec::new());
+        };
+        Ok(self.with_reader(|c| query::unit_trail(c, &key))?)
     }
 
     fn by_sector(&self, query: &SelectionQuery) -> Result<Vec<IndicatorRow>, StoreError> {
-        Ok(self.with_reader(|c| selection::by_sector(c, &query::DuckFigures(c), query))?)
+        Ok(self.with_reader(|c| selection::by_sector(c, &query::DuckFigures(c), &self.conversion, query))?)
     }
 
     fn days_distribution(&self, query: &SelectionQuery) -> Result<DaysDistribution, StoreError> {
-        Ok(self.with_reader(|c| selection::days_distribution(c, &query::DuckFigures(c), query))?)
+        Ok(self.with_reader(|c| selection::days_distribution(c, &query::DuckFigures(c), &self.conversion, query))?)
     }
 
     fn procedures(&self, query: &SelectionQuery) -> Result<Vec<ProcedureRow>, StoreError> {
-        Ok(self.with_reader(|c| selection::procedures(c, &query::DuckFigures(c), query))?)
+        Ok(self.with_reader(|c| selection::procedures(c, &query::DuckFigures(c), &self.conversion, query))?)
     }
 
     fn monthly_on_time(
         &self,
         query: &StatsQuery,
     ) -> Result<std::collections::HashMap<String, Vec<Counts>>, StoreError> {
-        Ok(self.with_reader(|c| selection::monthly_on_time(c, &query::DuckFigures(c), query))?)
+        Ok(self.with_reader(|c| selection::monthly_on_time(c, &query::DuckFigures(c), &self.conversion, query))?)
     }
 
     fn data_as_of(&self) -> Option<chrono::DateTime<chrono::Utc>> {

@@ -1,7 +1,10 @@
 //! Indicator queries over the rollups: range sums for the period, prefix sums for pending.
+use super::conversion::Conversion;
+use super::view;
 use super::StoreFailure;
+use app::era::{code_of, Era};
 use app::model::{
-    Channel, Counts, IndicatorRow, Level, Period, StatsQuery, StatsResponse, TrendPoint,
+    Channel, ConversionNote, Counts, IndicatorRow, Level, Period, StatsQuery, StatsResponse, TrendPoint,
     TrendQuery, TrendResponse, UnitRef,
 };
 use chrono::{Datelike, Months, NaiveDate};
@@ -79,8 +82,8 @@ pub struct RollupFilter {
     pub field: Option<String>,
     pub channel: Option<Channel>,
     pub dossier_level: Option<Level>,
-    /// (key column of the unit's level, unit code).
-    pub scope: Option<(&'static str, String)>,
+    /// (key column of a level, store keys): rows of these units and everything under them.
+    pub scope: Option<(&'static str, Vec<String>)>,
     /// Keep only rows where the grouping key is set.
     pub key_required: bool,
 }
@@ -148,8 +151,8 @@ impl Figures for DuckFigures<'_> {
     ) -> Result<HashMap<Option<String>, Counts>, StoreFailure> {
         let filters = filters(f)?;
         let mut clause = filters.sql.clone();
-        if let Some((column, code)) = &f.scope {
-            clause.push_str(&format!(" AND {column} = '{}'", code.replace('\'', "''")));
+        if let Some((column, keys)) = &f.scope {
+            clause.push_str(&format!(" AND {column} IN {}", super::view::sql_list(keys)));
         }
         if let (Some(key), true) = (key, f.key_required) {
             clause.push_str(&format!(" AND {key} IS NOT NULL"));
@@ -320,6 +323,29 @@ pub fn units(
     Ok(rows)
 }
 
+/// The units of `level` of `era` (under the unit `parent` of that era), with public codes.
+pub fn public_units(
+    conn: &Connection,
+    level: Level,
+    parent: Option<&str>,
+    era: Era,
+) -> Result<Vec<UnitRef>, StoreFailure> {
+    let parent = match parent {
+        Some(code) => match era.key(code) {
+            Some(key) => Some(key),
+            None => return Ok(Vec::new()),
+        },
+        None => None,
+    };
+    Ok(units(conn, level, parent.as_deref(), Some(era.first_day()))?
+        .into_iter()
+        .map(|u| UnitRef {
+            code: code_of(&u.code).to_string(),
+            name: u.name,
+        })
+        .collect())
+}
+
 /// [`units`] on a reader of the store.
 pub fn units_in_force(
     store: &super::DuckStore,
@@ -330,40 +356,44 @@ pub fn units_in_force(
     store.with_reader(|c| units(c, level, parent, Some(on)))
 }
 
-/// A unit's figures per bucket (week or month) of a period.
+/// A unit's figures per bucket (week or month) of a period, on the units of the query's era.
 pub fn trend(
     conn: &Connection,
     figures: &dyn Figures,
+    conversion: &Conversion,
     query: &TrendQuery,
 ) -> Result<TrendResponse, StoreFailure> {
+    let era = query
+        .units
+        .era(query.period.to)
+        .map_err(|message| StoreFailure::BadQuery {
+            field: "units",
+            message,
+        })?;
     // The country's trend sums every unit; it has no row of its own in `units`.
-    let scope = if query.unit == app::api::COUNTRY {
+    let unit = if query.unit == app::api::COUNTRY {
         None
     } else {
-        Some(
-            unit_level(conn, &query.unit)?.ok_or_else(|| StoreFailure::BadQuery {
-                field: "unit",
-                message: format!("unknown unit code '{}'", query.unit),
-            })?,
-        )
+        Some(view::view_unit(conn, &query.unit, era, "unit")?)
     };
-    let name = scope.as_ref().map(|(_, n)| n.clone()).unwrap_or_default();
+    let name = unit.as_ref().map(|u| u.name.clone()).unwrap_or_default();
     let points = app::periods::buckets(query.period, query.bucket)
         .into_iter()
         .map(|bucket| {
-            let mut f = RollupFilter::new(
+            let f = RollupFilter::new(
                 bucket,
                 query.field.clone(),
                 query.channel,
                 query.dossier_level,
             );
-            f.scope = scope
-                .as_ref()
-                .map(|(level, _)| (key_column(*level), query.unit.clone()));
-            let c = figures
-                .counts_by(None, &f)?
-                .remove(&None)
-                .unwrap_or_default();
+            let c = match &unit {
+                None => figures.counts_by(None, &f)?.remove(&None).unwrap_or_default(),
+                Some(unit) => view::gathered(conversion, era, unit, &|column, keys| {
+                    let mut f = f.clone();
+                    f.scope = Some((column, keys));
+                    Ok(figures.counts_by(None, &f)?.remove(&None).unwrap_or_default())
+                })?,
+            };
             Ok(TrendPoint {
                 from: bucket.from,
                 to: bucket.to,
@@ -381,7 +411,8 @@ pub fn trend(
     })
 }
 
-/// The unit and its ancestors, top-down (a commune's trail is province, district, commune).
+/// The unit and its ancestors, top-down (a commune's trail is province, district, commune), by
+/// the unit's store key; the trail names public codes.
 pub fn unit_trail(
     conn: &Connection,
     code: &str,
@@ -398,7 +429,7 @@ pub fn unit_trail(
         trail.push(app::model::PlacedUnit {
             name: r.get(0)?,
             level: level.parse().map_err(StoreFailure::Corrupt)?,
-            code,
+            code: code_of(&code).to_string(),
         });
         next = r.get(2)?;
     }
@@ -422,72 +453,109 @@ pub(super) fn unit_level(
     }
 }
 
+/// The period's figures per unit of `query.level` (under `query.parent`), on the units of the
+/// query's era: today's units gather the old units' dossiers ([`view::fold`]).
 pub fn stats(
     conn: &Connection,
     figures: &dyn Figures,
+    conversion: &Conversion,
     query: &StatsQuery,
 ) -> Result<StatsResponse, StoreFailure> {
+    let era = query
+        .units
+        .era(query.period.to)
+        .map_err(|message| StoreFailure::BadQuery {
+            field: "units",
+            message,
+        })?;
+    if !era.has_level(query.level) {
+        return Err(StoreFailure::BadQuery {
+            field: "level",
+            message: format!(
+                "districts ended on {}: from {} communes sit directly under their province (level=commune), and earlier periods can be shown on the units of their time with units=historical",
+                app::era::LAST_DISTRICT_DAY,
+                app::era::REFORM_DATE
+            ),
+        });
+    }
     let parent = match &query.parent {
         Some(code) => {
-            let (parent_level, parent_name) =
-                unit_level(conn, code)?.ok_or_else(|| StoreFailure::BadQuery {
-                    field: "parent",
-                    message: format!("unknown unit code '{code}'"),
-                })?;
-            if parent_level >= query.level {
+            let unit = view::view_unit(conn, code, era, "parent")?;
+            if unit.level >= query.level {
                 return Err(StoreFailure::BadQuery {
                     field: "parent",
                     message: format!(
-                        "unit '{code}' is a {parent_level}; it has no {} units under it",
-                        query.level
+                        "unit '{code}' is a {}; it has no {} units under it",
+                        unit.level, query.level
                     ),
                 });
             }
-            Some((code.clone(), parent_level, parent_name))
+            Some(unit)
         }
         None => None,
+    };
+    // The units listed: those in force at the period's end, or today's for an earlier period.
+    let on = match era {
+        Era::Before2025 => query.period.to,
+        Era::From2025 => query.period.to.max(app::era::REFORM_DATE),
     };
     let listed = units(
         conn,
         query.level,
-        query.parent.as_deref(),
-        Some(query.period.to),
+        parent.as_ref().map(|p| p.key.as_str()),
+        Some(on),
     )?;
     let key = key_column(query.level);
     let mut f = RollupFilter::of_stats(query);
     // With a parent, every row in scope counts towards its figures (its own dossiers, those of
     // units no longer in force); without one, only rows that have a unit of the level.
     match &parent {
-        Some((code, level, _)) => f.scope = Some((key_column(*level), code.clone())),
+        Some(unit) => f.scope = Some(view::gather(conversion, era, unit)),
         None => f.key_required = true,
     }
-    let by_code = figures.counts_by(Some(key), &f)?;
-    let mut grand_total = Counts::default();
-    for c in by_code.values() {
+    let folded = view::fold(conversion, era, query.level, figures.counts_by(Some(key), &f)?, |c| {
+        c.received
+    });
+    let mut grand_total = folded.above;
+    for c in folded.by_unit.values().chain(folded.not_converted.values()) {
         grand_total.add(c);
     }
     let mut total = Counts::default();
+    let mut apportioned_total = 0;
     let units: Vec<IndicatorRow> = listed
         .iter()
         .map(|u| {
-            let c = by_code
-                .get(&Some(u.code.clone()))
-                .copied()
-                .unwrap_or_default();
+            let c = folded.by_unit.get(&u.code).copied().unwrap_or_default();
             total.add(&c);
-            IndicatorRow::from_counts(&u.code, &u.name, &c)
+            let mut row = IndicatorRow::from_counts(code_of(&u.code), &u.name, &c);
+            row.apportioned = folded.apportioned.get(&u.code).copied().unwrap_or(0);
+            apportioned_total += row.apportioned;
+            Ok(row)
         })
-        .collect();
-    let total = match &parent {
-        Some((code, _, name)) => IndicatorRow::from_counts(code, name, &grand_total),
+        .collect::<Result<_, StoreFailure>>()?;
+    let mut total = match &parent {
+        Some(unit) => IndicatorRow::from_counts(code_of(&unit.key), &unit.name, &grand_total),
         None => IndicatorRow::from_counts("", "", &total),
     };
+    total.apportioned = apportioned_total;
+    let conversion_note = (era == Era::From2025
+        && (folded.converted > 0 || !folded.not_converted.is_empty()))
+        .then(|| -> Result<_, StoreFailure> {
+            Ok(ConversionNote {
+                rule: "equal_shares".into(),
+                apportioned: apportioned_total,
+                not_converted: view::not_converted_list(conn, &folded.not_converted)?,
+            })
+        })
+        .transpose()?;
     Ok(StatsResponse {
         from: query.period.from,
         to: query.period.to,
         level: query.level,
         units,
         total,
+        era,
+        conversion: conversion_note,
     })
 }
 

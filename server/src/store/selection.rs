@@ -1,9 +1,10 @@
 //! Figures of one selection beyond the per-unit stats: sectors, procedures, processing days and
 //! the monthly on-time series behind the ranking's sparklines.
-use super::query::{
-    key_column, unit_level, Figures, MonthlyResolved, ProcedureFigures, RollupFilter,
-};
+use super::conversion::Conversion;
+use super::query::{key_column, Figures, MonthlyResolved, ProcedureFigures, RollupFilter};
+use super::view::{self, Shareable, ViewUnit};
 use super::StoreFailure;
+use app::era::Era;
 use app::model::{Counts, IndicatorRow, StatsQuery};
 use app::selection::{DaysDistribution, OnlineLevel, ProcedureRow, SelectionQuery, DAYS_CAP};
 use chrono::NaiveDate;
@@ -11,35 +12,53 @@ use duckdb::types::ToSql;
 use duckdb::{params_from_iter, Connection};
 use std::collections::HashMap;
 
-/// The key column and code that keep `unit` and everything under it (`None` for the whole
-/// store); an unknown unit is a bad query.
-fn unit_scope(
+/// The unit a selection describes, in the era of its view (`None`: the whole country).
+fn selection_unit(
     conn: &Connection,
-    unit: Option<&str>,
-) -> Result<Option<(&'static str, String)>, StoreFailure> {
-    let Some(code) = unit else {
-        return Ok(None);
-    };
-    let (level, _) = unit_level(conn, code)?.ok_or_else(|| StoreFailure::BadQuery {
-        field: "unit",
-        message: format!("unknown unit code '{code}'"),
-    })?;
-    Ok(Some((key_column(level), code.to_string())))
+    q: &SelectionQuery,
+) -> Result<(Era, Option<ViewUnit>), StoreFailure> {
+    let era = q
+        .units
+        .era(q.period.to)
+        .map_err(|message| StoreFailure::BadQuery {
+            field: "units",
+            message,
+        })?;
+    let unit = q
+        .unit
+        .as_deref()
+        .map(|code| view::view_unit(conn, code, era, "unit"))
+        .transpose()?;
+    Ok((era, unit))
 }
 
-fn selection_filter(conn: &Connection, q: &SelectionQuery) -> Result<RollupFilter, StoreFailure> {
-    let mut f = RollupFilter::new(q.period, q.field.clone(), q.channel, q.dossier_level);
-    f.scope = unit_scope(conn, q.unit.as_deref())?;
-    Ok(f)
+/// Runs `run` on the selection's rows: the whole store, or the unit's gathered rows (its old
+/// units' too on today's units, split communes shared).
+fn on_selection<V: Shareable>(
+    conn: &Connection,
+    conversion: &Conversion,
+    q: &SelectionQuery,
+    run: &dyn Fn(&RollupFilter) -> Result<V, StoreFailure>,
+) -> Result<V, StoreFailure> {
+    let f = RollupFilter::new(q.period, q.field.clone(), q.channel, q.dossier_level);
+    match selection_unit(conn, q)? {
+        (_, None) => run(&f),
+        (era, Some(unit)) => view::gathered(conversion, era, &unit, &|column, keys| {
+            let mut f = f.clone();
+            f.scope = Some((column, keys));
+            run(&f)
+        }),
+    }
 }
 
 /// The selection's figures per sector (field), by sector name.
 pub fn by_sector(
     conn: &Connection,
     figures: &dyn Figures,
+    conversion: &Conversion,
     q: &SelectionQuery,
 ) -> Result<Vec<IndicatorRow>, StoreFailure> {
-    let by_field = figures.counts_by(Some("field"), &selection_filter(conn, q)?)?;
+    let by_field = on_selection(conn, conversion, q, &|f| figures.counts_by(Some("field"), f))?;
     let mut rows: Vec<IndicatorRow> = by_field
         .into_iter()
         .filter_map(|(field, c)| field.map(|f| IndicatorRow::from_counts(&f, &f, &c)))
@@ -55,20 +74,41 @@ pub fn by_sector(
 pub fn monthly_on_time(
     conn: &Connection,
     figures: &dyn Figures,
+    conversion: &Conversion,
     query: &StatsQuery,
 ) -> Result<HashMap<String, Vec<Counts>>, StoreFailure> {
     let months = app::periods::last_twelve_months(query.period.to);
+    let era = query
+        .units
+        .era(query.period.to)
+        .map_err(|message| StoreFailure::BadQuery {
+            field: "units",
+            message,
+        })?;
     let mut f = RollupFilter::new(
         query.period,
         query.field.clone(),
         query.channel,
         query.dossier_level,
     );
-    f.scope = unit_scope(conn, query.parent.as_deref())?;
+    if let Some(code) = query.parent.as_deref() {
+        let unit = view::view_unit(conn, code, era, "parent")?;
+        f.scope = Some(view::gather(conversion, era, &unit));
+    }
     f.key_required = true;
     let rows = figures.monthly_resolved(key_column(query.level), months[0], months[11], &f)?;
+    let mut grouped: HashMap<Option<String>, HashMap<NaiveDate, [u64; 4]>> = HashMap::new();
+    for (key, month, counts) in rows {
+        grouped.entry(Some(key)).or_default().insert(month, counts);
+    }
+    let folded = view::fold(conversion, era, query.level, grouped, |_| 0);
     let mut out: HashMap<String, Vec<Counts>> = HashMap::new();
-    for (code, month, [resolved, early, on_time, late]) in rows {
+    let by_month = folded
+        .by_unit
+        .into_iter()
+        .flat_map(|(key, months)| months.into_iter().map(move |(m, c)| (key.clone(), m, c)));
+    for (key, month, [resolved, early, on_time, late]) in by_month {
+        let code = app::era::code_of(&key).to_string();
         let Some(i) = months.iter().position(|m| *m == month) else {
             continue;
         };
@@ -116,8 +156,8 @@ pub(super) fn duck_monthly_resolved(
     if let Some(level) = f.dossier_level {
         add("dossier_level", level.as_str().to_string());
     }
-    if let Some((column, code)) = &f.scope {
-        add(column, code.clone());
+    if let Some((column, keys)) = &f.scope {
+        sql.push_str(&format!(" AND {column} IN {}", view::sql_list(keys)));
     }
     sql.push_str(&format!(" GROUP BY {key}, month"));
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -135,17 +175,18 @@ pub(super) fn duck_monthly_resolved(
 fn dossier_conditions(f: &RollupFilter) -> (String, Vec<Box<dyn ToSql>>) {
     let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(f.period.from), Box::new(f.period.to)];
     let mut sql = String::new();
+    if let Some((_, keys)) = &f.scope {
+        let list = view::sql_list(keys);
+        sql.push_str(&format!(
+            " AND unit_code IN (SELECT code FROM units
+                 WHERE code IN {list} OR parent_code IN {list} OR district_code IN {list}
+                    OR province_code IN {list})"
+        ));
+    }
     let mut add = |condition: &str, value: String| {
         params.push(Box::new(value));
         sql.push_str(&condition.replace('?', &format!("${}", params.len())));
     };
-    if let Some((_, unit)) = &f.scope {
-        add(
-            " AND unit_code IN (SELECT code FROM units
-                 WHERE ? IN (code, parent_code, district_code, province_code))",
-            unit.clone(),
-        );
-    }
     if let Some(field) = &f.field {
         add(" AND field = ?", field.clone());
     }
@@ -162,9 +203,12 @@ fn dossier_conditions(f: &RollupFilter) -> (String, Vec<Box<dyn ToSql>>) {
 pub fn days_distribution(
     conn: &Connection,
     figures: &dyn Figures,
+    conversion: &Conversion,
     q: &SelectionQuery,
 ) -> Result<DaysDistribution, StoreFailure> {
-    let rows = figures.resolved_days(&selection_filter(conn, q)?)?;
+    let rows: HashMap<i32, u64> = on_selection(conn, conversion, q, &|f| {
+        Ok(figures.resolved_days(f)?.into_iter().collect())
+    })?;
     let mut counts = vec![0u64; DAYS_CAP as usize + 1];
     for (days, dossiers) in rows {
         // A resolution dated before its reception is a source error; it counts as same-day.
@@ -232,9 +276,10 @@ pub(super) fn duck_procedure_figures(
 pub fn procedures(
     conn: &Connection,
     figures: &dyn Figures,
+    conversion: &Conversion,
     q: &SelectionQuery,
 ) -> Result<Vec<ProcedureRow>, StoreFailure> {
-    let mut figures = figures.procedure_figures(&selection_filter(conn, q)?)?;
+    let mut figures = on_selection(conn, conversion, q, &|f| figures.procedure_figures(f))?;
     let row =
         |code: String, name: String, field: String, level: Option<OnlineLevel>, f: [u64; 4]| {
             ProcedureRow {

@@ -3,6 +3,8 @@ use super::rollup::{DossierFacts, RollupDelta};
 use super::StoreFailure;
 use crate::auth::Scope;
 use crate::ingest::event::{Event, EventKind, LineError, Reception};
+use super::conversion::Conversion;
+use app::era::Era;
 use app::indicators::local_date;
 use app::model::{Channel, Level};
 use chrono::NaiveDate;
@@ -38,6 +40,8 @@ pub struct WriteIndex {
     /// different ids collide only if both 64-bit hashes collide.
     events: HashMap<u64, u64>,
     next_seq: i64,
+    /// The conversion table, to name an old unit's successors when it is sent after the reform.
+    conversion: Arc<Conversion>,
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -84,8 +88,11 @@ pub const CHANNELS: [Channel; 3] = [Channel::Online, Channel::Direct, Channel::P
 impl WriteIndex {
     /// Loads the index from the store. Dossiers and event hashes are read as Arrow batches on two
     /// connections at once: row-by-row reads made a later start take ten seconds.
-    pub fn load(conn: &Connection) -> Result<Self, StoreFailure> {
-        let mut index = WriteIndex::default();
+    pub fn load(conn: &Connection, conversion: Arc<Conversion>) -> Result<Self, StoreFailure> {
+        let mut index = WriteIndex {
+            conversion,
+            ..WriteIndex::default()
+        };
         index.reload_units(conn)?;
         let events_conn = conn.try_clone()?;
         let events = std::thread::scope(|s| {
@@ -219,8 +226,11 @@ impl WriteIndex {
 
     /// An index of the reference data only (units and the catalogue's fields), for a store
     /// whose dossiers live elsewhere: it learns the dossiers of each batch with [`Self::know`].
-    pub fn reference(conn: &Connection) -> Result<Self, StoreFailure> {
-        let mut index = WriteIndex::default();
+    pub fn reference(conn: &Connection, conversion: Arc<Conversion>) -> Result<Self, StoreFailure> {
+        let mut index = WriteIndex {
+            conversion,
+            ..WriteIndex::default()
+        };
         index.reload_units(conn)?;
         let mut stmt = conn.prepare("SELECT DISTINCT field FROM procedures ORDER BY field")?;
         let fields = stmt
@@ -236,6 +246,10 @@ impl WriteIndex {
     pub fn know(&mut self, dossiers: Vec<(String, DossierFacts)>, events: Vec<(u64, u64)>) {
         self.dossiers = dossiers.into_iter().map(|(id, f)| (id.into(), f)).collect();
         self.events = events.into_iter().collect();
+    }
+
+    pub fn conversion(&self) -> &Arc<Conversion> {
+        &self.conversion
     }
 
     pub fn unit_number(&self, code: &str) -> Option<u32> {
@@ -254,6 +268,68 @@ impl WriteIndex {
         } else {
             &new_fields[i - self.fields.len()]
         }
+    }
+
+    /// The unit a reception on `on` (a local date) names: its code in force that day. Refused
+    /// (code, message) when no unit has the code, or when its unit is not in force then; after
+    /// the reform the message names the old unit's successors, so an integrator migrating its
+    /// system learns the new codes from the error.
+    pub fn reception_unit(&self, code: &str, on: NaiveDate) -> Result<u32, (&'static str, String)> {
+        let era = Era::on(on);
+        if let Some(&unit) = era.key(code).and_then(|k| self.unit_by_code.get(&k)) {
+            return Ok(unit);
+        }
+        let other = match era {
+            Era::Before2025 => Era::From2025,
+            Era::From2025 => Era::Before2025,
+        };
+        let Some(&unit) = other.key(code).and_then(|k| self.unit_by_code.get(&k)) else {
+            return Err((
+                "unknown_unit",
+                format!("unit '{code}' is not a known unit code"),
+            ));
+        };
+        let u = &self.units[unit as usize];
+        let message = match era {
+            Era::Before2025 => format!(
+                "unit '{code}' ({}) is in force from {}; on {on} send the code of the unit then in force",
+                u.level,
+                app::era::REFORM_DATE
+            ),
+            Era::From2025 => {
+                let codes = |keys: &[String]| {
+                    keys.iter()
+                        .map(|k| app::era::code_of(k))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let province = self.conversion.province(&u.province).map(app::era::code_of);
+                let successors = match u.level {
+                    Level::Province => province.map(|p| format!("province {p}")),
+                    Level::District => province.map(|p| {
+                        format!("no district (districts ended on {}); its dossiers go to a commune or to province {p}", app::era::LAST_DISTRICT_DAY)
+                    }),
+                    Level::Commune => self.conversion.commune(&u.code).map(|s| {
+                        let kind = if s.split() { "communes" } else { "commune" };
+                        format!("{kind} {}", codes(&s.0))
+                    }),
+                };
+                match successors {
+                    Some(s) => format!(
+                        "unit '{code}' ({}) ended on {}; from {} it is {s}",
+                        u.level,
+                        app::era::LAST_DISTRICT_DAY,
+                        app::era::REFORM_DATE
+                    ),
+                    None => format!(
+                        "unit '{code}' ({}) ended before {}; the conversion table names no successor",
+                        u.level,
+                        app::era::REFORM_DATE
+                    ),
+                }
+            }
+        };
+        Err(("unit_not_in_force", message))
     }
 
     pub fn unit(&self, code: &str) -> Option<&UnitEntry> {
@@ -387,7 +463,7 @@ fn outside_scope(
         let dossier = event.dossier_id.as_str();
         let unit = match &event.kind {
             EventKind::Received(r) => {
-                let unit = index.unit_by_code.get(&r.unit).copied();
+                let unit = index.reception_unit(&r.unit, local_date(&event.at)).ok();
                 if let Some(unit) = unit {
                     received_here.entry(dossier).or_insert(unit);
                 }
@@ -489,14 +565,9 @@ fn check_in_scope<'a>(
                 "duplicate_received",
                 format!("dossier '{}' was already received", event.dossier_id),
             )),
-            (EventKind::Received(r), None) => match index.unit_by_code.get(&r.unit) {
-                None => Err(LineError::new(
-                    line,
-                    "unit",
-                    "unknown_unit",
-                    format!("unit '{}' is not a known unit code", r.unit),
-                )),
-                Some(&unit) if index.units[unit as usize].level != r.level => Err(LineError::new(
+            (EventKind::Received(r), None) => match index.reception_unit(&r.unit, at_date) {
+                Err((code, message)) => Err(LineError::new(line, "unit", code, message)),
+                Ok(unit) if index.units[unit as usize].level != r.level => Err(LineError::new(
                     line,
                     "level",
                     "level_mismatch",
@@ -505,7 +576,7 @@ fn check_in_scope<'a>(
                         r.unit, index.units[unit as usize].level, r.level
                     ),
                 )),
-                Some(&unit) => {
+                Ok(unit) => {
                     // A field not seen before gets a provisional id beyond the table; it is
                     // interned for real only after the commit.
                     let field = known_field(&r.field, &mine).unwrap_or_else(|| {
@@ -804,13 +875,13 @@ fn write_group_inner(
     let tx = conn.transaction()?;
     {
         let mut events = tx.appender("events")?;
-        events.append_record_batch(events_batch(&staged, now)?)?;
+        events.append_record_batch(events_batch(&staged, &index.units, now)?)?;
         events.flush()?;
         drop(events);
         mark("events");
 
         let mut staging = tx.appender("staging_dossiers")?;
-        staging.append_record_batch(dossiers_batch(&touched)?)?;
+        staging.append_record_batch(dossiers_batch(&touched, &index.units)?)?;
         staging.flush()?;
         drop(staging);
         mark("dossiers-staged");
@@ -900,6 +971,7 @@ fn add_counters() -> String {
 /// value, which was the largest part of a batch's write time.
 fn events_batch(
     staged: &[Staged],
+    units: &[UnitEntry],
     now: chrono::NaiveDateTime,
 ) -> Result<RecordBatch, StoreFailure> {
     let n = staged.len();
@@ -966,7 +1038,11 @@ fn events_batch(
                     .collect::<Vec<_>>(),
             )),
         ),
-        ("unit_code", text(&|s| reception(s).map(|r| r.unit.clone()))),
+        // The store key of the unit in force on the reception's date, not the code as sent.
+        (
+            "unit_code",
+            text(&|s| reception(s).map(|_| units[s.facts.unit as usize].code.clone())),
+        ),
         (
             "level",
             text(&|s| reception(s).map(|r| r.level.as_str().to_string())),
@@ -1037,7 +1113,10 @@ type StagedDossier<'a, 'b> = (
     Option<(&'a Event, &'a Reception)>,
 );
 
-fn dossiers_batch(touched: &HashMap<&str, DossierRow>) -> Result<RecordBatch, StoreFailure> {
+fn dossiers_batch(
+    touched: &HashMap<&str, DossierRow>,
+    units: &[UnitEntry],
+) -> Result<RecordBatch, StoreFailure> {
     let rows: Vec<StagedDossier> = touched
         .iter()
         .map(|(id, row)| {
@@ -1062,7 +1141,7 @@ fn dossiers_batch(touched: &HashMap<&str, DossierRow>) -> Result<RecordBatch, St
         ("dossier_id", text(&|(id, _, _)| Some(id.to_string()))),
         (
             "unit_code",
-            text(&|(_, _, r)| r.map(|(_, r)| r.unit.clone())),
+            text(&|(_, row, r)| r.map(|_| units[row.facts.unit as usize].code.clone())),
         ),
         (
             "level",
@@ -1216,7 +1295,7 @@ mod tests {
         let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
         super::super::catalog::seed(&mut conn, &data).unwrap();
         prepare_staging(&conn).unwrap();
-        let index = WriteIndex::load(&conn).unwrap();
+        let index = WriteIndex::load(&conn, Arc::default()).unwrap();
         (dir, conn, index)
     }
 
@@ -1345,7 +1424,7 @@ mod tests {
         .unwrap();
         drop(conn);
         let conn = Connection::open(dir.path().join("w.duckdb")).unwrap();
-        let loaded = WriteIndex::load(&conn).unwrap();
+        let loaded = WriteIndex::load(&conn, Arc::default()).unwrap();
         assert_eq!(loaded.events, index.events);
         assert_eq!(loaded.next_seq, index.next_seq);
         assert_eq!(loaded.dossiers.len(), 2);

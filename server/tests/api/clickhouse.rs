@@ -288,6 +288,7 @@ fn store_migrate_copies_a_duckdb_store_into_the_cluster_and_resumes() {
             field: None,
             channel: None,
             dossier_level: None,
+            units: Default::default(),
         };
         let figures = duck.stats(&q).unwrap();
         assert_eq!(figures, clustered.stats(&q).unwrap(), "{q:?}");

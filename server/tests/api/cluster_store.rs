@@ -205,6 +205,7 @@ fn the_cluster_store_answers_every_query_as_duckdb_does() {
                     field: field.clone(),
                     channel: *channel,
                     dossier_level: *dossier_level,
+                    units: Default::default(),
                 };
                 assert_eq!(
                     duck.stats(&q).unwrap(),
@@ -227,6 +228,7 @@ fn the_cluster_store_answers_every_query_as_duckdb_does() {
                         field: field.clone(),
                         channel: *channel,
                         dossier_level: *dossier_level,
+                        units: Default::default(),
                     };
                     assert_eq!(
                         duck.trend(&q).unwrap(),
@@ -248,6 +250,7 @@ fn the_cluster_store_answers_every_query_as_duckdb_does() {
                     field: field.clone(),
                     channel: *channel,
                     dossier_level: *dossier_level,
+                    units: Default::default(),
                 };
                 assert_eq!(
                     duck.by_sector(&q).unwrap(),
@@ -277,6 +280,7 @@ fn the_cluster_store_answers_every_query_as_duckdb_does() {
             field: None,
             channel: None,
             dossier_level: None,
+            units: Default::default(),
         })
         .unwrap();
     assert!(q1.total.received > 1_000 && q1.total.resolved_late > 0 && q1.total.pending > 0);

@@ -361,8 +361,13 @@ impl IndicatorStore for Failing {
     fn trend(&self, query: &TrendQuery) -> Result<TrendResponse, StoreError> {
         IndicatorStore::trend(&*self.0, query)
     }
-    fn units(&self, level: Level, parent: Option<&str>) -> Result<Vec<UnitRef>, StoreError> {
-        IndicatorStore::units(&*self.0, level, parent)
+    fn units(
+        &self,
+        level: Level,
+        parent: Option<&str>,
+        era: app::era::Era,
+    ) -> Result<Vec<UnitRef>, StoreError> {
+        IndicatorStore::units(&*self.0, level, parent, era)
     }
     fn map_layer(
         &self,
@@ -376,8 +381,8 @@ impl IndicatorStore for Failing {
     fn fields(&self) -> Result<Vec<String>, StoreError> {
         IndicatorStore::fields(&*self.0)
     }
-    fn unit_trail(&self, code: &str) -> Result<Vec<PlacedUnit>, StoreError> {
-        IndicatorStore::unit_trail(&*self.0, code)
+    fn unit_trail(&self, code: &str, era: app::era::Era) -> Result<Vec<PlacedUnit>, StoreError> {
+        IndicatorStore::unit_trail(&*self.0, code, era)
     }
     fn by_sector(&self, query: &SelectionQuery) -> Result<Vec<IndicatorRow>, StoreError> {
         IndicatorStore::by_sector(&*self.0, query)

@@ -141,6 +141,7 @@ fn queries() -> Vec<StatsQuery> {
                 field: None,
                 channel: None,
                 dossier_level: None,
+                units: Default::default(),
             });
         }
     }

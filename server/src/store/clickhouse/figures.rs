@@ -28,8 +28,9 @@ fn conditions(f: &RollupFilter, level_column: &str) -> String {
     if let Some(level) = f.dossier_level {
         sql.push_str(&format!(" AND {level_column} = {}", quote(level.as_str())));
     }
-    if let Some((column, code)) = &f.scope {
-        sql.push_str(&format!(" AND {column} = {}", quote(code)));
+    if let Some((column, keys)) = &f.scope {
+        let list: Vec<String> = keys.iter().map(|k| quote(k)).collect();
+        sql.push_str(&format!(" AND {column} IN ({})", list.join(", ")));
     }
     sql
 }

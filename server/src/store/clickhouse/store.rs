@@ -161,7 +161,8 @@ impl ClusterStore {
             tracing::info!(steps = applied, "cluster schema migrated");
         }
         let reference = std::sync::Arc::new(DuckStore::open(reference_path, authored_data)?);
-        let index = reference.with_reader(WriteIndex::reference)?;
+        let conversion = reference.conversion().clone();
+        let index = reference.with_reader(|c| WriteIndex::reference(c, conversion))?;
         let shards = address.shards.iter().map(|s| ClickHouse::new(s)).collect();
         let server = format!(
             "{}:{}",
@@ -253,7 +254,10 @@ impl ClusterStore {
             Ok(index) => Ok(index),
             Err(poisoned) => {
                 let mut index = poisoned.into_inner();
-                *index = self.reference.with_reader(WriteIndex::reference)?;
+                let conversion = self.reference.conversion().clone();
+                *index = self
+                    .reference
+                    .with_reader(|c| WriteIndex::reference(c, conversion))?;
                 self.index.clear_poison();
                 tracing::warn!("recovered the cluster writer's index after a panic");
                 Ok(index)
@@ -409,7 +413,8 @@ impl ClusterStore {
                 event_type: e.kind.name(),
                 at_utc: seconds(&e.at),
                 at_offset_s: e.at.offset().local_minus_utc(),
-                unit_code: reception.map(|r| r.unit.as_str()),
+                // The store key of the unit in force on the reception's date.
+                unit_code: reception.map(|_| unit.code.as_str()),
                 level: reception.map(|r| r.level.as_str()),
                 procedure: reception.map(|r| r.procedure.as_str()),
                 field: reception.map(|r| r.field.as_str()),
@@ -527,17 +532,22 @@ impl IndicatorStore for ClusterStore {
     fn stats(&self, q: &StatsQuery) -> Result<StatsResponse, StoreError> {
         Ok(self
             .reference
-            .with_reader(|c| query::stats(c, &self.figures(), q))?)
+            .with_reader(|c| query::stats(c, &self.figures(), self.reference.conversion(), q))?)
     }
 
     fn trend(&self, q: &app::model::TrendQuery) -> Result<app::model::TrendResponse, StoreError> {
         Ok(self
             .reference
-            .with_reader(|c| query::trend(c, &self.figures(), q))?)
+            .with_reader(|c| query::trend(c, &self.figures(), self.reference.conversion(), q))?)
     }
 
-    fn units(&self, level: Level, parent: Option<&str>) -> Result<Vec<UnitRef>, StoreError> {
-        self.reference.units(level, parent)
+    fn units(
+        &self,
+        level: Level,
+        parent: Option<&str>,
+        era: app::era::Era,
+    ) -> Result<Vec<UnitRef>, StoreError> {
+        self.reference.units(level, parent, era)
     }
 
     fn map_layer(
@@ -554,32 +564,36 @@ impl IndicatorStore for ClusterStore {
         self.reference.fields()
     }
 
-    fn unit_trail(&self, code: &str) -> Result<Vec<app::model::PlacedUnit>, StoreError> {
-        self.reference.unit_trail(code)
+    fn unit_trail(
+        &self,
+        code: &str,
+        era: app::era::Era,
+    ) -> Result<Vec<app::model::PlacedUnit>, StoreError> {
+        self.reference.unit_trail(code, era)
     }
 
     fn by_sector(&self, q: &SelectionQuery) -> Result<Vec<IndicatorRow>, StoreError> {
         Ok(self
             .reference
-            .with_reader(|c| selection::by_sector(c, &self.figures(), q))?)
+            .with_reader(|c| selection::by_sector(c, &self.figures(), self.reference.conversion(), q))?)
     }
 
     fn days_distribution(&self, q: &SelectionQuery) -> Result<DaysDistribution, StoreError> {
         Ok(self
             .reference
-            .with_reader(|c| selection::days_distribution(c, &self.figures(), q))?)
+            .with_reader(|c| selection::days_distribution(c, &self.figures(), self.reference.conversion(), q))?)
     }
 
     fn procedures(&self, q: &SelectionQuery) -> Result<Vec<ProcedureRow>, StoreError> {
         Ok(self
             .reference
-            .with_reader(|c| selection::procedures(c, &self.figures(), q))?)
+            .with_reader(|c| selection::procedures(c, &self.figures(), self.reference.conversion(), q))?)
     }
 
     fn monthly_on_time(&self, q: &StatsQuery) -> Result<HashMap<String, Vec<Counts>>, StoreError> {
         Ok(self
             .reference
-            .with_reader(|c| selection::monthly_on_time(c, &self.figures(), q))?)
+            .with_reader(|c| selection::monthly_on_time(c, &self.figures(), self.reference.conversion(), q))?)
     }
 
     fn data_as_of(&self) -> Option<DateTime<Utc>> {
