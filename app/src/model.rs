@@ -352,19 +352,9 @@ pub struct ConversionNote {
     pub rule: String,
     /// Dossiers received in the period by split communes, shared out over the listed units.
     pub apportioned: u64,
-    /// Old communes the conversion table does not name (merged before 2025): their dossiers count
-    /// in the total, not in any listed unit.
-    pub not_converted: Vec<NotConverted>,
-}
-
-/// An old commune whose dossiers could not be placed in a unit of today.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct NotConverted {
-    pub code: String,
-    pub name: String,
-    pub received: u64,
-    pub resolved: u64,
-    pub pending: u64,
+    /// Old communes the conversion table does not name (merged before 2025), with their figures:
+    /// their dossiers count in the total, not in any listed unit.
+    pub not_converted: Vec<IndicatorRow>,
 }
 
 /// The indicators a map or ranking can show.

@@ -366,6 +366,7 @@ fn quarter_query(i: usize, level: app::model::Level) -> app::model::StatsQuery {
         field: None,
         channel: None,
         dossier_level: None,
+        units: Default::default(),
     }
 }
 

@@ -5,7 +5,7 @@ use super::conversion::{share, share_counts, Conversion};
 use super::query::{key_column, unit_level};
 use super::StoreFailure;
 use app::era::{code_of, Era};
-use app::model::{Counts, Level, NotConverted};
+use app::model::{Counts, IndicatorRow, Level};
 use duckdb::Connection;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
@@ -235,17 +235,11 @@ pub fn gathered<V: Shareable>(
 pub fn not_converted_list(
     conn: &Connection,
     rows: &BTreeMap<String, Counts>,
-) -> Result<Vec<NotConverted>, StoreFailure> {
+) -> Result<Vec<IndicatorRow>, StoreFailure> {
     rows.iter()
         .map(|(key, c)| {
             let name = unit_level(conn, key)?.map(|(_, n)| n).unwrap_or_default();
-            Ok(NotConverted {
-                code: code_of(key).to_string(),
-                name,
-                received: c.received,
-                resolved: c.resolved,
-                pending: c.pending,
-            })
+            Ok(IndicatorRow::from_counts(code_of(key), name, c))
         })
         .collect()
 }

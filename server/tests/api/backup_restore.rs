@@ -22,8 +22,8 @@ fn receptions(batch: u32) -> String {
 
 const VIEWS: [&str; 3] = [
     "/api/v1/stats?level=district&parent=49&from=2025-05-01&to=2025-05-31",
-    "/api/v1/stats?level=commune&parent=502&from=2025-01-01&to=2025-12-31",
-    "/api/v1/trend?unit=49&from=2025-01-01&to=2025-12-31",
+    "/api/v1/stats?level=commune&parent=502&from=2025-01-01&to=2025-06-30",
+    "/api/v1/trend?unit=49&from=2025-01-01&to=2025-06-30",
 ];
 
 fn figures(addr: &str) -> Vec<serde_json::Value> {

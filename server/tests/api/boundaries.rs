@@ -351,5 +351,44 @@ async fn with_boundaries_imported_the_map_switches_between_geographic_and_tiles(
     .await;
     assert_eq!(national["level"], "province");
     assert_eq!(national["trail"].as_array().unwrap().len(), 0);
-    assert_eq!(national["map"]["units"].as_array().unwrap().len(), 3);
+    // The whole country's 63 provinces of the time (three of them with authored tiles).
+    assert_eq!(national["map"]["units"].as_array().unwrap().len(), 63);
+}
+
+#[tokio::test]
+async fn todays_provinces_and_communes_are_drawn_from_the_shipped_boundaries_with_no_import() {
+    let app = app();
+    let (status, provinces) = app
+        .get("/api/v1/boundaries?level=province&parent=VN&date=2026-06-30")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{provinces}");
+    assert_eq!(provinces["features"].as_array().unwrap().len(), 34);
+    assert!(provinces["credit"]
+        .as_str()
+        .unwrap()
+        .contains("thanglequoc/vietnamese-provinces-database"));
+    let (status, communes) = app
+        .get("/api/v1/boundaries?level=commune&parent=48&date=2026-06-30")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{communes}");
+    let features = communes["features"].as_array().unwrap();
+    assert_eq!(features.len(), 94, "the new Đà Nẵng's communes");
+    assert!(features.iter().any(|f| f["properties"]["code"] == "20341"));
+    assert_eq!(communes["not_on_map"].as_array().unwrap().len(), 0);
+    let (status, body) = app
+        .get("/api/v1/boundaries?level=district&parent=48&date=2026-06-30")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["field"], "level");
+
+    // The dashboard's map of a province of today: its communes, on real geography.
+    let view = dashboard(
+        &app,
+        serde_json::json!({"unit": "48", "from": "2026-01-01", "to": "2026-06-30"}),
+    )
+    .await;
+    assert_eq!(view["level"], "commune");
+    assert_eq!(view["map"]["geographic"], true);
+    assert_eq!(view["map"]["units"].as_array().unwrap().len(), 94);
+    assert_eq!(view["current"]["units"].as_array().unwrap().len(), 94);
 }
