@@ -30,6 +30,16 @@ pub struct DashboardRequest {
     /// unless the period ends before the 2025 reform.
     #[serde(default)]
     pub units: Option<crate::era::UnitsView>,
+    /// On the national view of today's units, `commune` lists the country's 3,321 communes
+    /// instead of its provinces.
+    #[serde(default)]
+    pub level: Option<Level>,
+    /// The comparison view: the base period every unit's change is measured against (e.g.
+    /// 2025-Q2 for 2026-Q2). Without it, the period of the same length just before.
+    #[serde(default, deserialize_with = "crate::iso::option_date")]
+    pub vs_from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::iso::option_date")]
+    pub vs_to: Option<NaiveDate>,
 }
 
 /// Server settings the dashboard falls back on when the URL does not say.
@@ -59,7 +69,11 @@ pub struct DashboardView {
     pub period: Period,
     /// The listed units in the period; `total` is the unit shown.
     pub current: StatsResponse,
-    /// The shown unit's figures in the period of the same length just before.
+    /// The comparison's base period, when the view compares with a chosen one (`vs_from`, `vs_to`).
+    #[serde(default)]
+    pub base_period: Option<Period>,
+    /// The shown unit's figures in the base period: the one chosen, else the period of the same
+    /// length just before.
     pub previous_total: IndicatorRow,
     /// The listed units in that previous period (the ranking's change column).
     pub previous_units: Vec<IndicatorRow>,

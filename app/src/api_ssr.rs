@@ -56,10 +56,12 @@ fn resolve(
             "field: give a sector name or leave it out",
         ));
     }
+    // A comparison reaching past the reform is shown on today's units, like a period doing so.
+    let last_day = request.vs_to.map_or(period.to, |to| to.max(period.to));
     let era = request
         .units
         .unwrap_or_default()
-        .era(period.to)
+        .era(last_day)
         .map_err(|m| AppError::new("bad_request", format!("units: {m}")))?;
     // Fixed for the whole view: its comparisons are read on the same units.
     let units = match era {
@@ -82,6 +84,10 @@ fn resolve(
         },
     };
     let (level, parent) = match trail.last() {
+        // Today's communes can be listed for the whole country, as one layer.
+        None if era == Era::From2025 && request.level == Some(Level::Commune) => {
+            (Level::Commune, None)
+        }
         None => (Level::Province, None),
         Some(unit) => {
             let level = era.child(unit.level).ok_or_else(|| {
@@ -156,8 +162,24 @@ pub(crate) fn build_dashboard(
             "from: the period lies outside the dates served",
         )
     };
+    let base_period = match (request.vs_from, request.vs_to) {
+        (Some(from), Some(to)) => Some(
+            Period::new(from, to).map_err(|m| AppError::new("bad_request", format!("vs_from: {m}")))?,
+        ),
+        (None, None) => None,
+        _ => {
+            return Err(AppError::new(
+                "bad_request",
+                "vs_from and vs_to: give both dates of the base period or neither",
+            ))
+        }
+    };
     let current = store.stats(&query(period))?;
-    let previous = store.stats(&query(period.previous().ok_or_else(outside)?))?;
+    // Both periods on the view's units: a comparison of 2026-H1 with 2025-H1 is on today's.
+    let previous = store.stats(&query(match base_period {
+        Some(base) => base,
+        None => period.previous().ok_or_else(outside)?,
+    }))?;
     let year_earlier_total = store
         .stats(&query(period.year_earlier().ok_or_else(outside)?))?
         .total;
@@ -197,6 +219,7 @@ pub(crate) fn build_dashboard(
         level,
         period,
         current,
+        base_period,
         previous_total: previous.total,
         previous_units: previous.units,
         year_earlier_total,

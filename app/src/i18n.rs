@@ -203,6 +203,17 @@ pub enum Key {
     Kind,
     Close,
     NoLateDossiers,
+    UnitsChoice,
+    UnitsToday,
+    UnitsHistorical,
+    ConversionNote,
+    NotConverted,
+    Apportioned,
+    AllCommunes,
+    CompareYearEarlier,
+    CompareOff,
+    ChangeAgainst,
+    ChangeChart,
 }
 
 /// The name of an indicator.
@@ -588,6 +599,32 @@ pub fn tr(lang: Lang, key: Key) -> &'static str {
         (Close, Lang::En) => "Close",
         (NoLateDossiers, Lang::Vi) => "Không có hồ sơ trễ hạn trong kỳ này",
         (NoLateDossiers, Lang::En) => "No late dossiers in this period",
+        (UnitsChoice, Lang::Vi) => "Đơn vị hành chính",
+        (UnitsChoice, Lang::En) => "Administrative units",
+        (UnitsToday, Lang::Vi) => "Hiện nay (từ 01/7/2025)",
+        (UnitsToday, Lang::En) => "Today's (from 1 July 2025)",
+        (UnitsHistorical, Lang::Vi) => "Trước sắp xếp (có cấp huyện)",
+        (UnitsHistorical, Lang::En) => "Before the reform (with districts)",
+        (ConversionNote, Lang::Vi) => {
+            "Hồ sơ của đơn vị cũ được tính cho đơn vị hiện nay theo bảng chuyển đổi ngày 01/7/2025; xã bị chia tách được chia đều hồ sơ cho các xã mới (≈). Số hồ sơ được chia:"
+        }
+        (ConversionNote, Lang::En) => {
+            "Dossiers of old units count for today's units by the conversion table of 1 July 2025; a commune split between several new ones has its dossiers shared equally among them (≈). Dossiers shared:"
+        }
+        (NotConverted, Lang::Vi) => "Không quy đổi được (xã sáp nhập trước 2025), tính vào tổng:",
+        (NotConverted, Lang::En) => "Not converted (communes merged before 2025), counted in the total:",
+        (Apportioned, Lang::Vi) => "Có hồ sơ được chia đều từ xã cũ bị chia tách",
+        (Apportioned, Lang::En) => "Includes equal shares of a split old commune's dossiers",
+        (AllCommunes, Lang::Vi) => "Tất cả xã, phường",
+        (AllCommunes, Lang::En) => "All communes",
+        (CompareYearEarlier, Lang::Vi) => "So với cùng kỳ năm trước",
+        (CompareYearEarlier, Lang::En) => "Compare with a year earlier",
+        (CompareOff, Lang::Vi) => "Bỏ so sánh",
+        (CompareOff, Lang::En) => "No comparison",
+        (ChangeAgainst, Lang::Vi) => "Màu bản đồ: thay đổi so với kỳ gốc",
+        (ChangeAgainst, Lang::En) => "Map colours: change against the base period",
+        (ChangeChart, Lang::Vi) => "Thay đổi theo đơn vị",
+        (ChangeChart, Lang::En) => "Change by unit",
     }
 }
 

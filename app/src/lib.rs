@@ -7,6 +7,7 @@ pub mod browser;
 pub mod charts;
 pub mod classify;
 pub mod codec;
+pub mod compare;
 pub mod era;
 pub mod components;
 pub mod error;

@@ -695,6 +695,9 @@ pub struct MapLayer {
     pub units: Vec<MapUnit>,
     /// Units with figures but nothing to draw: listed beside the map.
     pub not_on_map: Vec<UnitRef>,
+    /// The credit line the boundaries' licence asks for, shown wherever they are drawn.
+    #[serde(default)]
+    pub credit: Option<String>,
 }
 
 /// Which drawing of the units the map uses: imported boundaries or the schematic tile map

@@ -190,11 +190,40 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
                 .into_iter()
                 .next()
         };
+        // A leader and a chair of today too: the province of today, and the commune the old
+        // district's first commune went into (one with the demo's history).
+        let today = {
+            let s = reference.clone();
+            let key = app::era::Era::From2025.key(&settings.default_province_2025);
+            let old_district = district.clone();
+            tokio::task::spawn_blocking(move || -> Result<_, crate::store::StoreFailure> {
+                let Some(key) = key else { return Ok(None) };
+                let successor = match &old_district {
+                    Some(d) => s
+                        .children(d, app::model::Level::Commune)?
+                        .iter()
+                        .find_map(|c| s.conversion().commune(c).map(|to| to.0[0].clone())),
+                    None => None,
+                };
+                let commune = match successor {
+                    Some(c) => Some(c),
+                    None => s.children(&key, app::model::Level::Commune)?.into_iter().next(),
+                };
+                Ok(commune.map(|c| (key, c)))
+            })
+            .await?
+            .map_err(store_failure)?
+        };
         // Argon2 hashing and file writes: off the async workers.
         let data_dir = settings.data_dir.clone();
         let province = settings.default_province.clone();
         tokio::task::spawn_blocking(move || {
-            crate::auth::demo::ensure(&data_dir, &province, district.as_deref())
+            crate::auth::demo::ensure(
+                &data_dir,
+                &province,
+                district.as_deref(),
+                today.as_ref().map(|(p, c)| (p.as_str(), c.as_str())),
+            )
         })
         .await?
         .map_err(ServeError::Settings)?

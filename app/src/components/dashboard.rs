@@ -91,6 +91,9 @@ pub fn dashboard_request(q: &ParamsMap) -> DashboardRequest {
         from: q.get("from").and_then(|s| crate::iso::parse_date(&s)),
         to: q.get("to").and_then(|s| crate::iso::parse_date(&s)),
         units: q.get("units").and_then(|s| s.parse().ok()),
+        level: q.get("level").and_then(|s| s.parse().ok()),
+        vs_from: q.get("vs_from").and_then(|s| crate::iso::parse_date(&s)),
+        vs_to: q.get("vs_to").and_then(|s| crate::iso::parse_date(&s)),
     }
 }
 
@@ -214,6 +217,49 @@ fn href_with(query: &ParamsMap, changes: &[(&'static str, Option<String>)]) -> S
     format!("/{}", q.to_query_string())
 }
 
+/// The change of each unit's on-time rate as bars either side of zero, largest gain first.
+fn change_bars(rows: Vec<crate::model::IndicatorRow>, lang: Signal<Lang>) -> impl IntoView {
+    let mut changed: Vec<(String, f64)> = rows
+        .into_iter()
+        .filter_map(|r| r.on_time_rate.map(|c| (r.name, c)))
+        .collect();
+    crate::order::sort_by(&mut changed, |a, b| {
+        b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let largest = changed
+        .iter()
+        .map(|(_, c)| c.abs())
+        .fold(0.0f64, f64::max)
+        .max(0.01);
+    let (width, row_height) = (600.0, 18.0);
+    let height = row_height * changed.len().max(1) as f64;
+    let bars = changed
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, change))| {
+            let half = width / 2.0;
+            let length = change.abs() / largest * (half - 120.0);
+            let x = if change < 0.0 { half - length } else { half };
+            let y = i as f64 * row_height;
+            let fill = if change < 0.0 { "#d7191c" } else { "#2c7bb6" };
+            let label = format!("{name}: {}", format::rate_change(lang.get_untracked(), Some(change)));
+            view! {
+                <g>
+                    <title>{label}</title>
+                    <rect x=format!("{x:.1}") y=format!("{:.1}", y + 3.0) width=format!("{length:.1}") height=format!("{:.1}", row_height - 6.0) fill=fill></rect>
+                    <text x=format!("{:.1}", if change < 0.0 { half + 4.0 } else { half - 4.0 }) y=format!("{:.1}", y + row_height - 5.0) text-anchor=if change < 0.0 { "start" } else { "end" } font-size="11">{name}</text>
+                </g>
+            }
+        })
+        .collect_view();
+    view! {
+        <svg class="change-bars" viewBox=format!("0 0 {width} {height}") role="img" aria-label=text(lang, Key::ChangeChart)>
+            <line x1="300" x2="300" y1="0" y2=format!("{height}") stroke="#888"></line>
+            {bars}
+        </svg>
+    }
+}
+
 /// The link that shows `unit`'s children (the old `province` parameter gives way to `unit`).
 fn unit_href(query: &ParamsMap, unit: &str) -> String {
     href_with(
@@ -275,6 +321,10 @@ fn filter_bar(
             [
                 "unit",
                 "province",
+                "units",
+                "level",
+                "vs_from",
+                "vs_to",
                 "lang",
                 "field",
                 "channel",
@@ -545,6 +595,113 @@ fn DashboardBody(
         </div>
     };
     let filters = filter_bar(query, lang, period, view.fields.clone());
+    // A period before the reform can be shown on today's units or on those of its time.
+    let units_choice = (period.from < crate::era::REFORM_DATE).then(|| {
+        let today = view.current.era == crate::era::Era::From2025;
+        let link = move |units: &'static str, key: Key, current: bool, enabled: bool| {
+            enabled.then(|| {
+                view! {
+                    <a
+                        href=move || {
+                            href_with(
+                                &query.get(),
+                                &[("units", Some(units.to_string())), ("unit", None), ("province", None), ("focus", None)],
+                            )
+                        }
+                        class="units-choice"
+                        class:current=current
+                        aria-current=current.then_some("true")
+                        data-units=units
+                    >
+                        {text(lang, key)}
+                    </a>
+                }
+            })
+        };
+        view! {
+            <div class="units-switch" role="group" aria-label=text(lang, Key::UnitsChoice)>
+                <span>{text(lang, Key::UnitsChoice)} ": "</span>
+                {link("current", Key::UnitsToday, today, true)}
+                {link("historical", Key::UnitsHistorical, !today, period.to < crate::era::REFORM_DATE)}
+            </div>
+        }
+    });
+    // The national view of today's units: the provinces, or all the communes as one layer.
+    let national_layers = (view.trail.is_empty() && view.current.era == crate::era::Era::From2025)
+        .then(|| {
+            let communes = view.level == Level::Commune;
+            let link = move |level: Option<&'static str>, key: Key, current: bool| {
+                view! {
+                    <a
+                        href=move || href_with(&query.get(), &[("level", level.map(str::to_string)), ("focus", None)])
+                        class="map-kind"
+                        class:current=current
+                        aria-current=current.then_some("true")
+                        data-layer=level.unwrap_or("province")
+                    >
+                        {text(lang, key)}
+                    </a>
+                }
+            };
+            view! {
+                <div class="map-switch national-layers" role="group">
+                    {link(None, Key::Provinces, !communes)}
+                    {link(Some("commune"), Key::AllCommunes, communes)}
+                </div>
+            }
+        });
+    // The comparison view (`vs_from`, `vs_to`): changes against a chosen base period.
+    let comparing = view.base_period.is_some();
+    let base_label = view
+        .base_period
+        .map(|b| format!("{} – {}", b.from, b.to))
+        .unwrap_or_default();
+    let map_rows = Signal::derive(move || {
+        current.with(|c| previous_units.with_value(|p| crate::compare::change_rows(&c.units, p)))
+    });
+    let compare_links = {
+        let year_earlier = period.year_earlier();
+        view! {
+            <div class="compare-switch" role="group">
+                {year_earlier.map(|b| view! {
+                    <a
+                        class="compare"
+                        class:current=view.base_period == Some(b)
+                        data-compare="year-earlier"
+                        href=move || href_with(&query.get(), &[("vs_from", Some(b.from.to_string())), ("vs_to", Some(b.to.to_string()))])
+                    >
+                        {text(lang, Key::CompareYearEarlier)}
+                    </a>
+                })}
+                {comparing.then(|| view! {
+                    <a class="compare" data-compare="off" href=move || href_with(&query.get(), &[("vs_from", None), ("vs_to", None)])>
+                        {text(lang, Key::CompareOff)}
+                    </a>
+                })}
+            </div>
+        }
+    };
+    // How the figures of old units were carried onto today's: the rule, the shares, the rest.
+    let conversion_note = view.current.conversion.clone().map(|note| {
+        let not_converted = (!note.not_converted.is_empty()).then(|| {
+            let list = note
+                .not_converted
+                .iter()
+                .map(|u| format!("{} ({}, {})", u.name, u.code, u.received))
+                .collect::<Vec<_>>()
+                .join(", ");
+            view! { <p class="note not-converted">{text(lang, Key::NotConverted)} " " {list}</p> }
+        });
+        view! {
+            <div class="conversion-note">
+                <p class="note">
+                    {text(lang, Key::ConversionNote)} " "
+                    {move || format::count(lang.get(), note.apportioned)}
+                </p>
+                {not_converted}
+            </div>
+        }
+    });
     let map_switch = view.map.geographic_available.then(|| {
         let geographic = view.map.geographic;
         let link = move |kind: MapKind, key: Key, current: bool| {
@@ -588,6 +745,8 @@ fn DashboardBody(
             <button type="button" class="print" on:click=move |_| browser::print()>{text(lang, Key::Print)}</button>
         </section>
         {filters}
+        {units_choice}
+        {compare_links}
         {
             let previous = view.previous_total.clone();
             let year_earlier = view.year_earlier_total.clone();
@@ -605,11 +764,19 @@ fn DashboardBody(
         <section class="map-section">
             <div class="map-heading">
                 <h2>{text(lang, Key::Map)}</h2>
+                {national_layers}
                 {map_switch}
             </div>
             {map_options}
+            {comparing.then(|| view! { <p class="note compare-note">{text(lang, Key::ChangeAgainst)} " " {base_label.clone()}</p> })}
             {move || {
                 let (indicator, method, _) = map_choice.get();
+                // The comparison view colours each unit by its change, on a diverging scale.
+                let (rows, method) = if comparing {
+                    (map_rows, crate::compare::change_method(indicator))
+                } else {
+                    (rows, method)
+                };
                 view! {
                     <ChoroplethMap
                         layer=map_layer.get_value()
@@ -629,7 +796,14 @@ fn DashboardBody(
             <h2>{text(lang, Key::Ranking)} " – " {text(lang, level_key)}</h2>
             <RankingTable rows=ranked lang focus on_focus csv_name/>
             <p class="note">{text(lang, Key::ThresholdNote)}</p>
+            {conversion_note}
         </section>
+        {comparing.then(|| view! {
+            <section class="change-chart">
+                <h2>{text(lang, Key::ChangeChart)} " – " {text(lang, Key::OnTimeRate)}</h2>
+                {move || change_bars(map_rows.get(), lang)}
+            </section>
+        })}
         <ChartsSection
             request=selection_request
             selection

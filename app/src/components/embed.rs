@@ -48,6 +48,21 @@ fn EmbedBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
             .with(|f| f.as_ref().map(|f| f.stats.units.clone()))
             .unwrap_or_else(|| loaded.get_value())
     });
+    // A shared comparison view embeds as one: the units coloured by their change.
+    let base_units = StoredValue::new(view.previous_units.clone());
+    let comparing = view.base_period.is_some();
+    let rows = Signal::derive(move || {
+        if comparing {
+            rows.with(|r| base_units.with_value(|b| crate::compare::change_rows(r, b)))
+        } else {
+            rows.get()
+        }
+    });
+    let method = if comparing {
+        crate::compare::change_method(indicator)
+    } else {
+        method
+    };
     let loaded_as_of = view.data_as_of;
     let data_as_of = Signal::derive(move || {
         live.figures
@@ -66,6 +81,7 @@ fn EmbedBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
                 " – "
                 <time datetime=period.to.to_string()>{move || format::date(lang.get(), period.to)}</time>
             </p>
+            {comparing.then(|| view! { <p class="note compare-note">{text(lang, Key::ChangeAgainst)}</p> })}
         </header>
         <ChoroplethMap
             layer=view.map.clone()

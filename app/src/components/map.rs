@@ -726,6 +726,7 @@ pub fn ChoroplethMap(
         move |_| view_box.update(|v| *v = v.zoomed(factor, (WIDTH / 2.0, HEIGHT / 2.0)))
     };
     let not_on_map = layer.not_on_map.clone();
+    let credit = layer.credit.clone();
     let geographic = layer.geographic;
     let is_admin = crate::components::account::viewer_is_admin();
     view! {
@@ -813,6 +814,8 @@ pub fn ChoroplethMap(
                     <p class="note admin-note">{tr(lang.get(), Key::TileMapAdminNote)}</p>
                 })}
                 <p class="note" id="map-keys-help">{text(lang, Key::MapKeysHelp)}</p>
+                // The boundaries' licence asks for its credit line wherever the shapes are drawn.
+                {credit.map(|c| view! { <p class="credit">{c}</p> })}
                 {(!not_on_map.is_empty())
                     .then(|| {
                         view! {
@@ -864,6 +867,7 @@ mod tests {
                 code: "D".into(),
                 name: "Thị xã D".into(),
             }],
+            credit: None,
         }
     }
 

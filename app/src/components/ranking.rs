@@ -385,6 +385,14 @@ fn RankingRow(
                             </span>
                         }
                     })}
+                {(row.apportioned > 0)
+                    .then(|| {
+                        view! {
+                            <span class="apportioned" title=text(lang, Key::Apportioned)>
+                                " ≈"
+                            </span>
+                        }
+                    })}
             </th>
             <td class="num">{move || format::count(lang.get(), row.received)}</td>
             <td class="num">{move || format::count(lang.get(), row.resolved)}</td>

@@ -14,9 +14,13 @@ pub enum UsersCommand {
         username: String,
         #[arg(long, value_enum)]
         role: Role,
-        /// The leader's province code or the chair's district code.
+        /// The leader's province code, or the chair's commune code (a district code with
+        /// --before-2025): a unit of today unless --before-2025.
         #[arg(long)]
         unit: Option<String>,
+        /// --unit names a unit in force before the 2025 reform (a province or district then).
+        #[arg(long)]
+        before_2025: bool,
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
@@ -43,8 +47,12 @@ pub enum TokensCommand {
         /// ingest (post events only), leader or chair (read dossier-level data of --unit).
         #[arg(long, value_enum)]
         role: Role,
+        /// Unit codes of today (comma-separated for ingest, or '*'), unless --before-2025.
         #[arg(long)]
         unit: Option<String>,
+        /// --unit names units in force before the 2025 reform.
+        #[arg(long)]
+        before_2025: bool,
     },
     /// List tokens (ids, names, roles; never the tokens).
     List,
@@ -90,6 +98,27 @@ fn err(e: AccountError) -> String {
     e.to_string()
 }
 
+/// The store keys of the units a command names: a unit is a code in force in an era (today's
+/// unless `before_2025`), since codes are reused across the 2025 reform.
+fn unit_keys(unit: Option<String>, before_2025: bool) -> Result<Option<String>, String> {
+    let era = if before_2025 {
+        app::era::Era::Before2025
+    } else {
+        app::era::Era::From2025
+    };
+    let Some(list) = unit else { return Ok(None) };
+    if list == super::ALL_UNITS {
+        return Ok(Some(list));
+    }
+    list.split(',')
+        .map(|code| {
+            era.key(code.trim())
+                .ok_or_else(|| format!("unit: '{}' is not a unit code (digits)", code.trim()))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(|keys| Some(keys.join(",")))
+}
+
 pub fn run_users(data_dir: &Path, command: UsersCommand) -> Result<(), String> {
     let book = AccountBook::at(data_dir);
     match command {
@@ -97,8 +126,10 @@ pub fn run_users(data_dir: &Path, command: UsersCommand) -> Result<(), String> {
             username,
             role,
             unit,
+            before_2025,
             password_stdin,
         } => {
+            let unit = unit_keys(unit, before_2025)?;
             let (password, generated) = password(password_stdin)?;
             book.add_user(&username, role, unit.as_deref(), &password)
                 .map_err(err)?;
@@ -170,7 +201,13 @@ pub fn run_tokens(data_dir: &Path, command: TokensCommand) -> Result<(), String>
         );
     };
     match command {
-        TokensCommand::Create { name, role, unit } => {
+        TokensCommand::Create {
+            name,
+            role,
+            unit,
+            before_2025,
+        } => {
+            let unit = unit_keys(unit, before_2025)?;
             let (record, plain) = book
                 .create_token(&name, role, unit.as_deref())
                 .map_err(err)?;

@@ -14,10 +14,13 @@ pub fn accounts_file(data_dir: &Path) -> std::path::PathBuf {
 /// Creates the demo accounts unless users exist already. Returns the text to print when they
 /// were created just now, `None` when they existed: passwords are shown once, when made, not
 /// into the logs of every later start.
+/// `province` and `district` are store keys of units before the 2025 reform, `today` of a
+/// province and a commune of today: a leader and a chair of each era.
 pub fn ensure(
     data_dir: &Path,
     province: &str,
     district: Option<&str>,
+    today: Option<(&str, &str)>,
 ) -> Result<Option<String>, String> {
     let book = AccountBook::at(data_dir);
     let file = accounts_file(data_dir);
@@ -37,6 +40,19 @@ pub fn ensure(
     ];
     if let Some(d) = district {
         people.push((format!("chair.{d}"), Role::Chair, Some(d.into())));
+    }
+    if let Some((province, commune)) = today {
+        let code = app::era::code_of;
+        people.push((
+            format!("leader.{}.2025", code(province)),
+            Role::Leader,
+            Some(province.into()),
+        ));
+        people.push((
+            format!("chair.{}.2025", code(commune)),
+            Role::Chair,
+            Some(commune.into()),
+        ));
     }
     for (name, role, unit) in people {
         let password = random_password().map_err(|e| e.to_string())?;
@@ -66,7 +82,7 @@ mod tests {
     #[test]
     fn demo_passwords_are_shown_when_created_and_not_at_later_starts() {
         let dir = tempfile::tempdir().unwrap();
-        let first = ensure(dir.path(), "49", Some("502")).unwrap();
+        let first = ensure(dir.path(), "49", Some("502"), None).unwrap();
         let text = first.expect("the first start creates the accounts");
         assert!(
             text.contains("admin") && text.contains("chair.502"),
@@ -85,6 +101,6 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o077, 0, "mode {mode:o}");
         }
-        assert_eq!(ensure(dir.path(), "49", Some("502")).unwrap(), None);
+        assert_eq!(ensure(dir.path(), "49", Some("502"), None).unwrap(), None);
     }
 }

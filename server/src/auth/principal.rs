@@ -65,11 +65,14 @@ impl Scope {
     /// Whether a role is given the unit it needs (a leader's province, a chair's district, an
     /// ingest token's units or `*`).
     pub fn check(role: Role, unit: Option<&str>) -> Result<(), String> {
+        // A unit is stored as its key: the code, with the era of today marked (`48@2025`).
         let code = |u: &str| -> Result<(), String> {
-            if u.is_empty() || u.len() > 16 || !u.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                Err(format!("unit: '{u}' is not a unit code"))
-            } else {
+            let bare = app::era::code_of(u);
+            let era = app::era::Era::of_key(u);
+            if era.key(bare).as_deref() == Some(u) {
                 Ok(())
+            } else {
+                Err(format!("unit: '{u}' is not a unit code"))
             }
         };
         match (role, unit) {
@@ -103,6 +106,9 @@ pub struct UnitPlace {
     pub province_code: String,
     /// The district of a district or commune (for a commune in force after 2025-07-01, none).
     pub district_code: Option<String>,
+    /// For a unit before the 2025 reform: the units of today it went into (its new province,
+    /// and a commune's successors). Empty for today's units.
+    pub today: Vec<String>,
 }
 
 impl Scope {
@@ -112,18 +118,29 @@ impl Scope {
             &unit.code,
             &unit.province_code,
             unit.district_code.as_deref(),
+            &unit.today,
         )
     }
 
-    /// [`Scope::covers`] for a unit given by its code, province and district.
-    pub fn covers_unit(&self, code: &str, province: &str, district: Option<&str>) -> bool {
+    /// Whether the scope covers a unit (store keys): the unit itself, the province or district
+    /// it lies in, or (for a unit before the 2025 reform) a unit of today it went into, so a
+    /// leader of the new Đà Nẵng covers old Quảng Nam's dossiers and a commune's chair those of
+    /// the old communes merged into it.
+    pub fn covers_unit(
+        &self,
+        code: &str,
+        province: &str,
+        district: Option<&str>,
+        today: &[String],
+    ) -> bool {
+        let went_into = |u: &str| today.iter().any(|t| t == u);
         match self {
             Scope::Everything => true,
-            Scope::Province(p) => province == p,
-            Scope::District(d) => district == Some(d.as_str()),
-            Scope::Units(units) => units
-                .iter()
-                .any(|u| u == code || u == province || district == Some(u.as_str())),
+            Scope::Province(p) => province == p || went_into(p),
+            Scope::District(d) => district == Some(d.as_str()) || code == d || went_into(d),
+            Scope::Units(units) => units.iter().any(|u| {
+                u == code || u == province || district == Some(u.as_str()) || went_into(u)
+            }),
             Scope::Nothing => false,
         }
     }
@@ -196,7 +213,27 @@ mod tests {
             code: code.into(),
             province_code: province.into(),
             district_code: district.map(str::to_string),
+            today: Vec::new(),
         }
+    }
+
+    #[test]
+    fn todays_leaders_and_chairs_cover_the_old_units_that_went_into_theirs() {
+        // Old commune 20290 of Quảng Nam went into commune 20341 of the new Đà Nẵng.
+        let old = UnitPlace {
+            today: vec!["48@2025".into(), "20341@2025".into()],
+            ..place("20290", "49", Some("502"))
+        };
+        assert!(Scope::of(Role::Leader, Some("48@2025")).covers(&old));
+        assert!(Scope::of(Role::Chair, Some("20341@2025")).covers(&old));
+        assert!(!Scope::of(Role::Chair, Some("20356@2025")).covers(&old));
+        // The old and the new unit 48 are two units: the old leader's scope is the old one.
+        assert!(!Scope::of(Role::Leader, Some("48")).covers(&old));
+        let todays = place("20341@2025", "48@2025", None);
+        assert!(Scope::of(Role::Chair, Some("20341@2025")).covers(&todays));
+        assert!(!Scope::of(Role::Leader, Some("49")).covers(&todays));
+        assert!(Scope::check(Role::Leader, Some("48@2025")).is_ok());
+        assert!(Scope::check(Role::Leader, Some("48@2024")).is_err());
     }
 
     #[test]

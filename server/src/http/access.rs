@@ -171,7 +171,8 @@ impl app::access::DossierAccess for PageAccess {
             } => app::access::Viewer {
                 username: Some(username),
                 role: Some(role.as_str().into()),
-                unit: scope.unit().map(str::to_string),
+                // The public code; the late page asks for it on a period of the unit's era.
+                unit: scope.unit().map(|u| app::era::code_of(u).to_string()),
             },
             _ => app::access::Viewer::default(),
         })

@@ -132,7 +132,12 @@ pub async fn authorize_unit(state: &AppState, caller: &Caller, unit: &str) -> Re
     let code = unit.to_string();
     let place = tokio::task::spawn_blocking(move || store.unit_place(&code))
         .await??
-        .ok_or_else(|| ApiError::NotFound(format!("unit: no unit with code '{unit}'")))?;
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "unit: no unit with code '{}' in force then",
+                app::era::code_of(unit)
+            ))
+        })?;
     caller.may_read_dossiers_of(&place)
 }
 
@@ -156,11 +161,18 @@ pub async fn late_page(
         ));
     }
     checked_period(query.from, query.to)?;
+    // The unit is the one in force at the period's end: after the reform a unit of today (its
+    // list gathers the dossiers of the old units that went into it).
+    let mut query = query;
+    let public = query.unit.clone();
+    query.unit = app::era::Era::on(query.to)
+        .key(&public)
+        .ok_or_else(|| ApiError::bad_request("unit", "'unit' is a unit code (digits)"))?;
     authorize_unit(state, caller, &query.unit).await?;
     let export = query.page_size > MAX_PAGE_SIZE;
     let target = format!(
         "unit={} from={} to={} kind={} page={}",
-        query.unit,
+        public,
         query.from,
         query.to,
         query.kind.as_str(),
@@ -173,7 +185,9 @@ pub async fn late_page(
         "ok",
     )?;
     let store = state.store.clone();
-    Ok(tokio::task::spawn_blocking(move || store.late_dossiers(&query)).await??)
+    let mut page = tokio::task::spawn_blocking(move || store.late_dossiers(&query)).await??;
+    page.query.unit = public;
+    Ok(page)
 }
 
 pub async fn get_late(
@@ -232,7 +246,7 @@ pub async fn timeline(
     let events = tokio::task::spawn_blocking(move || store.dossier_events(&dossier)).await??;
     Ok(app::late::DossierTimeline {
         dossier_id: id,
-        unit_code: unit,
+        unit_code: app::era::code_of(&unit).to_string(),
         events,
     })
 }

@@ -3,7 +3,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 /// Every rejection code an ingest line can carry.
-pub const INGEST_ERROR_CODES: [&str; 18] = [
+pub const INGEST_ERROR_CODES: [&str; 19] = [
     "invalid_json",
     "invalid_type",
     "missing_field",
@@ -14,6 +14,7 @@ pub const INGEST_ERROR_CODES: [&str; 18] = [
     "timestamp_in_future",
     "timestamp_out_of_range",
     "unknown_unit",
+    "unit_not_in_force",
     "level_mismatch",
     "due_before_received",
     "unknown_dossier",
@@ -40,7 +41,9 @@ fn figures_schema() -> Value {
             "resolved_late": count, "pending": count, "pending_overdue": count,
             "received_online": count, "received_with_fee": count, "paid_online": count,
             "on_time_rate": rate, "late_rate_incl_pending": rate, "online_rate": rate, "online_payment_rate": rate,
-            "avg_days": {"type": ["number", "null"], "description": "Mean days from reception to resolution."}
+            "avg_days": {"type": ["number", "null"], "description": "Mean days from reception to resolution."},
+            "apportioned": {"type": "integer", "format": "int64", "minimum": 0,
+                            "description": "On today's units: dossiers of old communes split at the 2025 reform counted here by equal shares (0: every count is exact)."}
         }
     })
 }
@@ -93,7 +96,7 @@ pub fn spec() -> Value {
             "/api/v1/stats": {
                 "get": {
                     "summary": "Figures per unit for a period",
-                    "description": "Lists the units of `level` in force at `to` (children or descendants of `parent` when given). A unit's figures cover the dossiers handled by the unit itself and by every unit under it. `total` is the parent's figures (its own dossiers included) when `parent` is given, otherwise the sum of the listed units.",
+                    "description": "Lists the units of `level` in force at `to` (children or descendants of `parent` when given); on today's units (`units=current`), those in force from 2025-07-01, with no district level (`level=district` answers 400). A unit's figures cover the dossiers handled by the unit itself and by every unit under it. `total` is the parent's figures (its own dossiers included) when `parent` is given, otherwise the sum of the listed units.",
                     "parameters": [
                         date_param("from", "First day of the period (YYYY-MM-DD)"),
                         date_param("to", "Last day of the period (YYYY-MM-DD)"),
@@ -102,6 +105,7 @@ pub fn spec() -> Value {
                         optional("field", "Keep only dossiers of this sector, e.g. Đất đai", json!({"type": "string"})),
                         optional("channel", "Keep only dossiers received through this channel", channel()),
                         optional("dossier_level", "Keep only dossiers handled at this administrative level", level()),
+                        optional("units", "Which units the figures are shown on: `current` (today's units; the old units' dossiers count for the units they went into) or `historical` (the units of the period's time; periods ending by 2025-06-30 only). Default: historical for a period ending before 2025-07-01, current otherwise", json!({"type": "string", "enum": ["current", "historical"]})),
                     ],
                     "responses": {
                         "200": {"description": "Figures", "content": {"application/json": {"schema": {
@@ -109,7 +113,9 @@ pub fn spec() -> Value {
                             "properties": {
                                 "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
                                 "level": level(), "units": {"type": "array", "items": {"$ref": "#/components/schemas/Figures"}},
-                                "total": {"$ref": "#/components/schemas/Figures"}}}}}},
+                                "total": {"$ref": "#/components/schemas/Figures"},
+                                "era": {"type": "string", "enum": ["before2025", "from2025"], "description": "Whose units are listed: those before the 2025 reform, or today's"},
+                                "conversion": {"type": ["object", "null"], "description": "On today's units, how the old units' dossiers were counted: `rule` (`equal_shares`: a commune split between k new ones gives each an equal share, in whole dossiers), `apportioned` (dossiers received by split communes, shared out over the listed units), `not_converted` (old communes the conversion table does not name, with their figures; counted in the total only)"}}}}}},
                         "400": error_response("A parameter is missing or wrong; `field` names it")
                     }
                 }
@@ -126,6 +132,7 @@ pub fn spec() -> Value {
                         optional("field", "Sector filter", json!({"type": "string"})),
                         optional("channel", "Channel filter", channel()),
                         optional("dossier_level", "Handling level filter", level()),
+                        optional("units", "Which units the figures are shown on: `current` (today's units; the old units' dossiers count for the units they went into) or `historical` (the units of the period's time; periods ending by 2025-06-30 only). Default: historical for a period ending before 2025-07-01, current otherwise", json!({"type": "string", "enum": ["current", "historical"]})),
                         optional("last_event_id", "The id of the last message the client has", json!({"type": "integer"})),
                         {"name": "Last-Event-ID", "in": "header", "required": false, "schema": {"type": "integer"}},
                     ],
@@ -206,6 +213,7 @@ pub fn spec() -> Value {
                         optional("field", "Sector filter", json!({"type": "string"})),
                         optional("channel", "Channel filter", channel()),
                         optional("dossier_level", "Handling level filter", level()),
+                        optional("units", "Which units the figures are shown on: `current` (today's units; the old units' dossiers count for the units they went into) or `historical` (the units of the period's time; periods ending by 2025-06-30 only). Default: historical for a period ending before 2025-07-01, current otherwise", json!({"type": "string", "enum": ["current", "historical"]})),
                     ],
                     "responses": {
                         "200": {"description": "One point per bucket: its from/to and the Figures fields"},

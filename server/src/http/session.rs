@@ -227,7 +227,8 @@ pub async fn who_am_i(caller: Caller) -> Json<serde_json::Value> {
             "signed_in": true,
             "username": username,
             "role": role.as_str(),
-            "unit": scope.unit(),
+            "unit": scope.unit().map(app::era::code_of),
+            "unit_era": scope.unit().map(app::era::Era::of_key),
         }),
         Principal::Token {
             id,
@@ -239,7 +240,8 @@ pub async fn who_am_i(caller: Caller) -> Json<serde_json::Value> {
             "token": id,
             "name": name,
             "role": role.as_str(),
-            "unit": scope.unit(),
+            "unit": scope.unit().map(app::era::code_of),
+            "unit_era": scope.unit().map(app::era::Era::of_key),
         }),
     })
 }

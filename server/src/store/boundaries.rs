@@ -318,8 +318,14 @@ impl DuckStore {
                 .collect()
         };
         // Tiles only need to know whether boundaries exist, not their geometry.
+        // The whole country's communes at the coarsest detail: a national layer stays light.
+        let detail = if level == Level::Commune && parent == app::api::COUNTRY {
+            2
+        } else {
+            1
+        };
         let boundaries = match kind {
-            MapKind::Geographic => self.boundaries(level, parent, on, 1)?,
+            MapKind::Geographic => self.boundaries(level, parent, on, detail)?,
             MapKind::Tiles => None,
         };
         let geographic_available = match kind {
@@ -355,6 +361,7 @@ impl DuckStore {
                 geographic_available,
                 units,
                 not_on_map,
+                credit: crate::boundaries::shipped::credit_of(&layer.source).map(str::to_string),
             });
         }
         let tile_parent = if level == Level::Province {
@@ -399,6 +406,7 @@ impl DuckStore {
             geographic_available,
             units,
             not_on_map: Vec::new(),
+            credit: None,
         })
     }
 }

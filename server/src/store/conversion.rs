@@ -177,6 +177,19 @@ impl Conversion {
         self.sources.get(new_key).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// The units of today an old unit (store keys) went into: its new province, and for a
+    /// commune its successors. Empty for a unit of today.
+    pub fn today_of(&self, code: &str, province: &str) -> Vec<String> {
+        if Era::of_key(code) == Era::From2025 {
+            return Vec::new();
+        }
+        let mut today: Vec<String> = self.province(province).map(str::to_string).into_iter().collect();
+        if let Some(s) = self.commune(code) {
+            today.extend(s.0.iter().cloned());
+        }
+        today
+    }
+
     /// Whether the table is loaded (a store opened without `data/conversion/` has none).
     pub fn is_empty(&self) -> bool {
         self.provinces.is_empty()

@@ -51,11 +51,15 @@ impl DuckStore {
             )?;
             let mut rows = stmt.query([code])?;
             Ok(match rows.next()? {
-                Some(r) => Some(UnitPlace {
-                    code: r.get(0)?,
-                    province_code: r.get(1)?,
-                    district_code: r.get(2)?,
-                }),
+                Some(r) => {
+                    let (code, province_code): (String, String) = (r.get(0)?, r.get(1)?);
+                    Some(UnitPlace {
+                        today: self.conversion().today_of(&code, &province_code),
+                        code,
+                        province_code,
+                        district_code: r.get(2)?,
+                    })
+                }
                 None => None,
             })
         })
@@ -74,6 +78,7 @@ impl DuckStore {
         })
     }
 
+    /// The late dossiers of `q.unit`, a store key (see [`late_scope`]).
     pub fn late_dossiers(&self, q: &LateQuery) -> Result<LatePage, StoreFailure> {
         if q.from > q.to {
             return Err(StoreFailure::BadQuery {
@@ -83,14 +88,16 @@ impl DuckStore {
         }
         let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(q.from), Box::new(q.to)];
         let mut filters = String::new();
+        // The unit (a store key) and everything under it; a unit of today also gathers the old
+        // units that went into it.
+        let list = super::view::sql_list(&self.with_reader(|c| late_scope(c, self.conversion(), &q.unit))?);
+        filters.push_str(&format!(
+            " AND d.unit_code IN (SELECT code FROM units WHERE code IN {list} OR parent_code IN {list} OR district_code IN {list} OR province_code IN {list})"
+        ));
         let mut add = |condition: &str, value: String| {
             params.push(Box::new(value));
             filters.push_str(&condition.replace('?', &format!("${}", params.len())));
         };
-        add(
-            " AND d.unit_code IN (SELECT code FROM units WHERE ? IN (code, parent_code, district_code, province_code))",
-            q.unit.clone(),
-        );
         if let Some(field) = &q.field {
             add(" AND d.field = ?", field.clone());
         }
@@ -150,7 +157,7 @@ impl DuckStore {
                 };
                 out.push(LateRow {
                     dossier_id: r.get(0)?,
-                    unit_code: r.get(1)?,
+                    unit_code: app::era::code_of(&r.get::<_, String>(1)?).to_string(),
                     procedure: r.get(2)?,
                     field: r.get(3)?,
                     agency: r.get(4)?,
@@ -217,5 +224,29 @@ mod tests {
         assert_eq!(format_offset(25_200), "+07:00");
         assert_eq!(format_offset(-19_800), "-05:30");
         assert_eq!(format_offset(0), "+00:00");
+    }
+}
+
+/// The store keys whose dossiers a late list of `unit` (a store key) covers: the unit, and for a
+/// unit of today the old units that went into it (an old province wholly, an old commune whole
+/// or split). Under each, every unit below it counts too.
+pub fn late_scope(
+    conn: &duckdb::Connection,
+    conversion: &super::conversion::Conversion,
+    unit: &str,
+) -> Result<Vec<String>, StoreFailure> {
+    let era = app::era::Era::of_key(unit);
+    match super::query::unit_level(conn, unit)? {
+        Some((level, name)) => Ok(super::view::gather(
+            conversion,
+            era,
+            &super::view::ViewUnit {
+                key: unit.to_string(),
+                level,
+                name,
+            },
+        )
+        .1),
+        None => Ok(vec![unit.to_string()]),
     }
 }

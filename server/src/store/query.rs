@@ -386,18 +386,29 @@ pub fn trend(
                 query.channel,
                 query.dossier_level,
             );
-            let c = match &unit {
-                None => figures.counts_by(None, &f)?.remove(&None).unwrap_or_default(),
-                Some(unit) => view::gathered(conversion, era, unit, &|column, keys| {
-                    let mut f = f.clone();
-                    f.scope = Some((column, keys));
-                    Ok(figures.counts_by(None, &f)?.remove(&None).unwrap_or_default())
-                })?,
+            let (c, apportioned) = match &unit {
+                None => (
+                    figures.counts_by(None, &f)?.remove(&None).unwrap_or_default(),
+                    0,
+                ),
+                Some(unit) => view::gathered(
+                    conversion,
+                    era,
+                    unit,
+                    &|column, keys| {
+                        let mut f = f.clone();
+                        f.scope = Some((column, keys));
+                        Ok(figures.counts_by(None, &f)?.remove(&None).unwrap_or_default())
+                    },
+                    &|c: &Counts| c.received,
+                )?,
             };
+            let mut figures = IndicatorRow::from_counts(&query.unit, &name, &c);
+            figures.apportioned = apportioned;
             Ok(TrendPoint {
                 from: bucket.from,
                 to: bucket.to,
-                figures: IndicatorRow::from_counts(&query.unit, &name, &c),
+                figures,
             })
         })
         .collect::<Result<Vec<_>, StoreFailure>>()?;

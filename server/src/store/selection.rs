@@ -43,11 +43,18 @@ fn on_selection<V: Shareable>(
     let f = RollupFilter::new(q.period, q.field.clone(), q.channel, q.dossier_level);
     match selection_unit(conn, q)? {
         (_, None) => run(&f),
-        (era, Some(unit)) => view::gathered(conversion, era, &unit, &|column, keys| {
-            let mut f = f.clone();
-            f.scope = Some((column, keys));
-            run(&f)
-        }),
+        (era, Some(unit)) => Ok(view::gathered(
+            conversion,
+            era,
+            &unit,
+            &|column, keys| {
+                let mut f = f.clone();
+                f.scope = Some((column, keys));
+                run(&f)
+            },
+            &|_| 0,
+        )?
+        .0),
     }
 }
 

@@ -203,16 +203,18 @@ pub fn fold<V: Shareable>(
 }
 
 /// The figure of one unit of today gathered by a query per scope: its own and its old units'
-/// rows in one run, the old communes split between several apart, each shared.
+/// rows in one run, the old communes split between several apart, each shared. Also returns
+/// what `received` counts in the shares (the dossiers apportioned into the figure).
 pub fn gathered<V: Shareable>(
     conversion: &Conversion,
     era: Era,
     unit: &ViewUnit,
     run: &dyn Fn(&'static str, Vec<String>) -> Result<V, StoreFailure>,
-) -> Result<V, StoreFailure> {
+    received: &dyn Fn(&V) -> u64,
+) -> Result<(V, u64), StoreFailure> {
     let (column, keys) = gather(conversion, era, unit);
     if era == Era::Before2025 || unit.level != Level::Commune {
-        return run(column, keys);
+        return Ok((run(column, keys)?, 0));
     }
     let split: HashMap<&str, (usize, usize)> = conversion
         .sources(&unit.key)
@@ -225,10 +227,13 @@ pub fn gathered<V: Shareable>(
         .filter(|k| !split.contains_key(k.as_str()))
         .collect();
     let mut total = run(column, exact)?;
+    let mut apportioned = 0;
     for (old, (i, k)) in split {
-        total.add(&run(column, vec![old.to_string()])?.share(i, k));
+        let part = run(column, vec![old.to_string()])?.share(i, k);
+        apportioned += received(&part);
+        total.add(&part);
     }
-    Ok(total)
+    Ok((total, apportioned))
 }
 
 /// The "not converted" list of a note: old communes by code, with their names.

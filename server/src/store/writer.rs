@@ -304,28 +304,24 @@ impl WriteIndex {
                         .join(", ")
                 };
                 let province = self.conversion.province(&u.province).map(app::era::code_of);
-                let successors = match u.level {
-                    Level::Province => province.map(|p| format!("province {p}")),
+                let ended = format!(
+                    "unit '{code}' ({}) ended on {}",
+                    u.level,
+                    app::era::LAST_DISTRICT_DAY
+                );
+                let now = match u.level {
+                    Level::Province => province.map(|p| format!("from {} it is province {p}", app::era::REFORM_DATE)),
                     Level::District => province.map(|p| {
-                        format!("no district (districts ended on {}); its dossiers go to a commune or to province {p}", app::era::LAST_DISTRICT_DAY)
+                        format!("districts ended with the reform: its dossiers go to a commune of province {p} or to the province itself")
                     }),
                     Level::Commune => self.conversion.commune(&u.code).map(|s| {
-                        let kind = if s.split() { "communes" } else { "commune" };
-                        format!("{kind} {}", codes(&s.0))
+                        let kind = if s.split() { "split between communes" } else { "commune" };
+                        format!("from {} it is {kind} {}", app::era::REFORM_DATE, codes(&s.0))
                     }),
                 };
-                match successors {
-                    Some(s) => format!(
-                        "unit '{code}' ({}) ended on {}; from {} it is {s}",
-                        u.level,
-                        app::era::LAST_DISTRICT_DAY,
-                        app::era::REFORM_DATE
-                    ),
-                    None => format!(
-                        "unit '{code}' ({}) ended before {}; the conversion table names no successor",
-                        u.level,
-                        app::era::REFORM_DATE
-                    ),
+                match now {
+                    Some(now) => format!("{ended}; {now}"),
+                    None => format!("{ended}; the conversion table names no successor"),
                 }
             }
         };
@@ -478,7 +474,8 @@ fn outside_scope(
         // An unknown unit or dossier is refused by the checks that follow.
         let Some(unit) = unit else { continue };
         let u = &index.units[unit as usize];
-        if !scope.covers_unit(&u.code, &u.province, u.district.as_deref()) {
+        let today = index.conversion.today_of(&u.code, &u.province);
+        if !scope.covers_unit(&u.code, &u.province, u.district.as_deref(), &today) {
             let message = match &event.kind {
                 EventKind::Received(r) => {
                     format!("unit '{}' is outside this token's units", r.unit)

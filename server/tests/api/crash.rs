@@ -61,8 +61,10 @@ struct WriterState {
     open: Vec<(String, u32)>,
 }
 
+/// A day of 2024: the units below (a province, districts, a commune of Quảng Nam) are those in
+/// force before the 2025 reform.
 fn day(day_of_year: u32) -> String {
-    let date = chrono::NaiveDate::from_yo_opt(2025, day_of_year.clamp(1, 365)).expect("a day");
+    let date = chrono::NaiveDate::from_yo_opt(2024, day_of_year.clamp(1, 365)).expect("a day");
     format!("{date}T08:00:00+07:00")
 }
 

@@ -4,6 +4,8 @@
 //! so the conversion table does not name it); from 2025-07-01 province 99 (the same code) has
 //! communes 99201 and 99202 directly under it.
 use crate::common::*;
+use server::auth::accounts::AccountBook;
+use server::auth::Role;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
@@ -260,4 +262,59 @@ async fn the_trend_of_a_unit_of_today_reaches_back_before_the_reform() {
         .map(|p| p["received"].as_u64().unwrap())
         .sum();
     assert_eq!(received, 5);
+}
+
+async fn late_total(app: &TestApp, token: &str, query: &str) -> (StatusCode, Value) {
+    let req = axum::http::Request::get(format!("/api/v1/late?{query}"))
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    app.request(req).await
+}
+
+#[tokio::test]
+async fn todays_leaders_and_chairs_read_the_late_dossiers_of_the_old_units_that_went_into_theirs() {
+    let data = reformed_data();
+    let app = reformed_app(&data).await;
+    let book = AccountBook::at(app.dir.path());
+    let token = |name: &str, role: Role, unit: &str| book.create_token(name, role, Some(unit)).unwrap().1;
+    let leader_today = token("leader of today's 99", Role::Leader, "99@2025");
+    let leader_old = token("leader of the old 99", Role::Leader, "99");
+    let chair_today = token("chair of 99201", Role::Chair, "99201@2025");
+    let chair_other = token("chair of 99202", Role::Chair, "99202@2025");
+    let chair_old = token("chair of district 991", Role::Chair, "991");
+    let year = "from=2025-01-01&to=2025-12-31";
+
+    // Today's province: its own dossiers and every old one of the province that went into it.
+    let (status, page) = late_total(&app, &leader_today, &format!("unit=99&{year}")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["total"], 8, "{page}");
+    assert_eq!(page["query"]["unit"], "99");
+    // Today's commune: its own dossier, and those of the old communes merged (wholly or in part) into it.
+    let (status, page) = late_total(&app, &chair_today, &format!("unit=99201&{year}")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["total"], 6, "{page}");
+    let codes: std::collections::BTreeSet<&str> = page["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["unit_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["99101", "99102", "99201"].into_iter().collect());
+    // Another commune's chair, and the leader of the old province (another unit), may not.
+    let (status, _) = late_total(&app, &chair_other, &format!("unit=99201&{year}")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = late_total(&app, &leader_old, &format!("unit=99&{year}")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The old district's chair reads it in its time; after the reform it no longer exists.
+    let (status, page) =
+        late_total(&app, &chair_old, "unit=991&from=2025-01-01&to=2025-06-30").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["total"], 7, "{page}");
+    let (status, _) = late_total(&app, &chair_old, &format!("unit=991&{year}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Today's leader also reads the old units of the province in their own time.
+    let (status, page) =
+        late_total(&app, &leader_today, "unit=991&from=2025-01-01&to=2025-06-30").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
 }

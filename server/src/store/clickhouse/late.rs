@@ -63,12 +63,18 @@ pub fn late_dossiers(store: &ClusterStore, q: &LateQuery) -> Result<LatePage, St
         LateKind::All => format!("({resolved_late} OR {pending_overdue})"),
     };
     // The unit and everything under it: the dossiers carry their units' ancestors.
-    let level = store
-        .reference()
+    // A unit of today also gathers the old units that went into it.
+    let reference = store.reference();
+    let level = reference
         .with_reader(|c| unit_level(c, &q.unit))?
         .map(|(level, _)| level);
     let mut filters = match level {
-        Some(level) => format!(" AND {} = {}", key_column(level), quote(&q.unit)),
+        Some(level) => {
+            let keys = reference
+                .with_reader(|c| crate::store::late::late_scope(c, reference.conversion(), &q.unit))?;
+            let list: Vec<String> = keys.iter().map(|k| quote(k)).collect();
+            format!(" AND {} IN ({})", key_column(level), list.join(", "))
+        }
         // An unknown unit holds no dossier.
         None => " AND 0".to_string(),
     };
@@ -195,7 +201,7 @@ pub fn late_dossiers(store: &ClusterStore, q: &LateQuery) -> Result<LatePage, St
                 days_overdue: days_overdue(r.due_date, resolved_in_period, q.to),
                 unit_name: unit_names.get(&r.unit_code).cloned().unwrap_or_default(),
                 dossier_id: r.dossier_id,
-                unit_code: r.unit_code,
+                unit_code: app::era::code_of(&r.unit_code).to_string(),
                 procedure: r.procedure,
                 field: r.field,
                 agency: r.agency,
