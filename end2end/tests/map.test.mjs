@@ -92,9 +92,12 @@ async function assertMapMatchesRanking(page) {
   assert.deepEqual(shapes, rows);
 }
 
+/** A view before the 2025 reform, when provinces had districts (today's provinces have communes only). */
+const BEFORE_REFORM = '/?unit=49&from=2024-01-01&to=2024-12-31';
+
 test('clicking a district drills down to its communes; Escape, back and the breadcrumb go up', async () => {
   const page = await browser.context.newPage();
-  await page.goto(`${base}/`);
+  await page.goto(`${base}${BEFORE_REFORM}`);
   await waitHydrated(page);
   const province = await shownUnit(page);
   // The first click selects the unit (the charts focus on it, the URL says so); a second
@@ -135,7 +138,7 @@ test('clicking a district drills down to its communes; Escape, back and the brea
 
 test('keyboard: arrow keys move between units, Enter drills down, the zoom buttons and wheel zoom', async () => {
   const page = await browser.context.newPage();
-  await page.goto(`${base}/`);
+  await page.goto(`${base}${BEFORE_REFORM}`);
   await waitHydrated(page);
   await page.focus('path.unit');
   const start = await page.evaluate(() => document.activeElement.dataset.unit);

@@ -327,20 +327,34 @@ fn typed_event(
     }
 }
 
+/// The units of a fill by era (index: before the 2025 reform, from it), with public codes: a
+/// dossier is received by a unit in force on its day.
+fn units_by_era(units: Vec<(String, app::model::Level)>) -> [Vec<(String, app::model::Level)>; 2] {
+    let mut by_era: [Vec<(String, app::model::Level)>; 2] = Default::default();
+    for (key, level) in units {
+        let era = app::era::Era::of_key(&key);
+        by_era[usize::from(era == app::era::Era::From2025)]
+            .push((app::era::code_of(&key).to_string(), level));
+    }
+    by_era
+}
+
 /// The events of dossiers `range` of a `dossiers`-strong fill: every reception, then every
-/// resolution, the dossiers spread over the units and over 2,400 days from `start`.
+/// resolution, the dossiers spread over the units in force on their day and over 2,400 days
+/// from `start`.
 fn fill_batch(
     range: std::ops::Range<u64>,
     dossiers: u64,
-    units: &[(String, app::model::Level)],
+    units: &[Vec<(String, app::model::Level)>; 2],
     start: NaiveDate,
 ) -> Vec<(u32, Event)> {
     let mut lines = Vec::with_capacity(((range.end - range.start) * 2) as usize);
     for phase in 0..2 {
         for k in range.clone() {
+            let day = start + Duration::days((k * 2_400 / dossiers) as i64);
+            let units = &units[usize::from(day >= app::era::REFORM_DATE)];
             let (code, level) =
                 &units[(k.wrapping_mul(2_654_435_761) % units.len() as u64) as usize];
-            let day = start + Duration::days((k * 2_400 / dossiers) as i64);
             lines.push((
                 lines.len() as u32 + 1,
                 typed_event(k, phase, code, *level, day),
@@ -388,7 +402,7 @@ fn bench_stats(data: &Path, dossiers: u64, store_dir: &Path, queries: usize) -> 
         );
         let fill_started = Instant::now();
         let start = NaiveDate::from_ymd_opt(2020, 1, 1).expect("date");
-        let units = store.all_unit_codes().map_err(|e| e.to_string())?;
+        let units = units_by_era(store.all_unit_codes().map_err(|e| e.to_string())?);
         let chunk = 50_000u64;
         let mut n = 0u64;
         while n < dossiers {
@@ -429,6 +443,48 @@ fn bench_stats(data: &Path, dossiers: u64, store_dir: &Path, queries: usize) -> 
         percentile(&times, 0.95),
         times.last().copied().unwrap_or(f64::NAN)
     );
+    comparable_view(&store, queries)
+}
+
+/// A pre-reform quarter on today's units (the comparable view) against the same quarter on the
+/// units of its time, in one run: the country's provinces, and one province's communes (old
+/// Quảng Nam's; today's Đà Nẵng's, which took it in).
+fn comparable_view(store: &DuckStore, queries: usize) -> Result<(), String> {
+    use app::era::UnitsView;
+    use app::model::Level;
+    use app::store::IndicatorStore;
+    for (level, historical_parent, current_parent) in
+        [(Level::Province, None, None), (Level::Commune, Some("49"), Some("48"))]
+    {
+        let mut times: [Vec<f64>; 2] = Default::default();
+        for i in 0..queries {
+            // The quarters of 2020–2024 only: both views exist for them.
+            let mut query = quarter_query(i / 5 * 6 + i % 5, level);
+            for (view, times) in times.iter_mut().enumerate() {
+                let (units, parent) = if view == 0 {
+                    (UnitsView::Historical, historical_parent)
+                } else {
+                    (UnitsView::Current, current_parent)
+                };
+                query.units = units;
+                query.parent = parent.map(str::to_string);
+                let t = Instant::now();
+                let answer = store.stats(&query).map_err(|e| e.to_string())?;
+                times.push(t.elapsed().as_secs_f64() * 1000.0);
+                if answer.units.is_empty() {
+                    return Err("stats listed no unit".into());
+                }
+            }
+        }
+        for t in times.iter_mut() {
+            t.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
+        }
+        let (historical, current) = (percentile(&times[0], 0.95), percentile(&times[1], 0.95));
+        println!(
+            "stats: a pre-reform quarter at {level} level on today's units p95 {current:.1} ms, on the units of its time p95 {historical:.1} ms: {:.2}x (target at most 1.5x; {queries} queries each)",
+            current / historical
+        );
+    }
     Ok(())
 }
 

@@ -225,7 +225,12 @@ fn seed_windows(
                     communes,
                 })
             })
-            .collect::<Result<_, StoreFailure>>()?;
+            .collect::<Result<Vec<District>, StoreFailure>>()?;
+        // A district without communes (Hoàng Sa, an island district) has no office to simulate.
+        let districts: Vec<District> = districts
+            .into_iter()
+            .filter(|d| !d.communes.is_empty())
+            .collect();
         if districts.is_empty() {
             return Err(ScenarioError::Invalid(format!(
                 "province {} has no districts in the unit lists",

@@ -29,6 +29,8 @@ pub struct FieldSetting {
 #[serde(deny_unknown_fields)]
 pub struct ProvinceSetting {
     pub code: String,
+    /// Relative size of each district; 1 for a district not named.
+    #[serde(default)]
     pub district_weight: BTreeMap<String, f64>,
     pub window: Vec<WindowSetting>,
 }

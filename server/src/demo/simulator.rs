@@ -106,8 +106,13 @@ impl Simulator {
             let mut districts = Vec::new();
             let mut district_weights = Vec::new();
             for code in store.children(&p.code, Level::District)? {
-                district_weights.push(p.district_weight.get(&code).copied().unwrap_or(1.0));
                 let communes = store.children(&code, Level::Commune)?;
+                // A district without communes (an island district) has no office to simulate,
+                // as in the demo history.
+                if communes.is_empty() {
+                    continue;
+                }
+                district_weights.push(p.district_weight.get(&code).copied().unwrap_or(1.0));
                 districts.push(District { code, communes });
             }
             if districts.is_empty() {

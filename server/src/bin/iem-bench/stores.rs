@@ -73,7 +73,7 @@ fn fill(
     println!("  {name}: filling with {dossiers} dossiers (once; kept for later runs) …");
     let started = Instant::now();
     let start = NaiveDate::from_ymd_opt(2020, 1, 1).expect("date");
-    let units = reference.all_unit_codes().map_err(|e| e.to_string())?;
+    let units = super::units_by_era(reference.all_unit_codes().map_err(|e| e.to_string())?);
     let mut n = 0u64;
     let mut reported = Instant::now();
     while n < dossiers {
