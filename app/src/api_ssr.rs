@@ -77,7 +77,7 @@ fn resolve(
             Era::From2025 => defaults.province_2025,
         }
         .and_then(|code| provinces.iter().find(|p| p.code == code).cloned())
-            .or_else(|| provinces.first().cloned())
+        .or_else(|| provinces.first().cloned())
         {
             Some(p) => store.unit_trail(&p.code, era)?,
             None => Vec::new(),
@@ -164,7 +164,8 @@ pub(crate) fn build_dashboard(
     };
     let base_period = match (request.vs_from, request.vs_to) {
         (Some(from), Some(to)) => Some(
-            Period::new(from, to).map_err(|m| AppError::new("bad_request", format!("vs_from: {m}")))?,
+            Period::new(from, to)
+                .map_err(|m| AppError::new("bad_request", format!("vs_from: {m}")))?,
         ),
         (None, None) => None,
         _ => {

@@ -187,10 +187,16 @@ mod tests {
     #[test]
     fn districts_exist_only_before_the_reform() {
         assert_eq!(Era::From2025.child(Level::Province), Some(Level::Commune));
-        assert_eq!(Era::Before2025.child(Level::Province), Some(Level::District));
+        assert_eq!(
+            Era::Before2025.child(Level::Province),
+            Some(Level::District)
+        );
         assert!(!Era::From2025.has_level(Level::District));
         assert_eq!(Era::From2025.parent(Level::Commune), Some(Level::Province));
-        assert_eq!(Era::Before2025.parent(Level::Commune), Some(Level::District));
+        assert_eq!(
+            Era::Before2025.parent(Level::Commune),
+            Some(Level::District)
+        );
     }
 
     #[test]

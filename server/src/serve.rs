@@ -207,7 +207,10 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
                 };
                 let commune = match successor {
                     Some(c) => Some(c),
-                    None => s.children(&key, app::model::Level::Commune)?.into_iter().next(),
+                    None => s
+                        .children(&key, app::model::Level::Commune)?
+                        .into_iter()
+                        .next(),
                 };
                 Ok(commune.map(|c| (key, c)))
             })

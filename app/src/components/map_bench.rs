@@ -97,7 +97,7 @@ pub fn synthetic_layer(n: usize, points_per_edge: usize) -> (MapLayer, Vec<Indic
         geographic_available: true,
         units,
         not_on_map: Vec::new(),
-            credit: None,
+        credit: None,
     };
     (layer, rows)
 }

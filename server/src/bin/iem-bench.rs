@@ -453,9 +453,10 @@ fn comparable_view(store: &DuckStore, queries: usize) -> Result<(), String> {
     use app::era::UnitsView;
     use app::model::Level;
     use app::store::IndicatorStore;
-    for (level, historical_parent, current_parent) in
-        [(Level::Province, None, None), (Level::Commune, Some("49"), Some("48"))]
-    {
+    for (level, historical_parent, current_parent) in [
+        (Level::Province, None, None),
+        (Level::Commune, Some("49"), Some("48")),
+    ] {
         let mut times: [Vec<f64>; 2] = Default::default();
         for i in 0..queries {
             // The quarters of 2020–2024 only: both views exist for them.

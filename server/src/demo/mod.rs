@@ -265,7 +265,10 @@ fn seed_windows(
                     .collect::<Vec<_>>(),
             );
             let mut place_rng = Rng::derive(scenario.seed, &format!("{}/{w}/today", province.code));
-            for d in planned.iter_mut().filter(|d| d.received >= app::era::REFORM_DATE) {
+            for d in planned
+                .iter_mut()
+                .filter(|d| d.received >= app::era::REFORM_DATE)
+            {
                 let placed = today_units.place(d.level, &d.unit, &mut |n| {
                     place_rng.below(n as u64) as usize
                 });

@@ -36,9 +36,11 @@ impl<'a> Today<'a> {
     /// converted commune.
     fn successors(&self, commune: &str) -> Vec<String> {
         let of = |c: &str| {
-            self.conversion
-                .commune(c)
-                .map(|s| s.0.iter().map(|k| code_of(k).to_string()).collect::<Vec<_>>())
+            self.conversion.commune(c).map(|s| {
+                s.0.iter()
+                    .map(|k| code_of(k).to_string())
+                    .collect::<Vec<_>>()
+            })
         };
         of(commune)
             .or_else(|| {

@@ -250,6 +250,31 @@ impl DuckStore {
     }
 }
 
+/// At the coarsest detail (simplified to ~400 m), coordinates to 0.001° (~100 m) without the
+/// repeated points that leaves: the country's 3,321 communes travel in the page twice (drawn,
+/// and for hydration), and shorter numbers keep it light.
+fn coarse(rings: Vec<Vec<(f32, f32)>>, detail: u8) -> Vec<Vec<(f32, f32)>> {
+    if detail < 2 {
+        return rings;
+    }
+    let round = |v: f32| ((f64::from(v) * 1000.0).round() / 1000.0) as f32;
+    rings
+        .into_iter()
+        .map(|ring| {
+            let mut out: Vec<(f32, f32)> = Vec::with_capacity(ring.len());
+            for (x, y) in ring {
+                let p = (round(x), round(y));
+                if out.last() != Some(&p) {
+                    out.push(p);
+                }
+            }
+            out
+        })
+        // A ring that rounding collapsed below a triangle is too small to see at this detail.
+        .filter(|ring| ring.len() >= 4)
+        .collect()
+}
+
 /// The stored geometry text (our own MultiPolygon encoding) as rings of (lon, lat).
 fn rings_of(geometry: &str) -> Result<Vec<Vec<(f32, f32)>>, StoreFailure> {
     #[derive(serde::Deserialize)]
@@ -293,7 +318,10 @@ impl DuckStore {
         let mut layer = self.map_layer_of_keys(level, parent, on, kind)?;
         let public = |code: &mut String| *code = app::era::code_of(code).to_string();
         layer.units.iter_mut().for_each(|u| public(&mut u.code));
-        layer.not_on_map.iter_mut().for_each(|u| public(&mut u.code));
+        layer
+            .not_on_map
+            .iter_mut()
+            .for_each(|u| public(&mut u.code));
         Ok(layer)
     }
 
@@ -350,7 +378,7 @@ impl DuckStore {
                         code: f.code.clone(),
                         name: f.name.clone(),
                         shape: MapShape::Outline {
-                            rings: rings_of(&f.geometry)?,
+                            rings: coarse(rings_of(&f.geometry)?, detail),
                         },
                         label: Some((f.label.0 as f32, f.label.1 as f32)),
                     })

@@ -1,9 +1,9 @@
 //! Loads the project's authored reference data (units, procedures, agencies) into the store.
 use super::StoreFailure;
+use app::era::Era;
 use duckdb::{params, Connection};
 use std::collections::HashMap;
 use std::path::Path;
-use app::era::Era;
 
 #[derive(Debug, serde::Deserialize)]
 struct UnitCsv {
@@ -162,7 +162,9 @@ pub fn seed(conn: &mut Connection, data_dir: &Path) -> Result<usize, StoreFailur
         }
         appender.flush()?;
         drop(appender);
-        tx.execute_batch("INSERT OR REPLACE INTO units SELECT * FROM units_seed; DELETE FROM units_seed;")?;
+        tx.execute_batch(
+            "INSERT OR REPLACE INTO units SELECT * FROM units_seed; DELETE FROM units_seed;",
+        )?;
         let procedures_file = data_dir.join("procedures.csv");
         if procedures_file.exists() {
             let mut stmt =

@@ -100,7 +100,9 @@ impl Conversion {
             ) else {
                 return Err(bad(row));
             };
-            if let Some(previous) = conv.provinces.insert(old_province.clone(), new_province.clone())
+            if let Some(previous) = conv
+                .provinces
+                .insert(old_province.clone(), new_province.clone())
             {
                 if previous != new_province {
                     return Err(StoreFailure::Seed(format!(
@@ -183,7 +185,11 @@ impl Conversion {
         if Era::of_key(code) == Era::From2025 {
             return Vec::new();
         }
-        let mut today: Vec<String> = self.province(province).map(str::to_string).into_iter().collect();
+        let mut today: Vec<String> = self
+            .province(province)
+            .map(str::to_string)
+            .into_iter()
+            .collect();
         if let Some(s) = self.commune(code) {
             today.extend(s.0.iter().cloned());
         }
@@ -271,7 +277,10 @@ mod tests {
         let t = table();
         assert_eq!(t.province("49"), Some("48@2025"));
         assert_eq!(t.province("48"), Some("48@2025"));
-        assert_eq!(t.old_provinces("48@2025"), ["48".to_string(), "49".to_string()]);
+        assert_eq!(
+            t.old_provinces("48@2025"),
+            ["48".to_string(), "49".to_string()]
+        );
     }
 
     #[test]

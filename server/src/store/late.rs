@@ -90,7 +90,9 @@ impl DuckStore {
         let mut filters = String::new();
         // The unit (a store key) and everything under it; a unit of today also gathers the old
         // units that went into it.
-        let list = super::view::sql_list(&self.with_reader(|c| late_scope(c, self.conversion(), &q.unit))?);
+        let list = super::view::sql_list(
+            &self.with_reader(|c| late_scope(c, self.conversion(), &q.unit))?,
+        );
         filters.push_str(&format!(
             " AND d.unit_code IN (SELECT code FROM units WHERE code IN {list} OR parent_code IN {list} OR district_code IN {list} OR province_code IN {list})"
         ));

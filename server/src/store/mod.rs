@@ -735,15 +735,11 @@ impl DuckStore {
 
 impl IndicatorStore for DuckStore {
     fn stats(&self, query: &StatsQuery) -> Result<StatsResponse, StoreError> {
-        Ok(self.with_reader(|c| {
-            query::stats(c, &query::DuckFigures(c), &self.conversion, query)
-        })?)
+        Ok(self.with_reader(|c| query::stats(c, &query::DuckFigures(c), &self.conversion, query))?)
     }
 
     fn trend(&self, query: &TrendQuery) -> Result<TrendResponse, StoreError> {
-        Ok(self.with_reader(|c| {
-            query::trend(c, &query::DuckFigures(c), &self.conversion, query)
-        })?)
+        Ok(self.with_reader(|c| query::trend(c, &query::DuckFigures(c), &self.conversion, query))?)
     }
 
     fn units(
@@ -786,22 +782,30 @@ impl IndicatorStore for DuckStore {
     }
 
     fn by_sector(&self, query: &SelectionQuery) -> Result<Vec<IndicatorRow>, StoreError> {
-        Ok(self.with_reader(|c| selection::by_sector(c, &query::DuckFigures(c), &self.conversion, query))?)
+        Ok(self.with_reader(|c| {
+            selection::by_sector(c, &query::DuckFigures(c), &self.conversion, query)
+        })?)
     }
 
     fn days_distribution(&self, query: &SelectionQuery) -> Result<DaysDistribution, StoreError> {
-        Ok(self.with_reader(|c| selection::days_distribution(c, &query::DuckFigures(c), &self.conversion, query))?)
+        Ok(self.with_reader(|c| {
+            selection::days_distribution(c, &query::DuckFigures(c), &self.conversion, query)
+        })?)
     }
 
     fn procedures(&self, query: &SelectionQuery) -> Result<Vec<ProcedureRow>, StoreError> {
-        Ok(self.with_reader(|c| selection::procedures(c, &query::DuckFigures(c), &self.conversion, query))?)
+        Ok(self.with_reader(|c| {
+            selection::procedures(c, &query::DuckFigures(c), &self.conversion, query)
+        })?)
     }
 
     fn monthly_on_time(
         &self,
         query: &StatsQuery,
     ) -> Result<std::collections::HashMap<String, Vec<Counts>>, StoreError> {
-        Ok(self.with_reader(|c| selection::monthly_on_time(c, &query::DuckFigures(c), &self.conversion, query))?)
+        Ok(self.with_reader(|c| {
+            selection::monthly_on_time(c, &query::DuckFigures(c), &self.conversion, query)
+        })?)
     }
 
     fn data_as_of(&self) -> Option<chrono::DateTime<chrono::Utc>> {

@@ -4,8 +4,8 @@ use super::view;
 use super::StoreFailure;
 use app::era::{code_of, Era};
 use app::model::{
-    Channel, ConversionNote, Counts, IndicatorRow, Level, Period, StatsQuery, StatsResponse, TrendPoint,
-    TrendQuery, TrendResponse, UnitRef,
+    Channel, ConversionNote, Counts, IndicatorRow, Level, Period, StatsQuery, StatsResponse,
+    TrendPoint, TrendQuery, TrendResponse, UnitRef,
 };
 use chrono::{Datelike, Months, NaiveDate};
 use duckdb::types::ToSql;
@@ -337,13 +337,15 @@ pub fn public_units(
         },
         None => None,
     };
-    Ok(units(conn, level, parent.as_deref(), Some(era.first_day()))?
-        .into_iter()
-        .map(|u| UnitRef {
-            code: code_of(&u.code).to_string(),
-            name: u.name,
-        })
-        .collect())
+    Ok(
+        units(conn, level, parent.as_deref(), Some(era.first_day()))?
+            .into_iter()
+            .map(|u| UnitRef {
+                code: code_of(&u.code).to_string(),
+                name: u.name,
+            })
+            .collect(),
+    )
 }
 
 /// [`units`] on a reader of the store.
@@ -388,7 +390,10 @@ pub fn trend(
             );
             let (c, apportioned) = match &unit {
                 None => (
-                    figures.counts_by(None, &f)?.remove(&None).unwrap_or_default(),
+                    figures
+                        .counts_by(None, &f)?
+                        .remove(&None)
+                        .unwrap_or_default(),
                     0,
                 ),
                 Some(unit) => view::gathered(
@@ -398,7 +403,10 @@ pub fn trend(
                     &|column, keys| {
                         let mut f = f.clone();
                         f.scope = Some((column, keys));
-                        Ok(figures.counts_by(None, &f)?.remove(&None).unwrap_or_default())
+                        Ok(figures
+                            .counts_by(None, &f)?
+                            .remove(&None)
+                            .unwrap_or_default())
                     },
                     &|c: &Counts| c.received,
                 )?,
@@ -524,9 +532,13 @@ pub fn stats(
         Some(unit) => f.scope = Some(view::gather(conversion, era, unit)),
         None => f.key_required = true,
     }
-    let folded = view::fold(conversion, era, query.level, figures.counts_by(Some(key), &f)?, |c| {
-        c.received
-    });
+    let folded = view::fold(
+        conversion,
+        era,
+        query.level,
+        figures.counts_by(Some(key), &f)?,
+        |c| c.received,
+    );
     let mut grand_total = folded.above;
     for c in folded.by_unit.values().chain(folded.not_converted.values()) {
         grand_total.add(c);
@@ -551,14 +563,14 @@ pub fn stats(
     total.apportioned = apportioned_total;
     let conversion_note = (era == Era::From2025
         && (folded.converted > 0 || !folded.not_converted.is_empty()))
-        .then(|| -> Result<_, StoreFailure> {
-            Ok(ConversionNote {
-                rule: "equal_shares".into(),
-                apportioned: apportioned_total,
-                not_converted: view::not_converted_list(conn, &folded.not_converted)?,
-            })
+    .then(|| -> Result<_, StoreFailure> {
+        Ok(ConversionNote {
+            rule: "equal_shares".into(),
+            apportioned: apportioned_total,
+            not_converted: view::not_converted_list(conn, &folded.not_converted)?,
         })
-        .transpose()?;
+    })
+    .transpose()?;
     Ok(StatsResponse {
         from: query.period.from,
         to: query.period.to,

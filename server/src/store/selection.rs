@@ -65,7 +65,9 @@ pub fn by_sector(
     conversion: &Conversion,
     q: &SelectionQuery,
 ) -> Result<Vec<IndicatorRow>, StoreFailure> {
-    let by_field = on_selection(conn, conversion, q, &|f| figures.counts_by(Some("field"), f))?;
+    let by_field = on_selection(conn, conversion, q, &|f| {
+        figures.counts_by(Some("field"), f)
+    })?;
     let mut rows: Vec<IndicatorRow> = by_field
         .into_iter()
         .filter_map(|(field, c)| field.map(|f| IndicatorRow::from_counts(&f, &f, &c)))

@@ -1,9 +1,9 @@
 //! The single writer: checks a batch against what is stored, then commits it whole or not at all.
+use super::conversion::Conversion;
 use super::rollup::{DossierFacts, RollupDelta};
 use super::StoreFailure;
 use crate::auth::Scope;
 use crate::ingest::event::{Event, EventKind, LineError, Reception};
-use super::conversion::Conversion;
 use app::era::Era;
 use app::indicators::local_date;
 use app::model::{Channel, Level};

@@ -276,7 +276,10 @@ fn the_cluster_store_answers_every_query_as_duckdb_does() {
         from: d("2024-10-01"),
         to: d("2025-12-31"),
     };
-    for (level, parent) in [(Level::Province, None), (Level::Commune, Some("48".to_string()))] {
+    for (level, parent) in [
+        (Level::Province, None),
+        (Level::Commune, Some("48".to_string())),
+    ] {
         let q = StatsQuery {
             period: across,
             level,
@@ -323,7 +326,11 @@ fn the_cluster_store_answers_every_query_as_duckdb_does() {
             dossier_level: None,
             units: app::era::UnitsView::Current,
         };
-        assert_eq!(duck.trend(&q).unwrap(), clustered.trend(&q).unwrap(), "{q:?}");
+        assert_eq!(
+            duck.trend(&q).unwrap(),
+            clustered.trend(&q).unwrap(),
+            "{q:?}"
+        );
         let q = SelectionQuery {
             unit: Some(unit.to_string()),
             period: across,
@@ -332,7 +339,11 @@ fn the_cluster_store_answers_every_query_as_duckdb_does() {
             dossier_level: None,
             units: app::era::UnitsView::Current,
         };
-        assert_eq!(duck.by_sector(&q).unwrap(), clustered.by_sector(&q).unwrap(), "{q:?}");
+        assert_eq!(
+            duck.by_sector(&q).unwrap(),
+            clustered.by_sector(&q).unwrap(),
+            "{q:?}"
+        );
         assert_eq!(
             duck.days_distribution(&q).unwrap(),
             clustered.days_distribution(&q).unwrap(),

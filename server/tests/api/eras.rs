@@ -4,10 +4,10 @@
 //! so the conversion table does not name it); from 2025-07-01 province 99 (the same code) has
 //! communes 99201 and 99202 directly under it.
 use crate::common::*;
-use server::auth::accounts::AccountBook;
-use server::auth::Role;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
+use server::auth::accounts::AccountBook;
+use server::auth::Role;
 
 fn reformed_data() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -143,7 +143,11 @@ async fn districts_after_the_reform_are_refused_with_the_date_they_ended() {
 async fn a_period_after_the_reform_lists_todays_communes_under_the_province() {
     let data = reformed_data();
     let app = reformed_app(&data).await;
-    let body = stats(&app, "from=2025-07-01&to=2025-09-30&level=commune&parent=99").await;
+    let body = stats(
+        &app,
+        "from=2025-07-01&to=2025-09-30&level=commune&parent=99",
+    )
+    .await;
     assert_eq!(codes(&body), ["99201", "99202"]);
     assert_eq!(body["era"], "from2025");
     assert_eq!(body["total"]["received"], 1);
@@ -175,7 +179,11 @@ async fn old_dossiers_count_for_todays_units_whole_split_or_not_converted() {
     // The province converts wholly: every dossier, the district's included.
     assert_eq!(body["total"]["received"], 7);
     // A year across the reform is shown on today's units by default.
-    let year = stats(&app, "from=2025-01-01&to=2025-12-31&level=commune&parent=99").await;
+    let year = stats(
+        &app,
+        "from=2025-01-01&to=2025-12-31&level=commune&parent=99",
+    )
+    .await;
     assert_eq!(year["era"], "from2025");
     assert_eq!(unit(&year, "99201")["received"], 5);
     assert_eq!(year["total"]["received"], 8);
@@ -185,7 +193,10 @@ async fn old_dossiers_count_for_todays_units_whole_split_or_not_converted() {
 async fn todays_units_plus_not_converted_hold_every_counter_of_the_historical_units() {
     let data = reformed_data();
     let app = reformed_app(&data).await;
-    for period in ["from=2025-01-01&to=2025-06-30", "from=2025-03-01&to=2025-03-31"] {
+    for period in [
+        "from=2025-01-01&to=2025-06-30",
+        "from=2025-03-01&to=2025-03-31",
+    ] {
         let old = stats(&app, &format!("{period}&level=commune&parent=99")).await;
         let new = stats(
             &app,
@@ -233,7 +244,10 @@ async fn an_old_code_after_the_reform_is_refused_naming_its_successors() {
     assert_eq!(error["code"], "unit_not_in_force");
     assert_eq!(error["field"], "unit");
     let message = error["message"].as_str().unwrap();
-    assert!(message.contains("99201") && message.contains("99202"), "{message}");
+    assert!(
+        message.contains("99201") && message.contains("99202"),
+        "{message}"
+    );
     // A code of today before the reform is refused too; nothing of the request is stored.
     let (status, body) = app
         .post_ndjson(&[
@@ -277,7 +291,8 @@ async fn todays_leaders_and_chairs_read_the_late_dossiers_of_the_old_units_that_
     let data = reformed_data();
     let app = reformed_app(&data).await;
     let book = AccountBook::at(app.dir.path());
-    let token = |name: &str, role: Role, unit: &str| book.create_token(name, role, Some(unit)).unwrap().1;
+    let token =
+        |name: &str, role: Role, unit: &str| book.create_token(name, role, Some(unit)).unwrap().1;
     let leader_today = token("leader of today's 99", Role::Leader, "99@2025");
     let leader_old = token("leader of the old 99", Role::Leader, "99");
     let chair_today = token("chair of 99201", Role::Chair, "99201@2025");
@@ -314,7 +329,11 @@ async fn todays_leaders_and_chairs_read_the_late_dossiers_of_the_old_units_that_
     let (status, _) = late_total(&app, &chair_old, &format!("unit=991&{year}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Today's leader also reads the old units of the province in their own time.
-    let (status, page) =
-        late_total(&app, &leader_today, "unit=991&from=2025-01-01&to=2025-06-30").await;
+    let (status, page) = late_total(
+        &app,
+        &leader_today,
+        "unit=991&from=2025-01-01&to=2025-06-30",
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{page}");
 }

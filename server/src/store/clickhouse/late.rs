@@ -70,8 +70,9 @@ pub fn late_dossiers(store: &ClusterStore, q: &LateQuery) -> Result<LatePage, St
         .map(|(level, _)| level);
     let mut filters = match level {
         Some(level) => {
-            let keys = reference
-                .with_reader(|c| crate::store::late::late_scope(c, reference.conversion(), &q.unit))?;
+            let keys = reference.with_reader(|c| {
+                crate::store::late::late_scope(c, reference.conversion(), &q.unit)
+            })?;
             let list: Vec<String> = keys.iter().map(|k| quote(k)).collect();
             format!(" AND {} IN ({})", key_column(level), list.join(", "))
         }

@@ -573,27 +573,27 @@ impl IndicatorStore for ClusterStore {
     }
 
     fn by_sector(&self, q: &SelectionQuery) -> Result<Vec<IndicatorRow>, StoreError> {
-        Ok(self
-            .reference
-            .with_reader(|c| selection::by_sector(c, &self.figures(), self.reference.conversion(), q))?)
+        Ok(self.reference.with_reader(|c| {
+            selection::by_sector(c, &self.figures(), self.reference.conversion(), q)
+        })?)
     }
 
     fn days_distribution(&self, q: &SelectionQuery) -> Result<DaysDistribution, StoreError> {
-        Ok(self
-            .reference
-            .with_reader(|c| selection::days_distribution(c, &self.figures(), self.reference.conversion(), q))?)
+        Ok(self.reference.with_reader(|c| {
+            selection::days_distribution(c, &self.figures(), self.reference.conversion(), q)
+        })?)
     }
 
     fn procedures(&self, q: &SelectionQuery) -> Result<Vec<ProcedureRow>, StoreError> {
-        Ok(self
-            .reference
-            .with_reader(|c| selection::procedures(c, &self.figures(), self.reference.conversion(), q))?)
+        Ok(self.reference.with_reader(|c| {
+            selection::procedures(c, &self.figures(), self.reference.conversion(), q)
+        })?)
     }
 
     fn monthly_on_time(&self, q: &StatsQuery) -> Result<HashMap<String, Vec<Counts>>, StoreError> {
-        Ok(self
-            .reference
-            .with_reader(|c| selection::monthly_on_time(c, &self.figures(), self.reference.conversion(), q))?)
+        Ok(self.reference.with_reader(|c| {
+            selection::monthly_on_time(c, &self.figures(), self.reference.conversion(), q)
+        })?)
     }
 
     fn data_as_of(&self) -> Option<DateTime<Utc>> {
