@@ -220,7 +220,7 @@ fn pair_features(
             .or_else(|| mapping.get(&feature.number.to_string()));
         let pairing = if let Some(code) = mapped {
             let key = app::era::Era::on(options.valid_from).key(code);
-            match key.as_deref().and_then(|k| unit_name(k)) {
+            match key.as_deref().and_then(&unit_name) {
                 Some(_) => Some((key.unwrap_or_default(), Pairing::Mapping)),
                 None => {
                     return Err(BoundaryImportError::Options(format!(

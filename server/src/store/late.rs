@@ -217,18 +217,6 @@ pub(crate) fn format_offset(seconds: i32) -> String {
     format!("{sign}{:02}:{:02}", s / 3600, (s % 3600) / 60)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::format_offset;
-
-    #[test]
-    fn offsets_print_as_rfc3339() {
-        assert_eq!(format_offset(25_200), "+07:00");
-        assert_eq!(format_offset(-19_800), "-05:30");
-        assert_eq!(format_offset(0), "+00:00");
-    }
-}
-
 /// The store keys whose dossiers a late list of `unit` (a store key) covers: the unit, and for a
 /// unit of today the old units that went into it (an old province wholly, an old commune whole
 /// or split). Under each, every unit below it counts too.
@@ -250,5 +238,17 @@ pub fn late_scope(
         )
         .1),
         None => Ok(vec![unit.to_string()]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_offset;
+
+    #[test]
+    fn offsets_print_as_rfc3339() {
+        assert_eq!(format_offset(25_200), "+07:00");
+        assert_eq!(format_offset(-19_800), "-05:30");
+        assert_eq!(format_offset(0), "+00:00");
     }
 }
