@@ -6,10 +6,13 @@ use crate::model::{Indicator, IndicatorRow};
 /// Each unit of `current` with its indicators replaced by their change against `base` (the same
 /// unit there); `None` where either period has no value. Counts stay the current period's.
 pub fn change_rows(current: &[IndicatorRow], base: &[IndicatorRow]) -> Vec<IndicatorRow> {
+    // By code: the country's 3,321 communes are compared on every live update.
+    let base: std::collections::HashMap<&str, &IndicatorRow> =
+        base.iter().map(|b| (b.code.as_str(), b)).collect();
     current
         .iter()
         .map(|now| {
-            let then = base.iter().find(|b| b.code == now.code);
+            let then = base.get(now.code.as_str()).copied();
             let diff = |f: fn(&IndicatorRow) -> Option<f64>| {
                 then.and_then(|then| Some(f(now)? - f(then)?))
             };

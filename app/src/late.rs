@@ -102,6 +102,10 @@ pub struct LateQuery {
     /// 1-based.
     pub page: u32,
     pub page_size: u32,
+    /// Which units `unit` names: today's (its list gathers the old units that went into it) or
+    /// those of the period's time; by default those in force at the period's end.
+    #[serde(default)]
+    pub units: crate::era::UnitsView,
 }
 
 /// Where a late dossier stands now, from its last event.

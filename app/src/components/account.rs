@@ -64,12 +64,15 @@ pub fn AccountArea(lang: Signal<Lang>) -> impl IntoView {
 }
 
 /// The drill-down's address for a unit and period.
-pub fn late_href(unit: &str, period: Period, lang: Lang) -> String {
+pub fn late_href(unit: &str, period: Period, units: Option<&str>, lang: Lang) -> String {
     format!(
-        "/late?unit={}&from={}&to={}&lang={}",
+        "/late?unit={}&from={}&to={}{}&lang={}",
         encode_component(unit),
         period.from,
         period.to,
+        units
+            .map(|u| format!("&units={}", encode_component(u)))
+            .unwrap_or_default(),
         lang.code()
     )
 }
@@ -80,10 +83,12 @@ pub fn LateLink(unit: String, period: Period, lang: Signal<Lang>) -> impl IntoVi
     let viewer = viewer();
     let allowed = move || viewer.with(|v| v.as_ref().is_some_and(Viewer::reads_dossiers));
     let unit = StoredValue::new(unit);
+    // The view's units (today's, or those of the period's time) name the same unit in the list.
+    let query = crate::nav::use_query_map();
     move || {
         allowed().then(|| {
             view! {
-                <a class="late-link" rel="external" href=move || late_href(&unit.get_value(), period, lang.get())>
+                <a class="late-link" rel="external" href=move || late_href(&unit.get_value(), period, query.with(|q| q.get("units")).as_deref(), lang.get())>
                     {text(lang, Key::LateDossiers)}
                 </a>
             }

@@ -30,6 +30,10 @@ pub fn late_query(q: &ParamsMap) -> Option<LateQuery> {
             .and_then(|s| LateSort::parse(&s))
             .unwrap_or_default(),
         descending: q.get("order").as_deref() != Some("asc"),
+        units: q
+            .get("units")
+            .and_then(|u| u.parse().ok())
+            .unwrap_or_default(),
         page: q
             .get("page")
             .and_then(|p| p.parse().ok())
@@ -48,6 +52,9 @@ pub fn late_url(query: &LateQuery, lang: Lang, dossier: Option<&str>) -> String 
     ];
     if query.kind != LateKind::All {
         pairs.push(("kind", query.kind.as_str().into()));
+    }
+    if query.units != crate::era::UnitsView::Auto {
+        pairs.push(("units", query.units.as_str().into()));
     }
     for (k, v) in [
         ("field", &query.field),
@@ -366,6 +373,7 @@ mod tests {
             descending: false,
             page: 3,
             page_size: DEFAULT_PAGE_SIZE,
+            units: Default::default(),
         };
         let url = late_url(&q, Lang::En, None);
         let params = ParamsMap::from_iter(

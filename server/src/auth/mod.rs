@@ -9,7 +9,7 @@ pub mod rate_limit;
 pub mod sessions;
 pub mod token;
 
-pub use principal::{Principal, Role, Scope, UnitPlace, ALL_UNITS};
+pub use principal::{public_unit, Principal, Role, Scope, Today, UnitPlace, ALL_UNITS};
 pub use token::IngestToken;
 
 use accounts::{AccountBook, AccountError};

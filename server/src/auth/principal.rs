@@ -77,7 +77,9 @@ impl Scope {
         };
         match (role, unit) {
             (Role::Leader, None) => Err("unit: a leader needs --unit <province code>".into()),
-            (Role::Chair, None) => Err("unit: a chair needs --unit <district code>".into()),
+            (Role::Chair, None) => Err(
+                "unit: a chair needs --unit <commune code> (a district code with --before-2025)".into(),
+            ),
             (Role::Ingest, None) => Err(format!(
                 "unit: an ingest token needs --unit with the units it writes for (e.g. 48, or 48,15), \
                  or --unit '{ALL_UNITS}' for every unit"
@@ -99,6 +101,17 @@ impl Scope {
     }
 }
 
+/// A stored unit (or comma-separated list, or `*`) as people read it: the public codes, and the
+/// era they are units of (`None` for `*`).
+pub fn public_unit(stored: &str) -> (String, Option<app::era::Era>) {
+    if stored == ALL_UNITS {
+        return (stored.to_string(), None);
+    }
+    let codes: Vec<&str> = stored.split(',').map(app::era::code_of).collect();
+    let era = stored.split(',').next().map(app::era::Era::of_key);
+    (codes.join(","), era)
+}
+
 /// Where a unit sits, as the store knows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnitPlace {
@@ -106,9 +119,16 @@ pub struct UnitPlace {
     pub province_code: String,
     /// The district of a district or commune (for a commune in force after 2025-07-01, none).
     pub district_code: Option<String>,
-    /// For a unit before the 2025 reform: the units of today it went into (its new province,
-    /// and a commune's successors). Empty for today's units.
-    pub today: Vec<String>,
+    /// For a unit before the 2025 reform: the units of today it went into. Empty for today's.
+    pub today: Today,
+}
+
+/// The units of today an old unit went into (store keys): its new province, and for a commune
+/// the communes it went into (several when it was split).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Today {
+    pub province: Option<String>,
+    pub communes: Vec<String>,
 }
 
 impl Scope {
@@ -131,15 +151,22 @@ impl Scope {
         code: &str,
         province: &str,
         district: Option<&str>,
-        today: &[String],
+        today: &Today,
     ) -> bool {
-        let went_into = |u: &str| today.iter().any(|t| t == u);
+        // A leader's province of today takes in old provinces; a chair's commune of today takes
+        // in old communes only (a chair mistakenly given a province code covers no old unit).
+        let province_of_today = |u: &str| today.province.as_deref() == Some(u);
+        let commune_of_today = |u: &str| today.communes.iter().any(|t| t == u);
         match self {
             Scope::Everything => true,
-            Scope::Province(p) => province == p || went_into(p),
-            Scope::District(d) => district == Some(d.as_str()) || code == d || went_into(d),
+            Scope::Province(p) => province == p || province_of_today(p),
+            Scope::District(d) => district == Some(d.as_str()) || code == d || commune_of_today(d),
             Scope::Units(units) => units.iter().any(|u| {
-                u == code || u == province || district == Some(u.as_str()) || went_into(u)
+                u == code
+                    || u == province
+                    || district == Some(u.as_str())
+                    || province_of_today(u)
+                    || commune_of_today(u)
             }),
             Scope::Nothing => false,
         }
@@ -213,7 +240,7 @@ mod tests {
             code: code.into(),
             province_code: province.into(),
             district_code: district.map(str::to_string),
-            today: Vec::new(),
+            today: Today::default(),
         }
     }
 
@@ -221,9 +248,14 @@ mod tests {
     fn todays_leaders_and_chairs_cover_the_old_units_that_went_into_theirs() {
         // Old commune 20290 of Quảng Nam went into commune 20341 of the new Đà Nẵng.
         let old = UnitPlace {
-            today: vec!["48@2025".into(), "20341@2025".into()],
+            today: Today {
+                province: Some("48@2025".into()),
+                communes: vec!["20341@2025".into()],
+            },
             ..place("20290", "49", Some("502"))
         };
+        // A chair given the province's code by mistake covers no old unit.
+        assert!(!Scope::of(Role::Chair, Some("48@2025")).covers(&old));
         assert!(Scope::of(Role::Leader, Some("48@2025")).covers(&old));
         assert!(Scope::of(Role::Chair, Some("20341@2025")).covers(&old));
         assert!(!Scope::of(Role::Chair, Some("20356@2025")).covers(&old));

@@ -12,8 +12,9 @@ use std::sync::Mutex;
 /// The credit line to show wherever these shapes are drawn (map footer, embed, exports).
 pub const CREDIT: &str = "Dữ liệu ranh giới: thanglequoc/vietnamese-provinces-database (MIT), từ bản đồ sắp xếp ĐVHC của NXB Tài nguyên – Môi trường và Bản đồ Việt Nam";
 
-/// One layer stored at a time: two first views of a province must not store it twice.
-static STORING: Mutex<()> = Mutex::new(());
+/// The layers already tried, per store file: one import at a time, and a layer that failed is
+/// not parsed again on every request.
+static STORING: Mutex<Vec<(Level, std::path::PathBuf)>> = Mutex::new(Vec::new());
 
 fn file(level: Level) -> Option<&'static str> {
     match level {
@@ -23,9 +24,10 @@ fn file(level: Level) -> Option<&'static str> {
     }
 }
 
-/// Stores the shipped layer of `level` under `parent` (a store key, or `VN`) when `on` falls in
-/// the new era and no set is in force for it yet. A layer that cannot be stored is logged and
-/// left out: the map then shows its tiles, and the request goes on.
+/// Stores the shipped layer of `level` (the whole country's provinces or communes, one set each)
+/// when `on` falls in the new era and none is stored yet. At most two imports per store, whatever
+/// the requests: a province's communes are drawn from the country's set. A layer that cannot be
+/// stored is logged once and left out (the map shows its tiles, the request goes on).
 pub fn ensure(
     store: &DuckStore,
     data_dir: &Path,
@@ -43,16 +45,18 @@ pub fn ensure(
         return Ok(());
     };
     let path = data_dir.join("boundaries").join(name);
-    if !path.is_file() || store.has_boundary_set(level, parent, on)? {
+    let stored = |store: &DuckStore| store.has_source(level, name);
+    if !path.is_file() || stored(store)? {
         return Ok(());
     }
-    let _storing = STORING.lock().unwrap_or_else(|p| p.into_inner());
-    if store.has_boundary_set(level, parent, on)? {
+    let mut tried = STORING.lock().unwrap_or_else(|p| p.into_inner());
+    if tried.contains(&(level, store.path().to_path_buf())) || stored(store)? {
         return Ok(());
     }
+    tried.push((level, store.path().to_path_buf()));
     let options = ImportOptions {
         level,
-        parent: app::era::code_of(parent).to_string(),
+        parent: app::api::COUNTRY.to_string(),
         code_property: Some("code".into()),
         name_property: None,
         valid_from: REFORM_DATE,
@@ -63,26 +67,28 @@ pub fn ensure(
     match import(store, &path, &options, &mut |_| {}) {
         Ok(report) => tracing::info!(
             level = %level,
-            parent = app::era::code_of(parent),
             features = report.matched.len(),
             seconds = report.seconds,
-            "stored the shipped boundaries of a layer on its first view"
+            "stored the shipped boundaries of today's units on their first view"
         ),
         Err(e) => tracing::warn!(
             level = %level,
-            parent = app::era::code_of(parent),
             error = %e,
-            "the shipped boundaries of a layer could not be stored; its tile map is shown"
+            "the shipped boundaries could not be stored; the map shows tiles"
         ),
     }
     Ok(())
 }
 
-/// The credit line of a boundary set, when its source is a layer the product ships.
-pub fn credit_of(source: &str) -> Option<&'static str> {
+/// Whether a set of this file is one the product ships (ranked below any imported set).
+pub fn is_shipped(source: &str) -> bool {
     [Level::Province, Level::Commune]
         .into_iter()
         .filter_map(file)
         .any(|f| f == source)
-        .then_some(CREDIT)
+}
+
+/// The credit line of a boundary set, when its source is a layer the product ships.
+pub fn credit_of(source: &str) -> Option<&'static str> {
+    is_shipped(source).then_some(CREDIT)
 }

@@ -21,7 +21,8 @@ pub async fn get_users(
         .users
         .iter()
         .map(|u| {
-            json!({"username": u.username, "role": u.role.as_str(), "unit": u.unit,
+            json!({"username": u.username, "role": u.role.as_str(), "unit": u.unit.as_deref().map(|x| crate::auth::public_unit(x).0),
+                   "unit_era": u.unit.as_deref().and_then(|x| crate::auth::public_unit(x).1),
                    "created_at": u.created_at, "disabled_at": u.disabled_at})
         })
         .collect();
@@ -29,7 +30,8 @@ pub async fn get_users(
         .tokens
         .iter()
         .map(|t| {
-            json!({"id": t.id, "name": t.name, "role": t.role.as_str(), "unit": t.unit,
+            json!({"id": t.id, "name": t.name, "role": t.role.as_str(), "unit": t.unit.as_deref().map(|x| crate::auth::public_unit(x).0),
+                   "unit_era": t.unit.as_deref().and_then(|x| crate::auth::public_unit(x).1),
                    "created_at": t.created_at, "revoked_at": t.revoked_at})
         })
         .collect();

@@ -68,6 +68,10 @@ pub async fn get_boundaries(
     };
     let store = state.store.clone();
     let (layer, units) = tokio::task::spawn_blocking(move || {
+        // An unknown parent draws nothing, and costs no layer.
+        if parent != app::api::COUNTRY && store.unit_place(&parent)?.is_none() {
+            return Ok((None, Vec::new()));
+        }
         let layer = store.boundaries(level, &parent, date, detail)?;
         let units = store.unit_names(level, &parent, date)?;
         Ok::<_, crate::store::StoreFailure>((layer, units))

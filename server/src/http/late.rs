@@ -44,6 +44,7 @@ fn number(
 }
 
 const KNOWN: &[&str] = &[
+    "units",
     "unit",
     "from",
     "to",
@@ -120,6 +121,12 @@ pub fn parse_query(params: &HashMap<String, String>) -> Result<(LateQuery, bool)
         descending,
         page: number(params, "page", 1, MAX_PAGE)?,
         page_size: number(params, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?,
+        units: match params.get("units") {
+            Some(u) => u
+                .parse()
+                .map_err(|m: String| ApiError::bad_request("units", m))?,
+            None => Default::default(),
+        },
     };
     checked_period(query.from, query.to)?;
     Ok((query, csv))
@@ -165,7 +172,11 @@ pub async fn late_page(
     // list gathers the dossiers of the old units that went into it).
     let mut query = query;
     let public = query.unit.clone();
-    query.unit = app::era::Era::on(query.to)
+    let era = query
+        .units
+        .era(query.to)
+        .map_err(|m| ApiError::bad_request("units", m))?;
+    query.unit = era
         .key(&public)
         .ok_or_else(|| ApiError::bad_request("unit", "'unit' is a unit code (digits)"))?;
     authorize_unit(state, caller, &query.unit).await?;

@@ -177,7 +177,8 @@ async fn try_sign_in(
             "signed_in": true,
             "username": user.username,
             "role": user.role.as_str(),
-            "unit": user.unit,
+            "unit": user.unit.as_deref().map(|x| crate::auth::public_unit(x).0),
+            "unit_era": user.unit.as_deref().and_then(|x| crate::auth::public_unit(x).1),
         }))
         .into_response()
     };

@@ -126,14 +126,15 @@ impl DuckStore {
 }
 
 impl DuckStore {
-    /// Whether a boundary set of `level` is in force for `parent` (a store key) on `on`.
-    pub fn has_boundary_set(
-        &self,
-        level: Level,
-        parent: &str,
-        on: NaiveDate,
-    ) -> Result<bool, StoreFailure> {
-        self.with_reader(|c| Ok(set_in_force(c, level, parent, on)?.is_some()))
+    /// Whether a boundary set of `level` read from a file named `source` is stored.
+    pub fn has_source(&self, level: Level, source: &str) -> Result<bool, StoreFailure> {
+        self.with_reader(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) > 0 FROM boundary_sets WHERE level = ? AND source = ?",
+                params![level.as_str(), source],
+                |r| r.get(0),
+            )?)
+        })
     }
 }
 
@@ -142,7 +143,8 @@ type SetInForce = (i32, NaiveDate, Option<NaiveDate>, String);
 
 /// The boundary set drawn for `level` under `parent` on `on`.
 /// A layer imported for the parent itself wins; else one imported for a unit above it (a
-/// province's communes serve each of its districts) or for the whole country.
+/// province's communes serve each of its districts) or for the whole country. The layers the
+/// product ships (`boundaries::shipped`, the same file names) rank below any imported one.
 fn set_in_force(
     c: &duckdb::Connection,
     level: Level,
@@ -156,7 +158,9 @@ fn set_in_force(
                 OR parent_code IN (SELECT province_code FROM units WHERE code = $2
                                    UNION ALL
                                    SELECT district_code FROM units WHERE code = $2))
-         ORDER BY parent_code = $2 DESC, parent_code = 'VN', imported_at DESC, id DESC
+         ORDER BY parent_code = $2 DESC, parent_code = 'VN',
+                  source IN ('provinces_2025.topojson', 'communes_2025.topojson'),
+                  imported_at DESC, id DESC
          LIMIT 1",
     )?;
     let mut rows = stmt.query(params![level.as_str(), parent, on])?;

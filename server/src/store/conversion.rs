@@ -181,19 +181,14 @@ impl Conversion {
 
     /// The units of today an old unit (store keys) went into: its new province, and for a
     /// commune its successors. Empty for a unit of today.
-    pub fn today_of(&self, code: &str, province: &str) -> Vec<String> {
+    pub fn today_of(&self, code: &str, province: &str) -> crate::auth::Today {
         if Era::of_key(code) == Era::From2025 {
-            return Vec::new();
+            return crate::auth::Today::default();
         }
-        let mut today: Vec<String> = self
-            .province(province)
-            .map(str::to_string)
-            .into_iter()
-            .collect();
-        if let Some(s) = self.commune(code) {
-            today.extend(s.0.iter().cloned());
+        crate::auth::Today {
+            province: self.province(province).map(str::to_string),
+            communes: self.commune(code).map(|s| s.0.clone()).unwrap_or_default(),
         }
-        today
     }
 
     /// Whether the table is loaded (a store opened without `data/conversion/` has none).

@@ -396,20 +396,19 @@ pub fn trend(
                         .unwrap_or_default(),
                     0,
                 ),
-                Some(unit) => view::gathered(
-                    conversion,
-                    era,
-                    unit,
-                    &|column, keys| {
-                        let mut f = f.clone();
-                        f.scope = Some((column, keys));
-                        Ok(figures
-                            .counts_by(None, &f)?
-                            .remove(&None)
-                            .unwrap_or_default())
-                    },
-                    &|c: &Counts| c.received,
-                )?,
+                // One grouped query per bucket: the unit's rows and its old units', folded.
+                Some(unit) => {
+                    let (column, keys) = view::gather(conversion, era, unit);
+                    let mut f = f.clone();
+                    f.scope = Some((column, keys));
+                    let grouped = figures.counts_by(Some(column), &f)?;
+                    let mut folded =
+                        view::fold(conversion, era, unit.level, grouped, |c| c.received);
+                    (
+                        folded.by_unit.remove(&unit.key).unwrap_or_default(),
+                        folded.apportioned.remove(&unit.key).unwrap_or(0),
+                    )
+                }
             };
             let mut figures = IndicatorRow::from_counts(&query.unit, &name, &c);
             figures.apportioned = apportioned;

@@ -102,18 +102,38 @@ pub fn view_unit(
     era: Era,
     field: &'static str,
 ) -> Result<ViewUnit, StoreFailure> {
-    let unknown = || {
-        let units = match era {
-            Era::Before2025 => "before the 2025 reform",
-            Era::From2025 => "from 2025-07-01",
-        };
-        StoreFailure::BadQuery {
-            field,
-            message: format!("'{code}' is not the code of a unit in force {units}"),
-        }
+    let other = match era {
+        Era::Before2025 => Era::From2025,
+        Era::From2025 => Era::Before2025,
     };
-    let key = era.key(code).ok_or_else(unknown)?;
-    let (level, name) = unit_level(conn, &key)?.ok_or_else(unknown)?;
+    let unknown = || -> Result<StoreFailure, StoreFailure> {
+        // A code of the other era: say how to see it.
+        let in_other = match other.key(code) {
+            Some(key) => unit_level(conn, &key)?.is_some(),
+            None => false,
+        };
+        let message = match (era, in_other) {
+            (Era::From2025, true) => format!(
+                "'{code}' is a unit before the 2025 reform: show a period ending by {} (or units=historical)",
+                app::era::LAST_DISTRICT_DAY
+            ),
+            (Era::Before2025, true) => format!(
+                "'{code}' is a unit from {}: show it on today's units (units=current)",
+                app::era::REFORM_DATE
+            ),
+            (Era::From2025, false) => format!("'{code}' is not the code of a unit in force from 2025-07-01"),
+            (Era::Before2025, false) => {
+                format!("'{code}' is not the code of a unit in force before the 2025 reform")
+            }
+        };
+        Ok(StoreFailure::BadQuery { field, message })
+    };
+    let Some(key) = era.key(code) else {
+        return Err(unknown()?);
+    };
+    let Some((level, name)) = unit_level(conn, &key)? else {
+        return Err(unknown()?);
+    };
     Ok(ViewUnit { key, level, name })
 }
 

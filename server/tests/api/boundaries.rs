@@ -392,3 +392,62 @@ async fn todays_provinces_and_communes_are_drawn_from_the_shipped_boundaries_wit
     assert_eq!(view["map"]["units"].as_array().unwrap().len(), 94);
     assert_eq!(view["current"]["units"].as_array().unwrap().len(), 94);
 }
+
+#[tokio::test]
+async fn requests_store_the_shipped_layers_once_and_never_over_an_imported_one() {
+    let app = app();
+    // A parent with no units: nothing to draw, and no layer parsed and stored for it.
+    let (status, body) = app
+        .get("/api/v1/boundaries?level=commune&parent=99999999&date=2026-06-30")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // An administrator imports today's communes of Đà Nẵng in force from 2025-10-01.
+    let dir = tempfile::tempdir().unwrap();
+    let own = dir.path().join("da-nang-communes.topojson");
+    std::fs::copy(
+        authored_data().join("boundaries/communes_2025.topojson"),
+        &own,
+    )
+    .unwrap();
+    let mut admin = options("48", None);
+    admin.level = "commune".parse().unwrap();
+    admin.code_property = Some("code".into());
+    admin.valid_from = "2025-10-01".parse().unwrap();
+    import(&app.store, &own, &admin, &mut |_| {}).unwrap();
+    // A view of an earlier date stores the shipped layer (the admin's is not in force then)…
+    let (status, early) = app
+        .get("/api/v1/boundaries?level=commune&parent=48&date=2025-08-01")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{early}");
+    assert_eq!(early["source"], "communes_2025.topojson");
+    // …which never hides the administrator's layer where it is in force.
+    let (status, later) = app
+        .get("/api/v1/boundaries?level=commune&parent=48&date=2026-06-30")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{later}");
+    assert_eq!(later["source"], "da-nang-communes.topojson");
+    assert!(
+        later["credit"].is_null(),
+        "an imported file's credit is its owner's"
+    );
+    // Other provinces' communes come from the one shipped national set, stored once.
+    for parent in ["01", "79", "15"] {
+        let (status, _) = app
+            .get(&format!(
+                "/api/v1/boundaries?level=commune&parent={parent}&date=2026-06-30"
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let shipped: i64 = app
+        .store
+        .with_reader(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM boundary_sets WHERE source = 'communes_2025.topojson'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(shipped, 1);
+}

@@ -347,5 +347,6 @@ fn late_query() -> app::late::LateQuery {
         descending: true,
         page: 1,
         page_size: 50,
+        units: Default::default(),
     }
 }

@@ -403,6 +403,7 @@ fn the_cluster_store_answers_every_query_as_duckdb_does() {
                         descending,
                         page,
                         page_size: 25,
+                        units: Default::default(),
                     };
                     assert_eq!(
                         duck.late_dossiers(&q).unwrap(),

@@ -337,3 +337,41 @@ async fn todays_leaders_and_chairs_read_the_late_dossiers_of_the_old_units_that_
     .await;
     assert_eq!(status, StatusCode::OK, "{page}");
 }
+
+#[tokio::test]
+async fn the_new_da_nang_before_the_reform_is_old_quang_nam_plus_old_da_nang_exactly() {
+    let app = app();
+    // A commune of old Quảng Nam (Tam Kỳ) and one of old Đà Nẵng, in 2024.
+    let (status, body) = app
+        .post_ndjson(&[
+            reception("qn-1", "20335", "commune", "2024-03-04"),
+            reception("qn-2", "20335", "commune", "2024-03-05"),
+            reception("dn-1", "20194", "commune", "2024-03-06"),
+            reception("qn-p", "49", "province", "2024-03-07"),
+        ])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let quarter = "from=2024-01-01&to=2024-03-31";
+    let old = stats(&app, &format!("{quarter}&level=province")).await;
+    let new = stats(&app, &format!("{quarter}&level=province&units=current")).await;
+    assert_eq!(new["era"], "from2025");
+    assert_eq!(codes(&new).len(), 34, "today's 34 provinces");
+    let sum = unit(&old, "49")["received"].as_u64().unwrap()
+        + unit(&old, "48")["received"].as_u64().unwrap();
+    assert_eq!(sum, 4);
+    assert_eq!(unit(&new, "48")["received"].as_u64().unwrap(), sum);
+    // Today's Đà Nẵng lists its 94 communes, after the reform and, converted, before it.
+    let after = stats(
+        &app,
+        "from=2026-01-01&to=2026-06-30&level=commune&parent=48",
+    )
+    .await;
+    assert_eq!(codes(&after).len(), 94);
+    let before = stats(
+        &app,
+        &format!("{quarter}&level=commune&parent=48&units=current"),
+    )
+    .await;
+    assert_eq!(codes(&before).len(), 94);
+    assert_eq!(before["total"]["received"], 4);
+}
