@@ -49,7 +49,7 @@ lint-ssr: setup
 
 # Each browser bundle's feature set on its own (`app::BUNDLES`), as build-site.sh builds them.
 lint-hydrate: setup
-	for pages in public-pages desk-pages; do \
+	for pages in public-pages desk-pages embed-page; do \
 		cargo clippy --locked --release -p frontend -p app --lib --target wasm32-unknown-unknown \
 			--features frontend/$$pages -- -D warnings || exit 1; \
 	done

@@ -126,7 +126,7 @@ try {
   const token = readFileSync(join(dataDir, 'ingest-token'), 'utf8').trim();
   // `--bench` runs the browser benchmarks instead of the tests, against the same server.
   const runs = process.argv.includes('--bench')
-    ? ['dashboard.mjs', 'map.mjs', 'communes.mjs'].map((name) => [join(root, 'end2end', 'bench', name)])
+    ? ['dashboard.mjs', 'map.mjs', 'communes.mjs', 'phone.mjs'].map((name) => [join(root, 'end2end', 'bench', name)])
     : [['--test', '--test-concurrency=1', join(root, 'end2end', 'tests')]];
   status = 0;
   for (const args of runs) {

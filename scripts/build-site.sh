@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 pkg="$SITE_DIR/pkg"
 mkdir -p "$pkg"
 
-# Two bundles (`app::BUNDLES`): the public pages, and the desk pages.
+# Three bundles (`app::BUNDLES`): the dashboard, the desk pages, and the embed.
 built=()
 # --converge repeats -Oz while it still shrinks the module (−2 KB gzip). --low-memory-unused
 # (−4 KB) lets wasm-opt fold address arithmetic on the promise that nothing lives below 1 KiB:
@@ -16,7 +16,7 @@ built=()
 # only a stack a kilobyte short of overflowing reaches there.
 opt_flags=(-Oz --converge --low-memory-unused --enable-bulk-memory --enable-nontrapping-float-to-int
   --enable-sign-ext --enable-mutable-globals --enable-reference-types)
-for bundle in "iem public-pages" "iem-desk desk-pages"; do
+for bundle in "iem public-pages" "iem-desk desk-pages" "iem-embed embed-page"; do
   read -r name pages <<< "$bundle"
   cargo build --locked -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release --features "$pages"
   wasm_in="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/frontend.wasm"

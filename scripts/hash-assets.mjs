@@ -48,7 +48,7 @@ function emit(name, bytes) {
 
 // Size targets, brotli bytes of the WASM (issue: light and fast on a phone). The build fails
 // past them, so a regression is seen where it is made.
-const TARGETS = { iem: 300_000 };
+const TARGETS = { iem: 300_000, 'iem-embed': 150_000 };
 
 const manifest = { bundles: {}, css: null };
 const sizes = [];

@@ -29,11 +29,18 @@ pub mod store;
 
 use leptos::prelude::*;
 
-/// The browser bundles, each hydrating its own pages: the public views (the dashboard and its
-/// embed) download only their own code, not the desk pages' (late dossiers, sign-in, procedures,
-/// the map benchmark), nor these theirs. Built by `scripts/build-site.sh` with the frontend
-/// features named here.
-pub const BUNDLES: [(&str, &str); 2] = [("iem", "public-pages"), ("iem-desk", "desk-pages")];
+/// The browser bundles, each hydrating its own pages: the dashboard downloads only its own code,
+/// not the desk pages' (late dossiers, sign-in, procedures, the map benchmark), nor these theirs;
+/// the embed, on a newsroom's phone page, only the map, legend, live updates and source line.
+/// Built by `scripts/build-site.sh` with the frontend features named here.
+pub const BUNDLES: [(&str, &str); 3] = [
+    ("iem", "public-pages"),
+    ("iem-desk", "desk-pages"),
+    ("iem-embed", "embed-page"),
+];
+
+/// The path of the embed, hydrated by the `iem-embed` bundle.
+pub const EMBED_PAGE: &str = "/embed";
 
 /// The paths of the desk pages, hydrated by the `iem-desk` bundle; every other path by `iem`.
 pub const DESK_PAGES: [&str; 4] = ["/procedures", "/late", "/signin", "/bench/map"];
@@ -46,6 +53,8 @@ pub fn bundle_for(path: &str) -> &'static str {
     });
     if desk {
         BUNDLES[1].0
+    } else if path == EMBED_PAGE {
+        BUNDLES[2].0
     } else {
         BUNDLES[0].0
     }
@@ -143,19 +152,31 @@ pub const PUBLIC_PAGES: [&str; 2] = ["/", "/embed"];
 /// others leave it (`rel="external"`), so the browser loads the page the server renders.
 fn page(path: &str) -> AnyView {
     public_page(path)
+        .or_else(|| embed_page(path))
         .or_else(|| desk_page(path))
         .unwrap_or_else(|| view! { <p class="not-found">"404"</p> }.into_any())
 }
 
-/// One of [`PUBLIC_PAGES`].
+/// The dashboard (the `iem` bundle).
 #[cfg(any(feature = "ssr", feature = "public-pages"))]
 fn public_page(path: &str) -> Option<AnyView> {
-    use components::{dashboard::DashboardPage, embed::EmbedPage};
+    use components::dashboard::DashboardPage;
     match path {
         "/" => Some(view! { <DashboardPage/> }.into_any()),
-        "/embed" => Some(view! { <EmbedPage/> }.into_any()),
         _ => None,
     }
+}
+
+/// The embed (the `iem-embed` bundle).
+#[cfg(any(feature = "ssr", feature = "embed-page"))]
+fn embed_page(path: &str) -> Option<AnyView> {
+    use components::embed::EmbedPage;
+    (path == EMBED_PAGE).then(|| view! { <EmbedPage/> }.into_any())
+}
+
+#[cfg(not(any(feature = "ssr", feature = "embed-page")))]
+fn embed_page(_: &str) -> Option<AnyView> {
+    None
 }
 
 #[cfg(not(any(feature = "ssr", feature = "public-pages")))]
@@ -210,7 +231,8 @@ mod tests {
     #[test]
     fn each_page_is_hydrated_by_one_bundle() {
         assert_eq!(bundle_for("/"), "iem");
-        assert_eq!(bundle_for("/embed"), "iem");
+        assert_eq!(bundle_for("/embed"), "iem-embed");
+        assert_eq!(bundle_for("/embedded"), "iem");
         assert_eq!(bundle_for("/late"), "iem-desk");
         assert_eq!(bundle_for("/late/"), "iem-desk");
         assert_eq!(bundle_for("/signin"), "iem-desk");

@@ -17,8 +17,8 @@ const summary = (values) => {
 };
 
 // 1. WASM size, as served (the site directory the server serves from): each page loads one bundle,
-// the public pages `iem`, the desk pages `iem-desk` (app::BUNDLES).
-for (const bundle of ['iem', 'iem-desk']) {
+// the dashboard `iem`, the desk pages `iem-desk`, the embed `iem-embed` (app::BUNDLES).
+for (const bundle of ['iem', 'iem-desk', 'iem-embed']) {
   const wasm = readFileSync(join(process.env.SITE_DIR, 'pkg', `${bundle}_bg.wasm`));
   const gzipped = gzipSync(wasm, { level: 9 }).length;
   console.log(
@@ -46,11 +46,13 @@ function timeDocument(path) {
     req.end();
   });
 }
-// A district's own page too: its code is read from the province's ranking table.
-const home = await (await fetch(`${base}/`)).text();
-const district = home.match(/<tr[^>]*data-unit="(\d+)"/)?.[1];
+// A district's own page too, from before the 2025 reform (today's provinces list communes, which
+// have no level below): its code is read from the province's ranking table of the time.
+const before = 'from=2021-01-01&to=2021-03-31';
+const province = await (await fetch(`${base}/?unit=49&${before}`)).text();
+const district = province.match(/<tr[^>]*data-unit="(\d+)"/)?.[1];
 if (!district) throw new Error('no unit row in the dashboard HTML');
-const pages = ['/', '/?lang=en', `/?unit=${district}`, '/procedures', '/embed'];
+const pages = ['/', '/?lang=en', `/?unit=${district}&${before}`, '/procedures', '/embed'];
 const samples = Number(process.env.BENCH_SSR_SAMPLES ?? 40);
 const allFirst = [];
 for (const path of pages) {

@@ -89,6 +89,10 @@ test('the exported CSV holds the same figures as GET /api/v1/stats', async () =>
 test('the embed page frames in another page; the dashboard refuses to', async () => {
   const embed = await fetch(`${base}/embed?${VIEW}`);
   assert.equal(embed.status, 200);
+  // The embed hydrates with a bundle of its own (map, legend, live updates), not the dashboard's.
+  const html = await embed.clone().text();
+  assert.match(html, /\/pkg\/iem-embed\.[0-9a-f]+\.js/);
+  assert.doesNotMatch(html, /\/pkg\/iem\.[0-9a-f]+\.js/);
   assert.match(embed.headers.get('content-security-policy') ?? '', /frame-ancestors \*/);
   assert.equal(embed.headers.get('x-frame-options'), null);
   const main = await fetch(`${base}/`);
@@ -109,6 +113,9 @@ test('the embed page frames in another page; the dashboard refuses to', async ()
   await page.goto(`http://127.0.0.1:${newsroom.address().port}/article`);
   const frame = await (await page.waitForSelector('iframe')).contentFrame();
   await frame.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  const loaded = await frame.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
+  assert.ok(loaded.some((u) => /\/pkg\/iem-embed\.[0-9a-f]+_bg\.wasm/.test(u)), `the embed's own WASM: ${loaded}`);
+  assert.ok(!loaded.some((u) => /\/pkg\/iem\.[0-9a-f]+_bg\.wasm/.test(u)), 'not the dashboard\'s');
   await frame.waitForSelector('path.unit');
   assert.ok((await frame.$$('path.unit')).length >= 18, 'the districts are drawn');
   assert.match(await frame.textContent('.embed-source'), /Số liệu cập nhật đến/);
