@@ -1,7 +1,11 @@
 //! Browser entry point: hydrates the server-rendered page.
 use wasm_bindgen::prelude::wasm_bindgen;
 
-#[cfg(not(any(feature = "public-pages", feature = "desk-pages", feature = "embed-page")))]
+#[cfg(not(any(
+    feature = "public-pages",
+    feature = "desk-pages",
+    feature = "embed-page"
+)))]
 compile_error!(
     "choose the pages this bundle hydrates: --features public-pages, desk-pages or embed-page (scripts/build-site.sh builds each)"
 );
