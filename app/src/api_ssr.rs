@@ -202,14 +202,10 @@ pub(crate) fn build_dashboard(
         MapLayer::default()
     } else {
         // Boundaries of the units shown: today's for a view on today's units.
-        let on = match era {
-            Era::Before2025 => period.to,
-            Era::From2025 => period.to.max(crate::era::REFORM_DATE),
-        };
         store.map_layer(
             level,
             parent.as_deref().unwrap_or(COUNTRY),
-            on,
+            era.units_on(period.to),
             request.map.unwrap_or_default(),
         )?
     };

@@ -88,6 +88,23 @@ impl Era {
         }
     }
 
+    /// The other era.
+    pub fn other(self) -> Era {
+        match self {
+            Era::Before2025 => Era::From2025,
+            Era::From2025 => Era::Before2025,
+        }
+    }
+
+    /// The day whose units a period ending on `to` lists in this era: `to` itself, or for an
+    /// earlier period shown on today's units, the first day of today's units.
+    pub fn units_on(self, to: NaiveDate) -> NaiveDate {
+        match self {
+            Era::Before2025 => to,
+            Era::From2025 => to.max(REFORM_DATE),
+        }
+    }
+
     /// A day inside the era, for asking which units are in force in it.
     pub fn first_day(self) -> NaiveDate {
         match self {

@@ -258,7 +258,7 @@ fn seed_windows(
             let mut planned = planned;
             // From the reform on, the planned old units' dossiers go to today's units.
             let today_units = today::Today::new(
-                store.conversion(),
+                store.conversion().clone(),
                 &districts
                     .iter()
                     .map(|d| (d.code.clone(), d.communes.clone()))

@@ -48,8 +48,8 @@ struct District {
 
 struct Province {
     code: String,
-    /// Each old district with its communes, to place dossiers on today's units.
-    old_units: Vec<(String, Vec<String>)>,
+    /// Where its old units went, to place dossiers on today's units.
+    today: super::today::Today,
     districts: Vec<District>,
     district_weights: Vec<f64>,
     province_share: f64,
@@ -67,8 +67,6 @@ struct OpenDossier {
 /// The simulated offices: what they can receive, and the dossiers still open.
 pub struct Simulator {
     provinces: Vec<Province>,
-    /// The conversion table: the simulator plays today's units.
-    conversion: std::sync::Arc<crate::store::conversion::Conversion>,
     procedures: Vec<Procedure>,
     /// Per level (province, district, commune), cumulative weights over `procedures`.
     procedure_weights: [Vec<f64>; 3],
@@ -132,6 +130,7 @@ impl Simulator {
                 districts,
                 district_weights,
                 habits,
+                store.conversion().clone(),
             ));
         }
         let procedure_weights = [0, 1, 2].map(|level| {
@@ -142,7 +141,6 @@ impl Simulator {
         });
         Ok(Simulator {
             provinces,
-            conversion: store.conversion().clone(),
             procedures,
             procedure_weights,
             open,
@@ -211,7 +209,7 @@ impl Simulator {
         // Offices record dossiers under the units in force now: today's, after the reform.
         let (level, unit) = if now.date_naive() >= app::era::REFORM_DATE {
             let rng = &mut self.rng;
-            super::today::Today::new(&self.conversion, &p.old_units)
+            p.today
                 .place(level, &unit, &mut |n| rng.below(n as u64) as usize)
                 .unwrap_or((level, unit))
         } else {
@@ -260,13 +258,15 @@ fn province(
     districts: Vec<District>,
     weights: Vec<f64>,
     w: &WindowSetting,
+    conversion: std::sync::Arc<crate::store::conversion::Conversion>,
 ) -> Province {
+    let old_units: Vec<(String, Vec<String>)> = districts
+        .iter()
+        .map(|d| (d.code.clone(), d.communes.clone()))
+        .collect();
     Province {
         code,
-        old_units: districts
-            .iter()
-            .map(|d| (d.code.clone(), d.communes.clone()))
-            .collect(),
+        today: super::today::Today::new(conversion, &old_units),
         districts,
         district_weights: cumulative(weights.into_iter()),
         province_share: w.province_share,
@@ -351,9 +351,8 @@ mod tests {
             communes: vec!["20335".into(), "20338".into()],
         }];
         Simulator {
-            conversion: Default::default(),
             provinces: vec![Province {
-                old_units: Vec::new(),
+                today: crate::demo::today::Today::new(Default::default(), &[]),
                 code: "49".into(),
                 districts,
                 district_weights: vec![1.0],

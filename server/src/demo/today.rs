@@ -7,17 +7,19 @@ use crate::store::conversion::Conversion;
 use app::era::code_of;
 use app::model::Level;
 use std::collections::HashMap;
+use std::sync::Arc;
 
-pub struct Today<'a> {
-    conversion: &'a Conversion,
+/// Where one province's old units went, built once per province (the simulator asks per event).
+pub struct Today {
+    conversion: Arc<Conversion>,
     /// Old district → its communes, and old commune → its district.
     communes: HashMap<String, Vec<String>>,
     district_of: HashMap<String, String>,
 }
 
-impl<'a> Today<'a> {
+impl Today {
     /// `districts`: each old district with its communes (codes).
-    pub fn new(conversion: &'a Conversion, districts: &[(String, Vec<String>)]) -> Self {
+    pub fn new(conversion: Arc<Conversion>, districts: &[(String, Vec<String>)]) -> Self {
         let mut district_of = HashMap::new();
         for (district, communes) in districts {
             for c in communes {

@@ -365,13 +365,7 @@ pub fn trend(
     conversion: &Conversion,
     query: &TrendQuery,
 ) -> Result<TrendResponse, StoreFailure> {
-    let era = query
-        .units
-        .era(query.period.to)
-        .map_err(|message| StoreFailure::BadQuery {
-            field: "units",
-            message,
-        })?;
+    let era = view::era_of(query.units, query.period.to)?;
     // The country's trend sums every unit; it has no row of its own in `units`.
     let unit = if query.unit == app::api::COUNTRY {
         None
@@ -479,13 +473,7 @@ pub fn stats(
     conversion: &Conversion,
     query: &StatsQuery,
 ) -> Result<StatsResponse, StoreFailure> {
-    let era = query
-        .units
-        .era(query.period.to)
-        .map_err(|message| StoreFailure::BadQuery {
-            field: "units",
-            message,
-        })?;
+    let era = view::era_of(query.units, query.period.to)?;
     if !era.has_level(query.level) {
         return Err(StoreFailure::BadQuery {
             field: "level",
@@ -513,15 +501,11 @@ pub fn stats(
         None => None,
     };
     // The units listed: those in force at the period's end, or today's for an earlier period.
-    let on = match era {
-        Era::Before2025 => query.period.to,
-        Era::From2025 => query.period.to.max(app::era::REFORM_DATE),
-    };
     let listed = units(
         conn,
         query.level,
         parent.as_ref().map(|p| p.key.as_str()),
-        Some(on),
+        Some(era.units_on(query.period.to)),
     )?;
     let key = key_column(query.level);
     let mut f = RollupFilter::of_stats(query);

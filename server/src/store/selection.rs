@@ -17,13 +17,7 @@ fn selection_unit(
     conn: &Connection,
     q: &SelectionQuery,
 ) -> Result<(Era, Option<ViewUnit>), StoreFailure> {
-    let era = q
-        .units
-        .era(q.period.to)
-        .map_err(|message| StoreFailure::BadQuery {
-            field: "units",
-            message,
-        })?;
+    let era = view::era_of(q.units, q.period.to)?;
     let unit = q
         .unit
         .as_deref()
@@ -87,13 +81,7 @@ pub fn monthly_on_time(
     query: &StatsQuery,
 ) -> Result<HashMap<String, Vec<Counts>>, StoreFailure> {
     let months = app::periods::last_twelve_months(query.period.to);
-    let era = query
-        .units
-        .era(query.period.to)
-        .map_err(|message| StoreFailure::BadQuery {
-            field: "units",
-            message,
-        })?;
+    let era = view::era_of(query.units, query.period.to)?;
     let mut f = RollupFilter::new(
         query.period,
         query.field.clone(),

@@ -87,6 +87,15 @@ impl<K: Eq + Hash + Clone, V: Shareable> Shareable for HashMap<K, V> {
     }
 }
 
+/// The era whose units a query's figures are shown on (`units=` for a period ending on `to`); a
+/// bad query naming `units` when historical units are asked past the reform.
+pub fn era_of(units: app::era::UnitsView, to: chrono::NaiveDate) -> Result<Era, StoreFailure> {
+    units.era(to).map_err(|message| StoreFailure::BadQuery {
+        field: "units",
+        message,
+    })
+}
+
 /// A unit named in a query, in the era its figures are shown on.
 #[derive(Clone, Debug)]
 pub struct ViewUnit {
@@ -102,10 +111,7 @@ pub fn view_unit(
     era: Era,
     field: &'static str,
 ) -> Result<ViewUnit, StoreFailure> {
-    let other = match era {
-        Era::Before2025 => Era::From2025,
-        Era::From2025 => Era::Before2025,
-    };
+    let other = era.other();
     let unknown = || -> Result<StoreFailure, StoreFailure> {
         // A code of the other era: say how to see it.
         let in_other = match other.key(code) {

@@ -279,11 +279,11 @@ impl WriteIndex {
         if let Some(&unit) = era.key(code).and_then(|k| self.unit_by_code.get(&k)) {
             return Ok(unit);
         }
-        let other = match era {
-            Era::Before2025 => Era::From2025,
-            Era::From2025 => Era::Before2025,
-        };
-        let Some(&unit) = other.key(code).and_then(|k| self.unit_by_code.get(&k)) else {
+        let Some(&unit) = era
+            .other()
+            .key(code)
+            .and_then(|k| self.unit_by_code.get(&k))
+        else {
             return Err((
                 "unknown_unit",
                 format!("unit '{code}' is not a known unit code"),
