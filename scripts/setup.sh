@@ -42,22 +42,38 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 fi
 
-# 5. tachys, Leptos's renderer, patched (see [patch.crates-io] in Cargo.toml): the crates.io release, checked against
-#    its published checksum, with patches/tachys-*.patch applied. Redone when the patch changes.
+# 5. tachys, Leptos's renderer, patched (see [patch.crates-io] in Cargo.toml): the crates.io release as cargo itself
+#    fetches it (into its registry cache, checked against the index's checksum and against ours), with
+#    patches/tachys-*.patch applied. The patched source lives in the cache directory, one per version and patch, and
+#    vendor/tachys links to it: every clone then builds the same unchanged files, so a fresh clone (CI) reuses the
+#    compiled Leptos stack from the shared target directory instead of rebuilding it.
 tachys_version=0.2.19
 tachys_sha256=e47e2220bb9d2a3be976a22a0fb7685a0b84499bb11ea5cb3bbc82907675ac68
 tachys_patch=patches/tachys-$tachys_version-sync-hydrate-any-view.patch
-tachys_stamp="$tachys_version $(sha256sum "$tachys_patch" | cut -d' ' -f1)"
-if [ "$(cat vendor/tachys/.patched 2>/dev/null || true)" != "$tachys_stamp" ]; then
-  step "preparing tachys $tachys_version with $tachys_patch"
+tachys_patch_sha=$(sha256sum "$tachys_patch" | cut -d' ' -f1)
+tachys_dir="${CACHE_DIR:-$HOME/.cache/iem}/tachys-$tachys_version-${tachys_patch_sha:0:16}"
+if [ ! -f "$tachys_dir/.patched" ]; then
+  step "preparing tachys $tachys_version with $tachys_patch in $tachys_dir"
   work=$(mktemp -d)
-  curl -sSfL --retry 3 -o "$work/tachys.crate" "https://static.crates.io/crates/tachys/tachys-$tachys_version.crate"
-  echo "$tachys_sha256  $work/tachys.crate" | sha256sum -c --quiet
-  tar -xzf "$work/tachys.crate" -C "$work"
+  # A throwaway package depending on the release, resolved against this workspace's lock so that cargo downloads
+  # only tachys itself (everything else it needs is already in the registry cache).
+  mkdir -p "$work/fetch/src" && : > "$work/fetch/src/lib.rs"
+  printf '[package]\nname = "tachys-fetch"\nversion = "0.0.0"\nedition = "2021"\n\n[dependencies]\ntachys = "=%s"\n' \
+    "$tachys_version" > "$work/fetch/Cargo.toml"
+  cp Cargo.lock "$work/fetch/Cargo.lock"
+  cargo fetch --quiet --manifest-path "$work/fetch/Cargo.toml"
+  crate=$(ls "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/*/"tachys-$tachys_version.crate" | head -1)
+  echo "$tachys_sha256  $crate" | sha256sum -c --quiet
+  tar -xzf "$crate" -C "$work"
   patch -s -d "$work/tachys-$tachys_version" -p1 < "$tachys_patch"
-  echo "$tachys_stamp" > "$work/tachys-$tachys_version/.patched"
-  rm -rf vendor/tachys && mkdir -p vendor && mv "$work/tachys-$tachys_version" vendor/tachys
+  echo "$tachys_version $tachys_patch_sha" > "$work/tachys-$tachys_version/.patched"
+  mkdir -p "$(dirname "$tachys_dir")"
+  # A rename, so a set-up running at the same time in another clone sees the whole directory or none.
+  rm -rf "$tachys_dir" && mv "$work/tachys-$tachys_version" "$tachys_dir"
   rm -rf "$work"
+fi
+if [ "$(readlink vendor/tachys 2>/dev/null || true)" != "$tachys_dir" ]; then
+  rm -rf vendor/tachys && mkdir -p vendor && ln -s "$tachys_dir" vendor/tachys
 fi
 
 echo "set-up complete: $(wasm-bindgen --version), wasm-opt $(node_modules/.bin/wasm-opt --version | awk '{print $3}'), sass $(node_modules/.bin/sass --version), $(chromium --version 2>/dev/null | head -1), $(clang++-16 --version | head -1), ClickHouse $(dpkg-query -W -f='${Version}' clickhouse-server 2>/dev/null || echo "?")"
