@@ -1,66 +1,209 @@
-//! Runtime settings, read from the environment with defaults a newcomer can run as they are.
+//! Every setting of the server and its tools, in one place: each is a flag and an environment
+//! variable, read once at start (by clap, so each shows in `server --help` with its variable and
+//! default), checked here, and handed down as typed values. Nothing else reads the environment.
+//!
+//! Values are read as written and checked by [`SettingsArgs::settings`] and
+//! [`ServeArgs::settings`], so that a bad value stops the start with a message naming its flag
+//! and variable (clap's own message names only the flag), and so that a bad serving setting
+//! stops `server serve`, not `server users list`.
+use crate::auth::rate_limit::Limit;
+use crate::auth::AuthSettings;
+use crate::demo::simulator::SimulatorSettings;
+use crate::store::clickhouse::ClusterAddress;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
+/// The settings every command reads: where the data is, which store, how hard it may work.
+#[derive(clap::Args, Clone, Debug)]
+#[command(next_help_heading = "Settings of every command")]
+pub struct SettingsArgs {
+    /// Directory of the DuckDB file (iem.duckdb), the ingest token, accounts and the audit log,
+    /// all owner-only.
+    #[arg(
+        long,
+        env = "IEM_DATA_DIR",
+        default_value = "var",
+        value_name = "DIR",
+        global = true
+    )]
+    pub data_dir: String,
+    /// The project's authored data: unit lists, conversion table, catalogues, boundaries, demo.
+    #[arg(
+        long,
+        env = "IEM_CONFIG_DIR",
+        default_value = "data",
+        value_name = "DIR",
+        global = true
+    )]
+    pub config_dir: String,
+    /// Store dossiers on a ClickHouse cluster instead of the embedded DuckDB file:
+    /// clickhouse://HOST:PORT[,HOST:PORT…]/DATABASE[?cluster=NAME].
+    #[arg(long, env = "STORE_URL", value_name = "URL", global = true)]
+    pub store_url: Option<String>,
+    /// Cap on DuckDB's memory, e.g. 2GB (beyond it DuckDB spills to disk); unset: DuckDB's own,
+    /// 80 % of the RAM.
+    #[arg(
+        long,
+        env = "IEM_DUCKDB_MEMORY_LIMIT",
+        value_name = "SIZE",
+        global = true
+    )]
+    pub duckdb_memory_limit: Option<String>,
+    /// Most threads running store calls at once (1 to 1024); more calls wait in a queue, which
+    /// costs nothing while they wait.
+    #[arg(
+        long,
+        env = "IEM_BLOCKING_THREADS",
+        default_value = "16",
+        value_name = "N",
+        global = true
+    )]
+    pub blocking_threads: String,
+    /// Log lines as `text` or `json` (one object a line).
+    #[arg(
+        long,
+        env = "IEM_LOG_FORMAT",
+        default_value = "text",
+        value_name = "FORMAT",
+        global = true
+    )]
+    pub log_format: String,
+    /// Which log lines to write: a tracing filter, e.g. `warn` or `info,server=debug`.
+    #[arg(
+        long = "log",
+        env = "RUST_LOG",
+        default_value = "info,tower_http=info",
+        value_name = "FILTER",
+        global = true
+    )]
+    pub log_filter: String,
+}
+
+/// The checked settings every command reads.
 #[derive(Clone, Debug)]
 pub struct Settings {
-    /// Where the dashboard listens (`LEPTOS_SITE_ADDR`, default 127.0.0.1:3000).
-    pub site_addr: SocketAddr,
-    /// The directory with the built browser bundle (`pkg/`): `IEM_SITE_ROOT`, default `site`.
-    pub site_root: PathBuf,
-    /// The directory holding the DuckDB file: `IEM_DATA_DIR`, default `var`.
+    /// The directory holding the DuckDB file, tokens, accounts and the audit log.
     pub data_dir: PathBuf,
-    /// The project's authored data (unit lists, catalogues): `IEM_CONFIG_DIR`, default `data`.
+    /// The project's authored data (unit lists, catalogues).
     pub authored_data_dir: PathBuf,
-    /// The province the dashboard opens on for a period before the 2025 reform (and the demo
-    /// accounts' province): `IEM_DEFAULT_PROVINCE`, default 49 (Quảng Nam).
-    pub default_province: String,
-    /// The province of today the dashboard opens on (periods from 2025-07-01, and the default
-    /// view): `IEM_DEFAULT_PROVINCE_2025`, default 48 (the new Đà Nẵng, which took in Quảng Nam).
-    pub default_province_2025: String,
-    /// `STORE_URL`: a ClickHouse cluster (`clickhouse://HOST:PORT[,HOST:PORT…]/DB`) to store
-    /// dossiers on instead of the embedded DuckDB file.
-    pub cluster: Option<crate::store::clickhouse::ClusterAddress>,
+    /// A ClickHouse cluster to store dossiers on instead of the embedded DuckDB file.
+    pub cluster: Option<ClusterAddress>,
+    /// What the embedded store's engine may use.
+    pub engine: EngineSettings,
+    /// Most threads running store calls at once.
+    pub blocking_threads: usize,
+    /// Log lines as JSON rather than text.
+    pub log_json: bool,
+    /// Which log lines to write (a tracing filter, checked).
+    pub log_filter: String,
 }
 
+/// What DuckDB may use, passed to the store when it opens.
+#[derive(Clone, Debug, Default)]
+pub struct EngineSettings {
+    /// DuckDB's `memory_limit`, e.g. `2GB` (checked to be a size); `None`: DuckDB's default.
+    pub memory_limit: Option<String>,
+}
+
+/// A setting that cannot be read; the start stops with this message.
 #[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{name}: {message}")]
-    Invalid { name: &'static str, message: String },
+#[error("{name}: {message}")]
+pub struct ConfigError {
+    /// The flag and its variable, e.g. `--blocking-threads / IEM_BLOCKING_THREADS`.
+    pub name: &'static str,
+    pub message: String,
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+fn invalid(name: &'static str, message: String) -> ConfigError {
+    ConfigError { name, message }
+}
+
+/// An empty value counts as unset (`VAR=` in a unit file or a shell), as it always has.
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn or_default<'a>(value: &'a str, default: &'a str) -> &'a str {
+    match value.trim() {
+        "" => default,
+        v => v,
+    }
+}
+
+impl SettingsArgs {
+    /// The checked settings, or the first one that cannot be read.
+    pub fn settings(&self) -> Result<Settings, ConfigError> {
+        let cluster = given(&self.store_url)
+            .map(|url| url.parse())
+            .transpose()
+            .map_err(|message| invalid("--store-url / STORE_URL", message))?;
+        let memory_limit = given(&self.duckdb_memory_limit)
+            .map(|v| {
+                memory_size(v)
+                    .map_err(|m| invalid("--duckdb-memory-limit / IEM_DUCKDB_MEMORY_LIMIT", m))
+            })
+            .transpose()?;
+        let threads = or_default(&self.blocking_threads, "16");
+        let blocking_threads = threads
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1024).contains(n))
+            .ok_or_else(|| {
+                invalid(
+                    "--blocking-threads / IEM_BLOCKING_THREADS",
+                    format!("'{threads}' is not a whole number from 1 to 1024"),
+                )
+            })?;
+        let log_json = match or_default(&self.log_format, "text") {
+            "text" => false,
+            "json" => true,
+            other => {
+                return Err(invalid(
+                    "--log-format / IEM_LOG_FORMAT",
+                    format!("'{other}' is neither text nor json"),
+                ))
+            }
+        };
+        let log_filter = or_default(&self.log_filter, "info,tower_http=info").to_string();
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log_filter) {
+            return Err(invalid(
+                "--log / RUST_LOG",
+                format!("'{log_filter}' is not a log filter ({e})"),
+            ));
+        }
+        Ok(Settings {
+            data_dir: or_default(&self.data_dir, "var").into(),
+            authored_data_dir: or_default(&self.config_dir, "data").into(),
+            cluster,
+            engine: EngineSettings { memory_limit },
+            blocking_threads,
+            log_json,
+            log_filter,
+        })
+    }
+}
+
+/// A DuckDB memory size: a number and a unit (`512MB`, `2GB`, `1.5GiB`), checked here because
+/// DuckDB would only refuse it once the store is half open.
+fn memory_size(value: &str) -> Result<String, String> {
+    let number_end = value
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(number_end);
+    let unit = unit.trim().to_ascii_uppercase();
+    let units = ["B", "KB", "MB", "GB", "TB", "KIB", "MIB", "GIB", "TIB"];
+    match number.parse::<f64>() {
+        Ok(n) if n > 0.0 && n.is_finite() && units.contains(&unit.as_str()) => {
+            Ok(format!("{number}{unit}"))
+        }
+        _ => Err(format!(
+            "'{value}' is not a size like 512MB or 2GB (units: B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)"
+        )),
+    }
 }
 
 impl Settings {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let site_addr = match var("LEPTOS_SITE_ADDR") {
-            Some(v) => v.parse().map_err(|e| ConfigError::Invalid {
-                name: "LEPTOS_SITE_ADDR",
-                message: format!("'{v}' is not an address like 127.0.0.1:3000 ({e})"),
-            })?,
-            None => SocketAddr::from(([127, 0, 0, 1], 3000)),
-        };
-        Ok(Settings {
-            site_addr,
-            site_root: var("IEM_SITE_ROOT").unwrap_or_else(|| "site".into()).into(),
-            data_dir: var("IEM_DATA_DIR").unwrap_or_else(|| "var".into()).into(),
-            authored_data_dir: var("IEM_CONFIG_DIR")
-                .unwrap_or_else(|| "data".into())
-                .into(),
-            default_province: var("IEM_DEFAULT_PROVINCE").unwrap_or_else(|| "49".into()),
-            default_province_2025: var("IEM_DEFAULT_PROVINCE_2025").unwrap_or_else(|| "48".into()),
-            cluster: var("STORE_URL")
-                .map(|url| url.parse())
-                .transpose()
-                .map_err(|message| ConfigError::Invalid {
-                    name: "STORE_URL",
-                    message,
-                })?,
-        })
-    }
-
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("iem.duckdb")
     }
@@ -68,5 +211,423 @@ impl Settings {
     /// A cluster server's local reference data (units, catalogue, maps).
     pub fn reference_path(&self) -> PathBuf {
         self.data_dir.join("reference.duckdb")
+    }
+}
+
+/// `serve`'s settings. The bare `server` runs `serve` with these too, parsed by the same
+/// declarations (flattened), so no setting is read twice.
+#[derive(clap::Args, Clone, Debug)]
+#[command(next_help_heading = "Settings of serve")]
+pub struct ServeArgs {
+    /// Show the demo: write the demo history into an empty store, create demo accounts and run
+    /// the live simulator. Off by default, so that a real deployment's empty store stays empty.
+    #[arg(long, env = "IEM_DEMO", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub demo: Option<String>,
+    /// No demo: the default, kept for older scripts; wins over --demo.
+    #[arg(long, env = "IEM_NO_DEMO", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub no_demo: Option<String>,
+    /// Do not run the live simulator (demo events in real time; on by default with the demo).
+    #[arg(long, env = "IEM_NO_SIMULATOR", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub no_simulator: Option<String>,
+    /// The live simulator's average rate, in events per second (above 0, at most 1000).
+    #[arg(
+        long,
+        env = "IEM_SIMULATOR_RATE",
+        value_name = "RATE",
+        default_value = "3"
+    )]
+    pub simulator_rate: String,
+    /// Address and port the server listens on.
+    #[arg(
+        long,
+        env = "LEPTOS_SITE_ADDR",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:3000"
+    )]
+    pub site_addr: String,
+    /// Directory holding the built browser bundles (`pkg/`); `make` points it at the build.
+    #[arg(
+        long,
+        env = "IEM_SITE_ROOT",
+        value_name = "DIR",
+        default_value = "site"
+    )]
+    pub site_root: String,
+    /// The province the dashboard opens on for a period before the 2025 reform, and the demo
+    /// accounts' province (49: Quảng Nam).
+    #[arg(
+        long,
+        env = "IEM_DEFAULT_PROVINCE",
+        value_name = "CODE",
+        default_value = "49"
+    )]
+    pub default_province: String,
+    /// The province of today the dashboard opens on (periods from 2025-07-01, the default view;
+    /// 48: Đà Nẵng, which took in Quảng Nam).
+    #[arg(
+        long,
+        env = "IEM_DEFAULT_PROVINCE_2025",
+        value_name = "CODE",
+        default_value = "48"
+    )]
+    pub default_province_2025: String,
+    /// The bearer token that may post events for every unit; unset: one is generated into the
+    /// data directory and printed once.
+    #[arg(
+        long,
+        env = "IEM_INGEST_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub ingest_token: Option<String>,
+    /// A signed-in session unused this many minutes ends.
+    #[arg(
+        long,
+        env = "IEM_SESSION_IDLE_MINUTES",
+        value_name = "MINUTES",
+        default_value = "30"
+    )]
+    pub session_idle_minutes: String,
+    /// A session ends this many hours after sign-in, used or not.
+    #[arg(
+        long,
+        env = "IEM_SESSION_HOURS",
+        value_name = "HOURS",
+        default_value = "8"
+    )]
+    pub session_hours: String,
+    /// Sign-in attempts per minute per client address, then 429 with Retry-After.
+    #[arg(
+        long,
+        env = "IEM_SIGNIN_RATE_LIMIT",
+        value_name = "PER_MINUTE",
+        default_value = "10"
+    )]
+    pub signin_rate_limit: String,
+    /// Ingest requests per second per token, twice that as a burst; 0 turns the limit off.
+    #[arg(
+        long,
+        env = "IEM_INGEST_RATE_LIMIT",
+        value_name = "PER_SECOND",
+        default_value = "100"
+    )]
+    pub ingest_rate_limit: String,
+    /// Mark the session cookie Secure even when no proxy says the request came over TLS.
+    #[arg(long, env = "IEM_SECURE_COOKIES", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub secure_cookies: Option<String>,
+}
+
+/// The checked settings of `serve`.
+#[derive(Clone, Debug)]
+pub struct ServeSettings {
+    /// Write the demo history into an empty store and create the demo accounts.
+    pub demo: bool,
+    /// Run the live simulator (demo events in real time) with these settings.
+    pub simulator: Option<SimulatorSettings>,
+    pub site_addr: SocketAddr,
+    pub site_root: PathBuf,
+    /// The province the dashboard opens on before the reform (a code of the 2020 lists).
+    pub default_province: String,
+    /// The province of today the dashboard opens on.
+    pub default_province_2025: String,
+    /// The operator's ingest token, when set (else the kept or generated one).
+    pub ingest_token: Option<String>,
+    pub auth: AuthSettings,
+}
+
+impl ServeArgs {
+    /// What `serve` does, checked: the demo only when asked for (`--no-demo` wins, as it did
+    /// when the demo was the default), the simulator only with the demo. A value that cannot be
+    /// read is an error naming its flag and variable.
+    pub fn settings(&self) -> Result<ServeSettings, ConfigError> {
+        let yes = |value: &Option<String>, name: &'static str| -> Result<bool, ConfigError> {
+            value
+                .as_deref()
+                .map_or(Ok(false), switch)
+                .map_err(|m| invalid(name, m))
+        };
+        let demo = yes(&self.demo, "--demo / IEM_DEMO")?
+            && !yes(&self.no_demo, "--no-demo / IEM_NO_DEMO")?;
+        let no_simulator = yes(&self.no_simulator, "--no-simulator / IEM_NO_SIMULATOR")?;
+        let simulator = SimulatorSettings {
+            rate: simulator_rate(or_default(&self.simulator_rate, "3"))
+                .map_err(|m| invalid("--simulator-rate / IEM_SIMULATOR_RATE", m))?,
+        };
+        let addr = or_default(&self.site_addr, "127.0.0.1:3000");
+        let site_addr = addr.parse().map_err(|e| {
+            invalid(
+                "--site-addr / LEPTOS_SITE_ADDR",
+                format!("'{addr}' is not an address like 127.0.0.1:3000 ({e})"),
+            )
+        })?;
+        let province = |value: &str, default: &str, name: &'static str| {
+            let code = or_default(value, default);
+            match app::era::Era::Before2025.key(code) {
+                Some(_) => Ok(code.to_string()),
+                None => Err(invalid(
+                    name,
+                    format!("'{code}' is not a unit code (digits)"),
+                )),
+            }
+        };
+        let mut auth = AuthSettings::default();
+        let minutes = number(&self.session_idle_minutes, "30", false)
+            .map_err(|m| invalid("--session-idle-minutes / IEM_SESSION_IDLE_MINUTES", m))?;
+        auth.session.idle = Duration::from_secs_f64(minutes * 60.0);
+        let hours = number(&self.session_hours, "8", false)
+            .map_err(|m| invalid("--session-hours / IEM_SESSION_HOURS", m))?;
+        auth.session.lifetime = Duration::from_secs_f64(hours * 3600.0);
+        let per_minute = number(&self.signin_rate_limit, "10", true)
+            .map_err(|m| invalid("--signin-rate-limit / IEM_SIGNIN_RATE_LIMIT", m))?;
+        auth.signin = Limit {
+            burst: per_minute.max(1.0),
+            per_second: per_minute / 60.0,
+        };
+        let per_second = number(&self.ingest_rate_limit, "100", true)
+            .map_err(|m| invalid("--ingest-rate-limit / IEM_INGEST_RATE_LIMIT", m))?;
+        // Two seconds' worth as the burst; 0: no limit.
+        auth.ingest = Limit {
+            burst: (2.0 * per_second).max(1.0),
+            per_second,
+        };
+        auth.secure_cookies = yes(
+            &self.secure_cookies,
+            "--secure-cookies / IEM_SECURE_COOKIES",
+        )?;
+        Ok(ServeSettings {
+            demo,
+            simulator: (demo && !no_simulator).then_some(simulator),
+            site_addr,
+            site_root: or_default(&self.site_root, "site").into(),
+            default_province: province(
+                &self.default_province,
+                "49",
+                "--default-province / IEM_DEFAULT_PROVINCE",
+            )?,
+            default_province_2025: province(
+                &self.default_province_2025,
+                "48",
+                "--default-province-2025 / IEM_DEFAULT_PROVINCE_2025",
+            )?,
+            ingest_token: given(&self.ingest_token).map(str::to_string),
+            auth,
+        })
+    }
+}
+
+/// A yes/no setting, from a flag or its environment variable: an empty variable counts as
+/// unset, and a value that is neither yes nor no is refused rather than guessed.
+fn switch(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "" | "0" | "false" | "no" | "off" => Ok(false),
+        "1" | "true" | "yes" | "on" => Ok(true),
+        _ => Err(format!("'{value}' is neither true nor false")),
+    }
+}
+
+fn simulator_rate(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate <= 1000.0 => Ok(rate),
+        _ => Err(format!(
+            "'{value}' is not a rate between 0 and 1000 events per second"
+        )),
+    }
+}
+
+/// A number of minutes, hours or requests: finite, above 0 (or 0 too where 0 means "no limit").
+fn number(value: &str, default: &str, zero_allowed: bool) -> Result<f64, String> {
+    let value = or_default(value, default);
+    match value.parse::<f64>() {
+        Ok(n) if n.is_finite() && (n > 0.0 || (zero_allowed && n == 0.0)) => Ok(n),
+        _ if zero_allowed => Err(format!("'{value}' is not a number, 0 or more")),
+        _ => Err(format!("'{value}' is not a number above 0")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        settings: SettingsArgs,
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn parse(flags: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("server").chain(flags.iter().copied())).unwrap()
+    }
+
+    fn serve(flags: &[&str]) -> Result<ServeSettings, ConfigError> {
+        parse(flags).serve.settings()
+    }
+
+    fn demo(flags: &[&str]) -> bool {
+        serve(flags).unwrap().demo
+    }
+
+    fn simulator_rate_of(flags: &[&str]) -> Option<f64> {
+        serve(flags).unwrap().simulator.map(|s| s.rate)
+    }
+
+    #[test]
+    fn without_the_demo_switch_there_is_no_demo_and_no_simulator() {
+        assert!(!demo(&[]));
+        assert_eq!(simulator_rate_of(&["--simulator-rate", "5"]), None);
+    }
+
+    #[test]
+    fn the_demo_switch_brings_the_simulator_unless_it_is_turned_off() {
+        assert!(demo(&["--demo"]));
+        assert_eq!(
+            simulator_rate_of(&["--demo", "--simulator-rate", "5"]),
+            Some(5.0)
+        );
+        assert!(demo(&["--demo", "--no-simulator"]));
+        assert_eq!(simulator_rate_of(&["--demo", "--no-simulator"]), None);
+        assert!(!demo(&["--demo", "false"]));
+    }
+
+    #[test]
+    fn no_demo_wins_over_demo() {
+        assert!(!demo(&["--demo", "--no-demo"]));
+        assert_eq!(simulator_rate_of(&["--demo", "--no-demo"]), None);
+    }
+
+    #[test]
+    fn defaults_are_what_the_help_says() {
+        let cli = parse(&[]);
+        let s = cli.settings.settings().unwrap();
+        assert_eq!(s.data_dir, PathBuf::from("var"));
+        assert_eq!(s.authored_data_dir, PathBuf::from("data"));
+        assert!(s.cluster.is_none() && s.engine.memory_limit.is_none());
+        assert_eq!(s.blocking_threads, 16);
+        assert!(!s.log_json);
+        let v = cli.serve.settings().unwrap();
+        assert_eq!(v.site_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(
+            (
+                v.default_province.as_str(),
+                v.default_province_2025.as_str()
+            ),
+            ("49", "48")
+        );
+        assert_eq!(v.auth.session.idle, Duration::from_secs(30 * 60));
+        assert_eq!(v.auth.session.lifetime, Duration::from_secs(8 * 3600));
+        assert_eq!(v.auth.ingest.per_second, 100.0);
+        assert_eq!(v.auth.signin.burst, 10.0);
+        assert!(!v.auth.secure_cookies && v.ingest_token.is_none());
+    }
+
+    #[test]
+    fn a_bad_value_is_refused_naming_its_flag_and_variable() {
+        let cases: [(&[&str], &str); 9] = [
+            (&["--demo", "maybe"], "--demo / IEM_DEMO"),
+            (
+                &["--simulator-rate", "0"],
+                "--simulator-rate / IEM_SIMULATOR_RATE",
+            ),
+            (
+                &["--site-addr", "localhost"],
+                "--site-addr / LEPTOS_SITE_ADDR",
+            ),
+            (
+                &["--default-province", "Quảng Nam"],
+                "--default-province / IEM_DEFAULT_PROVINCE",
+            ),
+            (
+                &["--session-hours", "0"],
+                "--session-hours / IEM_SESSION_HOURS",
+            ),
+            (
+                &["--session-idle-minutes", "soon"],
+                "--session-idle-minutes / IEM_SESSION_IDLE_MINUTES",
+            ),
+            (
+                &["--ingest-rate-limit", "-1"],
+                "--ingest-rate-limit / IEM_INGEST_RATE_LIMIT",
+            ),
+            (
+                &["--signin-rate-limit", "inf"],
+                "--signin-rate-limit / IEM_SIGNIN_RATE_LIMIT",
+            ),
+            (
+                &["--secure-cookies", "sometimes"],
+                "--secure-cookies / IEM_SECURE_COOKIES",
+            ),
+        ];
+        for (flags, name) in cases {
+            let e = serve(flags).unwrap_err();
+            assert_eq!(e.name, name, "{flags:?}");
+            assert!(e.to_string().starts_with(&format!("{name}: '")), "{e}");
+        }
+        let cases: [(&[&str], &str); 5] = [
+            (
+                &["--blocking-threads", "many"],
+                "--blocking-threads / IEM_BLOCKING_THREADS",
+            ),
+            (
+                &["--blocking-threads", "0"],
+                "--blocking-threads / IEM_BLOCKING_THREADS",
+            ),
+            (
+                &["--duckdb-memory-limit", "lots"],
+                "--duckdb-memory-limit / IEM_DUCKDB_MEMORY_LIMIT",
+            ),
+            (&["--log-format", "xml"], "--log-format / IEM_LOG_FORMAT"),
+            (&["--store-url", "http://x"], "--store-url / STORE_URL"),
+        ];
+        for (flags, name) in cases {
+            let e = parse(flags).settings.settings().unwrap_err();
+            assert_eq!(e.name, name, "{flags:?}");
+        }
+    }
+
+    #[test]
+    fn an_empty_value_counts_as_unset() {
+        let v = serve(&[
+            "--site-addr",
+            "",
+            "--session-hours",
+            " ",
+            "--ingest-token",
+            "",
+        ])
+        .unwrap();
+        assert_eq!(v.site_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(v.auth.session.lifetime, Duration::from_secs(8 * 3600));
+        assert!(v.ingest_token.is_none());
+        let s = parse(&["--blocking-threads", "", "--store-url", ""])
+            .settings
+            .settings()
+            .unwrap();
+        assert_eq!(s.blocking_threads, 16);
+        assert!(s.cluster.is_none());
+    }
+
+    #[test]
+    fn sizes_read_as_duckdb_reads_them() {
+        assert_eq!(memory_size("2GB").as_deref(), Ok("2GB"));
+        assert_eq!(memory_size("512 mb").as_deref(), Ok("512MB"));
+        assert_eq!(memory_size("1.5GiB").as_deref(), Ok("1.5GIB"));
+        for bad in ["", "GB", "2", "0GB", "2 parsecs", "2GB; DROP TABLE x"] {
+            assert!(memory_size(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn switches_read_the_usual_spellings_and_refuse_the_rest() {
+        for yes in ["true", "1", "yes", "on", "TRUE"] {
+            assert_eq!(switch(yes), Ok(true), "{yes}");
+        }
+        for no in ["", "false", "0", "no", "off"] {
+            assert_eq!(switch(no), Ok(false), "{no}");
+        }
+        assert!(switch("maybe").is_err());
+        assert!(simulator_rate("0").is_err());
+        assert_eq!(simulator_rate("2.5"), Ok(2.5));
     }
 }

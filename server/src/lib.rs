@@ -1,6 +1,7 @@
 //! The dashboard's server: HTTP API, server-side rendering, the DuckDB store and its tools.
 pub mod auth;
 pub mod boundaries;
+pub mod cli;
 pub mod config;
 pub mod control;
 pub mod demo;

@@ -1,78 +1,7 @@
-//! Command-line entry point: `serve` (the default) and the maintenance subcommands.
-use clap::{Parser, Subcommand};
+//! Command-line entry point: reads the settings once, then serves or runs a maintenance subcommand.
+use server::cli::{BoundariesCommand, Cli, Command};
 use server::config::Settings;
-use server::serve::ServeArgs;
 use std::process::ExitCode;
-
-// Without a subcommand the server serves, with `serve`'s settings declared once in `ServeArgs`
-// and flattened here: a bare `server` parses exactly what `server serve` parses, flags and
-// environment alike. (Not a doc comment: clap would print it in `--help`.) Those flags then
-// rule out a subcommand, so that `server --demo store verify` is refused instead of quietly
-// ignoring `--demo`.
-#[derive(Parser)]
-#[command(
-    name = "server",
-    version,
-    about = "Institutional Enforcement Map — dashboard server and tools",
-    args_conflicts_with_subcommands = true
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Option<Command>,
-    #[command(flatten)]
-    serve: ServeArgs,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Serve the dashboard and the API (the default; the demo only with --demo).
-    Serve(ServeArgs),
-    /// Import dossier events from an NDJSON file or a CSV export (atomic unless --skip-invalid).
-    ///
-    /// CSV: a header row naming any of event_id, dossier_id, type, at, unit, level, procedure,
-    /// field, channel, due, fee, paid_online, agency, outcome; dates as RFC 3339 or
-    /// dd/mm/yyyy [HH:MM] (local time, UTC+07:00); UTF-8 with or without BOM; CRLF accepted.
-    Import {
-        file: std::path::PathBuf,
-        /// Store the valid lines and skip the invalid ones instead of refusing the whole file.
-        #[arg(long)]
-        skip_invalid: bool,
-        /// ndjson or csv (default: from the file extension).
-        #[arg(long, value_parser = ["ndjson", "csv"])]
-        format: Option<String>,
-    },
-    /// Boundary layers for the map.
-    Boundaries {
-        #[command(subcommand)]
-        command: BoundariesCommand,
-    },
-    /// Store upkeep: verify, rebuild, backup, restore, export-events.
-    Store {
-        #[command(subcommand)]
-        command: server::store::cli::StoreCommand,
-    },
-    /// People who sign in: leaders, chairs, admins (argon2id password hashes in IEM_DATA_DIR).
-    Users {
-        #[command(subcommand)]
-        command: server::auth::cli::UsersCommand,
-    },
-    /// API tokens for one-stop systems (ingest) and read access (leader, chair); stored hashed.
-    Tokens {
-        #[command(subcommand)]
-        command: server::auth::cli::TokensCommand,
-    },
-    /// Print the last lines of the audit log (sign-ins, token use, views of dossier-level data).
-    Audit {
-        #[arg(long, default_value_t = 50)]
-        tail: usize,
-    },
-}
-
-#[derive(Subcommand)]
-enum BoundariesCommand {
-    /// Import a GeoJSON or TopoJSON layer, pair its features with units and store it as a boundary set.
-    Import(server::boundaries::cli::ImportArgs),
-}
 
 fn import(
     settings: &Settings,
@@ -170,27 +99,24 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
-    server::telemetry::init();
-    let cli = Cli::parse();
-    let settings = match Settings::from_env() {
+    let cli = Cli::parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit());
+    // Every setting is read here, once; one that cannot be read stops the start (exit code 2,
+    // as clap's own errors), naming its flag and variable.
+    let settings = match cli.settings.settings() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
+    server::telemetry::init(settings.log_json, &settings.log_filter);
     // Store calls run on tokio's blocking threads. Left at tokio's default (512), a burst of
     // readers queued on the store's two read connections grew as many threads, each keeping
     // its own allocator heap: 200 concurrent readers took the server to 2.5 GB. Past this many,
     // calls wait in tokio's queue instead, which costs nothing while they wait.
-    let blocking_threads = std::env::var("IEM_BLOCKING_THREADS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(16);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .max_blocking_threads(blocking_threads)
+        .max_blocking_threads(settings.blocking_threads)
         .build()
     {
         Ok(r) => r,
@@ -201,9 +127,9 @@ fn main() -> ExitCode {
     };
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     let result = match command {
-        Command::Serve(args) => match args.options() {
-            Ok(options) => runtime
-                .block_on(server::serve::run(settings, options))
+        Command::Serve(args) => match args.settings() {
+            Ok(serve) => runtime
+                .block_on(server::serve::run(settings, serve))
                 .map_err(|e| e.to_string()),
             Err(e) => {
                 // A setting that cannot be read stops the start, as clap's own errors do.

@@ -1,9 +1,8 @@
 //! Starting the server: open the store, seed the demo on its first start when asked for, serve
 //! until SIGTERM.
 use crate::auth::token::TokenOrigin;
-use crate::auth::{Auth, AuthSettings, IngestToken};
-use crate::config::Settings;
-use crate::demo::simulator::SimulatorSettings;
+use crate::auth::{Auth, IngestToken};
+use crate::config::{ServeSettings, Settings};
 use crate::http::{router, AppState};
 use crate::store::clickhouse::ClusterStore;
 use crate::store::served::ServedStore;
@@ -37,88 +36,7 @@ pub enum ServeError {
     Task(#[from] tokio::task::JoinError),
 }
 
-#[derive(Debug)]
-pub struct ServeOptions {
-    /// Write the demo history into an empty store and create the demo accounts.
-    pub demo: bool,
-    /// Run the live simulator (demo events in real time) with these settings.
-    pub simulator: Option<SimulatorSettings>,
-}
-
-/// `serve`'s settings, each from its flag or its environment variable. The bare `server` runs
-/// `serve` with these too, parsed by the same declarations, so no setting is read twice (a bare
-/// start once built its options by hand and ignored the environment).
-///
-/// The values are read as written and checked by [`ServeArgs::options`], when the server is
-/// about to serve: the bare command reads them too (flattened), and a bad `IEM_DEMO` must stop
-/// a start, not `server users list`.
-#[derive(clap::Args, Clone, Debug, Default)]
-pub struct ServeArgs {
-    /// Show the demo: write the demo history into an empty store, create demo accounts and run
-    /// the live simulator. Off by default, so that a real deployment's empty store stays empty.
-    #[arg(long, env = "IEM_DEMO", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
-    pub demo: Option<String>,
-    /// No demo: the default, kept for older scripts; wins over --demo.
-    #[arg(long, env = "IEM_NO_DEMO", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
-    pub no_demo: Option<String>,
-    /// Do not run the live simulator (demo events in real time; on by default with the demo).
-    #[arg(long, env = "IEM_NO_SIMULATOR", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
-    pub no_simulator: Option<String>,
-    /// The live simulator's average rate, in events per second (above 0, at most 1000).
-    #[arg(
-        long,
-        env = "IEM_SIMULATOR_RATE",
-        value_name = "RATE",
-        default_value = "3"
-    )]
-    pub simulator_rate: String,
-}
-
-impl ServeArgs {
-    /// What `serve` does: the demo only when asked for (`--no-demo` wins, as it did when the
-    /// demo was the default), the simulator only with the demo. A value that is not a yes/no
-    /// (or not a rate) is an error naming its flag and variable.
-    pub fn options(&self) -> Result<ServeOptions, String> {
-        let yes = |value: &Option<String>, name: &str| -> Result<bool, String> {
-            value
-                .as_deref()
-                .map_or(Ok(false), switch)
-                .map_err(|m| format!("{name}: {m}"))
-        };
-        let demo = yes(&self.demo, "--demo / IEM_DEMO")?
-            && !yes(&self.no_demo, "--no-demo / IEM_NO_DEMO")?;
-        let no_simulator = yes(&self.no_simulator, "--no-simulator / IEM_NO_SIMULATOR")?;
-        let simulator = SimulatorSettings {
-            rate: simulator_rate(&self.simulator_rate)
-                .map_err(|m| format!("--simulator-rate / IEM_SIMULATOR_RATE: {m}"))?,
-        };
-        Ok(ServeOptions {
-            demo,
-            simulator: (demo && !no_simulator).then_some(simulator),
-        })
-    }
-}
-
-/// A yes/no setting, from a flag or its environment variable: an empty variable counts as
-/// unset, and a value that is neither yes nor no is refused rather than guessed.
-fn switch(value: &str) -> Result<bool, String> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "" | "0" | "false" | "no" | "off" => Ok(false),
-        "1" | "true" | "yes" | "on" => Ok(true),
-        _ => Err(format!("'{value}' is neither true nor false")),
-    }
-}
-
-fn simulator_rate(value: &str) -> Result<f64, String> {
-    match value.parse::<f64>() {
-        Ok(rate) if rate > 0.0 && rate <= 1000.0 => Ok(rate),
-        _ => Err(format!(
-            "'{value}' is not a rate between 0 and 1000 events per second"
-        )),
-    }
-}
-
-pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeError> {
+pub async fn run(settings: Settings, options: ServeSettings) -> Result<(), ServeError> {
     report_shared_files(&settings.data_dir);
     let opened = open_store(&settings).await?;
     let store: Arc<dyn ServedStore> = match &opened {
@@ -178,12 +96,12 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
                 .map_err(store_failure)?
         }
     };
-    let (ingest_token, token_origin) = IngestToken::load_or_create(&settings.data_dir)?;
-    let auth_settings = AuthSettings::from_env().map_err(ServeError::Settings)?;
+    let (ingest_token, token_origin) =
+        IngestToken::load_or_create(options.ingest_token.as_deref(), &settings.data_dir)?;
     let demo_accounts = if options.demo {
         let district = {
             let s = reference.clone();
-            let province = settings.default_province.clone();
+            let province = options.default_province.clone();
             tokio::task::spawn_blocking(move || s.children(&province, app::model::Level::District))
                 .await?
                 .map_err(store_failure)?
@@ -194,7 +112,7 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
         // district's first commune went into (one with the demo's history).
         let today = {
             let s = reference.clone();
-            let key = app::era::Era::From2025.key(&settings.default_province_2025);
+            let key = app::era::Era::From2025.key(&options.default_province_2025);
             let old_district = district.clone();
             tokio::task::spawn_blocking(move || -> Result<_, crate::store::StoreFailure> {
                 let Some(key) = key else { return Ok(None) };
@@ -219,7 +137,7 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
         };
         // Argon2 hashing and file writes: off the async workers.
         let data_dir = settings.data_dir.clone();
-        let province = settings.default_province.clone();
+        let province = options.default_province.clone();
         tokio::task::spawn_blocking(move || {
             crate::auth::demo::ensure(
                 &data_dir,
@@ -233,21 +151,21 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
     } else {
         None
     };
-    let auth = Auth::new(&settings.data_dir, Some(ingest_token), auth_settings);
+    let auth = Auth::new(&settings.data_dir, Some(ingest_token), options.auth);
 
     let leptos_options = LeptosOptions::builder()
         .output_name("iem")
-        .site_root(settings.site_root.display().to_string())
+        .site_root(options.site_root.display().to_string())
         .site_pkg_dir("pkg")
-        .site_addr(settings.site_addr)
+        .site_addr(options.site_addr)
         .build();
     let state = AppState::new(
         leptos_options,
         store.clone(),
         auth,
         app::api::DashboardDefaults {
-            province: Some(settings.default_province.clone()),
-            province_2025: Some(settings.default_province_2025.clone()),
+            province: Some(options.default_province.clone()),
+            province_2025: Some(options.default_province_2025.clone()),
         },
     );
     if let Some(simulator) = options.simulator {
@@ -280,10 +198,10 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
         state.live.feed().clone(),
     ));
     let app = router(state);
-    let listener = tokio::net::TcpListener::bind(settings.site_addr)
+    let listener = tokio::net::TcpListener::bind(options.site_addr)
         .await
         .map_err(|source| ServeError::Listen {
-            addr: settings.site_addr.to_string(),
+            addr: options.site_addr.to_string(),
             source,
         })?;
     let url = format!("http://{}", listener.local_addr()?);
@@ -441,98 +359,5 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => tracing::info!("Ctrl-C received, shutting down"),
         _ = terminate => tracing::info!("SIGTERM received, shutting down"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(demo: bool, no_demo: bool, no_simulator: bool) -> ServeArgs {
-        let flag = |on: bool| on.then(|| "true".to_string());
-        ServeArgs {
-            demo: flag(demo),
-            no_demo: flag(no_demo),
-            no_simulator: flag(no_simulator),
-            simulator_rate: "5".into(),
-        }
-    }
-
-    fn demo(given: ServeArgs) -> bool {
-        given.options().unwrap().demo
-    }
-
-    fn simulator_rate_of(given: ServeArgs) -> Option<f64> {
-        given.options().unwrap().simulator.map(|s| s.rate)
-    }
-
-    #[test]
-    fn without_the_demo_switch_there_is_no_demo_and_no_simulator() {
-        assert!(!demo(args(false, false, false)));
-        assert_eq!(simulator_rate_of(args(false, false, false)), None);
-    }
-
-    #[test]
-    fn the_demo_switch_brings_the_simulator_unless_it_is_turned_off() {
-        assert!(demo(args(true, false, false)));
-        assert_eq!(simulator_rate_of(args(true, false, false)), Some(5.0));
-        assert!(demo(args(true, false, true)));
-        assert_eq!(simulator_rate_of(args(true, false, true)), None);
-    }
-
-    #[test]
-    fn no_demo_wins_over_demo() {
-        assert!(!demo(args(true, true, false)));
-        assert_eq!(simulator_rate_of(args(true, true, false)), None);
-    }
-
-    #[test]
-    fn a_bad_value_is_refused_naming_its_flag_and_variable() {
-        let mut bad = args(false, false, false);
-        bad.demo = Some("maybe".into());
-        let e = bad.options().unwrap_err();
-        assert!(e.starts_with("--demo / IEM_DEMO: 'maybe'"), "{e}");
-        let mut zero = args(true, false, false);
-        zero.simulator_rate = "0".into();
-        assert!(zero.options().unwrap_err().contains("IEM_SIMULATOR_RATE"));
-    }
-
-    #[test]
-    fn switches_read_the_usual_spellings_and_refuse_the_rest() {
-        for yes in ["true", "1", "yes", "on", "TRUE"] {
-            assert_eq!(switch(yes), Ok(true), "{yes}");
-        }
-        for no in ["", "false", "0", "no", "off"] {
-            assert_eq!(switch(no), Ok(false), "{no}");
-        }
-        assert!(switch("maybe").is_err());
-        assert!(simulator_rate("0").is_err());
-        assert_eq!(simulator_rate("2.5"), Ok(2.5));
-    }
-
-    #[test]
-    fn the_flags_parse_into_the_settings_serve_reads() {
-        use clap::Parser;
-        #[derive(clap::Parser)]
-        struct Cli {
-            #[command(flatten)]
-            serve: ServeArgs,
-        }
-        let flags = ["server", "--demo", "--simulator-rate", "7"];
-        let cli = Cli::try_parse_from(flags).unwrap();
-        let options = cli.serve.options().unwrap();
-        assert!(options.demo);
-        assert_eq!(options.simulator.map(|s| s.rate), Some(7.0));
-        let off = ["server", "--demo", "false"];
-        assert!(
-            !Cli::try_parse_from(off)
-                .unwrap()
-                .serve
-                .options()
-                .unwrap()
-                .demo
-        );
-        let zero = ["server", "--simulator-rate", "0"];
-        assert!(Cli::try_parse_from(zero).unwrap().serve.options().is_err());
     }
 }

@@ -6,11 +6,11 @@ use tracing_subscriber::{fmt, EnvFilter};
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Logs as JSON when `IEM_LOG_FORMAT=json`, human-readable otherwise; level from `RUST_LOG`.
-pub fn init() {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
-    let json = std::env::var("IEM_LOG_FORMAT").is_ok_and(|v| v == "json");
+/// Logs as JSON (`--log-format json`) or human-readable, filtered by `filter` (`--log`, checked
+/// by the configuration; a filter that cannot be read falls back to the default).
+pub fn init(json: bool, filter: &str) {
+    let filter =
+        EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
     let builder = fmt().with_env_filter(filter).with_target(false);
     if json {
         builder.json().flatten_event(true).init();

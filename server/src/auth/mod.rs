@@ -18,7 +18,7 @@ use rate_limit::{Limit, RateLimiter};
 use sessions::{SessionPolicy, Sessions};
 use std::path::Path;
 
-/// The limits and policies of [`Auth`]; `from_env` reads the deployment's settings.
+/// The limits and policies of [`Auth`]; `crate::config` reads the deployment's settings.
 #[derive(Clone, Copy, Debug)]
 pub struct AuthSettings {
     pub session: SessionPolicy,
@@ -46,49 +46,6 @@ impl Default for AuthSettings {
             },
             secure_cookies: false,
         }
-    }
-}
-
-fn env_number(name: &str) -> Result<Option<f64>, String> {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => v
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|n| *n >= 0.0 && n.is_finite())
-            .map(Some)
-            .ok_or_else(|| format!("{name}: '{v}' is not a non-negative number")),
-        _ => Ok(None),
-    }
-}
-
-impl AuthSettings {
-    pub fn from_env() -> Result<Self, String> {
-        let mut s = AuthSettings::default();
-        if let Some(m) = env_number("IEM_SESSION_IDLE_MINUTES")? {
-            s.session.idle = std::time::Duration::from_secs_f64(m * 60.0);
-        }
-        if let Some(h) = env_number("IEM_SESSION_HOURS")? {
-            s.session.lifetime = std::time::Duration::from_secs_f64(h * 3600.0);
-        }
-        if let Some(r) = env_number("IEM_INGEST_RATE_LIMIT")? {
-            // Requests per second per token, with two seconds' worth as the burst; 0: no limit.
-            s.ingest = Limit {
-                burst: (2.0 * r).max(1.0),
-                per_second: r,
-            };
-        }
-        if let Some(per_minute) = env_number("IEM_SIGNIN_RATE_LIMIT")? {
-            s.signin = Limit {
-                burst: per_minute.max(1.0),
-                per_second: per_minute / 60.0,
-            };
-        }
-        s.secure_cookies = matches!(
-            std::env::var("IEM_SECURE_COOKIES").as_deref(),
-            Ok("true" | "1")
-        );
-        Ok(s)
     }
 }
 

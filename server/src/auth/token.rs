@@ -73,14 +73,15 @@ impl IngestToken {
         equal_digests(&self.digest, &digest_hex(presented))
     }
 
-    /// The token from `IEM_INGEST_TOKEN`, else the one kept in the data directory (created on
-    /// first start, readable by the owner only from its first byte).
-    pub fn load_or_create(data_dir: &Path) -> std::io::Result<(Self, TokenOrigin)> {
-        if let Ok(token) = std::env::var("IEM_INGEST_TOKEN") {
-            if !token.trim().is_empty() {
-                let token = IngestToken::from_plain(token.trim());
-                return Ok((token, TokenOrigin::Environment));
-            }
+    /// The operator's token (`IEM_INGEST_TOKEN`, read by the configuration), else the one kept
+    /// in the data directory (created on first start, readable by the owner only from its first
+    /// byte).
+    pub fn load_or_create(
+        configured: Option<&str>,
+        data_dir: &Path,
+    ) -> std::io::Result<(Self, TokenOrigin)> {
+        if let Some(token) = configured.map(str::trim).filter(|t| !t.is_empty()) {
+            return Ok((IngestToken::from_plain(token), TokenOrigin::Environment));
         }
         Self::kept_in(data_dir)
     }

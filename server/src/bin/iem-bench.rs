@@ -688,8 +688,8 @@ async fn bench_boundaries(data: &Path, features: usize) -> Result<(), String> {
 
 fn main() -> std::process::ExitCode {
     // Quiet unless asked: per-request logs would be part of what is measured.
-    if std::env::var_os("RUST_LOG").is_some() {
-        server::telemetry::init();
+    if let Ok(filter) = std::env::var("RUST_LOG") {
+        server::telemetry::init(false, &filter);
     }
     let cli = Cli::parse();
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
