@@ -245,7 +245,7 @@ pub async fn run(settings: Settings, options: ServeOptions) -> Result<(), ServeE
         leptos_options,
         store.clone(),
         auth,
-        app::api::DashboardDefaults {
+        app::views::DashboardDefaults {
             province: Some(settings.default_province.clone()),
             province_2025: Some(settings.default_province_2025.clone()),
         },
