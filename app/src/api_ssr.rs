@@ -1,13 +1,13 @@
 //! The server side of the dashboard's server functions: resolves a view and asks the store.
-use crate::api::{
-    DashboardDefaults, DashboardRequest, DashboardView, ProceduresView, SelectionRequest,
-    SelectionView, Sparkline, COUNTRY,
-};
 use crate::era::{Era, UnitsView};
 use crate::error::AppError;
 use crate::model::{Bucket, Level, MapLayer, Period, PlacedUnit, StatsQuery, TrendQuery, UnitRef};
 use crate::selection::SelectionQuery;
 use crate::store::IndicatorStore;
+use crate::views::{
+    DashboardDefaults, DashboardRequest, DashboardView, ProceduresView, SelectionRequest,
+    SelectionView, Sparkline, COUNTRY,
+};
 use chrono::{Datelike, Days, Months};
 
 /// A dashboard request checked and completed with defaults.

@@ -26,6 +26,7 @@ pub mod redirect;
 pub mod selection;
 #[cfg(feature = "ssr")]
 pub mod store;
+pub mod views;
 
 use leptos::prelude::*;
 

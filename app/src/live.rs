@@ -1,7 +1,7 @@
 //! The browser end of the live stream: an `EventSource` per shown view, its status, and the
 //! reconnection back-off.
-use crate::api::LiveFigures;
 use crate::model::StatsQuery;
+use crate::views::LiveFigures;
 use leptos::prelude::*;
 
 /// What the "live" indicator says.
@@ -69,8 +69,8 @@ pub fn follow(query: StatsQuery) -> Live {
 #[cfg(feature = "hydrate")]
 mod browser {
     use super::{stream_url, Backoff, LiveStatus};
-    use crate::api::LiveFigures;
     use crate::model::StatsQuery;
+    use crate::views::LiveFigures;
     use leptos::prelude::*;
     use std::cell::RefCell;
     use std::rc::Rc;

@@ -5,9 +5,9 @@
 //! an ingest commits and publishes them, serialised once, on a `watch` channel. A `watch`
 //! channel holds only the newest value, so a slow client never queues messages: it skips to the
 //! latest figures, which are always the whole view (a resync, never a diff).
-use app::api::LiveFigures;
 use app::model::StatsQuery;
 use app::store::IndicatorStore;
+use app::views::LiveFigures;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

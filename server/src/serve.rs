@@ -163,7 +163,7 @@ pub async fn run(settings: Settings, options: ServeSettings) -> Result<(), Serve
         leptos_options,
         store.clone(),
         auth,
-        app::api::DashboardDefaults {
+        app::views::DashboardDefaults {
             province: Some(options.default_province.clone()),
             province_2025: Some(options.default_province_2025.clone()),
         },

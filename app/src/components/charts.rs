@@ -1,12 +1,12 @@
 //! The charts of the dashboard: trend, timeliness per unit, processing days and sectors, focused
 //! on the unit selected on the map or in the ranking.
-use crate::api::{SelectionRequest, SelectionView};
 use crate::charts::{self, Pick};
 use crate::components::account::LateLink;
 use crate::components::chart_frame::ChartFrame;
 use crate::error::AppError;
 use crate::i18n::{text, tr, Key, Lang};
 use crate::model::{Bucket, IndicatorRow};
+use crate::views::{SelectionRequest, SelectionView};
 use leptos::prelude::*;
 
 #[component]

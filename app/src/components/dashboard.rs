@@ -1,8 +1,5 @@
 //! The dashboard page: reads its state from the URL and lays out the figures.
-use crate::api::{
-    fetch_dashboard, fetch_selection, DashboardRequest, DashboardView, SelectionRequest,
-    SelectionView, COUNTRY,
-};
+use crate::api::{fetch_dashboard, fetch_selection};
 use crate::browser;
 use crate::classify::Method;
 use crate::components::account::AccountArea;
@@ -18,6 +15,7 @@ use crate::model::{Bucket, Channel, Indicator, Level, MapKind};
 use crate::nav::NavigateOptions;
 use crate::nav::{use_navigate, use_query_map};
 use crate::periods::Preset;
+use crate::views::{DashboardRequest, DashboardView, SelectionRequest, SelectionView, COUNTRY};
 use leptos::prelude::*;
 use leptos_router::params::ParamsMap;
 

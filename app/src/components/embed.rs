@@ -1,12 +1,12 @@
 //! The embeddable map for journalists: map, legend, source and "data as of", nothing else.
 use crate::api::fetch_dashboard;
-use crate::api::DashboardView;
 use crate::components::dashboard::{dashboard_request, map_choice, url_lang};
 use crate::components::live::LiveIndicator;
 use crate::components::map::ChoroplethMap;
 use crate::format;
 use crate::i18n::{text, tr, Key, Lang};
 use crate::nav::use_query_map;
+use crate::views::DashboardView;
 use leptos::prelude::*;
 
 #[component]

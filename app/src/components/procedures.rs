@@ -1,11 +1,12 @@
 //! The procedures view: the catalogue by sector with each procedure's online level and its
 //! volume, on-time and online rates for the selection.
-use crate::api::{fetch_procedures, ProceduresView};
+use crate::api::fetch_procedures;
 use crate::components::dashboard::{selection_request, url_lang, Page, TopBar};
 use crate::format;
 use crate::i18n::{text, tr, Key, Lang};
 use crate::nav::use_query_map;
 use crate::selection::{share_offered_online, OnlineLevel, ProcedureRow};
+use crate::views::ProceduresView;
 use leptos::prelude::*;
 use std::cmp::Ordering;
 

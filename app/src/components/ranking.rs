@@ -125,7 +125,7 @@ pub fn rank_by_on_time_rate(rows: &[IndicatorRow]) -> Vec<(u32, IndicatorRow)> {
 pub fn ranked_rows(
     rows: &[IndicatorRow],
     previous: &[IndicatorRow],
-    sparklines: &[crate::api::Sparkline],
+    sparklines: &[crate::views::Sparkline],
 ) -> Vec<RankedRow> {
     rank_by_on_time_rate(rows)
         .into_iter()
@@ -415,8 +415,8 @@ fn RankingRow(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::Sparkline;
     use crate::model::Counts;
+    use crate::views::Sparkline;
 
     fn row(code: &str, early: u64, late: u64, received: u64) -> IndicatorRow {
         let c = Counts {

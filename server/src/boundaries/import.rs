@@ -348,7 +348,7 @@ pub fn import(
     // The parent and the units are those of the era the boundaries are in force in.
     let era = app::era::Era::on(options.valid_from);
     let mut options = options.clone();
-    if options.parent != app::api::COUNTRY {
+    if options.parent != app::views::COUNTRY {
         options.parent = era.key(&options.parent).ok_or_else(|| {
             BoundaryImportError::Options(format!(
                 "--parent '{}' is not a unit code",

@@ -38,7 +38,7 @@ pub fn ensure(
     if Era::on(on) != Era::From2025 {
         return Ok(());
     }
-    if parent != app::api::COUNTRY && Era::of_key(parent) != Era::From2025 {
+    if parent != app::views::COUNTRY && Era::of_key(parent) != Era::From2025 {
         return Ok(());
     }
     let Some(name) = file(level) else {
@@ -56,7 +56,7 @@ pub fn ensure(
     tried.push((level, store.path().to_path_buf()));
     let options = ImportOptions {
         level,
-        parent: app::api::COUNTRY.to_string(),
+        parent: app::views::COUNTRY.to_string(),
         code_property: Some("code".into()),
         name_property: None,
         valid_from: REFORM_DATE,

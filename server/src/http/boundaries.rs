@@ -59,7 +59,7 @@ pub async fn get_boundaries(
             ),
         ));
     }
-    let parent = if parent == app::api::COUNTRY {
+    let parent = if parent == app::views::COUNTRY {
         parent
     } else {
         era.key(&parent).ok_or_else(|| {
@@ -69,7 +69,7 @@ pub async fn get_boundaries(
     let store = state.store.clone();
     let (layer, units) = tokio::task::spawn_blocking(move || {
         // An unknown parent draws nothing, and costs no layer.
-        if parent != app::api::COUNTRY && store.unit_place(&parent)?.is_none() {
+        if parent != app::views::COUNTRY && store.unit_place(&parent)?.is_none() {
             return Ok((None, Vec::new()));
         }
         let layer = store.boundaries(level, &parent, date, detail)?;

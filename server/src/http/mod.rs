@@ -38,7 +38,7 @@ pub struct AppState {
     pub store: Arc<dyn ServedStore>,
     pub auth: Arc<Auth>,
     pub live: LiveHub,
-    pub dashboard_defaults: app::api::DashboardDefaults,
+    pub dashboard_defaults: app::views::DashboardDefaults,
 }
 
 impl AppState {
@@ -46,7 +46,7 @@ impl AppState {
         leptos_options: LeptosOptions,
         store: Arc<dyn ServedStore>,
         auth: Auth,
-        dashboard_defaults: app::api::DashboardDefaults,
+        dashboard_defaults: app::views::DashboardDefaults,
     ) -> Self {
         let feed = ChangeFeed::starting_at(store.last_seq_at_open());
         AppState {

@@ -44,7 +44,7 @@ pub async fn get_stream(
             }
         }
         if let Some(parent) = parent {
-            if parent != app::api::COUNTRY && store.unit_trail(&parent, era)?.is_empty() {
+            if parent != app::views::COUNTRY && store.unit_trail(&parent, era)?.is_empty() {
                 return Err(ApiError::bad_request(
                     "parent",
                     format!("parent: no unit has the code '{}'", clip(&parent)),

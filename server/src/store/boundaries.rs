@@ -310,7 +310,7 @@ impl DuckStore {
     ) -> Result<app::model::MapLayer, StoreFailure> {
         use app::model::MapLayer;
         // The parent in force on `on`, as a store key; the layer answers with public codes.
-        let parent_key = if parent == app::api::COUNTRY {
+        let parent_key = if parent == app::views::COUNTRY {
             parent.to_string()
         } else {
             match app::era::Era::on(on).key(parent) {
@@ -351,7 +351,7 @@ impl DuckStore {
         };
         // Tiles only need to know whether boundaries exist, not their geometry.
         // The whole country's communes at the coarsest detail: a national layer stays light.
-        let detail = if level == Level::Commune && parent == app::api::COUNTRY {
+        let detail = if level == Level::Commune && parent == app::views::COUNTRY {
             2
         } else {
             1

@@ -367,7 +367,7 @@ pub fn trend(
 ) -> Result<TrendResponse, StoreFailure> {
     let era = view::era_of(query.units, query.period.to)?;
     // The country's trend sums every unit; it has no row of its own in `units`.
-    let unit = if query.unit == app::api::COUNTRY {
+    let unit = if query.unit == app::views::COUNTRY {
         None
     } else {
         Some(view::view_unit(conn, &query.unit, era, "unit")?)

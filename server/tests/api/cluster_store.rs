@@ -2,11 +2,11 @@
 //! two-shard cluster, and every figure, list and refusal is compared field by field.
 use crate::clickhouse::Cluster;
 use crate::common::{authored_data, Lcg};
-use app::api::COUNTRY;
 use app::late::{LateKind, LateQuery, LateSort};
 use app::model::{Bucket, Channel, Level, Period, StatsQuery, TrendQuery};
 use app::selection::SelectionQuery;
 use app::store::IndicatorStore;
+use app::views::COUNTRY;
 use chrono::{Duration, NaiveDate, Utc};
 use server::ingest::event::{parse_event, Event};
 use server::store::clickhouse::ClusterStore;

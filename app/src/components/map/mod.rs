@@ -1,52 +1,31 @@
 //! The choropleth map: units coloured by on-time-rate class, with a legend, tooltips and keyboard access.
+//!
+//! The component and what only it uses live here; the plain computations it draws on are in
+//! `shapes` (projecting the layer into the box, joining the figures), `labels` (which names fit),
+//! `zoom` (zoom and pan) and `neighbours` (arrow-key moves), re-exported here so that callers
+//! keep naming them from `components::map`.
+mod labels;
+mod neighbours;
+mod shapes;
+mod zoom;
+
+pub use labels::visible_labels;
+pub use neighbours::{neighbour, Direction};
+pub use shapes::{draw, paint, project, ranks, DrawnUnit};
+pub use zoom::View;
+
 use crate::classify::{classify, palette_for, Classes, Method};
 use crate::format;
 use crate::i18n::{indicator_key, text, tr, Key, Lang};
-use crate::model::{Indicator, IndicatorRow, MapLayer, MapShape};
-use crate::projection::{hex_centre, hex_path, path_data, Bounds, Projection};
+use crate::model::{Indicator, IndicatorRow, MapLayer};
+use labels::short_name;
 use leptos::prelude::*;
-use std::collections::HashMap;
 
+/// The map's box in SVG units and the margin kept free around the shapes: the projection
+/// (`shapes`), the zoom's limits (`zoom`) and the pointer's position all work in it.
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 520.0;
 const MARGIN: f64 = 12.0;
-
-/// A unit ready to draw.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DrawnUnit {
-    pub code: String,
-    pub name: String,
-    pub path: String,
-    /// Label position in SVG coordinates.
-    pub label: (f64, f64),
-    pub value: Option<f64>,
-    pub class: Option<usize>,
-    pub rank: Option<u32>,
-    pub received: u64,
-    pub resolved: u64,
-}
-
-/// Each unit's rank by `indicator`, best first (units without a value have none).
-pub fn ranks(rows: &[IndicatorRow], indicator: Indicator) -> HashMap<String, u32> {
-    let mut valued: Vec<(&IndicatorRow, f64)> = rows
-        .iter()
-        .filter_map(|r| r.indicator(indicator).map(|v| (r, v)))
-        .collect();
-    crate::order::sort_by(&mut valued, |a, b| {
-        let order = a.1.total_cmp(&b.1);
-        let order = if indicator.higher_is_better() {
-            order.reverse()
-        } else {
-            order
-        };
-        order.then_with(|| a.0.name.cmp(&b.0.name))
-    });
-    valued
-        .into_iter()
-        .zip(1u32..)
-        .map(|((r, _), rank)| (r.code.clone(), rank))
-        .collect()
-}
 
 /// A value of `indicator` as the map shows it: rates in percent, durations in days.
 fn figure(lang: Lang, indicator: Indicator, value: Option<f64>) -> String {
@@ -55,124 +34,6 @@ fn figure(lang: Lang, indicator: Indicator, value: Option<f64>) -> String {
         (false, Some(v)) => format!("{} {}", format::decimal(lang, v, 1), tr(lang, Key::Days)),
         (false, None) => "–".to_string(),
     }
-}
-
-/// Projects the layer into the map's box and joins each unit with its figures.
-pub fn draw(
-    layer: &MapLayer,
-    rows: &[IndicatorRow],
-    classes: &Classes,
-    indicator: Indicator,
-) -> Vec<DrawnUnit> {
-    paint(layer, &project(layer), rows, classes, indicator)
-}
-
-/// Each unit's path and label position in the map's box, in the layer's order.
-pub fn project(layer: &MapLayer) -> Vec<(String, (f64, f64))> {
-    if layer.geographic {
-        let points = layer.units.iter().flat_map(|u| match &u.shape {
-            MapShape::Outline { rings } => rings
-                .iter()
-                .flatten()
-                .map(|(x, y)| (f64::from(*x), f64::from(*y)))
-                .collect(),
-            MapShape::Tile { .. } => Vec::new(),
-        });
-        let Some(bounds) = Bounds::of(points) else {
-            return Vec::new();
-        };
-        let projection = Projection::fit(bounds, WIDTH, HEIGHT, MARGIN);
-        layer
-            .units
-            .iter()
-            .map(|u| {
-                let rings: Vec<Vec<(f64, f64)>> = match &u.shape {
-                    MapShape::Outline { rings } => rings
-                        .iter()
-                        .map(|r| {
-                            r.iter()
-                                .map(|(x, y)| (f64::from(*x), f64::from(*y)))
-                                .collect()
-                        })
-                        .collect(),
-                    MapShape::Tile { .. } => Vec::new(),
-                };
-                let label = match u.label {
-                    Some((x, y)) => projection.project(f64::from(x), f64::from(y)),
-                    None => {
-                        let b = Bounds::of(rings.iter().flatten().copied()).unwrap_or(bounds);
-                        projection
-                            .project((b.min_lon + b.max_lon) / 2.0, (b.min_lat + b.max_lat) / 2.0)
-                    }
-                };
-                (
-                    path_data(&projection, rings.iter().map(|r| r.as_slice())),
-                    label,
-                )
-            })
-            .collect()
-    } else {
-        let cells: Vec<(i32, i32)> = layer
-            .units
-            .iter()
-            .map(|u| match u.shape {
-                MapShape::Tile { col, row } => (col, row),
-                MapShape::Outline { .. } => (0, 0),
-            })
-            .collect();
-        let max_col = cells.iter().map(|c| c.0).max().unwrap_or(0);
-        let max_row = cells.iter().map(|c| c.1).max().unwrap_or(0);
-        // The largest hexagon that fits every column (plus the odd rows' half shift) and row.
-        let size = ((WIDTH - 2.0 * MARGIN) / ((f64::from(max_col) + 1.5) * 3f64.sqrt()))
-            .min((HEIGHT - 2.0 * MARGIN) / (1.5 * f64::from(max_row) + 2.0));
-        cells
-            .iter()
-            .map(|(col, row)| {
-                let (x, y) = hex_centre(*col, *row, size);
-                let centre = (x + MARGIN, y + MARGIN);
-                (hex_path(centre, size * 0.96), centre)
-            })
-            .collect()
-    }
-}
-
-/// Joins projected shapes with the figures: each unit's value, class and rank. Cheap next to
-/// `project`, so live figures repaint without projecting again.
-pub fn paint(
-    layer: &MapLayer,
-    shapes: &[(String, (f64, f64))],
-    rows: &[IndicatorRow],
-    classes: &Classes,
-    indicator: Indicator,
-) -> Vec<DrawnUnit> {
-    // Code → position in `rows`: the same map type as `ranks`, so the WASM holds one copy of
-    // the hash table's code.
-    let figures: HashMap<String, u32> = rows
-        .iter()
-        .zip(0u32..)
-        .map(|(r, i)| (r.code.clone(), i))
-        .collect();
-    let ranks = ranks(rows, indicator);
-    layer
-        .units
-        .iter()
-        .zip(shapes)
-        .map(|(u, (path, label))| {
-            let row = figures.get(u.code.as_str()).map(|&i| &rows[i as usize]);
-            let value = row.and_then(|r| r.indicator(indicator));
-            DrawnUnit {
-                code: u.code.clone(),
-                name: u.name.clone(),
-                path: path.clone(),
-                label: *label,
-                value,
-                class: classes.class_of(value),
-                rank: ranks.get(&u.code).copied(),
-                received: row.map_or(0, |r| r.received),
-                resolved: row.map_or(0, |r| r.resolved),
-            }
-        })
-        .collect()
 }
 
 /// Text made safe for markup: names and codes come from imported files.
@@ -189,191 +50,6 @@ fn escape(text: &str) -> String {
         }
     }
     out
-}
-
-/// The short name shown on the map ("Huyện Bắc Trà My" → "Bắc Trà My").
-fn short_name(name: &str) -> &str {
-    [
-        "Thành phố ",
-        "Thị xã ",
-        "Thị trấn ",
-        "Huyện ",
-        "Quận ",
-        "Phường ",
-        "Xã ",
-        "Tỉnh ",
-    ]
-    .iter()
-    .find_map(|prefix| name.strip_prefix(prefix))
-    .unwrap_or(name)
-}
-
-/// Which labels to show: better-ranked first, skipping any whose box would overlap one kept.
-/// Kept boxes are bucketed in a grid so that layers of thousands of units stay fast.
-pub fn visible_labels(units: &[DrawnUnit], font_px: f64) -> Vec<bool> {
-    type Box2 = (f64, f64, f64, f64);
-    let boxes: Vec<Box2> = units
-        .iter()
-        .map(|u| {
-            let w = short_name(&u.name).chars().count() as f64 * font_px * 0.55;
-            (
-                u.label.0 - w / 2.0,
-                u.label.1 - font_px / 2.0,
-                u.label.0 + w / 2.0,
-                u.label.1 + font_px / 2.0,
-            )
-        })
-        .collect();
-    if boxes.is_empty() {
-        return Vec::new();
-    }
-    // A dense grid over the labels' extent (at most 128 cells a side, however small the font).
-    let (x_min, y_min, x_max, y_max) = boxes.iter().fold(boxes[0], |(x0, y0, x1, y1), b| {
-        (x0.min(b.0), y0.min(b.1), x1.max(b.2), y1.max(b.3))
-    });
-    let extent = (x_max - x_min).max(y_max - y_min);
-    let cell = (font_px * 6.0).max(extent / 128.0).max(1e-6);
-    let columns = ((x_max - x_min) / cell).floor() as usize + 1;
-    let rows = ((y_max - y_min) / cell).floor() as usize + 1;
-    let cells = move |b: &Box2| {
-        let at = |v: f64, min: f64, count: usize| {
-            (((v - min) / cell).floor().max(0.0) as usize).min(count - 1)
-        };
-        let (x0, y0) = (at(b.0, x_min, columns), at(b.1, y_min, rows));
-        let (x1, y1) = (at(b.2, x_min, columns), at(b.3, y_min, rows));
-        (x0..=x1).flat_map(move |x| (y0..=y1).map(move |y| y * columns + x))
-    };
-    let order = crate::order::stable_order(units.len(), &|a, b| {
-        (units[a].rank.unwrap_or(u32::MAX), a).cmp(&(units[b].rank.unwrap_or(u32::MAX), b))
-    });
-    let mut shown = vec![false; units.len()];
-    let mut grid: Vec<Vec<usize>> = vec![Vec::new(); columns * rows];
-    for i in order {
-        let b = boxes[i];
-        let overlaps = cells(&b).any(|c| {
-            grid[c].iter().any(|&k| {
-                let k = boxes[k];
-                !(b.2 < k.0 || k.2 < b.0 || b.3 < k.1 || k.3 < b.1)
-            })
-        });
-        if !overlaps {
-            for c in cells(&b) {
-                grid[c].push(i);
-            }
-            shown[i] = true;
-        }
-    }
-    shown
-}
-
-/// An arrow key's direction on the map.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
-    Left,
-    Right,
-    Up,
-    Down,
-}
-
-impl Direction {
-    pub fn from_key(key: &str) -> Option<Direction> {
-        match key {
-            "ArrowLeft" => Some(Direction::Left),
-            "ArrowRight" => Some(Direction::Right),
-            "ArrowUp" => Some(Direction::Up),
-            "ArrowDown" => Some(Direction::Down),
-            _ => None,
-        }
-    }
-}
-
-/// The unit an arrow key moves to from `from`: the nearest label lying in that direction,
-/// sideways distance counting double so that the move follows the arrow.
-pub fn neighbour(points: &[(f64, f64)], from: usize, direction: Direction) -> Option<usize> {
-    let (x0, y0) = *points.get(from)?;
-    points
-        .iter()
-        .enumerate()
-        .filter(|(j, _)| *j != from)
-        .filter_map(|(j, &(x, y))| {
-            let (ahead, aside) = match direction {
-                Direction::Right => (x - x0, y - y0),
-                Direction::Left => (x0 - x, y - y0),
-                Direction::Down => (y - y0, x - x0),
-                Direction::Up => (y0 - y, x - x0),
-            };
-            (ahead > 0.5 && aside.abs() <= ahead * 2.0).then_some((j, ahead + 2.0 * aside.abs()))
-        })
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(j, _)| j)
-}
-
-/// Zoom and pan of the map: SVG coordinates are `map * scale + offset`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct View {
-    pub scale: f64,
-    pub offset: (f64, f64),
-}
-
-impl Default for View {
-    fn default() -> Self {
-        View {
-            scale: 1.0,
-            offset: (0.0, 0.0),
-        }
-    }
-}
-
-impl View {
-    pub const MAX_SCALE: f64 = 24.0;
-
-    /// Zooms by `factor` keeping the point `at` (SVG coordinates) where it is.
-    pub fn zoomed(self, factor: f64, at: (f64, f64)) -> View {
-        let scale = (self.scale * factor).clamp(1.0, Self::MAX_SCALE);
-        let k = scale / self.scale;
-        View {
-            scale,
-            offset: (
-                at.0 - (at.0 - self.offset.0) * k,
-                at.1 - (at.1 - self.offset.1) * k,
-            ),
-        }
-        .clamped()
-    }
-
-    pub fn panned(self, by: (f64, f64)) -> View {
-        View {
-            offset: (self.offset.0 + by.0, self.offset.1 + by.1),
-            ..self
-        }
-        .clamped()
-    }
-
-    /// Keeps the map covering the box: it cannot be dragged out of sight.
-    fn clamped(self) -> View {
-        let lo = (WIDTH * (1.0 - self.scale), HEIGHT * (1.0 - self.scale));
-        View {
-            offset: (
-                self.offset.0.clamp(lo.0, 0.0),
-                self.offset.1.clamp(lo.1, 0.0),
-            ),
-            ..self
-        }
-    }
-
-    pub fn apply(&self, p: (f64, f64)) -> (f64, f64) {
-        (
-            p.0 * self.scale + self.offset.0,
-            p.1 * self.scale + self.offset.1,
-        )
-    }
-
-    pub fn transform(&self) -> String {
-        format!(
-            "translate({:.2} {:.2}) scale({:.4})",
-            self.offset.0, self.offset.1, self.scale
-        )
-    }
 }
 
 /// The legend text of class `i`: "< 85%", "85–90%", "≥ 98%" (days for durations).
@@ -838,81 +514,6 @@ pub fn ChoroplethMap(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{MapUnit, UnitRef};
-
-    fn row(code: &str, rate: Option<f64>) -> IndicatorRow {
-        let mut r = IndicatorRow::from_counts(code, code, &Default::default());
-        r.on_time_rate = rate;
-        r
-    }
-
-    fn tiles() -> MapLayer {
-        MapLayer {
-            geographic: false,
-            geographic_available: false,
-            units: ["A", "B", "C"]
-                .iter()
-                .enumerate()
-                .map(|(i, c)| MapUnit {
-                    code: c.to_string(),
-                    name: format!("Huyện {c}"),
-                    shape: MapShape::Tile {
-                        col: i as i32,
-                        row: 0,
-                    },
-                    label: None,
-                })
-                .collect(),
-            not_on_map: vec![UnitRef {
-                code: "D".into(),
-                name: "Thị xã D".into(),
-            }],
-            credit: None,
-        }
-    }
-
-    #[test]
-    fn units_get_their_class_rank_and_a_hexagon_inside_the_box() {
-        let rows = [row("A", Some(0.97)), row("B", Some(0.80)), row("C", None)];
-        let classes = classify(
-            &rows.iter().map(|r| r.on_time_rate).collect::<Vec<_>>(),
-            &Method::default_thresholds(),
-        );
-        let drawn = draw(&tiles(), &rows, &classes, Indicator::OnTimeRate);
-        assert_eq!(drawn.len(), 3);
-        assert_eq!((drawn[0].class, drawn[0].rank), (Some(3), Some(1)));
-        assert_eq!((drawn[1].class, drawn[1].rank), (Some(0), Some(2)));
-        assert_eq!((drawn[2].class, drawn[2].rank), (None, None));
-        for u in &drawn {
-            assert!(u.path.starts_with('M') && u.path.ends_with('Z'));
-            assert!(
-                (0.0..WIDTH).contains(&u.label.0) && (0.0..HEIGHT).contains(&u.label.1),
-                "{:?}",
-                u.label
-            );
-        }
-    }
-
-    #[test]
-    fn overlapping_labels_keep_the_better_ranked_unit() {
-        let unit = |name: &str, x: f64, rank: u32| DrawnUnit {
-            code: name.into(),
-            name: name.into(),
-            path: String::new(),
-            label: (x, 100.0),
-            value: None,
-            class: None,
-            rank: Some(rank),
-            received: 0,
-            resolved: 0,
-        };
-        let units = [
-            unit("Bắc Trà My", 100.0, 2),
-            unit("Tam Kỳ", 110.0, 1),
-            unit("Hội An", 400.0, 3),
-        ];
-        assert_eq!(visible_labels(&units, 11.0), [false, true, true]);
-    }
 
     #[test]
     fn legend_labels_read_as_ranges() {
@@ -934,86 +535,5 @@ mod tests {
             class_label(Lang::Vi, &days, 2, Indicator::AvgDays),
             "≥ 7,5 ngày"
         );
-        // Lower is better for average days: the shortest ranks first.
-        let mut quick = row("Q", None);
-        quick.avg_days = Some(2.0);
-        let mut slow = row("S", None);
-        slow.avg_days = Some(9.0);
-        let r = ranks(&[slow, quick], Indicator::AvgDays);
-        assert_eq!((r["Q"], r["S"]), (1, 2));
-        assert_eq!(short_name("Thành phố Tam Kỳ"), "Tam Kỳ");
-    }
-
-    #[test]
-    fn arrow_keys_move_to_the_nearest_unit_in_that_direction() {
-        //   0 (0,0)     1 (10,1)    2 (20,0)
-        //               3 (10,10)
-        let points = [(0.0, 0.0), (10.0, 1.0), (20.0, 0.0), (10.0, 10.0)];
-        assert_eq!(neighbour(&points, 0, Direction::Right), Some(1));
-        assert_eq!(neighbour(&points, 1, Direction::Right), Some(2));
-        assert_eq!(neighbour(&points, 2, Direction::Right), None);
-        assert_eq!(neighbour(&points, 2, Direction::Left), Some(1));
-        assert_eq!(neighbour(&points, 1, Direction::Down), Some(3));
-        assert_eq!(neighbour(&points, 3, Direction::Up), Some(1));
-        assert_eq!(neighbour(&points, 0, Direction::Up), None);
-        assert_eq!(Direction::from_key("ArrowLeft"), Some(Direction::Left));
-        assert_eq!(Direction::from_key("Enter"), None);
-    }
-
-    #[test]
-    fn zoom_keeps_the_point_under_the_pointer_and_the_map_in_the_box() {
-        let at = (200.0, 100.0);
-        let v = View::default().zoomed(2.0, at);
-        assert_eq!(v.scale, 2.0);
-        let back = ((at.0 - v.offset.0) / v.scale, (at.1 - v.offset.1) / v.scale);
-        assert!((back.0 - at.0).abs() < 1e-9 && (back.1 - at.1).abs() < 1e-9);
-        // Never smaller than the whole map, never larger than the limit.
-        assert_eq!(View::default().zoomed(0.1, at), View::default());
-        assert_eq!(v.zoomed(1000.0, at).scale, View::MAX_SCALE);
-        // Panning stops at the edges.
-        let far = v.panned((1e6, 1e6));
-        assert_eq!(far.offset, (0.0, 0.0));
-        let other_way = v.panned((-1e6, -1e6));
-        assert_eq!(other_way.offset, (-WIDTH, -HEIGHT));
-    }
-
-    #[test]
-    fn labels_of_many_units_never_overlap() {
-        let units: Vec<DrawnUnit> = (0..2_000)
-            .map(|i| DrawnUnit {
-                code: i.to_string(),
-                name: format!("Xã {i}"),
-                path: String::new(),
-                label: (f64::from(i % 50) * 13.0, f64::from(i / 50) * 13.0),
-                value: None,
-                class: None,
-                rank: None,
-                received: 0,
-                resolved: 0,
-            })
-            .collect();
-        let shown = visible_labels(&units, 11.0);
-        let kept: Vec<&DrawnUnit> = units
-            .iter()
-            .zip(&shown)
-            .filter(|(_, s)| **s)
-            .map(|(u, _)| u)
-            .collect();
-        assert!(!kept.is_empty() && kept.len() < units.len());
-        for (i, a) in kept.iter().enumerate() {
-            for b in &kept[i + 1..] {
-                let wa = short_name(&a.name).chars().count() as f64 * 11.0 * 0.55;
-                let wb = short_name(&b.name).chars().count() as f64 * 11.0 * 0.55;
-                let apart_x = (a.label.0 - b.label.0).abs() > (wa + wb) / 2.0;
-                let apart_y = (a.label.1 - b.label.1).abs() > 11.0;
-                assert!(apart_x || apart_y, "{} and {} overlap", a.code, b.code);
-            }
-        }
-        // Zoomed in (smaller font in map units), more labels fit.
-        let zoomed = visible_labels(&units, 11.0 / 4.0)
-            .iter()
-            .filter(|s| **s)
-            .count();
-        assert!(zoomed > kept.len());
     }
 }
