@@ -547,7 +547,7 @@ mod tests {
                 "--session-idle-minutes / IEM_SESSION_IDLE_MINUTES",
             ),
             (
-                &["--ingest-rate-limit", "-1"],
+                &["--ingest-rate-limit=-1"],
                 "--ingest-rate-limit / IEM_INGEST_RATE_LIMIT",
             ),
             (
