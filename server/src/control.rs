@@ -6,7 +6,7 @@
 //! lives in a directory of the data directory that only the server's user may enter (0700 from
 //! its creation, checked at every start): a socket's own mode is set only after `bind` has
 //! created it, too late to keep other local users out.
-use crate::store::{maintenance::VerifyReport, DuckStore};
+use crate::store::{duckdb::maintenance::VerifyReport, DuckStore};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -9,8 +9,8 @@ pub mod today;
 
 use crate::auth::Scope;
 use crate::ingest::event::{Event, EventKind, Reception};
+use crate::store::check::BatchError;
 use crate::store::served::ServedStore;
-use crate::store::writer::BatchError;
 use crate::store::{DuckStore, StoreFailure};
 use app::model::Level;
 use chrono::{DateTime, Duration, FixedOffset, Months, NaiveDate, TimeZone};

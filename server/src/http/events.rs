@@ -3,7 +3,7 @@ use super::access::Caller;
 use super::{error::ApiError, AppState};
 use crate::auth::{Principal, Role, Scope};
 use crate::ingest::event::{parse_event, Event, LineError};
-use crate::store::writer::{BatchError, BatchOutcome};
+use crate::store::check::{BatchError, BatchOutcome};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap};

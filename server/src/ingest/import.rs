@@ -2,8 +2,8 @@
 //! as the HTTP API. Atomic unless `--skip-invalid`.
 use super::event::{parse_event, Event, LineError};
 use crate::auth::Scope;
+use crate::store::check::BatchError;
 use crate::store::served::ServedStore;
-use crate::store::writer::BatchError;
 use crate::store::StoreFailure;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};

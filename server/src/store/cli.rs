@@ -1,6 +1,7 @@
 //! `server store …`: verify, rebuild, back up, restore and export the store, whether or not the
 //! server is running (while it runs, the work is handed to it over the control socket).
-use super::{maintenance, DuckStore};
+use super::duckdb::{maintenance, schema};
+use super::DuckStore;
 use crate::config::Settings;
 use crate::control::{self, Done, FileRequest};
 use clap::Subcommand;
@@ -73,11 +74,11 @@ fn verify_read_only(
     progress: &mut dyn FnMut(&str),
 ) -> Result<maintenance::VerifyReport, String> {
     let conn = open_read_only(settings)?;
-    let version = super::schema::current_version(&conn).map_err(|e| e.to_string())?;
-    if version != super::schema::LATEST_VERSION {
+    let version = schema::current_version(&conn).map_err(|e| e.to_string())?;
+    if version != schema::LATEST_VERSION {
         return Err(format!(
             "the store has schema version {version} and this server {}; start the server once to migrate it",
-            super::schema::LATEST_VERSION
+            schema::LATEST_VERSION
         ));
     }
     maintenance::verify(&conn, progress).map_err(|e| e.to_string())

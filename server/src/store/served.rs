@@ -1,6 +1,6 @@
 //! What the web server needs of a store, whichever engine holds the dossiers: DuckDB or a cluster.
 use super::boundaries::{BoundaryLayer, Tile, UnitName};
-use super::writer::{BatchError, BatchOutcome};
+use super::check::{BatchError, BatchOutcome};
 use super::{DuckStore, StoreFailure, UncataloguedProcedure};
 use crate::auth::{Scope, UnitPlace};
 use crate::ingest::event::Event;
@@ -44,60 +44,4 @@ pub trait ServedStore: IndicatorStore {
     fn uncatalogued_procedures(&self) -> Result<Vec<UncataloguedProcedure>, StoreFailure>;
     /// The embedded store, for what only it offers (demo history, control socket).
     fn embedded(&self) -> Option<&DuckStore>;
-}
-
-impl ServedStore for DuckStore {
-    fn check(&self, batch: &[(u32, Event)], scope: &Scope) -> Result<(), BatchError> {
-        DuckStore::check(self, batch, scope)
-    }
-    fn ingest(&self, batch: Vec<(u32, Event)>, scope: &Scope) -> Result<BatchOutcome, BatchError> {
-        self.ingest_grouped(batch, scope)
-    }
-    fn readiness(&self) -> Result<i32, StoreFailure> {
-        DuckStore::readiness(self)
-    }
-    fn last_seq_at_open(&self) -> i64 {
-        DuckStore::last_seq_at_open(self)
-    }
-    fn poll_changes(&self) -> Option<Result<i64, StoreFailure>> {
-        None
-    }
-    fn boundaries(
-        &self,
-        level: Level,
-        parent: &str,
-        on: NaiveDate,
-        detail: u8,
-    ) -> Result<Option<BoundaryLayer>, StoreFailure> {
-        DuckStore::boundaries(self, level, parent, on, detail)
-    }
-    fn unit_names(
-        &self,
-        level: Level,
-        parent: &str,
-        on: NaiveDate,
-    ) -> Result<Vec<UnitName>, StoreFailure> {
-        DuckStore::unit_names(self, level, parent, on)
-    }
-    fn tiles(&self, level: Level, parent: &str) -> Result<Vec<Tile>, StoreFailure> {
-        DuckStore::tiles(self, level, parent)
-    }
-    fn unit_place(&self, code: &str) -> Result<Option<UnitPlace>, StoreFailure> {
-        DuckStore::unit_place(self, code)
-    }
-    fn dossier_unit(&self, dossier_id: &str) -> Result<Option<String>, StoreFailure> {
-        DuckStore::dossier_unit(self, dossier_id)
-    }
-    fn late_dossiers(&self, q: &LateQuery) -> Result<LatePage, StoreFailure> {
-        DuckStore::late_dossiers(self, q)
-    }
-    fn dossier_events(&self, dossier_id: &str) -> Result<Vec<TimelineEvent>, StoreFailure> {
-        DuckStore::dossier_events(self, dossier_id)
-    }
-    fn uncatalogued_procedures(&self) -> Result<Vec<UncataloguedProcedure>, StoreFailure> {
-        DuckStore::uncatalogued_procedures(self)
-    }
-    fn embedded(&self) -> Option<&DuckStore> {
-        Some(self)
-    }
 }

@@ -1,8 +1,9 @@
 //! Figures on the units of an era: which rollup rows a unit gathers, and how rows keyed by old
 //! units fold into today's ([`super::conversion`] holds the rule). Shared by both engines: they
-//! only sum rows; everything era-aware happens here, above [`super::query::Figures`].
+//! only sum rows; everything era-aware happens here, above [`super::figures::Figures`].
 use super::conversion::{share, share_counts, Conversion};
-use super::query::{key_column, unit_level};
+use super::figures::key_column;
+use super::query::unit_level;
 use super::StoreFailure;
 use app::era::{code_of, Era};
 use app::model::{Counts, IndicatorRow, Level};

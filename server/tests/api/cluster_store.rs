@@ -9,9 +9,9 @@ use app::store::IndicatorStore;
 use app::views::COUNTRY;
 use chrono::{Duration, NaiveDate, Utc};
 use server::ingest::event::{parse_event, Event};
+use server::store::check::BatchError;
 use server::store::clickhouse::ClusterStore;
 use server::store::served::ServedStore;
-use server::store::writer::BatchError;
 use server::store::DuckStore;
 
 fn d(s: &str) -> NaiveDate {

@@ -11,7 +11,7 @@ use app::model::{Level, StatsQuery};
 use app::store::IndicatorStore;
 use serde_json::json;
 use server::ingest::event::parse_event;
-use server::store::{schema, DuckStore};
+use server::store::{duckdb::schema, DuckStore};
 use std::path::{Path, PathBuf};
 
 /// Every released schema version, the current one included (its fixture is the one the next

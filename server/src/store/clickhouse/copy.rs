@@ -2,6 +2,7 @@
 //! run starts after the highest source sequence number every shard already holds, and an event
 //! copied twice is one event (same dossier and id); the run ends by comparing counts.
 use super::{schema, ClickHouse, ClickHouseError, ClusterAddress};
+use crate::store::counters::COUNTERS;
 use std::time::Instant;
 
 /// Events per insert: large enough for ClickHouse to write few parts, small enough to resume cheaply.
@@ -286,7 +287,7 @@ fn copy_state(
             "SELECT unit_code, field, channel, {period}::VARCHAR AS {period}, province_code,
                     district_code, commune_code, dossier_level, {counters}
              FROM {table}",
-            counters = crate::store::writer::COUNTERS.join(", ")
+            counters = COUNTERS.join(", ")
         );
         let mut stmt = conn.prepare(&sql)?;
         let names: Vec<&str> = [
@@ -300,7 +301,7 @@ fn copy_state(
             "dossier_level",
         ]
         .into_iter()
-        .chain(crate::store::writer::COUNTERS)
+        .chain(COUNTERS)
         .collect();
         let mut rows = stmt.query([])?;
         let mut batch: Vec<serde_json::Map<String, serde_json::Value>> = Vec::with_capacity(BATCH);

@@ -1,8 +1,9 @@
 //! The indicator figures in ClickHouse's SQL: the same range and prefix sums as the embedded
-//! store's (`store::query`), over the cluster's rollups and dossiers.
+//! store's (`store::duckdb::query`), over the cluster's rollups and dossiers.
 use super::client::number;
 use super::store::{date, quote, ClusterStore};
-use crate::store::query::{
+use crate::store::counters::RANGE_COUNTERS;
+use crate::store::figures::{
     needs_daily, period_params, Figures, MonthlyResolved, ProcedureFigures, RollupFilter,
 };
 use crate::store::StoreFailure;
@@ -12,9 +13,6 @@ use chrono::NaiveDate;
 use std::collections::HashMap;
 
 pub struct ClusterFigures<'s>(pub &'s ClusterStore);
-
-/// The counters summed over the period itself, in `Counts` order (the rest feed pending).
-const RANGE_COUNTERS: &[&str] = crate::store::writer::COUNTERS.split_at(9).0;
 
 /// ` AND …` for the filters and scope, on rollup rows (`level_column`: the dossier level's).
 fn conditions(f: &RollupFilter, level_column: &str) -> String {
@@ -35,50 +33,52 @@ fn conditions(f: &RollupFilter, level_column: &str) -> String {
     sql
 }
 
-/// One grouped row of both parts; `c0`…`c10` are the `Counts` figures in order.
+/// One grouped row of both parts: the sums of the range counters under their own names
+/// ([`RANGE_COUNTERS`]), then the pending prefix sums. Each field is the alias of its column in
+/// the query, which is how the rows' JSON names it.
 #[derive(serde::Deserialize)]
 struct SumsRow {
     #[serde(default)]
     k: Option<String>,
     #[serde(deserialize_with = "number")]
-    c0: i64,
+    received: i64,
     #[serde(deserialize_with = "number")]
-    c1: i64,
+    received_online: i64,
     #[serde(deserialize_with = "number")]
-    c2: i64,
+    received_with_fee: i64,
     #[serde(deserialize_with = "number")]
-    c3: i64,
+    paid_online: i64,
     #[serde(deserialize_with = "number")]
-    c4: i64,
+    resolved: i64,
     #[serde(deserialize_with = "number")]
-    c5: i64,
+    resolved_early: i64,
     #[serde(deserialize_with = "number")]
-    c6: i64,
+    resolved_on_time: i64,
     #[serde(deserialize_with = "number")]
-    c7: i64,
+    resolved_late: i64,
     #[serde(deserialize_with = "number")]
-    c8: i64,
+    resolved_days: i64,
     #[serde(deserialize_with = "number")]
-    c9: i64,
+    pending: i64,
     #[serde(deserialize_with = "number")]
-    c10: i64,
+    pending_overdue: i64,
 }
 
 impl SumsRow {
     fn counts(&self) -> Counts {
         let n = |v: i64| v.max(0) as u64;
         Counts {
-            received: n(self.c0),
-            received_online: n(self.c1),
-            received_with_fee: n(self.c2),
-            paid_online: n(self.c3),
-            resolved: n(self.c4),
-            resolved_early: n(self.c5),
-            resolved_on_time: n(self.c6),
-            resolved_late: n(self.c7),
-            resolved_days_total: self.c8,
-            pending: n(self.c9),
-            pending_overdue: n(self.c10),
+            received: n(self.received),
+            received_online: n(self.received_online),
+            received_with_fee: n(self.received_with_fee),
+            paid_online: n(self.paid_online),
+            resolved: n(self.resolved),
+            resolved_early: n(self.resolved_early),
+            resolved_on_time: n(self.resolved_on_time),
+            resolved_late: n(self.resolved_late),
+            resolved_days_total: self.resolved_days,
+            pending: n(self.pending),
+            pending_overdue: n(self.pending_overdue),
         }
     }
 }
@@ -132,20 +132,23 @@ impl Figures for ClusterFigures<'_> {
                 .then(|| format!("day >= {after_whole} AND day <= {to}"))
                 .as_deref(),
         );
+        // Each sum under its counter's name (the name `SumsRow` reads it by). ClickHouse puts an
+        // alias in place of its name anywhere in the same SELECT, so no other expression there
+        // may name a counter: `sum(x) AS x` beside another use of `x` would nest the sums.
         let range_sums = RANGE_COUNTERS
             .iter()
-            .enumerate()
-            .map(|(i, c)| format!("sum({c}) AS c{i}"))
+            .map(|c| format!("sum({c}) AS {c}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let zeros = (0..RANGE_COUNTERS.len())
-            .map(|i| format!("toInt64(0) AS c{i}"))
+        let zeros = RANGE_COUNTERS
+            .iter()
+            .map(|c| format!("toInt64(0) AS {c}"))
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
-            "SELECT {outer_key}{range_sums}, toInt64(0) AS c9, toInt64(0) AS c10 FROM ({range}){group}
+            "SELECT {outer_key}{range_sums}, toInt64(0) AS pending, toInt64(0) AS pending_overdue FROM ({range}){group}
              UNION ALL
-             SELECT {outer_key}{zeros}, sum(open) AS c9, sum(open_overdue) AS c10 FROM ({prefix}){group}"
+             SELECT {outer_key}{zeros}, sum(open) AS pending, sum(open_overdue) AS pending_overdue FROM ({prefix}){group}"
         );
         let mut out: HashMap<Option<String>, Counts> = HashMap::new();
         for row in self.0.rows::<SumsRow>(&sql)? {

@@ -1,9 +1,10 @@
 //! Dossier-level reads on the cluster: the late list, one dossier's timeline, uncatalogued
-//! procedures. The same definitions as the embedded store's `store::late`; names of units and
-//! procedures come from the local reference data.
+//! procedures. The same definitions as the embedded store's `store::duckdb::late`; names of units
+//! and procedures come from the local reference data.
 use super::client::number;
 use super::store::{date, quote, ClusterStore};
-use crate::store::query::{key_column, unit_level};
+use crate::store::figures::key_column;
+use crate::store::query::unit_level;
 use crate::store::{StoreFailure, UncataloguedProcedure};
 use app::late::{
     days_overdue, LateKind, LatePage, LateQuery, LateRow, LateSort, Stage, TimelineEvent,

@@ -9,10 +9,11 @@ use super::{schema, ClickHouse, ClickHouseError, ClusterAddress};
 use crate::auth::{Scope, UnitPlace};
 use crate::ingest::event::{Event, EventKind};
 use crate::store::boundaries::{BoundaryLayer, Tile, UnitName};
+use crate::store::check::{check_alone, BatchError, BatchOutcome};
 use crate::store::query;
 use crate::store::rollup::{change_by_day, DossierFacts};
 use crate::store::served::ServedStore;
-use crate::store::writer::{self, BatchError, BatchOutcome, WriteIndex};
+use crate::store::write_index::{channel_code, WriteIndex, CHANNELS};
 use crate::store::{selection, DuckStore, StoreFailure, UncataloguedProcedure};
 use app::late::{LatePage, LateQuery, TimelineEvent};
 use app::model::{Channel, Counts, IndicatorRow, Level, StatsQuery, StatsResponse, UnitRef};
@@ -310,7 +311,7 @@ impl ClusterStore {
                     unit,
                     field: index.intern_field(&d.field),
                     online: channel == Channel::Online,
-                    channel: writer::channel_code(channel),
+                    channel: channel_code(channel),
                     fee: d.fee != 0,
                     paid_online: d.paid_online != 0,
                     received: d.received_date,
@@ -359,7 +360,7 @@ impl ClusterStore {
             _ => None,
         };
         let mut extras = self.load_touched(&mut index, batch)?;
-        let checked = writer::check_alone(&index, batch, scope)?;
+        let checked = check_alone(&index, batch, scope)?;
         let accepted = checked.events.len() as u64;
         if !write || accepted == 0 {
             return Ok(BatchOutcome {
@@ -442,7 +443,7 @@ impl ClusterStore {
                 s_field: index
                     .field_name(c.after.field, &checked.new_fields)
                     .to_string(),
-                s_channel: writer::CHANNELS[c.after.channel as usize].as_str(),
+                s_channel: CHANNELS[c.after.channel as usize].as_str(),
                 s_agency: extra.agency.clone(),
                 s_fee: u8::from(c.after.fee),
                 s_paid_online: u8::from(c.after.paid_online),

@@ -1,10 +1,12 @@
-//! Store upkeep: recomputing dossier states and rollups from the event log (verify, rebuild),
-//! consistent backups, restore, and the event log as Parquet.
+//! The embedded store's upkeep: recomputing dossier states and rollups from the event log
+//! (verify, rebuild), consistent backups, restore, and the event log as Parquet.
 //!
 //! The recomputation is plain SQL over `events`, written apart from the writer's incremental
 //! Rust path on purpose: a fault in either (a lost delta, a half-applied commit, a bug in the
 //! contribution rules) shows up as a difference between the two.
-use super::{schema, StoreFailure};
+use super::schema;
+use crate::store::counters::COUNTERS;
+use crate::store::StoreFailure;
 use duckdb::Connection;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -43,13 +45,12 @@ fn expected_dossiers_sql() -> String {
 /// processing days) on its day, a closing on its day and "due or closed" on the later of the two.
 fn expected_rollup_sql() -> String {
     let zero8 = "0, 0, 0, 0, 0, 0, 0, 0";
+    let counters = COUNTERS.join(", ");
     let sums = schema::counter_sums();
     format!(
         "CREATE OR REPLACE TEMP TABLE expected_rollup AS
          WITH d AS (SELECT *, coalesce(resolved_date, withdrawn_date) AS closed_date FROM expected_dossiers),
-         parts (unit_code, field, channel, day, received, received_online, received_with_fee,
-                paid_online, resolved, resolved_early, resolved_on_time, resolved_late,
-                resolved_days, closed, due, due_or_closed) AS (
+         parts (unit_code, field, channel, day, {counters}) AS (
             SELECT unit_code, field, channel, received_date, 1, (channel = 'online')::BIGINT,
                    fee::BIGINT, paid_online::BIGINT, 0, 0, 0, 0, 0, 0, 0, 0 FROM d
             UNION ALL
@@ -79,7 +80,7 @@ fn expected_rollup_sql() -> String {
 /// Rollup rows whose counters are all zero carry nothing (the incremental writer can leave them
 /// behind when a dossier's contribution moves); comparisons skip them.
 fn nonzero(table: &str) -> String {
-    let any = super::writer::COUNTERS
+    let any = COUNTERS
         .iter()
         .map(|c| format!("{c} <> 0"))
         .collect::<Vec<_>>()

@@ -1,5 +1,6 @@
-//! Loads the project's authored reference data (units, procedures, agencies) into the store.
-use super::StoreFailure;
+//! Loads the project's authored reference data (units, procedures, agencies, tiles) into a DuckDB
+//! store: the embedded store, or the cluster store's local reference file.
+use crate::store::StoreFailure;
 use app::era::Era;
 use duckdb::{params, Connection};
 use std::collections::HashMap;

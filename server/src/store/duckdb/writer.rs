@@ -1,90 +1,28 @@
-//! The single writer: checks a batch against what is stored, then commits it whole or not at all.
-use super::conversion::Conversion;
-use super::rollup::{DossierFacts, RollupDelta};
-use super::StoreFailure;
+//! The embedded store's writer: applies checked batches to DuckDB in one transaction each group
+//! (Arrow batches appended to staging tables, then merged), and loads the write index from it.
 use crate::auth::Scope;
-use crate::ingest::event::{Event, EventKind, LineError, Reception};
-use app::era::Era;
-use app::indicators::local_date;
-use app::model::{Channel, Level};
-use chrono::NaiveDate;
-use chrono::Utc;
-use duckdb::arrow::array::{
+use crate::ingest::event::{Event, EventKind, Reception};
+use crate::store::check::{check_request, BatchError, BatchOutcome, DossierRow, Pending, Staged};
+use crate::store::conversion::Conversion;
+use crate::store::counters::COUNTERS;
+use crate::store::rollup::{DossierFacts, RollupDelta};
+use crate::store::write_index::{channel_code, UnitEntry, WriteIndex, CHANNELS};
+use crate::store::StoreFailure;
+use ::duckdb::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Date32Array, Int32Array, Int64Array, StringArray,
     TimestampMicrosecondArray, UInt64Array,
 };
-use duckdb::arrow::datatypes::{Date32Type, UInt64Type};
-use duckdb::arrow::record_batch::RecordBatch;
-use duckdb::Connection;
+use ::duckdb::arrow::datatypes::{Date32Type, UInt64Type};
+use ::duckdb::arrow::record_batch::RecordBatch;
+use ::duckdb::Connection;
+use app::model::{Channel, Level};
+use chrono::NaiveDate;
+use chrono::Utc;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// A unit as the writer needs it: its level and where it sits.
-#[derive(Clone, Debug)]
-pub struct UnitEntry {
-    pub code: String,
-    pub level: Level,
-    pub province: String,
-    pub district: Option<String>,
-}
-
-/// The in-memory index the writer validates against, rebuilt from the store at start.
-#[derive(Default)]
-pub struct WriteIndex {
-    units: Vec<UnitEntry>,
-    unit_by_code: HashMap<String, u32>,
-    fields: Vec<String>,
-    field_by_name: HashMap<String, u32>,
-    dossiers: HashMap<Box<str>, DossierFacts>,
-    /// event_id hash → content hash. A hash match is confirmed against the content hash, so two
-    /// different ids collide only if both 64-bit hashes collide.
-    events: HashMap<u64, u64>,
-    next_seq: i64,
-    /// The conversion table, to name an old unit's successors when it is sent after the reform.
-    conversion: Arc<Conversion>,
-}
-
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct BatchOutcome {
-    pub accepted: u64,
-    pub duplicates: u64,
-    /// Sequence number of the last event stored, if any.
-    pub last_seq: Option<i64>,
-}
-
-#[derive(Debug)]
-pub enum BatchError {
-    /// The batch was refused; nothing was stored.
-    Rejected(Vec<LineError>),
-    /// Events outside the writer's units (a reception's unit, or the unit its dossier was
-    /// received under): the whole request is refused, nothing stored, and nothing else about
-    /// it is said (another unit's dossiers are not the writer's to learn about).
-    OutOfScope(Vec<LineError>),
-    Store(StoreFailure),
-}
-
-impl From<StoreFailure> for BatchError {
-    fn from(e: StoreFailure) -> Self {
-        BatchError::Store(e)
-    }
-}
-
-impl From<duckdb::Error> for BatchError {
-    fn from(e: duckdb::Error) -> Self {
-        BatchError::Store(StoreFailure::from(e))
-    }
-}
-
-pub fn channel_code(c: Channel) -> u8 {
-    match c {
-        Channel::Online => 0,
-        Channel::Direct => 1,
-        Channel::Postal => 2,
-    }
-}
-
-pub const CHANNELS: [Channel; 3] = [Channel::Online, Channel::Direct, Channel::Postal];
-
+/// Loading the index from the embedded store's tables (the neutral rest is in
+/// [`crate::store::write_index`]).
 impl WriteIndex {
     /// Loads the index from the store. Dossiers and event hashes are read as Arrow batches on two
     /// connections at once: row-by-row reads made a later start take ten seconds.
@@ -168,171 +106,6 @@ impl WriteIndex {
         }
         Ok(())
     }
-
-    /// Re-reads the unit list (after the authored lists are seeded or boundaries imported).
-    pub fn reload_units(&mut self, conn: &Connection) -> Result<(), StoreFailure> {
-        let mut stmt = conn
-            .prepare("SELECT code, level, province_code, district_code FROM units ORDER BY code")?;
-        let units = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        for (code, level, province, district) in units {
-            let level: Level = level.parse().map_err(StoreFailure::Corrupt)?;
-            if let Some(&i) = self.unit_by_code.get(&code) {
-                self.units[i as usize] = UnitEntry {
-                    code,
-                    level,
-                    province,
-                    district,
-                };
-            } else {
-                self.unit_by_code
-                    .insert(code.clone(), self.units.len() as u32);
-                self.units.push(UnitEntry {
-                    code,
-                    level,
-                    province,
-                    district,
-                });
-            }
-        }
-        Ok(())
-    }
-
-    pub fn intern_field(&mut self, name: &str) -> u32 {
-        if let Some(&i) = self.field_by_name.get(name) {
-            return i;
-        }
-        let i = self.fields.len() as u32;
-        self.fields.push(name.to_string());
-        self.field_by_name.insert(name.to_string(), i);
-        i
-    }
-
-    pub fn dossier_count(&self) -> usize {
-        self.dossiers.len()
-    }
-
-    pub fn event_count(&self) -> usize {
-        self.events.len()
-    }
-
-    /// An index of the reference data only (units and the catalogue's fields), for a store
-    /// whose dossiers live elsewhere: it learns the dossiers of each batch with [`Self::know`].
-    pub fn reference(conn: &Connection, conversion: Arc<Conversion>) -> Result<Self, StoreFailure> {
-        let mut index = WriteIndex {
-            conversion,
-            ..WriteIndex::default()
-        };
-        index.reload_units(conn)?;
-        let mut stmt = conn.prepare("SELECT DISTINCT field FROM procedures ORDER BY field")?;
-        let fields = stmt
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        for field in fields {
-            index.intern_field(&field);
-        }
-        Ok(index)
-    }
-
-    /// Replaces the known dossiers and event hashes with those a batch touches.
-    pub fn know(&mut self, dossiers: Vec<(String, DossierFacts)>, events: Vec<(u64, u64)>) {
-        self.dossiers = dossiers.into_iter().map(|(id, f)| (id.into(), f)).collect();
-        self.events = events.into_iter().collect();
-    }
-
-    pub fn conversion(&self) -> &Arc<Conversion> {
-        &self.conversion
-    }
-
-    pub fn unit_number(&self, code: &str) -> Option<u32> {
-        self.unit_by_code.get(code).copied()
-    }
-
-    pub fn unit_at(&self, number: u32) -> &UnitEntry {
-        &self.units[number as usize]
-    }
-
-    /// A field's name by its number; numbers past the interned ones are `new_fields` of a batch.
-    pub fn field_name<'s>(&'s self, number: u32, new_fields: &'s [String]) -> &'s str {
-        let i = number as usize;
-        if i < self.fields.len() {
-            &self.fields[i]
-        } else {
-            &new_fields[i - self.fields.len()]
-        }
-    }
-
-    /// The unit a reception on `on` (a local date) names: its code in force that day. Refused
-    /// (code, message) when no unit has the code, or when its unit is not in force then; after
-    /// the reform the message names the old unit's successors, so an integrator migrating its
-    /// system learns the new codes from the error.
-    pub fn reception_unit(&self, code: &str, on: NaiveDate) -> Result<u32, (&'static str, String)> {
-        let era = Era::on(on);
-        if let Some(&unit) = era.key(code).and_then(|k| self.unit_by_code.get(&k)) {
-            return Ok(unit);
-        }
-        let Some(&unit) = era
-            .other()
-            .key(code)
-            .and_then(|k| self.unit_by_code.get(&k))
-        else {
-            return Err((
-                "unknown_unit",
-                format!("unit '{code}' is not a known unit code"),
-            ));
-        };
-        let u = &self.units[unit as usize];
-        let message = match era {
-            Era::Before2025 => format!(
-                "unit '{code}' ({}) is in force from {}; on {on} send the code of the unit then in force",
-                u.level,
-                app::era::REFORM_DATE
-            ),
-            Era::From2025 => {
-                let codes = |keys: &[String]| {
-                    keys.iter()
-                        .map(|k| app::era::code_of(k))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                let province = self.conversion.province(&u.province).map(app::era::code_of);
-                let ended = format!(
-                    "unit '{code}' ({}) ended on {}",
-                    u.level,
-                    app::era::LAST_DISTRICT_DAY
-                );
-                let now = match u.level {
-                    Level::Province => province.map(|p| format!("from {} it is province {p}", app::era::REFORM_DATE)),
-                    Level::District => province.map(|p| {
-                        format!("districts ended with the reform: its dossiers go to a commune of province {p} or to the province itself")
-                    }),
-                    Level::Commune => self.conversion.commune(&u.code).map(|s| {
-                        let kind = if s.split() { "split between communes" } else { "commune" };
-                        format!("from {} it is {kind} {}", app::era::REFORM_DATE, codes(&s.0))
-                    }),
-                };
-                match now {
-                    Some(now) => format!("{ended}; {now}"),
-                    None => format!("{ended}; the conversion table names no successor"),
-                }
-            }
-        };
-        Err(("unit_not_in_force", message))
-    }
-
-    pub fn unit(&self, code: &str) -> Option<&UnitEntry> {
-        self.unit_by_code
-            .get(code)
-            .map(|&i| &self.units[i as usize])
-    }
 }
 
 /// Every stored event's id hash with its content hash.
@@ -369,389 +142,11 @@ fn date32(days: i32) -> Result<NaiveDate, StoreFailure> {
         .ok_or_else(|| StoreFailure::Corrupt(format!("date {days} days from 1970 is out of range")))
 }
 
-/// One event checked and ready to write.
-struct Staged<'a> {
-    event: &'a Event,
-    seq: i64,
-    /// The hashes computed while checking, kept so the write does not compute them again.
-    id_hash: u64,
-    content_hash: u64,
-    /// The dossier as this event leaves it.
-    facts: DossierFacts,
-}
-
-/// Dossier rows to upsert: static attributes only for new dossiers.
-#[derive(Clone)]
-struct DossierRow<'a> {
-    reception: Option<&'a Event>,
-    facts: DossierFacts,
-    outcome: Option<String>,
-    last_seq: i64,
-}
-
 /// Whether a checked batch is written or only checked.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Commit,
     CheckOnly,
-}
-
-/// What a group of checked requests will add to the store once it commits: the index sees none
-/// of it until then, so a failed commit leaves the index as it was.
-struct Pending<'a> {
-    touched: HashMap<&'a str, DossierRow<'a>>,
-    ids: HashMap<u64, (u64, &'a str)>,
-    new_fields: Vec<String>,
-    staged: Vec<Staged<'a>>,
-    next_seq: i64,
-}
-
-impl<'a> Pending<'a> {
-    fn new(index: &WriteIndex) -> Self {
-        Pending {
-            touched: HashMap::new(),
-            ids: HashMap::new(),
-            new_fields: Vec::new(),
-            staged: Vec::new(),
-            next_seq: index.next_seq,
-        }
-    }
-
-    /// Takes over a request checked on top of this group.
-    fn absorb(&mut self, request: Pending<'a>) {
-        self.touched.extend(request.touched);
-        self.ids.extend(request.ids);
-        self.new_fields.extend(request.new_fields);
-        self.staged.extend(request.staged);
-        self.next_seq = request.next_seq;
-    }
-}
-
-/// Checks one request's events in order against the store and the requests already checked in
-/// this group. On success returns what the request adds and its duplicate count.
-fn check_request<'a>(
-    index: &WriteIndex,
-    group: &Pending<'a>,
-    batch: &'a [(u32, Event)],
-    scope: &Scope,
-) -> Result<(Pending<'a>, u64), BatchError> {
-    if *scope != Scope::Everything {
-        let outside = outside_scope(index, group, batch, scope);
-        if !outside.is_empty() {
-            return Err(BatchError::OutOfScope(outside));
-        }
-    }
-    check_in_scope(index, group, batch).map_err(BatchError::Rejected)
-}
-
-/// The events of `batch` outside `scope`: a reception in a unit it does not cover, or an event
-/// for a dossier received (stored, earlier in the group, or earlier in the batch) under one.
-/// Checked under the writer's lock, so no reception can slip in between check and write.
-fn outside_scope(
-    index: &WriteIndex,
-    group: &Pending,
-    batch: &[(u32, Event)],
-    scope: &Scope,
-) -> Vec<LineError> {
-    let mut received_here: HashMap<&str, u32> = HashMap::new();
-    let mut outside = Vec::new();
-    for (line, event) in batch {
-        let dossier = event.dossier_id.as_str();
-        let unit = match &event.kind {
-            EventKind::Received(r) => {
-                let unit = index.reception_unit(&r.unit, local_date(&event.at)).ok();
-                if let Some(unit) = unit {
-                    received_here.entry(dossier).or_insert(unit);
-                }
-                unit
-            }
-            _ => received_here
-                .get(dossier)
-                .copied()
-                .or_else(|| group.touched.get(dossier).map(|row| row.facts.unit))
-                .or_else(|| index.dossiers.get(dossier).map(|facts| facts.unit)),
-        };
-        // An unknown unit or dossier is refused by the checks that follow.
-        let Some(unit) = unit else { continue };
-        let u = &index.units[unit as usize];
-        let today = index.conversion.today_of(&u.code, &u.province);
-        if !scope.covers_unit(&u.code, &u.province, u.district.as_deref(), &today) {
-            let message = match &event.kind {
-                EventKind::Received(r) => {
-                    format!("unit '{}' is outside this token's units", r.unit)
-                }
-                _ => format!(
-                    "dossier '{}' was not received under this token's units",
-                    event.dossier_id
-                ),
-            };
-            outside.push(LineError::new(*line, "unit", "outside_scope", message));
-        }
-    }
-    outside
-}
-
-fn check_in_scope<'a>(
-    index: &WriteIndex,
-    group: &Pending<'a>,
-    batch: &'a [(u32, Event)],
-) -> Result<(Pending<'a>, u64), Vec<LineError>> {
-    let mut errors = Vec::new();
-    let mut duplicates = 0u64;
-    let mut mine = Pending {
-        touched: HashMap::new(),
-        ids: HashMap::new(),
-        new_fields: Vec::new(),
-        staged: Vec::with_capacity(batch.len()),
-        next_seq: group.next_seq,
-    };
-    let known_field = |name: &str, mine: &Pending| -> Option<u32> {
-        index.field_by_name.get(name).copied().or_else(|| {
-            group
-                .new_fields
-                .iter()
-                .chain(mine.new_fields.iter())
-                .position(|f| f == name)
-                .map(|pos| (index.fields.len() + pos) as u32)
-        })
-    };
-
-    for (line, event) in batch {
-        let line = *line;
-        let id_hash = event.id_hash();
-        let content = event.content_hash();
-        let same_id = |ids: &HashMap<u64, (u64, &str)>| {
-            ids.get(&id_hash)
-                .filter(|(_, id)| *id == event.event_id)
-                .map(|(c, _)| *c)
-        };
-        let previous = index
-            .events
-            .get(&id_hash)
-            .copied()
-            .or_else(|| same_id(&group.ids))
-            .or_else(|| same_id(&mine.ids));
-        if let Some(stored_content) = previous {
-            if stored_content == content {
-                duplicates += 1;
-            } else {
-                errors.push(LineError::new(
-                    line,
-                    "event_id",
-                    "event_id_conflict",
-                    format!(
-                        "event_id '{}' was already received with different content",
-                        event.event_id
-                    ),
-                ));
-            }
-            continue;
-        }
-        let dossier = event.dossier_id.as_str();
-        let existing = mine
-            .touched
-            .get(dossier)
-            .or_else(|| group.touched.get(dossier))
-            .map(|row| row.facts)
-            .or_else(|| index.dossiers.get(dossier).copied());
-        let at_date = local_date(&event.at);
-        let next: Result<(DossierFacts, Option<String>), LineError> = match (&event.kind, existing) {
-            (EventKind::Received(_), Some(_)) => Err(LineError::new(
-                line,
-                "dossier_id",
-                "duplicate_received",
-                format!("dossier '{}' was already received", event.dossier_id),
-            )),
-            (EventKind::Received(r), None) => match index.reception_unit(&r.unit, at_date) {
-                Err((code, message)) => Err(LineError::new(line, "unit", code, message)),
-                Ok(unit) if index.units[unit as usize].level != r.level => Err(LineError::new(
-                    line,
-                    "level",
-                    "level_mismatch",
-                    format!(
-                        "unit '{}' is a {}, but the event says level '{}'",
-                        r.unit, index.units[unit as usize].level, r.level
-                    ),
-                )),
-                Ok(unit) => {
-                    // A field not seen before gets a provisional id beyond the table; it is
-                    // interned for real only after the commit.
-                    let field = known_field(&r.field, &mine).unwrap_or_else(|| {
-                        mine.new_fields.push(r.field.clone());
-                        (index.fields.len() + group.new_fields.len() + mine.new_fields.len() - 1)
-                            as u32
-                    });
-                    Ok((
-                        DossierFacts {
-                            unit,
-                            field,
-                            online: r.channel == Channel::Online,
-                            channel: channel_code(r.channel),
-                            fee: r.fee,
-                            paid_online: r.fee && r.paid_online,
-                            received: at_date,
-                            due: local_date(&r.due),
-                            resolved: None,
-                            withdrawn: None,
-                        },
-                        None,
-                    ))
-                }
-            },
-            (_, None) => Err(LineError::new(
-                line,
-                "dossier_id",
-                "unknown_dossier",
-                format!(
-                    "dossier '{}' has no 'received' event, neither stored nor earlier in this request",
-                    event.dossier_id
-                ),
-            )),
-            (kind, Some(facts)) if at_date < facts.received => Err(LineError::new(
-                line,
-                "at",
-                "before_received",
-                format!("a '{}' event on {at_date} precedes the reception on {}", kind.name(), facts.received),
-            )),
-            (EventKind::DueChanged { due }, Some(mut facts)) => {
-                let due = local_date(due);
-                if due < facts.received {
-                    Err(LineError::new(
-                        line,
-                        "due",
-                        "due_before_received",
-                        format!("new due date {due} is before the reception on {}", facts.received),
-                    ))
-                } else {
-                    facts.due = due;
-                    Ok((facts, None))
-                }
-            }
-            (EventKind::Resolved { outcome }, Some(mut facts)) => {
-                if facts.resolved.is_some() {
-                    Err(LineError::new(
-                        line,
-                        "type",
-                        "already_resolved",
-                        format!("dossier '{}' is already resolved", event.dossier_id),
-                    ))
-                } else if facts.withdrawn.is_some() {
-                    Err(LineError::new(
-                        line,
-                        "type",
-                        "already_withdrawn",
-                        format!("dossier '{}' was withdrawn and cannot be resolved", event.dossier_id),
-                    ))
-                } else {
-                    facts.resolved = Some(at_date);
-                    Ok((facts, outcome.clone()))
-                }
-            }
-            (EventKind::Withdrawn, Some(mut facts)) => {
-                if facts.resolved.is_some() || facts.withdrawn.is_some() {
-                    Err(LineError::new(
-                        line,
-                        "type",
-                        "already_closed",
-                        format!("dossier '{}' is already resolved or withdrawn", event.dossier_id),
-                    ))
-                } else {
-                    facts.withdrawn = Some(at_date);
-                    Ok((facts, None))
-                }
-            }
-        };
-        match next {
-            Err(e) => errors.push(e),
-            Ok((facts, new_outcome)) => {
-                let seq = mine.next_seq;
-                mine.ids.insert(id_hash, (content, event.event_id.as_str()));
-                let row = mine.touched.entry(dossier).or_insert_with(|| {
-                    // Carry what earlier requests of the group know (e.g. the reception).
-                    group.touched.get(dossier).cloned().unwrap_or(DossierRow {
-                        reception: None,
-                        facts,
-                        outcome: None,
-                        last_seq: seq,
-                    })
-                });
-                if matches!(event.kind, EventKind::Received(_)) {
-                    row.reception = Some(event);
-                }
-                row.facts = facts;
-                if new_outcome.is_some() {
-                    row.outcome = new_outcome;
-                }
-                row.last_seq = seq;
-                mine.staged.push(Staged {
-                    event,
-                    seq,
-                    id_hash,
-                    content_hash: content,
-                    facts,
-                });
-                mine.next_seq += 1;
-            }
-        }
-    }
-    if errors.is_empty() {
-        Ok((mine, duplicates))
-    } else {
-        Err(errors)
-    }
-}
-
-/// One accepted event of a batch checked for a store that writes elsewhere.
-pub struct CheckedEvent<'a> {
-    pub event: &'a Event,
-    pub id_hash: u64,
-    pub content_hash: u64,
-    /// The dossier before and after the event (`None` before its reception).
-    pub before: Option<DossierFacts>,
-    pub after: DossierFacts,
-}
-
-/// What [`check_alone`] accepted: the events in order, resends, and fields not interned yet.
-pub struct CheckedBatch<'a> {
-    pub events: Vec<CheckedEvent<'a>>,
-    pub duplicates: u64,
-    pub new_fields: Vec<String>,
-}
-
-/// Checks a batch against the index alone, by the same rules as a commit, and says what each
-/// accepted event changes; the caller writes it (the cluster store).
-pub fn check_alone<'a>(
-    index: &WriteIndex,
-    batch: &'a [(u32, Event)],
-    scope: &Scope,
-) -> Result<CheckedBatch<'a>, BatchError> {
-    let group = Pending::new(index);
-    let (request, duplicates) = check_request(index, &group, batch, scope)?;
-    let mut current: HashMap<&str, DossierFacts> = HashMap::new();
-    let events = request
-        .staged
-        .iter()
-        .map(|s| {
-            let dossier = s.event.dossier_id.as_str();
-            let before = current
-                .get(dossier)
-                .copied()
-                .or_else(|| index.dossiers.get(dossier).copied());
-            current.insert(dossier, s.facts);
-            CheckedEvent {
-                event: s.event,
-                id_hash: s.id_hash,
-                content_hash: s.content_hash,
-                before,
-                after: s.facts,
-            }
-        })
-        .collect();
-    Ok(CheckedBatch {
-        events,
-        duplicates,
-        new_fields: request.new_fields,
-    })
 }
 
 /// Checks the batch (`(line, event)` pairs, in order) and commits it in one transaction.
@@ -937,23 +332,6 @@ fn write_group_inner(
     index.next_seq = next_seq;
     Ok(Some(next_seq - 1))
 }
-
-/// The rollup counters, in table order; the first nine are summed over a period, the last three
-/// feed the pending prefix sums.
-pub(crate) const COUNTERS: [&str; 12] = [
-    "received",
-    "received_online",
-    "received_with_fee",
-    "paid_online",
-    "resolved",
-    "resolved_early",
-    "resolved_on_time",
-    "resolved_late",
-    "resolved_days",
-    "closed",
-    "due",
-    "due_or_closed",
-];
 
 /// `received = received + excluded.received, …`: a delta row adds to the stored one.
 fn add_counters() -> String {
@@ -1205,11 +583,11 @@ fn rollup_batch<'a>(
     field_name: &dyn Fn(u32) -> &'a str,
 ) -> Result<RecordBatch, StoreFailure> {
     let rows: Vec<_> = delta.nonzero().collect();
-    let unit = |key: &super::rollup::RowKey| &units[key.0 as usize];
-    let text = |f: &dyn Fn(&super::rollup::RowKey) -> Option<String>| -> ArrayRef {
+    let unit = |key: &crate::store::rollup::RowKey| &units[key.0 as usize];
+    let text = |f: &dyn Fn(&crate::store::rollup::RowKey) -> Option<String>| -> ArrayRef {
         Arc::new(rows.iter().map(|(k, _)| f(k)).collect::<StringArray>())
     };
-    let counter = |f: &dyn Fn(&super::rollup::Counters) -> i64| -> ArrayRef {
+    let counter = |f: &dyn Fn(&crate::store::rollup::Counters) -> i64| -> ArrayRef {
         Arc::new(rows.iter().map(|(_, c)| Some(f(c))).collect::<Int64Array>())
     };
     let columns: Vec<(&str, ArrayRef)> = vec![
@@ -1254,7 +632,7 @@ fn rollup_batch<'a>(
 }
 
 /// Creates the connection-local staging tables the writer appends to before merging.
-pub fn prepare_staging(conn: &Connection) -> duckdb::Result<()> {
+pub fn prepare_staging(conn: &Connection) -> ::duckdb::Result<()> {
     conn.execute_batch(
         "CREATE TEMP TABLE IF NOT EXISTS staging_dossiers AS SELECT * FROM dossiers LIMIT 0;
          CREATE TEMP TABLE IF NOT EXISTS staging_rollup AS SELECT * FROM daily_rollup LIMIT 0;",

@@ -1,4 +1,6 @@
-//! Versioned schema migrations; each runs once, in order, in its own transaction.
+//! The DuckDB file's versioned schema migrations (the embedded store's, and the cluster store's
+//! reference file); each runs once, in order, in its own transaction.
+use crate::store::counters::COUNTERS;
 use duckdb::Connection;
 
 /// (version, SQL). Append new versions; never edit a released one.
@@ -180,7 +182,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
 /// Daily rollup rows folded into months (`FROM daily_rollup`, or any table of its shape).
 /// `sum(received)::BIGINT AS received, …`: every rollup counter summed under its own name.
 pub fn counter_sums() -> String {
-    super::writer::COUNTERS
+    COUNTERS
         .iter()
         .map(|c| format!("sum({c})::BIGINT AS {c}"))
         .collect::<Vec<_>>()
