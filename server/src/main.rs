@@ -34,7 +34,7 @@ fn import(
             )
             .map_err(|e| format!("cannot open the cluster store ({e})"))?,
         ),
-        None => Box::new(server::store::DuckStore::open(&settings.database_path(), &settings.authored_data_dir).map_err(|e| {
+        None => Box::new(server::store::DuckStore::open_with(&settings.database_path(), &settings.authored_data_dir, &settings.engine).map_err(|e| {
             format!(
                 "cannot open the store at {} ({e}); if the server is running, stop it or POST the events to /api/v1/events",
                 settings.database_path().display()

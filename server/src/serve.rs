@@ -316,9 +316,12 @@ async fn open_store(settings: &Settings) -> Result<Opened, ServeError> {
         None => {
             let path = settings.database_path();
             tracing::info!(path = %path.display(), "opening the store");
-            let store = tokio::task::spawn_blocking(move || DuckStore::open(&path, &authored))
-                .await?
-                .map_err(failure)?;
+            let engine = settings.engine.clone();
+            let store = tokio::task::spawn_blocking(move || {
+                DuckStore::open_with(&path, &authored, &engine)
+            })
+            .await?
+            .map_err(failure)?;
             Ok(Opened::Embedded(Arc::new(store)))
         }
         Some(address) => {

@@ -94,7 +94,7 @@ pub fn run_import(settings: &Settings, args: &ImportArgs) -> Result<(), String> 
         Some(_) => settings.reference_path(),
         None => settings.database_path(),
     };
-    let store = DuckStore::open(&path, &settings.authored_data_dir).map_err(|e| {
+    let store = DuckStore::open_with(&path, &settings.authored_data_dir, &settings.engine).map_err(|e| {
         format!(
             "cannot open the store at {} ({e}); stop the server first (DuckDB allows one writing process)",
             path.display()

@@ -44,7 +44,7 @@ fn open(settings: &Settings) -> Result<DuckStore, String> {
             path.display()
         ));
     }
-    DuckStore::open(&path, &settings.authored_data_dir).map_err(|e| {
+    DuckStore::open_with(&path, &settings.authored_data_dir, &settings.engine).map_err(|e| {
         format!(
             "cannot open the store at {}: {e} (is a server running on it without a control socket?)",
             path.display()
@@ -248,7 +248,7 @@ fn restore(settings: &Settings, file: &Path, progress: &mut dyn FnMut(&str)) -> 
     }
     std::fs::rename(&partial, &target).map_err(|e| e.to_string())?;
     progress("opening the restored store");
-    let store = DuckStore::open(&target, &settings.authored_data_dir)
+    let store = DuckStore::open_with(&target, &settings.authored_data_dir, &settings.engine)
         .map_err(|e| format!("the restored store does not open: {e}"))?;
     let summary = store.summary().map_err(|e| e.to_string())?;
     println!(

@@ -165,11 +165,7 @@ impl ClusterStore {
         let conversion = reference.conversion().clone();
         let index = reference.with_reader(|c| WriteIndex::reference(c, conversion))?;
         let shards = address.shards.iter().map(|s| ClickHouse::new(s)).collect();
-        let server = format!(
-            "{}:{}",
-            std::env::var("HOSTNAME").unwrap_or_else(|_| "server".into()),
-            std::process::id()
-        );
+        let server = format!("{}:{}", host_name(), std::process::id());
         let mut store = ClusterStore {
             address,
             shards,
@@ -691,4 +687,14 @@ impl ServedStore for ClusterStore {
     fn embedded(&self) -> Option<&DuckStore> {
         None
     }
+}
+
+/// This machine's name, which names the lock's holder to other servers: asked of the kernel,
+/// since `HOSTNAME` is a shell variable that services usually do not have.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "server".into())
 }

@@ -12,6 +12,7 @@ pub mod selection;
 pub mod writer;
 
 use crate::auth::{Scope, UnitPlace};
+use crate::config::EngineSettings;
 use crate::ingest::event::Event;
 use crate::store::boundaries::{BoundaryLayer, Tile, UnitName};
 use crate::store::check::{BatchError, BatchOutcome};
@@ -218,6 +219,16 @@ impl DuckStore {
     /// Opens (creating if needed) the database, migrates it, seeds the authored reference data
     /// and loads the writer's index.
     pub fn open(path: &Path, authored_data: &Path) -> Result<Self, StoreFailure> {
+        Self::open_with(path, authored_data, &EngineSettings::default())
+    }
+
+    /// [`DuckStore::open`] with what the engine may use (the deployment's settings, read by
+    /// [`crate::config`]).
+    pub fn open_with(
+        path: &Path,
+        authored_data: &Path,
+        engine: &EngineSettings,
+    ) -> Result<Self, StoreFailure> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
@@ -244,7 +255,7 @@ impl DuckStore {
         // Checkpoint less often than DuckDB's 16 MB default: bulk ingest spent much of its
         // commit time folding the WAL into the file. Shutdown still checkpoints.
         conn.execute_batch("SET checkpoint_threshold = '256MB'")?;
-        if let Ok(limit) = std::env::var("IEM_DUCKDB_MEMORY_LIMIT") {
+        if let Some(limit) = &engine.memory_limit {
             conn.execute("SET memory_limit = ?", [limit])?;
         }
         let applied = schema::migrate(&mut conn)?;
