@@ -174,7 +174,8 @@ pub async fn run(settings: Settings, options: ServeSettings) -> Result<(), Serve
             .join("demo")
             .join("scenario.toml");
         tokio::spawn(crate::demo::simulator::run(
-            state.clone(),
+            state.store.clone(),
+            state.live.feed().clone(),
             scenario,
             simulator,
         ));

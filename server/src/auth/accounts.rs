@@ -1,7 +1,8 @@
 //! The account book: users (argon2id password hashes) and API tokens (SHA-256 digests) in one JSON
 //! file that the CLI edits under a lock and the server re-reads when it changes.
-use super::principal::{Role, Scope};
+use super::principal::Role;
 use super::token;
+use crate::scope::Scope;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use chrono::{DateTime, Utc};

@@ -9,7 +9,8 @@ pub mod rate_limit;
 pub mod sessions;
 pub mod token;
 
-pub use principal::{public_unit, Principal, Role, Scope, Today, UnitPlace, ALL_UNITS};
+pub use crate::scope::{Scope, Today, UnitPlace, ALL_UNITS};
+pub use principal::{public_unit, Principal, Role};
 pub use token::IngestToken;
 
 use accounts::{AccountBook, AccountError};

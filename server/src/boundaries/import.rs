@@ -10,7 +10,6 @@ use chrono::NaiveDate;
 use geo::{InteriorPoint, MultiPolygon};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Simplification tolerance (degrees) of each level of detail: ~20 m, ~100 m, ~400 m.
@@ -289,30 +288,9 @@ fn pair_features(
 }
 
 /// Coordinates rounded to 5 decimals (about 1 m): plenty for a dashboard map, and small.
-fn geometry_json(geometry: &MultiPolygon<f64>) -> String {
-    let mut out = String::from(r#"{"type":"MultiPolygon","coordinates":["#);
-    for (p, polygon) in geometry.0.iter().enumerate() {
-        out.push_str(if p == 0 { "[" } else { ",[" });
-        for (r, ring) in std::iter::once(polygon.exterior())
-            .chain(polygon.interiors())
-            .enumerate()
-        {
-            out.push_str(if r == 0 { "[" } else { ",[" });
-            for (i, c) in ring.0.iter().enumerate() {
-                let _ = write!(
-                    out,
-                    "{}[{},{}]",
-                    if i == 0 { "" } else { "," },
-                    round5(c.x),
-                    round5(c.y)
-                );
-            }
-            out.push(']');
-        }
-        out.push(']');
-    }
-    out.push_str("]}");
-    out
+/// Written through the same serde types the files are read with ([`crate::geojson`]).
+fn geometry_json(geometry: &MultiPolygon<f64>) -> Result<String, serde_json::Error> {
+    serde_json::to_string(&crate::geojson::Geometry::multi_polygon(geometry, round5))
 }
 
 fn round5(v: f64) -> f64 {
@@ -421,7 +399,11 @@ pub fn import(
             rows.push(BoundaryRow {
                 unit_code: code.clone(),
                 detail: detail as u8,
-                geometry: geometry_json(geometry),
+                geometry: geometry_json(geometry).map_err(|e| {
+                    BoundaryImportError::Options(format!(
+                        "unit {code}: cannot write its geometry: {e}"
+                    ))
+                })?,
                 label,
             });
         }

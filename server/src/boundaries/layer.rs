@@ -1,9 +1,8 @@
 //! Reading a boundary file (GeoJSON FeatureCollection or TopoJSON) into polygons with their properties.
+use crate::geojson::{Geometry as RawGeometry, Position, Ring as RawRing};
 use geo::{Coord, LineString, MultiPolygon, Polygon};
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use std::fmt;
 use std::io::Read;
 
 /// One feature of a layer: its position in the file (1-based), properties and geometry.
@@ -36,48 +35,6 @@ pub enum LayerError {
     Feature { number: usize, message: String },
     #[error("{0}")]
     Unsupported(String),
-}
-
-/// A position: longitude and latitude; any further ordinates (height) are ignored.
-#[derive(Debug, Clone, Copy)]
-struct Position(f64, f64);
-
-impl<'de> Deserialize<'de> for Position {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct PositionVisitor;
-        impl<'de> Visitor<'de> for PositionVisitor {
-            type Value = Position;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a position [x, y]")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Position, A::Error> {
-                let x: f64 = seq
-                    .next_element()?
-                    .ok_or_else(|| de::Error::invalid_length(0, &self))?;
-                let y: f64 = seq
-                    .next_element()?
-                    .ok_or_else(|| de::Error::invalid_length(1, &self))?;
-                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
-                Ok(Position(x, y))
-            }
-        }
-        deserializer.deserialize_seq(PositionVisitor)
-    }
-}
-
-type RawRing = Vec<Position>;
-
-#[derive(Deserialize)]
-#[serde(tag = "type")]
-enum RawGeometry {
-    Polygon {
-        coordinates: Vec<RawRing>,
-    },
-    MultiPolygon {
-        coordinates: Vec<Vec<RawRing>>,
-    },
-    #[serde(other)]
-    Other,
 }
 
 #[derive(Deserialize)]

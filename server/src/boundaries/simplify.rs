@@ -34,6 +34,13 @@ fn perpendicular_distance(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
 }
 
 /// Douglas–Peucker keeping both ends.
+///
+/// Hand-written rather than `geo`'s `Simplify` (whose types the rest of this module uses): that
+/// one measures a point's distance to the segment between the piece's ends, this one to the line
+/// through them, and the two pick different points. Tried on the shipped 2025 layers (measured
+/// 2026-12-06) the provinces came out identical at all three tolerances, but 52, 116 and 70 of
+/// the 3,321 communes changed (at 0.0002°, 0.001°, 0.004°): switching would redraw stored maps,
+/// so it waits for a deliberate change of the map's outlines.
 fn douglas_peucker(points: &[Coord<f64>], tolerance: f64) -> Vec<Coord<f64>> {
     if points.len() < 3 {
         return points.to_vec();

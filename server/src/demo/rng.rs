@@ -1,4 +1,8 @@
 //! A small deterministic generator (SplitMix64): the same seed always gives the same history.
+//!
+//! Hand-written rather than the `rand` crate on purpose: the demo's history is calibrated to
+//! published figures from this exact stream, and `rand`'s generators and distributions do not
+//! promise the same numbers across versions, so an upgrade could silently change the demo.
 pub struct Rng(u64);
 
 impl Rng {

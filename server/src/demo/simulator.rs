@@ -6,13 +6,16 @@ use super::plan::Procedure;
 use super::rng::Rng;
 use super::scenario::{Scenario, WindowSetting};
 use super::{load_procedures, DemoError};
-use crate::http::events::ingest_lines;
-use crate::http::AppState;
+use crate::ingest::service::{self, IngestError};
+use crate::live::ChangeFeed;
+use crate::scope::Scope;
+use crate::store::served::ServedStore;
 use crate::store::DuckStore;
 use app::model::Level;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, SecondsFormat, TimeZone};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Settings of `serve`'s simulator.
 #[derive(Clone, Copy, Debug)]
@@ -277,14 +280,20 @@ fn province(
     }
 }
 
-/// Sends simulated events through the ingest path until the server stops.
-pub async fn run(state: AppState, scenario_path: PathBuf, settings: SimulatorSettings) {
+/// Sends simulated events through the ingest pipeline (as a writer of every unit) until the
+/// server stops; commits wake the live stream like any other.
+pub async fn run(
+    store: Arc<dyn ServedStore>,
+    feed: ChangeFeed,
+    scenario_path: PathBuf,
+    settings: SimulatorSettings,
+) {
     let run_id = chrono::Utc::now().format("%y%m%d%H%M%S").to_string();
-    let store = state.store.clone();
+    let writer = store.clone();
     let path = scenario_path;
     // The simulator picks open dossiers to resolve from the embedded store's tables.
     let loaded = tokio::task::spawn_blocking(move || {
-        store
+        writer
             .embedded()
             .map(|duck| Simulator::load(duck, &path, run_id))
             .transpose()
@@ -322,7 +331,7 @@ pub async fn run(state: AppState, scenario_path: PathBuf, settings: SimulatorSet
             tracing::warn!("the live simulator has no units to simulate; stopping");
             return;
         };
-        match ingest_lines(&state, vec![(1, Ok(event))]).await {
+        match service::ingest(&store, &feed, vec![(1, Ok(event))], &Scope::Everything).await {
             Ok(_) => {
                 sent += 1;
                 if sent.is_multiple_of(1000) {
@@ -330,7 +339,7 @@ pub async fn run(state: AppState, scenario_path: PathBuf, settings: SimulatorSet
                 }
             }
             // An integrator may have closed the same dossier meanwhile: skip it and go on.
-            Err(crate::http::error::ApiError::Rejected(errors)) => {
+            Err(IngestError::Rejected(errors)) => {
                 tracing::warn!(?errors, "a simulated event was refused");
             }
             Err(e) => {

@@ -1,9 +1,9 @@
 //! `POST /api/v1/events`: integrators push dossier events; the reply comes once they are durable.
 use super::access::Caller;
 use super::{error::ApiError, AppState};
-use crate::auth::{Principal, Role, Scope};
-use crate::ingest::event::{parse_event, Event, LineError};
-use crate::store::check::{BatchError, BatchOutcome};
+use crate::auth::{Principal, Role};
+use crate::ingest::event::LineError;
+use crate::ingest::service::{self, IngestError, NumberedLines};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
@@ -45,9 +45,6 @@ fn authorize(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
 }
 
 /// Splits the body into `(line number, JSON value)`; syntax errors are reported per line.
-/// Each line (or array element) with its number: a JSON value, or why it is not one.
-pub type NumberedLines = Vec<(u32, Result<Value, LineError>)>;
-
 pub fn split_body(content_type: &str, body: &[u8]) -> Result<NumberedLines, ApiError> {
     let text = std::str::from_utf8(body)
         .map_err(|e| ApiError::bad_request("body", format!("body is not UTF-8: {e}")))?;
@@ -193,7 +190,14 @@ pub async fn post_events(
         .unwrap_or("")
         .to_string();
     let result = match split_body(&content_type, &body) {
-        Ok(lines) => ingest_scoped(&state, lines, &caller.principal.scope()).await,
+        Ok(lines) => service::ingest(
+            &state.store,
+            state.live.feed(),
+            lines,
+            &caller.principal.scope(),
+        )
+        .await
+        .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     let audit_line = match &result {
@@ -211,15 +215,6 @@ pub async fn post_events(
     ))
 }
 
-/// The ingest path after the request is read, for a writer of every unit (the demo simulator
-/// feeds its events through here).
-pub async fn ingest_lines(
-    state: &AppState,
-    lines: NumberedLines,
-) -> Result<BatchOutcome, ApiError> {
-    ingest_scoped(state, lines, &Scope::Everything).await
-}
-
 /// A refusal for scope: 403 naming the lines (and nothing else about the request).
 fn out_of_scope(lines: Vec<LineError>) -> ApiError {
     let listed: Vec<String> = lines
@@ -234,59 +229,16 @@ fn out_of_scope(lines: Vec<LineError>) -> ApiError {
     ))
 }
 
-/// The ingest path after the request is read: validate every line, store all or nothing (the
-/// store holds every event to the writer's scope: a reception's unit, or the unit its dossier
-/// was received under), then announce the commit to the live stream.
-pub async fn ingest_scoped(
-    state: &AppState,
-    lines: NumberedLines,
-    scope: &Scope,
-) -> Result<BatchOutcome, ApiError> {
-    let now = chrono::Utc::now();
-    let mut errors = Vec::new();
-    let mut events: Vec<(u32, Event)> = Vec::new();
-    for (line, value) in lines {
-        match value {
-            Err(e) => errors.push(e),
-            Ok(v) => match parse_event(line, &v, now) {
-                Ok(e) => events.push((line, e)),
-                Err(es) => errors.extend(es),
-            },
-        }
-    }
-    if !errors.is_empty() {
-        // Report the store-level problems of the well-formed lines too, without storing anything.
-        let store = state.store.clone();
-        let token_scope = scope.clone();
-        let more = tokio::task::spawn_blocking(move || store.check(&events, &token_scope)).await?;
-        match more {
-            Ok(()) => {}
-            Err(BatchError::Rejected(es)) => errors.extend(es),
+impl From<IngestError> for ApiError {
+    fn from(e: IngestError) -> Self {
+        match e {
+            IngestError::Rejected(errors) => ApiError::Rejected(errors),
             // Outside the token's units: refused for that alone, saying nothing else.
-            Err(BatchError::OutOfScope(lines)) => return Err(out_of_scope(lines)),
-            Err(BatchError::Store(e)) => return Err(e.into()),
+            IngestError::OutOfScope(lines) => out_of_scope(lines),
+            IngestError::Empty => ApiError::bad_request("body", "the request holds no events"),
+            IngestError::Store(e) => e.into(),
+            IngestError::Task(e) => e.into(),
         }
-        errors.sort_by_key(|e| e.line);
-        return Err(ApiError::Rejected(errors));
-    }
-    if events.is_empty() {
-        return Err(ApiError::bad_request("body", "the request holds no events"));
-    }
-    // The scope is checked with the write, under the writer's lock (and the cluster's): no
-    // reception of another unit can slip in between.
-    let store = state.store.clone();
-    let token_scope = scope.clone();
-    let outcome = tokio::task::spawn_blocking(move || store.ingest(events, &token_scope)).await?;
-    match outcome {
-        Ok(o) => {
-            if o.accepted > 0 {
-                state.live.feed().notify(o.last_seq.unwrap_or_default());
-            }
-            Ok(o)
-        }
-        Err(BatchError::Rejected(errors)) => Err(ApiError::Rejected(errors)),
-        Err(BatchError::OutOfScope(lines)) => Err(out_of_scope(lines)),
-        Err(BatchError::Store(e)) => Err(e.into()),
     }
 }
 

@@ -1,8 +1,8 @@
 //! `server import FILE`: NDJSON events or a one-stop system's CSV export, through the same checks
 //! as the HTTP API. Atomic unless `--skip-invalid`.
 use super::event::{parse_event, Event, LineError};
-use crate::auth::Scope;
-use crate::store::check::BatchError;
+use super::service::{self, IngestError};
+use crate::scope::Scope;
 use crate::store::served::ServedStore;
 use crate::store::StoreFailure;
 use chrono::{DateTime, Utc};
@@ -68,6 +68,8 @@ pub enum ImportError {
     Invalid(ImportReport),
     #[error("store: {0}")]
     Store(#[from] StoreFailure),
+    #[error("{0}")]
+    Ingest(IngestError),
 }
 
 const KEEP_ERRORS: usize = 20;
@@ -221,7 +223,7 @@ pub fn import(
     if !skip_invalid {
         if report.error_count > 0 {
             // Report the store-level problems of the well-formed lines as well.
-            if let Err(BatchError::Rejected(more)) = store.check(&events, &Scope::Everything) {
+            if let Ok(more) = service::problems(store, &events, &Scope::Everything) {
                 note_errors(&mut report, &more);
             }
             report.errors.sort_by_key(|e| e.line);
@@ -231,17 +233,19 @@ pub fn import(
             "checking and storing {} events in one transaction",
             events.len()
         ));
-        return match store.ingest(events, &Scope::Everything) {
+        return match service::store_batch(store, events, &Scope::Everything) {
             Ok(o) => {
                 report.accepted = o.accepted;
                 report.duplicates = o.duplicates;
                 Ok(report)
             }
-            Err(BatchError::Rejected(errors) | BatchError::OutOfScope(errors)) => {
+            Err(IngestError::Rejected(errors) | IngestError::OutOfScope(errors)) => {
                 note_errors(&mut report, &errors);
                 Err(ImportError::Invalid(report))
             }
-            Err(BatchError::Store(e)) => Err(e.into()),
+            Err(IngestError::Store(e)) => Err(e.into()),
+            // Neither comes from a blocking store call.
+            Err(e @ (IngestError::Empty | IngestError::Task(_))) => Err(ImportError::Ingest(e)),
         };
     }
     report.skipped = report.error_count;
@@ -249,20 +253,23 @@ pub fn import(
         let mut batch: Vec<(u32, Event)> = chunk.to_vec();
         // Drop what the store refuses and retry: a refused reception also refuses its dossier's later events.
         loop {
-            match store.ingest(batch.clone(), &Scope::Everything) {
+            match service::store_batch(store, batch.clone(), &Scope::Everything) {
                 Ok(o) => {
                     report.accepted += o.accepted;
                     report.duplicates += o.duplicates;
                     break;
                 }
-                Err(BatchError::Rejected(errors) | BatchError::OutOfScope(errors)) => {
+                Err(IngestError::Rejected(errors) | IngestError::OutOfScope(errors)) => {
                     note_errors(&mut report, &errors);
                     report.skipped += errors.len() as u64;
                     let bad: std::collections::HashSet<u32> =
                         errors.iter().map(|e| e.line).collect();
                     batch.retain(|(line, _)| !bad.contains(line));
                 }
-                Err(BatchError::Store(e)) => return Err(e.into()),
+                Err(IngestError::Store(e)) => return Err(e.into()),
+                Err(e @ (IngestError::Empty | IngestError::Task(_))) => {
+                    return Err(ImportError::Ingest(e))
+                }
             }
         }
         progress(&format!(

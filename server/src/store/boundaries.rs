@@ -87,20 +87,11 @@ pub(super) fn coarse(rings: Vec<Vec<(f32, f32)>>, detail: u8) -> Vec<Vec<(f32, f
 
 /// The stored geometry text (our own MultiPolygon encoding) as rings of (lon, lat).
 pub(super) fn rings_of(geometry: &str) -> Result<Vec<Vec<(f32, f32)>>, StoreFailure> {
-    #[derive(serde::Deserialize)]
-    struct Stored {
-        coordinates: Vec<Vec<Vec<[f64; 2]>>>,
-    }
-    let stored: Stored = serde_json::from_str(geometry)
+    let stored: crate::geojson::Geometry = serde_json::from_str(geometry)
         .map_err(|e| StoreFailure::Corrupt(format!("stored boundary geometry: {e}")))?;
     Ok(stored
-        .coordinates
+        .into_rings()
         .into_iter()
-        .flatten()
-        .map(|ring| {
-            ring.into_iter()
-                .map(|[x, y]| (x as f32, y as f32))
-                .collect()
-        })
+        .map(|ring| ring.into_iter().map(|p| (p.0 as f32, p.1 as f32)).collect())
         .collect())
 }

@@ -3,8 +3,8 @@
 use super::rollup::DossierFacts;
 use super::write_index::{channel_code, WriteIndex};
 use super::StoreFailure;
-use crate::auth::Scope;
 use crate::ingest::event::{Event, EventKind, LineError};
+use crate::scope::Scope;
 use app::indicators::local_date;
 use app::model::Channel;
 use std::collections::HashMap;

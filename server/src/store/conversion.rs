@@ -181,11 +181,11 @@ impl Conversion {
 
     /// The units of today an old unit (store keys) went into: its new province, and for a
     /// commune its successors. Empty for a unit of today.
-    pub fn today_of(&self, code: &str, province: &str) -> crate::auth::Today {
+    pub fn today_of(&self, code: &str, province: &str) -> crate::scope::Today {
         if Era::of_key(code) == Era::From2025 {
-            return crate::auth::Today::default();
+            return crate::scope::Today::default();
         }
-        crate::auth::Today {
+        crate::scope::Today {
             province: self.province(province).map(str::to_string),
             communes: self.commune(code).map(|s| s.0.clone()).unwrap_or_default(),
         }

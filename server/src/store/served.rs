@@ -2,8 +2,8 @@
 use super::boundaries::{BoundaryLayer, Tile, UnitName};
 use super::check::{BatchError, BatchOutcome};
 use super::{DuckStore, StoreFailure, UncataloguedProcedure};
-use crate::auth::{Scope, UnitPlace};
 use crate::ingest::event::Event;
+use crate::scope::{Scope, UnitPlace};
 use app::late::{LatePage, LateQuery, TimelineEvent};
 use app::model::Level;
 use app::store::IndicatorStore;

@@ -6,8 +6,8 @@
 //! the cluster only, so every web server in front of it answers the same.
 use super::client::number;
 use super::{schema, ClickHouse, ClickHouseError, ClusterAddress};
-use crate::auth::{Scope, UnitPlace};
 use crate::ingest::event::{Event, EventKind};
+use crate::scope::{Scope, UnitPlace};
 use crate::store::boundaries::{BoundaryLayer, Tile, UnitName};
 use crate::store::check::{check_alone, BatchError, BatchOutcome};
 use crate::store::query;

@@ -2,7 +2,7 @@
 //! dossier's timeline, and where a unit sits (for authorisation). Callers check access before
 //! calling.
 use super::DuckStore;
-use crate::auth::UnitPlace;
+use crate::scope::UnitPlace;
 use crate::store::late::{format_offset, late_scope};
 use crate::store::StoreFailure;
 use ::duckdb::params_from_iter;

@@ -11,9 +11,9 @@ pub mod schema;
 pub mod selection;
 pub mod writer;
 
-use crate::auth::{Scope, UnitPlace};
 use crate::config::EngineSettings;
 use crate::ingest::event::Event;
+use crate::scope::{Scope, UnitPlace};
 use crate::store::boundaries::{BoundaryLayer, Tile, UnitName};
 use crate::store::check::{BatchError, BatchOutcome};
 use crate::store::conversion::Conversion;

@@ -1,7 +1,7 @@
 //! The embedded store's writer: applies checked batches to DuckDB in one transaction each group
 //! (Arrow batches appended to staging tables, then merged), and loads the write index from it.
-use crate::auth::Scope;
 use crate::ingest::event::{Event, EventKind, Reception};
+use crate::scope::Scope;
 use crate::store::check::{check_request, BatchError, BatchOutcome, DossierRow, Pending, Staged};
 use crate::store::conversion::Conversion;
 use crate::store::counters::COUNTERS;
