@@ -39,6 +39,24 @@ impl Counters {
     pub fn is_zero(&self) -> bool {
         *self == Counters::default()
     }
+
+    /// The values in the order of [`crate::store::counters::COUNTERS`] (the tables' columns).
+    pub fn values(&self) -> [i64; 12] {
+        [
+            self.received,
+            self.received_online,
+            self.received_with_fee,
+            self.paid_online,
+            self.resolved,
+            self.resolved_early,
+            self.resolved_on_time,
+            self.resolved_late,
+            self.resolved_days,
+            self.closed,
+            self.due,
+            self.due_or_closed,
+        ]
+    }
 }
 
 /// What the rollup needs to know of a dossier.
@@ -162,6 +180,40 @@ impl RollupDelta {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_come_in_the_order_the_counters_are_named() {
+        let c = Counters {
+            received: 1,
+            received_online: 2,
+            received_with_fee: 3,
+            paid_online: 4,
+            resolved: 5,
+            resolved_early: 6,
+            resolved_on_time: 7,
+            resolved_late: 8,
+            resolved_days: 9,
+            closed: 10,
+            due: 11,
+            due_or_closed: 12,
+        };
+        let named = [
+            "received",
+            "received_online",
+            "received_with_fee",
+            "paid_online",
+            "resolved",
+            "resolved_early",
+            "resolved_on_time",
+            "resolved_late",
+            "resolved_days",
+            "closed",
+            "due",
+            "due_or_closed",
+        ];
+        assert_eq!(crate::store::counters::COUNTERS, named);
+        assert_eq!(c.values(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    }
     use app::indicators::{count_dossier, DossierDates};
     use app::model::Counts;
 

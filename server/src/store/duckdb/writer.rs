@@ -615,19 +615,13 @@ fn rollup_batch<'a>(
             "dossier_level",
             text(&|k| Some(unit(k).level.as_str().to_string())),
         ),
-        ("received", counter(&|c| c.received)),
-        ("received_online", counter(&|c| c.received_online)),
-        ("received_with_fee", counter(&|c| c.received_with_fee)),
-        ("paid_online", counter(&|c| c.paid_online)),
-        ("resolved", counter(&|c| c.resolved)),
-        ("resolved_early", counter(&|c| c.resolved_early)),
-        ("resolved_on_time", counter(&|c| c.resolved_on_time)),
-        ("resolved_late", counter(&|c| c.resolved_late)),
-        ("resolved_days", counter(&|c| c.resolved_days)),
-        ("closed", counter(&|c| c.closed)),
-        ("due", counter(&|c| c.due)),
-        ("due_or_closed", counter(&|c| c.due_or_closed)),
     ];
+    // The counters in the tables' column order, named once (`store::counters`).
+    let counters = crate::store::counters::COUNTERS
+        .iter()
+        .enumerate()
+        .map(|(i, name)| (*name, counter(&|c| c.values()[i])));
+    let columns: Vec<(&str, ArrayRef)> = columns.into_iter().chain(counters).collect();
     batch(columns, "rollup")
 }
 
