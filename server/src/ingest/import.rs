@@ -2,6 +2,7 @@
 //! as the HTTP API. Atomic unless `--skip-invalid`.
 use super::event::{parse_event, Event, LineError};
 use crate::auth::Scope;
+use crate::codes::ErrorCode;
 use crate::store::served::ServedStore;
 use crate::store::writer::BatchError;
 use crate::store::StoreFailure;
@@ -136,7 +137,7 @@ fn read_lines(
                         vec![LineError::new(
                             line_no,
                             "",
-                            "invalid_json",
+                            ErrorCode::InvalidJson,
                             format!("not JSON: {e}"),
                         )]
                     })
@@ -167,7 +168,7 @@ fn read_lines(
                     Err(e) => Err(vec![LineError::new(
                         line_no,
                         "",
-                        "invalid_csv",
+                        ErrorCode::InvalidCsv,
                         e.to_string(),
                     )]),
                     Ok(record) => {

@@ -3,6 +3,7 @@ use super::conversion::Conversion;
 use super::rollup::{DossierFacts, RollupDelta};
 use super::StoreFailure;
 use crate::auth::Scope;
+use crate::codes::ErrorCode;
 use crate::ingest::event::{Event, EventKind, LineError, Reception};
 use app::era::Era;
 use app::indicators::local_date;
@@ -274,7 +275,7 @@ impl WriteIndex {
     /// (code, message) when no unit has the code, or when its unit is not in force then; after
     /// the reform the message names the old unit's successors, so an integrator migrating its
     /// system learns the new codes from the error.
-    pub fn reception_unit(&self, code: &str, on: NaiveDate) -> Result<u32, (&'static str, String)> {
+    pub fn reception_unit(&self, code: &str, on: NaiveDate) -> Result<u32, (ErrorCode, String)> {
         let era = Era::on(on);
         if let Some(&unit) = era.key(code).and_then(|k| self.unit_by_code.get(&k)) {
             return Ok(unit);
@@ -285,7 +286,7 @@ impl WriteIndex {
             .and_then(|k| self.unit_by_code.get(&k))
         else {
             return Err((
-                "unknown_unit",
+                ErrorCode::UnknownUnit,
                 format!("unit '{code}' is not a known unit code"),
             ));
         };
@@ -325,7 +326,7 @@ impl WriteIndex {
                 }
             }
         };
-        Err(("unit_not_in_force", message))
+        Err((ErrorCode::UnitNotInForce, message))
     }
 
     pub fn unit(&self, code: &str) -> Option<&UnitEntry> {
@@ -485,7 +486,12 @@ fn outside_scope(
                     event.dossier_id
                 ),
             };
-            outside.push(LineError::new(*line, "unit", "outside_scope", message));
+            outside.push(LineError::new(
+                *line,
+                "unit",
+                ErrorCode::OutsideScope,
+                message,
+            ));
         }
     }
     outside
@@ -538,7 +544,7 @@ fn check_in_scope<'a>(
                 errors.push(LineError::new(
                     line,
                     "event_id",
-                    "event_id_conflict",
+                    ErrorCode::EventIdConflict,
                     format!(
                         "event_id '{}' was already received with different content",
                         event.event_id
@@ -559,7 +565,7 @@ fn check_in_scope<'a>(
             (EventKind::Received(_), Some(_)) => Err(LineError::new(
                 line,
                 "dossier_id",
-                "duplicate_received",
+                ErrorCode::DuplicateReceived,
                 format!("dossier '{}' was already received", event.dossier_id),
             )),
             (EventKind::Received(r), None) => match index.reception_unit(&r.unit, at_date) {
@@ -567,7 +573,7 @@ fn check_in_scope<'a>(
                 Ok(unit) if index.units[unit as usize].level != r.level => Err(LineError::new(
                     line,
                     "level",
-                    "level_mismatch",
+                    ErrorCode::LevelMismatch,
                     format!(
                         "unit '{}' is a {}, but the event says level '{}'",
                         r.unit, index.units[unit as usize].level, r.level
@@ -601,7 +607,7 @@ fn check_in_scope<'a>(
             (_, None) => Err(LineError::new(
                 line,
                 "dossier_id",
-                "unknown_dossier",
+                ErrorCode::UnknownDossier,
                 format!(
                     "dossier '{}' has no 'received' event, neither stored nor earlier in this request",
                     event.dossier_id
@@ -610,7 +616,7 @@ fn check_in_scope<'a>(
             (kind, Some(facts)) if at_date < facts.received => Err(LineError::new(
                 line,
                 "at",
-                "before_received",
+                ErrorCode::BeforeReceived,
                 format!("a '{}' event on {at_date} precedes the reception on {}", kind.name(), facts.received),
             )),
             (EventKind::DueChanged { due }, Some(mut facts)) => {
@@ -619,7 +625,7 @@ fn check_in_scope<'a>(
                     Err(LineError::new(
                         line,
                         "due",
-                        "due_before_received",
+                        ErrorCode::DueBeforeReceived,
                         format!("new due date {due} is before the reception on {}", facts.received),
                     ))
                 } else {
@@ -632,14 +638,14 @@ fn check_in_scope<'a>(
                     Err(LineError::new(
                         line,
                         "type",
-                        "already_resolved",
+                        ErrorCode::AlreadyResolved,
                         format!("dossier '{}' is already resolved", event.dossier_id),
                     ))
                 } else if facts.withdrawn.is_some() {
                     Err(LineError::new(
                         line,
                         "type",
-                        "already_withdrawn",
+                        ErrorCode::AlreadyWithdrawn,
                         format!("dossier '{}' was withdrawn and cannot be resolved", event.dossier_id),
                     ))
                 } else {
@@ -652,7 +658,7 @@ fn check_in_scope<'a>(
                     Err(LineError::new(
                         line,
                         "type",
-                        "already_closed",
+                        ErrorCode::AlreadyClosed,
                         format!("dossier '{}' is already resolved or withdrawn", event.dossier_id),
                     ))
                 } else {
@@ -1323,7 +1329,10 @@ mod tests {
         match &results[1] {
             Err(BatchError::Rejected(errors)) => {
                 assert_eq!(errors.len(), 1);
-                assert_eq!((errors[0].line, errors[0].code), (2, "unknown_dossier"));
+                assert_eq!(
+                    (errors[0].line, errors[0].code),
+                    (2, ErrorCode::UnknownDossier)
+                );
             }
             other => panic!("expected a rejection, got {other:?}"),
         }
@@ -1380,7 +1389,10 @@ mod tests {
         assert_eq!(results[0].as_ref().unwrap().accepted, 1);
         match &results[1] {
             Err(BatchError::OutOfScope(errors)) => {
-                assert_eq!((errors[0].line, errors[0].code), (1, "outside_scope"));
+                assert_eq!(
+                    (errors[0].line, errors[0].code),
+                    (1, ErrorCode::OutsideScope)
+                );
                 assert!(!errors[0].message.contains("503"), "{}", errors[0].message);
             }
             other => panic!("expected a refusal for scope, got {other:?}"),
