@@ -26,6 +26,7 @@ const FROM_2025_SUFFIX: &str = "@2025";
 const MAX_CODE_LEN: usize = 8;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Era {
     /// Up to 2025-06-30: 63 provinces, their districts and communes.
@@ -121,6 +122,7 @@ pub fn code_of(key: &str) -> &str {
 
 /// Which units a period's figures are shown on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UnitsView {
     /// Historical units for a period that ends before the reform, today's otherwise.

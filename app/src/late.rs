@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// Which late dossiers: resolved after their due date in the period, still open past their due
 /// date at the period's end, or both (the stats' `resolved_late` and `pending_overdue`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LateKind {
     #[default]
@@ -36,6 +37,7 @@ impl LateKind {
 
 /// The columns the list sorts by.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LateSort {
     #[default]
@@ -86,6 +88,7 @@ pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 500;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LateQuery {
     /// A province, district or commune code: its dossiers and those of every unit under it.
     pub unit: String,
@@ -110,6 +113,7 @@ pub struct LateQuery {
 
 /// Where a late dossier stands now, from its last event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// Received and being processed, due date unchanged.
@@ -142,6 +146,7 @@ impl Stage {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LateRow {
     pub dossier_id: String,
     pub unit_code: String,
@@ -162,6 +167,7 @@ pub struct LateRow {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LatePage {
     pub query: LateQuery,
     /// Rows matching the query over all pages.
@@ -172,6 +178,7 @@ pub struct LatePage {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TimelineEvent {
     pub seq: i64,
     pub event_id: String,
@@ -185,6 +192,7 @@ pub struct TimelineEvent {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DossierTimeline {
     pub dossier_id: String,
     pub unit_code: String,

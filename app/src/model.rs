@@ -8,6 +8,7 @@ pub use crate::era::{Era, UnitsView};
 
 /// Administrative level of a unit, and of the office that handles a dossier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Province,
@@ -58,6 +59,7 @@ impl FromStr for Level {
 
 /// How a dossier reached the one-stop office.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
     Online,
@@ -261,9 +263,12 @@ impl Counts {
     }
 }
 
+// Named `Figures` in the server's OpenAPI document; the doc comments are its descriptions.
 /// One row of the stats answer: a unit's counts and the indicators derived from them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema), schema(as = Figures))]
 pub struct IndicatorRow {
+    /// Official unit code; leading zeros kept.
     pub code: String,
     pub name: String,
     pub received: u64,
@@ -276,10 +281,20 @@ pub struct IndicatorRow {
     pub received_online: u64,
     pub received_with_fee: u64,
     pub paid_online: u64,
+    /// (resolved_early + resolved_on_time) / resolved: a fraction 0..1; null when its
+    /// denominator is 0.
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1))]
     pub on_time_rate: Option<f64>,
+    /// A fraction 0..1; null when its denominator is 0.
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1))]
     pub late_rate_incl_pending: Option<f64>,
+    /// A fraction 0..1; null when its denominator is 0.
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1))]
     pub online_rate: Option<f64>,
+    /// A fraction 0..1; null when its denominator is 0.
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1))]
     pub online_payment_rate: Option<f64>,
+    /// Mean days from reception to resolution.
     pub avg_days: Option<f64>,
     /// Dossiers received in the period by old communes split at the 2025 reform, counted here
     /// by equal shares (see `ConversionNote`); 0 when every count is exact.
@@ -324,6 +339,7 @@ impl IndicatorRow {
 
 /// The answer of `GET /api/v1/stats` and of the dashboard's stats server function.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StatsResponse {
     #[serde(deserialize_with = "crate::iso::date")]
     pub from: NaiveDate,
@@ -332,10 +348,11 @@ pub struct StatsResponse {
     pub level: Level,
     pub units: Vec<IndicatorRow>,
     pub total: IndicatorRow,
-    /// The era whose units are listed: today's (`from_2025`) or those before the reform.
+    /// Whose units are listed: those before the 2025 reform (`before2025`), or today's
+    /// (`from2025`).
     #[serde(default = "era_from_2025")]
     pub era: Era,
-    /// How figures of old units were carried onto today's units, when any were.
+    /// On today's units, how the old units' dossiers were counted (null when none were).
     #[serde(default)]
     pub conversion: Option<ConversionNote>,
 }
@@ -346,6 +363,7 @@ fn era_from_2025() -> Era {
 
 /// How a figure on today's units was built from the old units' dossiers.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConversionNote {
     /// The rule for communes split between several new ones: `equal_shares` (each successor
     /// counts an equal share of the old commune's dossiers, in whole dossiers).
@@ -417,6 +435,7 @@ pub struct UnitRef {
 
 /// The size of a trend bucket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Bucket {
     Week,
@@ -449,6 +468,7 @@ pub struct TrendQuery {
 
 /// One bucket of a trend: its dates and the unit's figures over them, written side by side.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(from = "FlatTrendPoint")]
 pub struct TrendPoint {
     pub from: NaiveDate,
@@ -518,6 +538,7 @@ impl From<FlatTrendPoint> for TrendPoint {
 
 /// The answer of `GET /api/v1/trend`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TrendResponse {
     pub unit: String,
     pub name: String,

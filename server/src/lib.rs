@@ -2,6 +2,7 @@
 pub mod auth;
 pub mod boundaries;
 pub mod cli;
+pub mod codes;
 pub mod config;
 pub mod control;
 pub mod demo;

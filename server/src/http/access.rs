@@ -140,17 +140,20 @@ impl PageAccess {
 }
 
 fn app_error(e: ApiError) -> app::error::AppError {
+    use crate::codes::ErrorCode;
     use app::error::AppError;
+    // The pages' errors carry the API's codes, as text (the app crate cannot name the enum).
+    let error = |code: ErrorCode, message: String| AppError::new(code.as_str(), message);
     match e {
         ApiError::BadRequest { field, message } => {
-            AppError::new("bad_request", format!("{field}: {message}"))
+            error(ErrorCode::BadRequest, format!("{field}: {message}"))
         }
-        ApiError::Unauthorized(m) => AppError::new("unauthorized", m),
-        ApiError::Forbidden(m) => AppError::new("forbidden", m),
-        ApiError::NotFound(m) => AppError::new("not_found", m),
-        ApiError::RateLimited { message, .. } => AppError::new("rate_limited", message),
-        ApiError::Unavailable(m) => AppError::new("store_unavailable", m),
-        ApiError::Unwritable(m) => AppError::new("store_unwritable", m),
+        ApiError::Unauthorized(m) => error(ErrorCode::Unauthorized, m),
+        ApiError::Forbidden(m) => error(ErrorCode::Forbidden, m),
+        ApiError::NotFound(m) => error(ErrorCode::NotFound, m),
+        ApiError::RateLimited { message, .. } => error(ErrorCode::RateLimited, message),
+        ApiError::Unavailable(m) => error(ErrorCode::StoreUnavailable, m),
+        ApiError::Unwritable(m) => error(ErrorCode::StoreUnwritable, m),
         // An internal error's text can be a database's or a panic's: it goes to the log (in the
         // request's span, so with its id), and the page gets the bare fact.
         other => {

@@ -1,12 +1,25 @@
 //! Admin routes: the users and tokens (never their secrets) and the audit log.
 use super::access::Caller;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::AppState;
 use axum::extract::{Query, State};
 use axum::Json;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
+/// Users and tokens, never their secrets (admins only)
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/accounts",
+    tag = "admin",
+    security(("sessionCookie" = [])),
+    responses(
+        (status = 200, description = "`{users: [{username, role, unit, unit_era, created_at, disabled_at}], \
+            tokens: [{id, name, role, unit, unit_era, created_at, revoked_at}]}`"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody)
+    )
+)]
 pub async fn get_users(
     State(state): State<AppState>,
     caller: Caller,
@@ -38,6 +51,20 @@ pub async fn get_users(
     Ok(Json(json!({"users": users, "tokens": tokens})))
 }
 
+/// The last entries of the audit log (admins only)
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/audit",
+    tag = "admin",
+    security(("sessionCookie" = [])),
+    params(("limit" = Option<u32>, Query, description = "How many (default 200)", minimum = 1, maximum = 10000)),
+    responses(
+        (status = 200, description = "`{entries: [{at, action, actor, target, outcome, client}]}`"),
+        (status = 400, description = "`limit` is not a number from 1 to 10000", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody)
+    )
+)]
 pub async fn get_audit(
     State(state): State<AppState>,
     caller: Caller,

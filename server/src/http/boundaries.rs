@@ -1,6 +1,7 @@
 //! `GET /api/v1/boundaries`: the layer in force on a date, simplified, as GeoJSON.
+use super::error::{ApiError, ErrorBody};
 use super::stats::{date, non_empty, parsed, reject_unknown};
-use super::{error::ApiError, AppState};
+use super::AppState;
 use app::model::Level;
 use axum::extract::{Query, State};
 use axum::http::header;
@@ -9,7 +10,8 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-const KNOWN: [&str; 4] = ["level", "parent", "date", "detail"];
+/// The parameters `/api/v1/boundaries` reads, as the OpenAPI document lists them.
+pub(crate) const KNOWN: [&str; 4] = ["level", "parent", "date", "detail"];
 
 /// The two parameters every layer request needs: which level, under which unit.
 fn level_and_parent(params: &HashMap<String, String>) -> Result<(Level, String), ApiError> {
@@ -28,6 +30,26 @@ fn level_and_parent(params: &HashMap<String, String>) -> Result<(Level, String),
     Ok((level, parent))
 }
 
+/// The boundary layer in force on a date, simplified, as GeoJSON
+#[utoipa::path(
+    get,
+    path = "/api/v1/boundaries",
+    tag = "map",
+    params(
+        ("level" = inline(Level), Query, description = "The level of the units drawn"),
+        ("parent" = String, Query, description = "Code of the unit above (VN for the provinces), in the era of `date`"),
+        ("date" = Option<String>, Query, description = "Day the layer must be in force (default today)", format = Date, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+        ("detail" = Option<u8>, Query, description = "Level of detail: 0 finest (~20 m), 1 (~100 m, default), 2 coarsest (~400 m)", minimum = 0, maximum = 2)
+    ),
+    responses(
+        (status = 200, description = "A FeatureCollection (`application/geo+json`); each feature has \
+            `code`, `name` and `label` [lon, lat]. Also `valid_from`, `valid_to`, `source`, `credit` \
+            (the credit line of the shipped shapes, null for an imported file), `detail`, and \
+            `not_on_map`: units without a feature"),
+        (status = 400, description = "A parameter is missing or wrong; `field` names it", body = ErrorBody),
+        (status = 404, description = "No boundary set is in force for that level, parent and date", body = ErrorBody)
+    )
+)]
 pub async fn get_boundaries(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,

@@ -1,4 +1,5 @@
 //! The HTTP layer's error type: every failure is a status plus a JSON body with a stable code.
+use crate::codes::ErrorCode;
 use crate::ingest::event::LineError;
 use crate::store::StoreFailure;
 use axum::http::StatusCode;
@@ -48,21 +49,49 @@ pub fn internal_message(request_id: Option<&str>) -> String {
     format!("an internal error occurred; quote request id {id} when reporting it")
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// The body of every error answer of the API.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody<'a> {
+    /// The HTTP status, repeated.
     status: u16,
-    code: &'a str,
+    code: ErrorCode,
+    /// What went wrong, for people.
     message: &'a str,
+    /// The query parameter or body field at fault (400).
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    // Never set here: this type's `IntoResponse` has no request. The `json_errors` middleware
+    // writes an internal error's body with it; the field is here so that the document shows it.
+    /// An internal error (500) only: the request's id, which the log line of its cause names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<&'a str>,
 }
 
-#[derive(Serialize)]
-struct RejectedBody<'a> {
+/// The body of a refused ingest request: every refused line, and nothing of the request stored.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Rejected)]
+pub struct RejectedBody<'a> {
     status: u16,
-    code: &'a str,
+    #[schema(schema_with = rejected_code)]
+    code: ErrorCode,
     message: String,
+    /// In line order; a line can be listed once per problem.
     errors: &'a [LineError],
+}
+
+/// The codes a refused ingest request carries as a whole: the schema of `RejectedBody::code`,
+/// narrower than every [`ErrorCode`].
+fn rejected_code() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(
+            [ErrorCode::InvalidEvents, ErrorCode::EventIdConflict].map(ErrorCode::as_str),
+        ))
+        .description(Some(
+            "invalid_events (422), or event_id_conflict (409) when every refused line reuses an event id",
+        ))
+        .build()
 }
 
 impl ApiError {
@@ -76,7 +105,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let plain = |status: StatusCode, code: &str, message: &str, field: Option<&str>| {
+        let plain = |status: StatusCode, code: ErrorCode, message: &str, field: Option<&str>| {
             (
                 status,
                 Json(ErrorBody {
@@ -84,46 +113,60 @@ impl IntoResponse for ApiError {
                     code,
                     message,
                     field,
+                    request_id: None,
                 }),
             )
                 .into_response()
         };
         match &self {
-            ApiError::BadRequest { field, message } => {
-                plain(StatusCode::BAD_REQUEST, "bad_request", message, Some(field))
+            ApiError::BadRequest { field, message } => plain(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadRequest,
+                message,
+                Some(field),
+            ),
+            ApiError::Unauthorized(m) => {
+                plain(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, m, None)
             }
-            ApiError::Unauthorized(m) => plain(StatusCode::UNAUTHORIZED, "unauthorized", m, None),
-            ApiError::Forbidden(m) => plain(StatusCode::FORBIDDEN, "forbidden", m, None),
-            ApiError::NotFound(m) => plain(StatusCode::NOT_FOUND, "not_found", m, None),
+            ApiError::Forbidden(m) => plain(StatusCode::FORBIDDEN, ErrorCode::Forbidden, m, None),
+            ApiError::NotFound(m) => plain(StatusCode::NOT_FOUND, ErrorCode::NotFound, m, None),
             ApiError::RateLimited {
                 retry_after,
                 message,
             } => {
                 let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
-                let mut res = plain(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message, None);
+                let mut res = plain(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ErrorCode::RateLimited,
+                    message,
+                    None,
+                );
                 res.headers_mut().insert(
                     axum::http::header::RETRY_AFTER,
                     axum::http::HeaderValue::from(seconds),
                 );
                 res
             }
-            ApiError::PayloadTooLarge(m) => {
-                plain(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", m, None)
-            }
+            ApiError::PayloadTooLarge(m) => plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::PayloadTooLarge,
+                m,
+                None,
+            ),
             ApiError::UnsupportedMediaType(m) => plain(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 m,
                 None,
             ),
             ApiError::Unavailable(m) => plain(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "store_unavailable",
+                ErrorCode::StoreUnavailable,
                 m,
                 None,
             ),
             ApiError::Busy(m) => {
-                let mut response = plain(StatusCode::SERVICE_UNAVAILABLE, "busy", m, None);
+                let mut response = plain(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy, m, None);
                 response.headers_mut().insert(
                     axum::http::header::RETRY_AFTER,
                     axum::http::HeaderValue::from_static("30"),
@@ -133,7 +176,7 @@ impl IntoResponse for ApiError {
             ApiError::Unwritable(m) => {
                 let mut response = plain(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "store_unwritable",
+                    ErrorCode::StoreUnwritable,
                     &format!(
                         "{m}; nothing from this request was stored (reads still work); send it again later"
                     ),
@@ -150,7 +193,7 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = %m, "internal error");
                 let mut response = plain(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
+                    ErrorCode::Internal,
                     &internal_message(None),
                     None,
                 );
@@ -158,11 +201,11 @@ impl IntoResponse for ApiError {
                 response
             }
             ApiError::Rejected(errors) => {
-                let only_conflicts = errors.iter().all(|e| e.code == "event_id_conflict");
+                let only_conflicts = errors.iter().all(|e| e.code == ErrorCode::EventIdConflict);
                 let (status, code) = if only_conflicts {
-                    (StatusCode::CONFLICT, "event_id_conflict")
+                    (StatusCode::CONFLICT, ErrorCode::EventIdConflict)
                 } else {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "invalid_events")
+                    (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidEvents)
                 };
                 let body = RejectedBody {
                     status: status.as_u16(),

@@ -1,21 +1,34 @@
 //! `POST /api/v1/events`: integrators push dossier events; the reply comes once they are durable.
 use super::access::Caller;
-use super::{error::ApiError, AppState};
+use super::error::{ApiError, ErrorBody, RejectedBody};
+use super::AppState;
 use crate::auth::{Principal, Role};
-use crate::ingest::event::LineError;
+use crate::codes::ErrorCode;
+use crate::ingest::event::{LineError, WireEvent};
 use crate::ingest::service::{self, IngestError, NumberedLines};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
-/// Largest request body accepted (answered 413 beyond).
+/// Largest request body accepted (answered 413 beyond). The limits are stated in the OpenAPI
+/// document's description of this route; a test holds that text to these numbers.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// Largest single NDJSON line or array element.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 /// Most events in one request.
 pub const MAX_EVENTS: usize = 50_000;
+
+/// The answer to a stored request.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Stored {
+    /// Events stored by this request.
+    pub accepted: u64,
+    /// Events resent with the same `event_id` and content: no-ops.
+    pub duplicates: u64,
+}
 
 /// Only ingest tokens post events; each token is rate-limited on its own.
 fn authorize(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
@@ -66,7 +79,7 @@ pub fn split_body(content_type: &str, body: &[u8]) -> Result<NumberedLines, ApiE
                 Ok((
                     line,
                     serde_json::from_str::<Value>(l).map_err(|e| {
-                        LineError::new(line, "", "invalid_json", format!("not JSON: {e}"))
+                        LineError::new(line, "", ErrorCode::InvalidJson, format!("not JSON: {e}"))
                     }),
                 ))
             })
@@ -153,12 +166,44 @@ fn array_element_lengths(text: &str) -> Vec<usize> {
     lengths
 }
 
+/// Push dossier events
+#[utoipa::path(
+    post,
+    path = "/api/v1/events",
+    tag = "ingest",
+    description = "NDJSON (one event per line) or a JSON array. The reply comes once the events \
+        are durable. If any line is invalid nothing from the request is stored and every bad line \
+        is listed. Resending an event (same event_id, same content) is a no-op counted in \
+        `duplicates`. Limits: 16 MiB per body, 50,000 events per request, 64 KiB per line (413 \
+        beyond).",
+    security(("ingestToken" = [])),
+    request_body(
+        description = "application/x-ndjson: one Event JSON object per line; application/json: an array of Events.",
+        content(
+            (String = "application/x-ndjson"),
+            (Vec<WireEvent> = "application/json")
+        )
+    ),
+    responses(
+        (status = 200, description = "Stored", body = Stored),
+        (status = 401, description = "Missing or invalid bearer token", body = ErrorBody),
+        (status = 403, description = "The token or session is not an ingest token, or an event \
+            falls outside the token's units (nothing stored)", body = ErrorBody),
+        (status = 409, description = "The only problem: event ids reused with different content", body = RejectedBody),
+        (status = 413, description = "Body, line or event count over the limits", body = ErrorBody),
+        (status = 415, description = "Content type other than application/x-ndjson or application/json", body = ErrorBody),
+        (status = 422, description = "Invalid lines; nothing stored", body = RejectedBody),
+        (status = 429, description = "The token is over its request rate; `Retry-After` says when \
+            to resend. Nothing from the request was stored", body = ErrorBody),
+        (status = 503, description = "The store cannot take writes now", body = ErrorBody)
+    )
+)]
 pub async fn post_events(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Stored>, ApiError> {
     if let Err(e) = authorize(&state, &caller) {
         // Anyone can cause a refusal: its audit line is written at most once a minute per
         // client address (with a count of the ones in between), so refusals cannot grow the log.
@@ -210,9 +255,10 @@ pub async fn post_events(
         tracing::error!(error = ?e, "ingest token use not audited");
     }
     let outcome = result?;
-    Ok(Json(
-        json!({"accepted": outcome.accepted, "duplicates": outcome.duplicates}),
-    ))
+    Ok(Json(Stored {
+        accepted: outcome.accepted,
+        duplicates: outcome.duplicates,
+    }))
 }
 
 /// A refusal for scope: 403 naming the lines (and nothing else about the request).

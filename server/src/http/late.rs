@@ -2,7 +2,8 @@
 //! `GET /api/v1/dossiers/{id}` (one dossier's events): dossier-level data, so every request is
 //! authenticated, checked against the caller's scope and written to the audit log.
 use super::access::Caller;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
+use super::openapi::{ListFormat, SortOrder};
 use super::stats::{checked_period, date};
 use super::AppState;
 use app::late::{LateKind, LateQuery, LateSort, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
@@ -43,7 +44,8 @@ fn number(
     }
 }
 
-const KNOWN: &[&str] = &[
+/// The parameters `/api/v1/late` reads, as the OpenAPI document lists them.
+pub(crate) const KNOWN: &[&str] = &[
     "units",
     "unit",
     "from",
@@ -201,6 +203,44 @@ pub async fn late_page(
     Ok(page)
 }
 
+/// Late dossiers of a unit (dossier-level: leaders, chairs and admins within their scope)
+#[utoipa::path(
+    get,
+    path = "/api/v1/late",
+    tag = "dossiers",
+    description = "Dossiers resolved late in the period (`resolved_late`) and those still open \
+        past their due date at its end (`pending_overdue`), counted exactly as /api/v1/stats \
+        counts them, for the unit and every unit under it. Needs a session cookie or \
+        `Authorization: Bearer <token>` with read rights. Every call is written to the audit log.",
+    security(("sessionCookie" = []), ("readToken" = [])),
+    params(
+        ("unit" = String, Query, description = "The unit's code, in the era of `units`"),
+        ("from" = String, Query, description = super::openapi::dated("First day of the period (YYYY-MM-DD)"), format = Date, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+        ("to" = String, Query, description = super::openapi::dated("Last day of the period (YYYY-MM-DD)"), format = Date, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+        ("kind" = inline(Option<LateKind>), Query, description = "Which late dossiers (default all)"),
+        ("field" = Option<String>, Query, description = "Sector filter"),
+        ("procedure" = Option<String>, Query, description = "Procedure code filter"),
+        ("agency" = Option<String>, Query, description = "Agency code filter"),
+        ("sort" = inline(Option<LateSort>), Query, description = "Sort column (default days_overdue)"),
+        ("order" = inline(Option<SortOrder>), Query, description = "asc or desc (default)"),
+        ("page" = Option<u32>, Query, description = "1-based page", minimum = 1),
+        ("page_size" = Option<u32>, Query, description = "Rows per page (default 50, at most 500)", minimum = 1, maximum = 500),
+        ("format" = inline(Option<ListFormat>), Query, description = "json (default) or csv (every row, UTF-8 with BOM)"),
+        ("units" = inline(Option<app::era::UnitsView>), Query, description = "Which units `unit` names: `current` (today's; its list gathers the dossiers of the old units that went into it) or `historical` (those of the period's time; periods ending by 2025-06-30 only). Default (`auto`): those in force at the period's end")
+    ),
+    responses(
+        (status = 200, description = "`{query, total, resolved_late, pending_overdue, rows}`, or with `format=csv` every row as CSV",
+            content(
+                (app::late::LatePage = "application/json"),
+                (String = "text/csv")
+            )
+        ),
+        (status = 400, description = "A parameter is missing or wrong; `field` names it", body = ErrorBody),
+        (status = 401, description = "Not signed in and no token", body = ErrorBody),
+        (status = 403, description = "The unit is outside the caller's province or district, or the token cannot read", body = ErrorBody),
+        (status = 404, description = "No such unit", body = ErrorBody)
+    )
+)]
 pub async fn get_late(
     State(state): State<AppState>,
     caller: Caller,
@@ -262,6 +302,21 @@ pub async fn timeline(
     })
 }
 
+/// A dossier's events in order (dossier-level, same rights as /api/v1/late)
+#[utoipa::path(
+    get,
+    path = "/api/v1/dossiers/{id}",
+    tag = "dossiers",
+    security(("sessionCookie" = []), ("readToken" = [])),
+    params(("id" = String, Path, description = "The dossier's id (1 to 128 characters)")),
+    responses(
+        (status = 200, description = "The dossier's events, in order", body = app::late::DossierTimeline),
+        (status = 400, description = "The id is empty or longer than 128 characters", body = ErrorBody),
+        (status = 401, description = "Not signed in and no token", body = ErrorBody),
+        (status = 403, description = "The dossier's unit is outside the caller's scope", body = ErrorBody),
+        (status = 404, description = "No such dossier", body = ErrorBody)
+    )
+)]
 pub async fn get_dossier(
     State(state): State<AppState>,
     caller: Caller,

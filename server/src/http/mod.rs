@@ -13,6 +13,7 @@ pub mod stats;
 pub mod stream;
 
 use crate::auth::Auth;
+use crate::codes::ErrorCode;
 use crate::live::{ChangeFeed, LiveHub};
 use crate::store::served::ServedStore;
 use crate::telemetry::{SequentialRequestId, REQUEST_ID_HEADER};
@@ -151,14 +152,14 @@ async fn json_errors(
         return internal_error(&parts.headers, request_id.as_deref());
     }
     let code = match status.as_u16() {
-        400 => "bad_request",
-        404 => "not_found",
-        405 => "method_not_allowed",
-        413 => "payload_too_large",
-        415 => "unsupported_media_type",
-        422 => "unprocessable",
-        429 => "rate_limited",
-        _ => "error",
+        400 => ErrorCode::BadRequest,
+        404 => ErrorCode::NotFound,
+        405 => ErrorCode::MethodNotAllowed,
+        413 => ErrorCode::PayloadTooLarge,
+        415 => ErrorCode::UnsupportedMediaType,
+        422 => ErrorCode::Unprocessable,
+        429 => ErrorCode::RateLimited,
+        _ => ErrorCode::Error,
     };
     let message = if text.is_empty() {
         status.canonical_reason().unwrap_or("error").to_string()
@@ -191,7 +192,7 @@ fn internal_error(
         headers,
         serde_json::json!({
             "status": status.as_u16(),
-            "code": "internal",
+            "code": ErrorCode::Internal,
             "message": error::internal_message(request_id),
             "request_id": request_id,
         }),

@@ -1,16 +1,36 @@
 //! Liveness and readiness probes for orchestrators and load balancers.
 use super::AppState;
+use crate::codes::ErrorCode;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
+/// Liveness
+///
 /// The process is up and answering.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "probes",
+    responses((status = 200, description = "The process is up"))
+)]
 pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
+/// Readiness
+///
 /// The store is open and migrated to the schema this binary expects.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "probes",
+    responses(
+        (status = 200, description = "Store open and migrated"),
+        (status = 503, description = "Store unavailable, or it cannot write (`\"status\": \"degraded\"`: reads still work)")
+    )
+)]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let store = state.store.clone();
     match tokio::task::spawn_blocking(move || store.readiness()).await {
@@ -25,7 +45,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(json!({
                     "status": "degraded",
-                    "code": "store_unwritable",
+                    "code": ErrorCode::StoreUnwritable,
                     "reads": "ok",
                     "writes": "failing",
                     "message": crate::store::UNWRITABLE,
@@ -38,7 +58,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(json!({
                     "status": "unavailable",
-                    "code": "store_unavailable",
+                    "code": ErrorCode::StoreUnavailable,
                     "message": crate::store::UNAVAILABLE,
                 })),
             )
@@ -50,7 +70,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(json!({
                     "status": "unavailable",
-                    "code": "internal",
+                    "code": ErrorCode::Internal,
                     "message": app::error::INTERNAL_MESSAGE,
                 })),
             )

@@ -1,7 +1,7 @@
 //! Sign-in and sign-out: `POST /api/v1/session` (JSON or an HTML form), `DELETE /api/v1/session`,
 //! `POST /signout` (form), and `GET /api/v1/session` (who am I).
 use super::access::{client_of, cookie, Caller};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::AppState;
 use crate::auth::sessions::COOKIE;
 use crate::auth::Principal;
@@ -14,7 +14,8 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-#[derive(Deserialize)]
+/// A sign-in: as JSON, or as the fields of the sign-in page's form.
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Credentials {
     username: String,
     password: String,
@@ -59,6 +60,28 @@ fn form_redirect(next: &str, error: &str) -> Response {
     .into_response()
 }
 
+/// Sign in
+#[utoipa::path(
+    post,
+    path = "/api/v1/session",
+    tag = "session",
+    description = "JSON `{\"username\", \"password\"}`, or an HTML form \
+        (application/x-www-form-urlencoded, with an optional `next` path; answered by a 303 \
+        redirect). Sets the HttpOnly, SameSite=Strict session cookie `iem_session` (Secure behind \
+        TLS). Rate-limited per client address.",
+    request_body(
+        content(
+            (Credentials = "application/json"),
+            (Credentials = "application/x-www-form-urlencoded")
+        )
+    ),
+    responses(
+        (status = 200, description = "Signed in: `{signed_in, username, role, unit, unit_era}`"),
+        (status = 400, description = "username or password missing", body = ErrorBody),
+        (status = 401, description = "Unknown username or wrong password (the same answer for both)", body = ErrorBody),
+        (status = 429, description = "Too many attempts; `Retry-After` says when to try again", body = ErrorBody)
+    )
+)]
 pub async fn sign_in(State(state): State<AppState>, parts: Parts, body: Bytes) -> Response {
     let form = is_form(&parts.headers);
     match try_sign_in(&state, &parts, &body, form).await {
@@ -202,6 +225,13 @@ fn end_session(state: &AppState, parts: &Parts) -> HeaderValue {
     session_cookie(state, &parts.headers, "", 0)
 }
 
+/// Sign out (ends the session, clears the cookie)
+#[utoipa::path(
+    delete,
+    path = "/api/v1/session",
+    tag = "session",
+    responses((status = 204, description = "Signed out"))
+)]
 pub async fn sign_out(State(state): State<AppState>, parts: Parts) -> Response {
     let cookie = end_session(&state, &parts);
     let mut res = StatusCode::NO_CONTENT.into_response();
@@ -216,6 +246,16 @@ pub async fn sign_out_form(State(state): State<AppState>, parts: Parts) -> Respo
     res
 }
 
+/// Who is signed in (or which token is used)
+#[utoipa::path(
+    get,
+    path = "/api/v1/session",
+    tag = "session",
+    responses(
+        (status = 200, description = "`{signed_in, username?, role?, unit?, unit_era?}`; for a token \
+            `{signed_in: false, token, name, role, unit, unit_era}`")
+    )
+)]
 pub async fn who_am_i(caller: Caller) -> Json<serde_json::Value> {
     Json(match caller.principal {
         Principal::Anonymous => json!({"signed_in": false}),

@@ -1,5 +1,6 @@
 //! `GET /api/v1/stats` and `GET /api/v1/trend`: figures per unit, or per bucket of time for one unit.
-use super::{error::ApiError, AppState};
+use super::error::{ApiError, ErrorBody};
+use super::AppState;
 use app::era::UnitsView;
 use app::model::{
     Bucket, Channel, Level, Period, StatsQuery, StatsResponse, TrendQuery, TrendResponse,
@@ -9,7 +10,9 @@ use axum::Json;
 use chrono::NaiveDate;
 use std::collections::HashMap;
 
-const KNOWN: [&str; 8] = [
+/// The parameters `/api/v1/stats` (and the stream) read; the OpenAPI document lists the same
+/// ones (a test holds the two equal).
+pub(crate) const KNOWN: [&str; 8] = [
     "units",
     "from",
     "to",
@@ -98,6 +101,31 @@ pub fn parse_query(params: &HashMap<String, String>) -> Result<StatsQuery, ApiEr
     })
 }
 
+/// Figures per unit for a period
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats",
+    tag = "figures",
+    description = "Lists the units of `level` in force at `to` (children or descendants of \
+        `parent` when given); on today's units (`units=current`), those in force from 2025-07-01, \
+        with no district level (`level=district` answers 400). A unit's figures cover the dossiers \
+        handled by the unit itself and by every unit under it. `total` is the parent's figures \
+        (its own dossiers included) when `parent` is given, otherwise the sum of the listed units.",
+    params(
+        ("from" = String, Query, description = super::openapi::dated("First day of the period (YYYY-MM-DD)"), format = Date, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+        ("to" = String, Query, description = super::openapi::dated("Last day of the period (YYYY-MM-DD)"), format = Date, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+        ("level" = inline(Level), Query, description = "The level of the units listed"),
+        ("parent" = Option<String>, Query, description = "List only units under this unit code"),
+        ("field" = Option<String>, Query, description = "Keep only dossiers of this sector, e.g. Đất đai"),
+        ("channel" = inline(Option<Channel>), Query, description = "Keep only dossiers received through this channel"),
+        ("dossier_level" = inline(Option<Level>), Query, description = "Keep only dossiers handled at this administrative level"),
+        ("units" = inline(Option<UnitsView>), Query, description = super::openapi::UNITS)
+    ),
+    responses(
+        (status = 200, description = "Figures", body = StatsResponse),
+        (status = 400, description = "A parameter is missing or wrong; `field` names it", body = ErrorBody)
+    )
+)]
 pub async fn get_stats(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
@@ -108,7 +136,8 @@ pub async fn get_stats(
     Ok(Json(answer?))
 }
 
-const TREND_KNOWN: [&str; 8] = [
+/// The parameters `/api/v1/trend` reads, as the OpenAPI document lists them.
+pub(crate) const TREND_KNOWN: [&str; 8] = [
     "units",
     "unit",
     "from",
@@ -135,6 +164,26 @@ pub fn parse_trend(params: &HashMap<String, String>) -> Result<TrendQuery, ApiEr
     })
 }
 
+/// A unit's figures per week or month
+#[utoipa::path(
+    get,
+    path = "/api/v1/trend",
+    tag = "figures",
+    params(
+        ("unit" = String, Query, description = "The unit's code"),
+        ("from" = String, Query, description = super::openapi::dated("First day"), format = Date, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+        ("to" = String, Query, description = super::openapi::dated("Last day"), format = Date, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+        ("bucket" = inline(Option<Bucket>), Query, description = "Bucket size (default month); weeks run Monday to Sunday, buckets are clipped to the period"),
+        ("field" = Option<String>, Query, description = "Sector filter"),
+        ("channel" = inline(Option<Channel>), Query, description = "Channel filter"),
+        ("dossier_level" = inline(Option<Level>), Query, description = "Handling level filter"),
+        ("units" = inline(Option<UnitsView>), Query, description = super::openapi::UNITS)
+    ),
+    responses(
+        (status = 200, description = "One point per bucket: its from/to and the Figures fields", body = TrendResponse),
+        (status = 400, description = "A parameter is missing or wrong; `field` names it", body = ErrorBody)
+    )
+)]
 pub async fn get_trend(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
@@ -145,8 +194,17 @@ pub async fn get_trend(
     Ok(Json(answer?))
 }
 
-/// `GET /api/v1/procedures/uncatalogued`: procedure codes received in events but missing from the
-/// catalogue, so an operator can add them. Aggregated: no dossier is named.
+/// Procedure codes used by received dossiers but missing from the catalogue
+///
+/// So that an operator can add them. Aggregated: no dossier is named.
+#[utoipa::path(
+    get,
+    path = "/api/v1/procedures/uncatalogued",
+    tag = "figures",
+    responses(
+        (status = 200, description = "`{\"procedures\": [{procedure, field, dossiers, first_received, last_received}]}`, most used first")
+    )
+)]
 pub async fn get_uncatalogued(
     State(state): State<AppState>,
 ) -> Result<Json<serde_json::Value>, ApiError> {

@@ -4,7 +4,8 @@
 //! sends `Last-Event-ID` by itself, it passes through HTTP proxies and caches unchanged, and it
 //! needs nothing on the client beyond the browser.
 use super::access::client_of;
-use super::{error::ApiError, stats, AppState};
+use super::error::{ApiError, ErrorBody};
+use super::{stats, AppState};
 use crate::live::{LiveRefusal, Subscription};
 use axum::extract::{Query, State};
 use axum::http::{request::Parts, HeaderMap};
@@ -16,8 +17,38 @@ use std::time::Duration;
 
 /// The stream's query names the view exactly as `/api/v1/stats` does; `last_event_id` stands in
 /// for the header when a client opens a new connection itself.
-const LAST_EVENT_ID: &str = "last_event_id";
+pub(crate) const LAST_EVENT_ID: &str = "last_event_id";
 
+/// Live figures for a view, as server-sent events
+#[utoipa::path(
+    get,
+    path = "/api/v1/stream",
+    tag = "figures",
+    description = "Takes the parameters of /api/v1/stats. Sends `event: figures` with \
+        `id: <commit sequence number>` and data `{\"seq\", \"data_as_of\", \"stats\"}` (stats as \
+        /api/v1/stats answers it): the current figures at once, then after each commit that \
+        changes them, at most one message per 250 ms. With `Last-Event-ID` (header) or \
+        `last_event_id` (query), nothing is sent until the next change if the client already has \
+        the current figures; otherwise the current figures are sent at once.",
+    params(
+        ("from" = String, Query, description = super::openapi::dated("First day of the period (YYYY-MM-DD)"), format = Date, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+        ("to" = String, Query, description = super::openapi::dated("Last day of the period (YYYY-MM-DD)"), format = Date, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+        ("level" = inline(app::model::Level), Query, description = "The level of the units listed"),
+        ("parent" = Option<String>, Query, description = "List only units under this unit code"),
+        ("field" = Option<String>, Query, description = "Sector filter"),
+        ("channel" = inline(Option<app::model::Channel>), Query, description = "Channel filter"),
+        ("dossier_level" = inline(Option<app::model::Level>), Query, description = "Handling level filter"),
+        ("units" = inline(Option<app::era::UnitsView>), Query, description = super::openapi::UNITS),
+        ("last_event_id" = Option<i64>, Query, description = "The id of the last message the client has"),
+        ("Last-Event-ID" = Option<i64>, Header, description = "The id of the last message the client has (`EventSource` sends it when it reconnects)")
+    ),
+    responses(
+        (status = 200, description = "A stream of messages", content_type = "text/event-stream", body = String),
+        (status = 400, description = "A parameter is missing or wrong; `field` names it", body = ErrorBody),
+        (status = 429, description = "This client holds too many streams already; `Retry-After` says when to try again", body = ErrorBody),
+        (status = 503, description = "`busy`: the server watches too many distinct views or holds too many streams; `Retry-After` says when to try again", body = ErrorBody)
+    )
+)]
 pub async fn get_stream(
     State(state): State<AppState>,
     parts: Parts,

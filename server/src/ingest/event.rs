@@ -1,25 +1,29 @@
 //! Dossier events as integrators send them, and the checks that need nothing but the event itself.
+use crate::codes::ErrorCode;
 use app::model::{Channel, Level};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+/// The longest `event_id` or `dossier_id`, in characters (the OpenAPI document's `maxLength`;
+/// a test holds the two equal).
 pub const MAX_ID_LEN: usize = 128;
 /// How far in the future an event's timestamp may lie (clock skew of the sending system).
 pub const MAX_FUTURE_SKEW_SECONDS: i64 = 300;
 
 /// One rejected line of a request, as the 422 body lists it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LineError {
-    /// 1-based line (NDJSON) or array index + 1 (JSON array).
+    /// 1-based NDJSON line or array position.
     pub line: u32,
+    /// The field at fault; empty when the whole line is.
     pub field: String,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl LineError {
-    pub fn new(line: u32, field: &str, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(line: u32, field: &str, code: ErrorCode, message: impl Into<String>) -> Self {
         LineError {
             line,
             field: field.to_string(),
@@ -27,6 +31,57 @@ impl LineError {
             message: message.into(),
         }
     }
+}
+
+// The OpenAPI document's `Event`. [`parse_event`] reads the JSON object field by field (to
+// report every problem of a line, each naming its field), so this type only describes what it
+// reads; the doc comments are the document's descriptions.
+/// A dossier event, one per NDJSON line or array element.
+#[derive(utoipa::ToSchema)]
+#[schema(as = Event)]
+pub struct WireEvent {
+    /// Unique per event; resending is a no-op.
+    #[schema(max_length = 128)]
+    pub event_id: String,
+    #[schema(max_length = 128)]
+    pub dossier_id: String,
+    #[schema(rename = "type")]
+    pub event_type: EventType,
+    /// RFC 3339 with an offset; when the event happened; at most 5 minutes in the future.
+    pub at: DateTime<FixedOffset>,
+    /// received: the handling unit's code
+    pub unit: Option<String>,
+    /// received: the level of the handling unit
+    pub level: Option<Level>,
+    /// received: procedure code (codes missing from the catalogue are accepted and listed as uncatalogued)
+    pub procedure: Option<String>,
+    /// received: sector, e.g. Đất đai
+    pub field: Option<String>,
+    /// received: how the dossier reached the office
+    pub channel: Option<Channel>,
+    /// received and due_changed: the due date; not before the reception
+    pub due: Option<DateTime<FixedOffset>>,
+    /// received: whether the procedure has a fee
+    #[schema(default = false)]
+    pub fee: Option<bool>,
+    /// received: whether the fee was paid online (only with `fee`)
+    #[schema(default = false)]
+    pub paid_online: Option<bool>,
+    /// received: the department's code
+    pub agency: Option<String>,
+    /// resolved: optional outcome
+    pub outcome: Option<String>,
+}
+
+// The names of `EventKind::name`.
+/// What happened to the dossier.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum EventType {
+    Received,
+    DueChanged,
+    Resolved,
+    Withdrawn,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -123,7 +178,7 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
-    fn error(&mut self, field: &str, code: &'static str, message: impl Into<String>) {
+    fn error(&mut self, field: &str, code: ErrorCode, message: impl Into<String>) {
         self.errors
             .push(LineError::new(self.line, field, code, message));
     }
@@ -132,14 +187,18 @@ impl<'a> Fields<'a> {
         match self.object.get(field) {
             None | Some(Value::Null) => {
                 if required {
-                    self.error(field, "missing_field", format!("'{field}' is required"));
+                    self.error(
+                        field,
+                        ErrorCode::MissingField,
+                        format!("'{field}' is required"),
+                    );
                 }
                 None
             }
             Some(Value::String(s)) if s.trim().is_empty() => {
                 self.error(
                     field,
-                    "invalid_value",
+                    ErrorCode::InvalidValue,
                     format!("'{field}' must not be empty"),
                 );
                 None
@@ -148,7 +207,7 @@ impl<'a> Fields<'a> {
             Some(other) => {
                 self.error(
                     field,
-                    "invalid_type",
+                    ErrorCode::InvalidType,
                     format!("'{field}' must be a string, got {}", json_type(other)),
                 );
                 None
@@ -161,7 +220,7 @@ impl<'a> Fields<'a> {
         if s.chars().count() > MAX_ID_LEN {
             self.error(
                 field,
-                "too_long",
+                ErrorCode::TooLong,
                 format!(
                     "'{field}' has {} characters; at most {MAX_ID_LEN} are allowed",
                     s.chars().count()
@@ -179,7 +238,7 @@ impl<'a> Fields<'a> {
             Some(other) => {
                 self.error(
                     field,
-                    "invalid_type",
+                    ErrorCode::InvalidType,
                     format!("'{field}' must be true or false, got {}", json_type(other)),
                 );
                 None
@@ -195,7 +254,7 @@ impl<'a> Fields<'a> {
                 // period arithmetic then never meet the calendar's ends.
                 self.error(
                     field,
-                    "timestamp_out_of_range",
+                    ErrorCode::TimestampOutOfRange,
                     format!(
                         "'{field}' ({s}) is outside the dates served ({}-01-01 to {}-12-31)",
                         app::iso::FIRST_YEAR,
@@ -210,7 +269,7 @@ impl<'a> Fields<'a> {
                 {
                     self.error(
                         field,
-                        "timestamp_in_future",
+                        ErrorCode::TimestampInFuture,
                         format!("'{field}' ({s}) is more than 5 minutes in the future"),
                     );
                     return None;
@@ -218,7 +277,7 @@ impl<'a> Fields<'a> {
                 Some(t)
             }
             Err(code) => {
-                let message = if code == "timestamp_without_offset" {
+                let message = if code == ErrorCode::TimestampWithoutOffset {
                     format!("'{field}' ({s}) has no UTC offset; write it like 2021-03-31T08:00:00+07:00")
                 } else {
                     format!("'{field}' ({s}) is not an RFC 3339 timestamp like 2021-03-31T08:00:00+07:00")
@@ -234,7 +293,7 @@ impl<'a> Fields<'a> {
         match s.parse() {
             Ok(v) => Some(v),
             Err(message) => {
-                self.error(field, "invalid_value", message);
+                self.error(field, ErrorCode::InvalidValue, message);
                 None
             }
         }
@@ -253,16 +312,16 @@ fn json_type(v: &Value) -> &'static str {
 }
 
 /// RFC 3339 with an explicit offset; a timestamp without one is its own error.
-pub fn parse_timestamp(s: &str) -> Result<DateTime<FixedOffset>, &'static str> {
+pub fn parse_timestamp(s: &str) -> Result<DateTime<FixedOffset>, ErrorCode> {
     match DateTime::parse_from_rfc3339(s) {
         Ok(t) => Ok(t),
         Err(_) => {
             let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
                 .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f"));
             if naive.is_ok() {
-                Err("timestamp_without_offset")
+                Err(ErrorCode::TimestampWithoutOffset)
             } else {
-                Err("invalid_timestamp")
+                Err(ErrorCode::InvalidTimestamp)
             }
         }
     }
@@ -274,7 +333,7 @@ pub fn parse_event(line: u32, value: &Value, now: DateTime<Utc>) -> Result<Event
         return Err(vec![LineError::new(
             line,
             "",
-            "invalid_type",
+            ErrorCode::InvalidType,
             format!("an event must be a JSON object, got {}", json_type(value)),
         )]);
     };
@@ -303,7 +362,7 @@ pub fn parse_event(line: u32, value: &Value, now: DateTime<Utc>) -> Result<Event
             if paid_online && !fee && fee_is_valid {
                 f.error(
                     "paid_online",
-                    "invalid_value",
+                    ErrorCode::InvalidValue,
                     "'paid_online' is true but 'fee' is not",
                 );
             }
@@ -311,7 +370,7 @@ pub fn parse_event(line: u32, value: &Value, now: DateTime<Utc>) -> Result<Event
                 if app::indicators::local_date(&due) < app::indicators::local_date(&at) {
                     f.error(
                         "due",
-                        "due_before_received",
+                        ErrorCode::DueBeforeReceived,
                         format!("'due' ({due}) is before the reception ('at' {at})"),
                     );
                 }
@@ -349,7 +408,7 @@ pub fn parse_event(line: u32, value: &Value, now: DateTime<Utc>) -> Result<Event
         Some(other) => {
             f.error(
                 "type",
-                "invalid_value",
+                ErrorCode::InvalidValue,
                 format!(
                     "unknown type '{other}': expected received, due_changed, resolved or withdrawn"
                 ),
@@ -371,7 +430,7 @@ pub fn parse_event(line: u32, value: &Value, now: DateTime<Utc>) -> Result<Event
         _ => Err(vec![LineError::new(
             line,
             "",
-            "invalid_value",
+            ErrorCode::InvalidValue,
             "the event is incomplete",
         )]),
     }
@@ -392,7 +451,7 @@ mod tests {
                "due":"2021-03-10T17:00:00+07:00","fee":true,"paid_online":true})
     }
 
-    fn codes(v: &Value) -> Vec<(String, &'static str)> {
+    fn codes(v: &Value) -> Vec<(String, ErrorCode)> {
         parse_event(1, v, now())
             .unwrap_err()
             .into_iter()
@@ -414,28 +473,40 @@ mod tests {
         v.as_object_mut().unwrap().remove("unit");
         v["fee"] = json!("yes");
         let c = codes(&v);
-        assert!(c.contains(&("unit".into(), "missing_field")), "{c:?}");
-        assert!(c.contains(&("fee".into(), "invalid_type")), "{c:?}");
+        assert!(
+            c.contains(&("unit".into(), ErrorCode::MissingField)),
+            "{c:?}"
+        );
+        assert!(c.contains(&("fee".into(), ErrorCode::InvalidType)), "{c:?}");
     }
 
     #[test]
     fn timestamps_outside_the_years_2000_to_2099_are_refused_by_name() {
         let mut v = received();
         v["due"] = json!("9999-12-31T17:00:00+07:00");
-        assert_eq!(codes(&v), vec![("due".into(), "timestamp_out_of_range")]);
+        assert_eq!(
+            codes(&v),
+            vec![("due".into(), ErrorCode::TimestampOutOfRange)]
+        );
         v["due"] = json!("2021-03-10T17:00:00+07:00");
         v["at"] = json!("1999-12-31T08:00:00+07:00");
-        assert_eq!(codes(&v), vec![("at".into(), "timestamp_out_of_range")]);
+        assert_eq!(
+            codes(&v),
+            vec![("at".into(), ErrorCode::TimestampOutOfRange)]
+        );
     }
 
     #[test]
     fn timestamps_need_an_offset_and_must_not_be_in_the_future() {
         let mut v = received();
         v["at"] = json!("2021-03-01T08:00:00");
-        assert_eq!(codes(&v), vec![("at".into(), "timestamp_without_offset")]);
+        assert_eq!(
+            codes(&v),
+            vec![("at".into(), ErrorCode::TimestampWithoutOffset)]
+        );
         v["at"] = json!("2021-04-01T07:06:00+07:00"); // 6 minutes after now
         v["due"] = json!("2021-04-10T07:00:00+07:00");
-        assert_eq!(codes(&v), vec![("at".into(), "timestamp_in_future")]);
+        assert_eq!(codes(&v), vec![("at".into(), ErrorCode::TimestampInFuture)]);
         v["at"] = json!("2021-04-01T07:04:00+07:00"); // within the 5 minutes of skew
         assert!(parse_event(1, &v, now()).is_ok());
     }
@@ -444,7 +515,10 @@ mod tests {
     fn due_before_received_is_rejected_by_local_date() {
         let mut v = received();
         v["due"] = json!("2021-02-28T23:00:00+07:00");
-        assert_eq!(codes(&v), vec![("due".into(), "due_before_received")]);
+        assert_eq!(
+            codes(&v),
+            vec![("due".into(), ErrorCode::DueBeforeReceived)]
+        );
         // Same local day, earlier hour: allowed (due dates are compared as dates).
         v["due"] = json!("2021-03-01T07:00:00+07:00");
         assert!(parse_event(1, &v, now()).is_ok());
@@ -454,16 +528,16 @@ mod tests {
     fn ids_longer_than_128_characters_are_rejected() {
         let mut v = received();
         v["dossier_id"] = json!("x".repeat(129));
-        assert_eq!(codes(&v), vec![("dossier_id".into(), "too_long")]);
+        assert_eq!(codes(&v), vec![("dossier_id".into(), ErrorCode::TooLong)]);
     }
 
     #[test]
     fn unknown_types_and_enum_values_are_invalid_values() {
         let mut v = received();
         v["channel"] = json!("fax");
-        assert_eq!(codes(&v), vec![("channel".into(), "invalid_value")]);
+        assert_eq!(codes(&v), vec![("channel".into(), ErrorCode::InvalidValue)]);
         let v = json!({"event_id":"e","dossier_id":"d","type":"approved","at":"2021-03-01T08:00:00+07:00"});
-        assert_eq!(codes(&v), vec![("type".into(), "invalid_value")]);
+        assert_eq!(codes(&v), vec![("type".into(), ErrorCode::InvalidValue)]);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! as the HTTP API. Atomic unless `--skip-invalid`.
 use super::event::{parse_event, Event, LineError};
 use super::service::{self, IngestError};
+use crate::codes::ErrorCode;
 use crate::scope::Scope;
 use crate::store::served::ServedStore;
 use crate::store::StoreFailure;
@@ -138,7 +139,7 @@ fn read_lines(
                         vec![LineError::new(
                             line_no,
                             "",
-                            "invalid_json",
+                            ErrorCode::InvalidJson,
                             format!("not JSON: {e}"),
                         )]
                     })
@@ -169,7 +170,7 @@ fn read_lines(
                     Err(e) => Err(vec![LineError::new(
                         line_no,
                         "",
-                        "invalid_csv",
+                        ErrorCode::InvalidCsv,
                         e.to_string(),
                     )]),
                     Ok(record) => {

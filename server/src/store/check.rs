@@ -1,5 +1,6 @@
 //! Checking a batch: each event against the write index and the requests already checked in
 //! its group, by the same rules for both engines; what passes is staged for the engine to write.
+use crate::codes::ErrorCode;
 use super::rollup::DossierFacts;
 use super::write_index::{channel_code, WriteIndex};
 use super::StoreFailure;
@@ -149,7 +150,7 @@ fn outside_scope(
                     event.dossier_id
                 ),
             };
-            outside.push(LineError::new(*line, "unit", "outside_scope", message));
+            outside.push(LineError::new(*line, "unit", ErrorCode::OutsideScope, message));
         }
     }
     outside
@@ -202,7 +203,7 @@ fn check_in_scope<'a>(
                 errors.push(LineError::new(
                     line,
                     "event_id",
-                    "event_id_conflict",
+                    ErrorCode::EventIdConflict,
                     format!(
                         "event_id '{}' was already received with different content",
                         event.event_id
@@ -223,7 +224,7 @@ fn check_in_scope<'a>(
             (EventKind::Received(_), Some(_)) => Err(LineError::new(
                 line,
                 "dossier_id",
-                "duplicate_received",
+                ErrorCode::DuplicateReceived,
                 format!("dossier '{}' was already received", event.dossier_id),
             )),
             (EventKind::Received(r), None) => match index.reception_unit(&r.unit, at_date) {
@@ -231,7 +232,7 @@ fn check_in_scope<'a>(
                 Ok(unit) if index.units[unit as usize].level != r.level => Err(LineError::new(
                     line,
                     "level",
-                    "level_mismatch",
+                    ErrorCode::LevelMismatch,
                     format!(
                         "unit '{}' is a {}, but the event says level '{}'",
                         r.unit, index.units[unit as usize].level, r.level
@@ -265,7 +266,7 @@ fn check_in_scope<'a>(
             (_, None) => Err(LineError::new(
                 line,
                 "dossier_id",
-                "unknown_dossier",
+                ErrorCode::UnknownDossier,
                 format!(
                     "dossier '{}' has no 'received' event, neither stored nor earlier in this request",
                     event.dossier_id
@@ -274,7 +275,7 @@ fn check_in_scope<'a>(
             (kind, Some(facts)) if at_date < facts.received => Err(LineError::new(
                 line,
                 "at",
-                "before_received",
+                ErrorCode::BeforeReceived,
                 format!("a '{}' event on {at_date} precedes the reception on {}", kind.name(), facts.received),
             )),
             (EventKind::DueChanged { due }, Some(mut facts)) => {
@@ -283,7 +284,7 @@ fn check_in_scope<'a>(
                     Err(LineError::new(
                         line,
                         "due",
-                        "due_before_received",
+                        ErrorCode::DueBeforeReceived,
                         format!("new due date {due} is before the reception on {}", facts.received),
                     ))
                 } else {
@@ -296,14 +297,14 @@ fn check_in_scope<'a>(
                     Err(LineError::new(
                         line,
                         "type",
-                        "already_resolved",
+                        ErrorCode::AlreadyResolved,
                         format!("dossier '{}' is already resolved", event.dossier_id),
                     ))
                 } else if facts.withdrawn.is_some() {
                     Err(LineError::new(
                         line,
                         "type",
-                        "already_withdrawn",
+                        ErrorCode::AlreadyWithdrawn,
                         format!("dossier '{}' was withdrawn and cannot be resolved", event.dossier_id),
                     ))
                 } else {
@@ -316,7 +317,7 @@ fn check_in_scope<'a>(
                     Err(LineError::new(
                         line,
                         "type",
-                        "already_closed",
+                        ErrorCode::AlreadyClosed,
                         format!("dossier '{}' is already resolved or withdrawn", event.dossier_id),
                     ))
                 } else {

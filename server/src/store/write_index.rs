@@ -1,5 +1,6 @@
 //! The write index: the units, fields, dossiers and event hashes a batch is checked against,
 //! the same for both engines (the embedded store loads it whole, the cluster store per batch).
+use crate::codes::ErrorCode;
 use super::conversion::Conversion;
 use super::rollup::DossierFacts;
 use super::StoreFailure;
@@ -156,7 +157,7 @@ impl WriteIndex {
     /// (code, message) when no unit has the code, or when its unit is not in force then; after
     /// the reform the message names the old unit's successors, so an integrator migrating its
     /// system learns the new codes from the error.
-    pub fn reception_unit(&self, code: &str, on: NaiveDate) -> Result<u32, (&'static str, String)> {
+    pub fn reception_unit(&self, code: &str, on: NaiveDate) -> Result<u32, (ErrorCode, String)> {
         let era = Era::on(on);
         if let Some(&unit) = era.key(code).and_then(|k| self.unit_by_code.get(&k)) {
             return Ok(unit);
@@ -167,7 +168,7 @@ impl WriteIndex {
             .and_then(|k| self.unit_by_code.get(&k))
         else {
             return Err((
-                "unknown_unit",
+                ErrorCode::UnknownUnit,
                 format!("unit '{code}' is not a known unit code"),
             ));
         };
@@ -207,7 +208,7 @@ impl WriteIndex {
                 }
             }
         };
-        Err(("unit_not_in_force", message))
+        Err((ErrorCode::UnitNotInForce, message))
     }
 
     pub fn unit(&self, code: &str) -> Option<&UnitEntry> {

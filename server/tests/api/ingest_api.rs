@@ -286,12 +286,21 @@ async fn the_openapi_document_lists_the_endpoints_and_codes() {
     ] {
         assert!(doc["paths"][path].is_object(), "{path} documented");
     }
-    let codes = doc["components"]["schemas"]["Rejected"]["properties"]["errors"]["items"]
-        ["properties"]["code"]["enum"]
-        .as_array()
-        .unwrap()
-        .len();
-    assert!(codes >= 18);
+    // A refused line's code, through the schemas the document references (`$ref`).
+    let schemas = &doc["components"]["schemas"];
+    let followed = |schema: &serde_json::Value| -> serde_json::Value {
+        match schema["$ref"].as_str() {
+            Some(name) => schemas[name.trim_start_matches("#/components/schemas/")].clone(),
+            None => schema.clone(),
+        }
+    };
+    let line = followed(&schemas["Rejected"]["properties"]["errors"]["items"]);
+    let code = followed(&line["properties"]["code"]);
+    let codes = code["enum"].as_array().unwrap();
+    assert!(codes.len() >= 18, "{code}");
+    for expected in ["unknown_unit", "unit_not_in_force", "event_id_conflict"] {
+        assert!(codes.iter().any(|c| c == expected), "{expected} in {code}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -163,7 +163,7 @@ proptest! {
                 prop_assert!(!errors.is_empty());
                 for e in errors {
                     prop_assert_eq!(e.line, line);
-                    prop_assert!(!e.code.is_empty() && !e.message.is_empty());
+                    prop_assert!(!e.code.as_str().is_empty() && !e.message.is_empty());
                 }
             }
         }
