@@ -18,7 +18,7 @@ SERVER := $(CARGO_TARGET_DIR)/release/server
 BENCH_DOSSIERS ?= 10000000
 STORES_DOSSIERS ?= 20000000
 
-.PHONY: run test setup site build fmt-check lint lint-ssr lint-hydrate unit unit-cluster e2e crash-test bench clean-data
+.PHONY: run test setup site build fmt-check lint lint-ssr lint-hydrate unit unit-cluster e2e openapi crash-test bench clean-data
 
 ## make run: build a release and serve the dashboard with the demo (history written on first start, live simulator).
 run: build
@@ -63,6 +63,11 @@ unit-cluster: setup
 
 e2e: build
 	node end2end/run.mjs
+
+## make openapi: write docs/openapi.json from the code after a deliberate change of the HTTP API (a unit test fails
+## while the committed copy differs from what the handlers' types generate).
+openapi: setup
+	UPDATE_OPENAPI=1 cargo test --locked --release -p server --lib openapi
 
 ## make crash-test: the SIGKILL test at length (IEM_CRASH_KILLS, default here 200; IEM_CRASH_SEED repeats a run).
 crash-test: setup

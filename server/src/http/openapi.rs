@@ -192,6 +192,12 @@ mod tests {
             .iter()
             .map(|v| v.as_str().unwrap())
             .collect();
+        // The schema is derived from the enum itself, so a variant missing from `ALL` shows here.
+        assert_eq!(
+            listed.len(),
+            ErrorCode::ALL.len(),
+            "ErrorCode::ALL misses a variant"
+        );
         for code in ErrorCode::ALL {
             assert!(listed.contains(&code.as_str()), "{code} is not listed");
         }

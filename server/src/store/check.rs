@@ -1,9 +1,9 @@
 //! Checking a batch: each event against the write index and the requests already checked in
 //! its group, by the same rules for both engines; what passes is staged for the engine to write.
-use crate::codes::ErrorCode;
 use super::rollup::DossierFacts;
 use super::write_index::{channel_code, WriteIndex};
 use super::StoreFailure;
+use crate::codes::ErrorCode;
 use crate::ingest::event::{Event, EventKind, LineError};
 use crate::scope::Scope;
 use app::indicators::local_date;
@@ -150,7 +150,12 @@ fn outside_scope(
                     event.dossier_id
                 ),
             };
-            outside.push(LineError::new(*line, "unit", ErrorCode::OutsideScope, message));
+            outside.push(LineError::new(
+                *line,
+                "unit",
+                ErrorCode::OutsideScope,
+                message,
+            ));
         }
     }
     outside

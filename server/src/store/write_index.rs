@@ -1,9 +1,9 @@
 //! The write index: the units, fields, dossiers and event hashes a batch is checked against,
 //! the same for both engines (the embedded store loads it whole, the cluster store per batch).
-use crate::codes::ErrorCode;
 use super::conversion::Conversion;
 use super::rollup::DossierFacts;
 use super::StoreFailure;
+use crate::codes::ErrorCode;
 use ::duckdb::Connection;
 use app::era::Era;
 use app::model::{Channel, Level};

@@ -695,7 +695,10 @@ mod tests {
         match &results[1] {
             Err(BatchError::Rejected(errors)) => {
                 assert_eq!(errors.len(), 1);
-                assert_eq!((errors[0].line, errors[0].code), (2, crate::codes::ErrorCode::UnknownDossier));
+                assert_eq!(
+                    (errors[0].line, errors[0].code),
+                    (2, crate::codes::ErrorCode::UnknownDossier)
+                );
             }
             other => panic!("expected a rejection, got {other:?}"),
         }
@@ -752,7 +755,10 @@ mod tests {
         assert_eq!(results[0].as_ref().unwrap().accepted, 1);
         match &results[1] {
             Err(BatchError::OutOfScope(errors)) => {
-                assert_eq!((errors[0].line, errors[0].code), (1, crate::codes::ErrorCode::OutsideScope));
+                assert_eq!(
+                    (errors[0].line, errors[0].code),
+                    (1, crate::codes::ErrorCode::OutsideScope)
+                );
                 assert!(!errors[0].message.contains("503"), "{}", errors[0].message);
             }
             other => panic!("expected a refusal for scope, got {other:?}"),
