@@ -52,7 +52,8 @@ tachys_sha256=e47e2220bb9d2a3be976a22a0fb7685a0b84499bb11ea5cb3bbc82907675ac68
 tachys_patch=patches/tachys-$tachys_version-sync-hydrate-any-view.patch
 tachys_patch_sha=$(sha256sum "$tachys_patch" | cut -d' ' -f1)
 tachys_dir="${CACHE_DIR:-$HOME/.cache/iem}/tachys-$tachys_version-${tachys_patch_sha:0:16}"
-if [ ! -f "$tachys_dir/.patched" ]; then
+tachys_stamp="$tachys_version $tachys_patch_sha"
+if [ "$(cat "$tachys_dir/.patched" 2>/dev/null || true)" != "$tachys_stamp" ]; then
   step "preparing tachys $tachys_version with $tachys_patch in $tachys_dir"
   work=$(mktemp -d)
   # A throwaway package depending on the release, resolved against this workspace's lock so that cargo downloads
@@ -66,11 +67,22 @@ if [ ! -f "$tachys_dir/.patched" ]; then
   echo "$tachys_sha256  $crate" | sha256sum -c --quiet
   tar -xzf "$crate" -C "$work"
   patch -s -d "$work/tachys-$tachys_version" -p1 < "$tachys_patch"
-  echo "$tachys_version $tachys_patch_sha" > "$work/tachys-$tachys_version/.patched"
+  echo "$tachys_stamp" > "$work/tachys-$tachys_version/.patched"
   mkdir -p "$(dirname "$tachys_dir")"
-  # A rename, so a set-up running at the same time in another clone sees the whole directory or none.
-  rm -rf "$tachys_dir" && mv "$work/tachys-$tachys_version" "$tachys_dir"
-  rm -rf "$work"
+  # Moved next to its place, then renamed into it in one step: a set-up running at the same time in another clone
+  # sees the whole directory or none. If another one got there first (the rename fails on a directory that is not
+  # empty), its copy is the same and stays; one left incomplete by an interrupted set-up has no stamp and is replaced.
+  staged=$(mktemp -d "$tachys_dir.new.XXXXXX")
+  mv "$work/tachys-$tachys_version" "$staged/tree"
+  if [ -d "$tachys_dir" ] && [ "$(cat "$tachys_dir/.patched" 2>/dev/null || true)" != "$tachys_stamp" ]; then
+    rm -rf "$tachys_dir"
+  fi
+  mv -T "$staged/tree" "$tachys_dir" 2>/dev/null || true
+  rm -rf "$staged" "$work"
+  if [ "$(cat "$tachys_dir/.patched" 2>/dev/null || true)" != "$tachys_stamp" ]; then
+    echo "error: could not prepare $tachys_dir" >&2
+    exit 1
+  fi
 fi
 if [ "$(readlink vendor/tachys 2>/dev/null || true)" != "$tachys_dir" ]; then
   rm -rf vendor/tachys && mkdir -p vendor && ln -s "$tachys_dir" vendor/tachys

@@ -283,18 +283,19 @@ pub struct IndicatorRow {
     pub paid_online: u64,
     /// (resolved_early + resolved_on_time) / resolved: a fraction 0..1; null when its
     /// denominator is 0.
-    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1))]
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1, required = true))]
     pub on_time_rate: Option<f64>,
     /// A fraction 0..1; null when its denominator is 0.
-    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1))]
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1, required = true))]
     pub late_rate_incl_pending: Option<f64>,
     /// A fraction 0..1; null when its denominator is 0.
-    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1))]
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1, required = true))]
     pub online_rate: Option<f64>,
     /// A fraction 0..1; null when its denominator is 0.
-    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1))]
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1, required = true))]
     pub online_payment_rate: Option<f64>,
-    /// Mean days from reception to resolution.
+    /// Mean days from reception to resolution; null when nothing was resolved.
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub avg_days: Option<f64>,
     /// Dossiers received in the period by old communes split at the 2025 reform, counted here
     /// by equal shares (see `ConversionNote`); 0 when every count is exact.

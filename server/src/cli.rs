@@ -44,10 +44,12 @@ impl Cli {
                 let id = arg.get_id().as_str();
                 if matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine) {
                     let flag = arg.get_long().unwrap_or(id);
-                    return Err(command.error(
-                        clap::error::ErrorKind::ArgumentConflict,
-                        format!("--{flag} is a setting of serve; it cannot be used with the subcommand '{name}'"),
-                    ));
+                    let message = if name == "serve" {
+                        format!("--{flag} is a setting of serve: write it after the subcommand (server serve --{flag} …), or leave `serve` out")
+                    } else {
+                        format!("--{flag} is a setting of serve; it cannot be used with the subcommand '{name}'")
+                    };
+                    return Err(command.error(clap::error::ErrorKind::ArgumentConflict, message));
                 }
             }
         }
@@ -162,6 +164,31 @@ mod tests {
         ] {
             assert!(parse(args).is_err(), "{args:?}");
         }
+    }
+
+    #[test]
+    fn a_switch_takes_a_value_only_after_an_equals_sign() {
+        // `--demo serve` once read `serve` as the switch's value.
+        let e = parse(&["--demo", "serve"])
+            .err()
+            .expect("serve's flag before serve");
+        assert!(
+            e.to_string().contains("write it after the subcommand"),
+            "{e}"
+        );
+        let Command::Serve(args) = parse(&["serve", "--demo"]).unwrap().command.unwrap() else {
+            panic!("serve parsed as another command");
+        };
+        assert!(args.settings().unwrap().demo);
+        assert!(
+            !parse(&["--demo=false"])
+                .unwrap()
+                .serve
+                .settings()
+                .unwrap()
+                .demo
+        );
+        assert!(parse(&["--demo", "false"]).is_err());
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! One type rather than string literals spread over the handlers and the store: a code cannot be
 //! misspelt, `match`es over it are checked for completeness, and the OpenAPI document lists the
 //! codes from this enum's schema, so it names every code an integrator can meet and no other.
+//! (The dashboard's server functions answer with `app::error::AppError`, whose codes the browser
+//! reads; they are not part of the HTTP API and stay in the `app` crate, which cannot name this.)
 use std::fmt;
 
 /// The `code` of an error answer (`{status, code, message}`) or of a refused ingest line: stable
@@ -114,6 +116,33 @@ impl ErrorCode {
         ErrorCode::Internal,
         ErrorCode::Error,
         ErrorCode::InvalidEvents,
+        ErrorCode::EventIdConflict,
+        ErrorCode::InvalidJson,
+        ErrorCode::InvalidCsv,
+        ErrorCode::InvalidType,
+        ErrorCode::MissingField,
+        ErrorCode::InvalidValue,
+        ErrorCode::TooLong,
+        ErrorCode::InvalidTimestamp,
+        ErrorCode::TimestampWithoutOffset,
+        ErrorCode::TimestampInFuture,
+        ErrorCode::TimestampOutOfRange,
+        ErrorCode::UnknownUnit,
+        ErrorCode::UnitNotInForce,
+        ErrorCode::LevelMismatch,
+        ErrorCode::DueBeforeReceived,
+        ErrorCode::UnknownDossier,
+        ErrorCode::DuplicateReceived,
+        ErrorCode::AlreadyResolved,
+        ErrorCode::AlreadyWithdrawn,
+        ErrorCode::AlreadyClosed,
+        ErrorCode::BeforeReceived,
+        ErrorCode::OutsideScope,
+    ];
+
+    /// The codes a refused ingest line can carry (the 422 body's `errors[].code`), as the OpenAPI
+    /// document lists them for a line; the others answer a whole request.
+    pub const LINE: [ErrorCode; 22] = [
         ErrorCode::EventIdConflict,
         ErrorCode::InvalidJson,
         ErrorCode::InvalidCsv,

@@ -10,6 +10,7 @@ use crate::auth::rate_limit::Limit;
 use crate::auth::AuthSettings;
 use crate::demo::simulator::SimulatorSettings;
 use crate::store::clickhouse::ClusterAddress;
+use crate::store::duckdb::EngineSettings;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -50,7 +51,7 @@ pub struct SettingsArgs {
         global = true
     )]
     pub duckdb_memory_limit: Option<String>,
-    /// Most threads running store calls at once (1 to 1024); more calls wait in a queue, which
+    /// Most threads running store calls at once (at least 1); more calls wait in a queue, which
     /// costs nothing while they wait.
     #[arg(
         long,
@@ -99,13 +100,6 @@ pub struct Settings {
     pub log_filter: String,
 }
 
-/// What DuckDB may use, passed to the store when it opens.
-#[derive(Clone, Debug, Default)]
-pub struct EngineSettings {
-    /// DuckDB's `memory_limit`, e.g. `2GB` (checked to be a size); `None`: DuckDB's default.
-    pub memory_limit: Option<String>,
-}
-
 /// A setting that cannot be read; the start stops with this message.
 #[derive(Debug, thiserror::Error)]
 #[error("{name}: {message}")]
@@ -148,14 +142,17 @@ impl SettingsArgs {
         let blocking_threads = threads
             .parse::<usize>()
             .ok()
-            .filter(|n| (1..=1024).contains(n))
+            .filter(|n| (1..=100_000).contains(n))
             .ok_or_else(|| {
                 invalid(
                     "--blocking-threads / IEM_BLOCKING_THREADS",
-                    format!("'{threads}' is not a whole number from 1 to 1024"),
+                    format!("'{threads}' is not a whole number from 1 to 100000"),
                 )
             })?;
-        let log_json = match or_default(&self.log_format, "text") {
+        let log_json = match or_default(&self.log_format, "text")
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "text" => false,
             "json" => true,
             other => {
@@ -184,21 +181,16 @@ impl SettingsArgs {
     }
 }
 
-/// A DuckDB memory size: a number and a unit (`512MB`, `2GB`, `1.5GiB`), checked here because
-/// DuckDB would only refuse it once the store is half open.
+/// A DuckDB memory limit, checked by DuckDB itself on an in-memory database (so every spelling
+/// DuckDB takes is taken: `2GB`, `512MiB`, `4G`, `none`…), at start rather than once the store
+/// is half open.
 fn memory_size(value: &str) -> Result<String, String> {
-    let number_end = value
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(value.len());
-    let (number, unit) = value.split_at(number_end);
-    let unit = unit.trim().to_ascii_uppercase();
-    let units = ["B", "KB", "MB", "GB", "TB", "KIB", "MIB", "GIB", "TIB"];
-    match number.parse::<f64>() {
-        Ok(n) if n > 0.0 && n.is_finite() && units.contains(&unit.as_str()) => {
-            Ok(format!("{number}{unit}"))
-        }
-        _ => Err(format!(
-            "'{value}' is not a size like 512MB or 2GB (units: B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)"
+    let checked = ::duckdb::Connection::open_in_memory()
+        .and_then(|conn| conn.execute("SET memory_limit = ?", [value]));
+    match checked {
+        Ok(_) => Ok(value.to_string()),
+        Err(e) => Err(format!(
+            "'{value}' is not a memory size DuckDB reads, like 512MB or 2GB ({e})"
         )),
     }
 }
@@ -216,18 +208,19 @@ impl Settings {
 
 /// `serve`'s settings. The bare `server` runs `serve` with these too, parsed by the same
 /// declarations (flattened), so no setting is read twice.
-#[derive(clap::Args, Clone, Debug)]
+// No `Debug`: it holds the ingest token as given.
+#[derive(clap::Args, Clone)]
 #[command(next_help_heading = "Settings of serve")]
 pub struct ServeArgs {
     /// Show the demo: write the demo history into an empty store, create demo accounts and run
     /// the live simulator. Off by default, so that a real deployment's empty store stays empty.
-    #[arg(long, env = "IEM_DEMO", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, env = "IEM_DEMO", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub demo: Option<String>,
     /// No demo: the default, kept for older scripts; wins over --demo.
-    #[arg(long, env = "IEM_NO_DEMO", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, env = "IEM_NO_DEMO", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub no_demo: Option<String>,
     /// Do not run the live simulator (demo events in real time; on by default with the demo).
-    #[arg(long, env = "IEM_NO_SIMULATOR", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, env = "IEM_NO_SIMULATOR", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub no_simulator: Option<String>,
     /// The live simulator's average rate, in events per second (above 0, at most 1000).
     #[arg(
@@ -271,8 +264,9 @@ pub struct ServeArgs {
         default_value = "48"
     )]
     pub default_province_2025: String,
-    /// The bearer token that may post events for every unit; unset: one is generated into the
-    /// data directory and printed once.
+    /// The bearer token that may post events for every unit (at least 16 characters); unset: one
+    /// is generated into the data directory and printed once. Prefer the variable: a flag shows
+    /// in `ps` to every local user.
     #[arg(
         long,
         env = "IEM_INGEST_TOKEN",
@@ -313,8 +307,25 @@ pub struct ServeArgs {
     )]
     pub ingest_rate_limit: String,
     /// Mark the session cookie Secure even when no proxy says the request came over TLS.
-    #[arg(long, env = "IEM_SECURE_COOKIES", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, env = "IEM_SECURE_COOKIES", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub secure_cookies: Option<String>,
+}
+
+/// A secret setting: kept out of `Debug` output, so that a settings value logged by mistake does
+/// not carry it.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
 }
 
 /// The checked settings of `serve`.
@@ -331,7 +342,7 @@ pub struct ServeSettings {
     /// The province of today the dashboard opens on.
     pub default_province_2025: String,
     /// The operator's ingest token, when set (else the kept or generated one).
-    pub ingest_token: Option<String>,
+    pub ingest_token: Option<Secret>,
     pub auth: AuthSettings,
 }
 
@@ -371,19 +382,20 @@ impl ServeArgs {
             }
         };
         let mut auth = AuthSettings::default();
-        let minutes = number(&self.session_idle_minutes, "30", false)
+        let minutes = number(&self.session_idle_minutes, "30", false, 525_600.0)
             .map_err(|m| invalid("--session-idle-minutes / IEM_SESSION_IDLE_MINUTES", m))?;
         auth.session.idle = Duration::from_secs_f64(minutes * 60.0);
-        let hours = number(&self.session_hours, "8", false)
+        let hours = number(&self.session_hours, "8", false, 8_760.0)
             .map_err(|m| invalid("--session-hours / IEM_SESSION_HOURS", m))?;
         auth.session.lifetime = Duration::from_secs_f64(hours * 3600.0);
-        let per_minute = number(&self.signin_rate_limit, "10", true)
+        // Never 0: that would turn off the guard against guessing passwords.
+        let per_minute = number(&self.signin_rate_limit, "10", false, 1_000_000.0)
             .map_err(|m| invalid("--signin-rate-limit / IEM_SIGNIN_RATE_LIMIT", m))?;
         auth.signin = Limit {
             burst: per_minute.max(1.0),
             per_second: per_minute / 60.0,
         };
-        let per_second = number(&self.ingest_rate_limit, "100", true)
+        let per_second = number(&self.ingest_rate_limit, "100", true, 1_000_000.0)
             .map_err(|m| invalid("--ingest-rate-limit / IEM_INGEST_RATE_LIMIT", m))?;
         // Two seconds' worth as the burst; 0: no limit.
         auth.ingest = Limit {
@@ -409,7 +421,19 @@ impl ServeArgs {
                 "48",
                 "--default-province-2025 / IEM_DEFAULT_PROVINCE_2025",
             )?,
-            ingest_token: given(&self.ingest_token).map(str::to_string),
+            ingest_token: given(&self.ingest_token)
+                .map(|token| {
+                    if token.chars().count() >= 16 {
+                        Ok(Secret(token.to_string()))
+                    } else {
+                        // The value itself is not repeated: it is a secret, if a weak one.
+                        Err(invalid(
+                            "--ingest-token / IEM_INGEST_TOKEN",
+                            "the token is shorter than 16 characters; use a long random one".into(),
+                        ))
+                    }
+                })
+                .transpose()?,
             auth,
         })
     }
@@ -434,13 +458,14 @@ fn simulator_rate(value: &str) -> Result<f64, String> {
     }
 }
 
-/// A number of minutes, hours or requests: finite, above 0 (or 0 too where 0 means "no limit").
-fn number(value: &str, default: &str, zero_allowed: bool) -> Result<f64, String> {
+/// A number of minutes, hours or requests: at most `max`, and above 0 (or 0 too where 0 means
+/// "no limit"). Above 0 means at least 0.001: smaller rates make durations that overflow.
+fn number(value: &str, default: &str, zero_allowed: bool, max: f64) -> Result<f64, String> {
     let value = or_default(value, default);
     match value.parse::<f64>() {
-        Ok(n) if n.is_finite() && (n > 0.0 || (zero_allowed && n == 0.0)) => Ok(n),
-        _ if zero_allowed => Err(format!("'{value}' is not a number, 0 or more")),
-        _ => Err(format!("'{value}' is not a number above 0")),
+        Ok(n) if (n >= 0.001 || (zero_allowed && n == 0.0)) && n <= max => Ok(n),
+        _ if zero_allowed => Err(format!("'{value}' is not a number from 0 to {max}")),
+        _ => Err(format!("'{value}' is not a number from 0.001 to {max}")),
     }
 }
 
@@ -488,7 +513,7 @@ mod tests {
         );
         assert!(demo(&["--demo", "--no-simulator"]));
         assert_eq!(simulator_rate_of(&["--demo", "--no-simulator"]), None);
-        assert!(!demo(&["--demo", "false"]));
+        assert!(!demo(&["--demo=false"]));
     }
 
     #[test]
@@ -524,8 +549,8 @@ mod tests {
 
     #[test]
     fn a_bad_value_is_refused_naming_its_flag_and_variable() {
-        let cases: [(&[&str], &str); 9] = [
-            (&["--demo", "maybe"], "--demo / IEM_DEMO"),
+        let cases: [(&[&str], &str); 12] = [
+            (&["--demo=maybe"], "--demo / IEM_DEMO"),
             (
                 &["--simulator-rate", "0"],
                 "--simulator-rate / IEM_SIMULATOR_RATE",
@@ -555,7 +580,19 @@ mod tests {
                 "--signin-rate-limit / IEM_SIGNIN_RATE_LIMIT",
             ),
             (
-                &["--secure-cookies", "sometimes"],
+                &["--signin-rate-limit", "0"],
+                "--signin-rate-limit / IEM_SIGNIN_RATE_LIMIT",
+            ),
+            (
+                &["--signin-rate-limit", "1e-300"],
+                "--signin-rate-limit / IEM_SIGNIN_RATE_LIMIT",
+            ),
+            (
+                &["--session-hours", "1e16"],
+                "--session-hours / IEM_SESSION_HOURS",
+            ),
+            (
+                &["--secure-cookies=sometimes"],
                 "--secure-cookies / IEM_SECURE_COOKIES",
             ),
         ];
@@ -609,13 +646,25 @@ mod tests {
     }
 
     #[test]
-    fn sizes_read_as_duckdb_reads_them() {
-        assert_eq!(memory_size("2GB").as_deref(), Ok("2GB"));
-        assert_eq!(memory_size("512 mb").as_deref(), Ok("512MB"));
-        assert_eq!(memory_size("1.5GiB").as_deref(), Ok("1.5GIB"));
-        for bad in ["", "GB", "2", "0GB", "2 parsecs", "2GB; DROP TABLE x"] {
+    fn memory_sizes_are_the_ones_duckdb_reads() {
+        for good in ["2GB", "512 MB", "1.5GiB", "4G", "512M"] {
+            assert_eq!(memory_size(good).as_deref(), Ok(good), "{good}");
+        }
+        for bad in ["", "GB", "lots", "2 parsecs", "2GB; DROP TABLE x"] {
             assert!(memory_size(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_ingest_token_is_long_and_never_printed_by_debug() {
+        let e = serve(&["--ingest-token", "tok3n!"]).unwrap_err();
+        assert!(!e.to_string().contains("tok3n!"), "{e}");
+        let v = serve(&["--ingest-token", "a-long-enough-token-0123"]).unwrap();
+        assert_eq!(
+            v.ingest_token.as_ref().map(Secret::expose),
+            Some("a-long-enough-token-0123")
+        );
+        assert!(!format!("{v:?}").contains("a-long-enough"));
     }
 
     #[test]

@@ -27,10 +27,11 @@ fn import(
         tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
     let store: Box<dyn server::store::served::ServedStore> = match &settings.cluster {
         Some(address) => Box::new(
-            server::store::clickhouse::ClusterStore::open(
+            server::store::clickhouse::ClusterStore::open_with(
                 address.clone(),
                 &reference.path().join("reference.duckdb"),
                 &settings.authored_data_dir,
+                &settings.engine,
             )
             .map_err(|e| format!("cannot open the cluster store ({e})"))?,
         ),

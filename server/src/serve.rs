@@ -96,8 +96,10 @@ pub async fn run(settings: Settings, options: ServeSettings) -> Result<(), Serve
                 .map_err(store_failure)?
         }
     };
-    let (ingest_token, token_origin) =
-        IngestToken::load_or_create(options.ingest_token.as_deref(), &settings.data_dir)?;
+    let (ingest_token, token_origin) = IngestToken::load_or_create(
+        options.ingest_token.as_ref().map(|t| t.expose()),
+        &settings.data_dir,
+    )?;
     let demo_accounts = if options.demo {
         let district = {
             let s = reference.clone();
@@ -222,7 +224,9 @@ pub async fn run(settings: Settings, options: ServeSettings) -> Result<(), Serve
             println!("    (kept in {}; printed this once)", file.display());
         }
         TokenOrigin::Kept(file) => println!("  ingest token: in {}", file.display()),
-        TokenOrigin::Environment => println!("  ingest token: IEM_INGEST_TOKEN"),
+        TokenOrigin::Environment => {
+            println!("  ingest token: the one set (--ingest-token / IEM_INGEST_TOKEN)")
+        }
     }
     if let Some(line) = simulating {
         println!("  {line}");
@@ -328,8 +332,9 @@ async fn open_store(settings: &Settings) -> Result<Opened, ServeError> {
         Some(address) => {
             tracing::info!(shards = ?address.shards, database = %address.database, "opening the cluster store");
             let reference = settings.reference_path();
+            let engine = settings.engine.clone();
             let store = tokio::task::spawn_blocking(move || {
-                ClusterStore::open(address, &reference, &authored)
+                ClusterStore::open_with(address, &reference, &authored, &engine)
             })
             .await?
             .map_err(failure)?;

@@ -18,8 +18,20 @@ pub struct LineError {
     pub line: u32,
     /// The field at fault; empty when the whole line is.
     pub field: String,
+    #[schema(schema_with = line_code)]
     pub code: ErrorCode,
     pub message: String,
+}
+
+/// A line's code in the OpenAPI document: only the codes a line can carry.
+fn line_code() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(ErrorCode::LINE.map(ErrorCode::as_str)))
+        .description(Some(
+            "Why the line was refused (the message says it for people).",
+        ))
+        .build()
 }
 
 impl LineError {

@@ -301,6 +301,13 @@ async fn the_openapi_document_lists_the_endpoints_and_codes() {
     for expected in ["unknown_unit", "unit_not_in_force", "event_id_conflict"] {
         assert!(codes.iter().any(|c| c == expected), "{expected} in {code}");
     }
+    // Only what a line can carry: a whole request's codes are not a line's.
+    for request_code in ["bad_request", "busy", "internal"] {
+        assert!(
+            !codes.iter().any(|c| c == request_code),
+            "{request_code} in {code}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

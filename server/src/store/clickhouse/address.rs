@@ -15,27 +15,32 @@ impl std::str::FromStr for ClusterAddress {
     type Err = String;
 
     fn from_str(url: &str) -> Result<Self, String> {
-        let rest = url.strip_prefix("clickhouse://").ok_or_else(|| {
-            format!("STORE_URL: expected clickhouse://HOST:PORT/DATABASE, got {url:?}")
-        })?;
+        let rest = url
+            .strip_prefix("clickhouse://")
+            .ok_or_else(|| format!("expected clickhouse://HOST:PORT/DATABASE, got {url:?}"))?;
+        // Credentials in the address would be echoed in messages and logs; the servers' users
+        // are configured on the servers (and the loopback/private network is the boundary).
+        if rest.contains('@') {
+            return Err("credentials (user@) are not supported in the address; configure access on the ClickHouse servers".into());
+        }
         let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
         let (hosts, database) = rest
             .split_once('/')
-            .ok_or_else(|| format!("STORE_URL: no database after the hosts in {url:?}"))?;
+            .ok_or_else(|| format!("no database after the hosts in {url:?}"))?;
         let valid_name =
             |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid_name(database) {
             return Err(format!(
-                "STORE_URL: the database name {database:?} must be letters, digits and _"
+                "the database name {database:?} must be letters, digits and _"
             ));
         }
         let mut shards = Vec::new();
         for host in hosts.split(',') {
             let (name, port) = host
                 .rsplit_once(':')
-                .ok_or_else(|| format!("STORE_URL: {host:?} has no port"))?;
+                .ok_or_else(|| format!("{host:?} has no port"))?;
             if name.is_empty() || port.parse::<u16>().is_err() {
-                return Err(format!("STORE_URL: {host:?} is not HOST:PORT"));
+                return Err(format!("{host:?} is not HOST:PORT"));
             }
             shards.push(host.to_string());
         }
@@ -45,7 +50,7 @@ impl std::str::FromStr for ClusterAddress {
                 Some(("cluster", name)) if valid_name(name) => cluster = name.to_string(),
                 _ => {
                     return Err(format!(
-                        "STORE_URL: unknown or invalid option {pair:?} (known: cluster=NAME)"
+                        "unknown or invalid option {pair:?} (known: cluster=NAME)"
                     ))
                 }
             }

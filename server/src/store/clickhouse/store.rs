@@ -10,6 +10,7 @@ use crate::ingest::event::{Event, EventKind};
 use crate::scope::{Scope, UnitPlace};
 use crate::store::boundaries::{BoundaryLayer, Tile, UnitName};
 use crate::store::check::{check_alone, BatchError, BatchOutcome};
+use crate::store::duckdb::EngineSettings;
 use crate::store::query;
 use crate::store::rollup::{change_by_day, DossierFacts};
 use crate::store::served::ServedStore;
@@ -157,11 +158,27 @@ impl ClusterStore {
         reference_path: &Path,
         authored_data: &Path,
     ) -> Result<Self, StoreFailure> {
+        Self::open_with(
+            address,
+            reference_path,
+            authored_data,
+            &EngineSettings::default(),
+        )
+    }
+
+    /// [`ClusterStore::open`] with what the local reference copy's DuckDB may use.
+    pub fn open_with(
+        address: ClusterAddress,
+        reference_path: &Path,
+        authored_data: &Path,
+        engine: &EngineSettings,
+    ) -> Result<Self, StoreFailure> {
         let applied = schema::migrate(&address, &mut |line| tracing::info!("{line}"))?;
         if applied > 0 {
             tracing::info!(steps = applied, "cluster schema migrated");
         }
-        let reference = std::sync::Arc::new(DuckStore::open(reference_path, authored_data)?);
+        let reference =
+            std::sync::Arc::new(DuckStore::open_with(reference_path, authored_data, engine)?);
         let conversion = reference.conversion().clone();
         let index = reference.with_reader(|c| WriteIndex::reference(c, conversion))?;
         let shards = address.shards.iter().map(|s| ClickHouse::new(s)).collect();

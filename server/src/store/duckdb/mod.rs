@@ -11,7 +11,6 @@ pub mod schema;
 pub mod selection;
 pub mod writer;
 
-use crate::config::EngineSettings;
 use crate::ingest::event::Event;
 use crate::scope::{Scope, UnitPlace};
 use crate::store::boundaries::{BoundaryLayer, Tile, UnitName};
@@ -32,6 +31,14 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError, TryLockError};
+
+/// What DuckDB may use, given to the store when it opens (the deployment's settings, read and
+/// checked by [`crate::config`]).
+#[derive(Clone, Debug, Default)]
+pub struct EngineSettings {
+    /// DuckDB's `memory_limit`, e.g. `2GB` (checked by DuckDB at start); `None`: DuckDB's default.
+    pub memory_limit: Option<String>,
+}
 
 pub(crate) struct Writer {
     conn: Connection,
