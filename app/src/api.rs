@@ -5,7 +5,7 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::views::DashboardDefaults;
 use crate::views::{
-    DashboardRequest, DashboardView, ProceduresView, SelectionRequest, SelectionView,
+    DashboardRequest, DashboardView, EmbedView, ProceduresView, SelectionRequest, SelectionView,
 };
 use leptos::prelude::*;
 
@@ -14,6 +14,18 @@ pub async fn fetch_dashboard(request: DashboardRequest) -> Result<DashboardView,
     let (store, defaults) = context()?;
     tokio::task::spawn_blocking(move || {
         crate::api_ssr::build_dashboard(store.as_ref(), request, defaults)
+    })
+    .await
+    // A panic: the panic hook has logged its message, which is not for the page.
+    .map_err(|_| AppError::internal())?
+}
+
+/// The embed's view: the dashboard's, built the same way, with only what the embed draws.
+#[server(prefix = "/api/fn", endpoint = "embed", input = crate::codec::PageJson, output = crate::codec::PageJson)]
+pub async fn fetch_embed(request: DashboardRequest) -> Result<EmbedView, AppError> {
+    let (store, defaults) = context()?;
+    tokio::task::spawn_blocking(move || {
+        crate::api_ssr::build_dashboard(store.as_ref(), request, defaults).map(EmbedView::from)
     })
     .await
     // A panic: the panic hook has logged its message, which is not for the page.

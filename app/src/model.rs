@@ -555,6 +555,43 @@ pub struct TrendResponse {
 mod tests {
     use super::*;
 
+    #[test]
+    fn rings_reach_the_browser_as_steps_and_come_back_exactly() {
+        // As the store gives them: stored rounded to 5 decimals (3 at the coarsest detail), as f32.
+        let ring = vec![
+            (108.03886_f32, 16.10724_f32),
+            (108.04071, 16.10575),
+            (108.059, 16.108),
+            (107.99999, 15.00001),
+            (108.03886, 16.10724),
+        ];
+        let shape = MapShape::Outline {
+            rings: vec![ring.clone(), vec![]],
+        };
+        let json = serde_json::to_string(&shape).unwrap();
+        assert_eq!(
+            json,
+            r#"{"Outline":{"rings":[[10803886,1610724,185,-149,1829,225,-5901,-110799,3887,110723],[]]}}"#
+        );
+        let back: MapShape = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, shape, "every coordinate is the same f32 again");
+        // Every 5-decimal coordinate in Vietnam's box comes back as the same f32 (a fixed sweep).
+        let mut q = 1_000_000i64;
+        let many: Vec<(f32, f32)> = (0..200_000)
+            .map(|_| {
+                q = (q * 48271) % 2_147_483_647;
+                let x = 10_200_000 + q % 900_000;
+                let y = 800_000 + (q / 7) % 1_600_000;
+                ((x as f64 / 1e5) as f32, (y as f64 / 1e5) as f32)
+            })
+            .collect();
+        let shape = MapShape::Outline { rings: vec![many] };
+        let back: MapShape = serde_json::from_str(&serde_json::to_string(&shape).unwrap()).unwrap();
+        assert_eq!(back, shape);
+        let odd = r#"{"Outline":{"rings":[[1,2,3]]}}"#;
+        assert!(serde_json::from_str::<MapShape>(odd).is_err());
+    }
+
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
     }
@@ -691,9 +728,65 @@ mod tests {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum MapShape {
     /// Imported boundaries: polygons' rings of (longitude, latitude).
-    Outline { rings: Vec<Vec<(f32, f32)>> },
+    Outline {
+        #[serde(with = "compact_rings")]
+        rings: Vec<Vec<(f32, f32)>>,
+    },
     /// A hexagon of the authored tile map ("odd-r" grid).
     Tile { col: i32, row: i32 },
+}
+
+/// Rings as pages carry them to the browser: per ring, its first point and then each point's step
+/// from the one before, in 1e-5 degrees (about 1 m; boundaries are stored rounded to that), flat
+/// as `[x0, y0, dx1, dy1, …]`. About half the JSON of `[[lon, lat], …]`, so an embed on a phone
+/// downloads and reads less at hydration. Only the server functions carry it; the public API's
+/// boundaries stay GeoJSON.
+mod compact_rings {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    const SCALE: f64 = 1e5;
+
+    pub fn serialize<S: Serializer>(rings: &[Vec<(f32, f32)>], s: S) -> Result<S::Ok, S::Error> {
+        let encoded: Vec<Vec<i64>> = rings
+            .iter()
+            .map(|ring| {
+                let mut previous = (0i64, 0i64);
+                let mut flat = Vec::with_capacity(ring.len() * 2);
+                for &(x, y) in ring {
+                    let at = (
+                        (f64::from(x) * SCALE).round() as i64,
+                        (f64::from(y) * SCALE).round() as i64,
+                    );
+                    flat.push(at.0 - previous.0);
+                    flat.push(at.1 - previous.1);
+                    previous = at;
+                }
+                flat
+            })
+            .collect();
+        encoded.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<(f32, f32)>>, D::Error> {
+        let encoded: Vec<Vec<i64>> = Vec::deserialize(d)?;
+        encoded
+            .into_iter()
+            .map(|flat| {
+                if flat.len() % 2 != 0 {
+                    return Err(D::Error::custom("a ring's coordinates come in pairs"));
+                }
+                let mut at = (0i64, 0i64);
+                Ok(flat
+                    .chunks_exact(2)
+                    .map(|step| {
+                        at = (at.0.saturating_add(step[0]), at.1.saturating_add(step[1]));
+                        ((at.0 as f64 / SCALE) as f32, (at.1 as f64 / SCALE) as f32)
+                    })
+                    .collect())
+            })
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -92,6 +92,51 @@ pub struct DashboardView {
     pub live_query: StatsQuery,
 }
 
+/// What the embed draws (`fetch_embed`): the dashboard's map and its figures for one view, without
+/// what only the dashboard shows (the filters' lists, the trail above the unit, sparklines, the
+/// year-earlier and previous figures when not comparing), so a newsroom's page downloads,
+/// reads and hydrates less.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EmbedView {
+    /// The shown unit's name; `None` for the country.
+    pub title: Option<String>,
+    pub period: Period,
+    /// The comparison's base period, when the view compares with a chosen one.
+    #[serde(default)]
+    pub base_period: Option<Period>,
+    /// The listed units' figures in the period.
+    pub units: Vec<IndicatorRow>,
+    /// The listed units in the base period: only when comparing (the map then shows the change).
+    #[serde(default)]
+    pub base_units: Vec<IndicatorRow>,
+    /// When an ingest last stored an event.
+    #[serde(default, deserialize_with = "crate::iso::option_date_time")]
+    pub data_as_of: Option<chrono::DateTime<chrono::Utc>>,
+    pub map: MapLayer,
+    /// The query the live stream is opened with, as on the dashboard.
+    pub live_query: StatsQuery,
+}
+
+impl From<DashboardView> for EmbedView {
+    fn from(view: DashboardView) -> Self {
+        let comparing = view.base_period.is_some();
+        EmbedView {
+            title: view.trail.last().map(|u| u.name.clone()),
+            period: view.period,
+            base_period: view.base_period,
+            units: view.current.units,
+            base_units: if comparing {
+                view.previous_units
+            } else {
+                Vec::new()
+            },
+            data_as_of: view.data_as_of,
+            map: view.map,
+            live_query: view.live_query,
+        }
+    }
+}
+
 /// One message of the live stream (`GET /api/v1/stream`): a view's figures after a commit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LiveFigures {

@@ -1,12 +1,12 @@
 //! The embeddable map for journalists: map, legend, source and "data as of", nothing else.
-use crate::api::fetch_dashboard;
+use crate::api::fetch_embed;
 use crate::components::dashboard::{dashboard_request, map_choice, url_lang};
 use crate::components::live::LiveIndicator;
 use crate::components::map::ChoroplethMap;
 use crate::format;
 use crate::i18n::{text, tr, Key, Lang};
 use crate::nav::use_query_map;
-use crate::views::DashboardView;
+use crate::views::EmbedView;
 use leptos::prelude::*;
 
 #[component]
@@ -14,7 +14,7 @@ pub fn EmbedPage() -> impl IntoView {
     let query = use_query_map();
     let lang = url_lang(query);
     let request = Memo::new(move |_| query.with(dashboard_request));
-    let dashboard = crate::codec::load(move || request.get(), fetch_dashboard);
+    let dashboard = crate::codec::load(move || request.get(), fetch_embed);
     view! {
         <main class="embed-page">
             <Transition fallback=move || view! { <p class="loading">{tr(lang.get_untracked(), Key::Loading)}</p> }>
@@ -35,21 +35,21 @@ pub fn EmbedPage() -> impl IntoView {
 }
 
 #[component]
-fn EmbedBody(view: DashboardView, lang: Signal<Lang>) -> impl IntoView {
+fn EmbedBody(view: EmbedView, lang: Signal<Lang>) -> impl IntoView {
     let query = use_query_map();
     let (indicator, method, _) = query.with_untracked(map_choice);
     let period = view.period;
-    let title = view.trail.last().map(|u| u.name.clone());
+    let title = view.title.clone();
     // The embed follows the live stream like the dashboard: a newsroom's map is never stale.
     let live = crate::live::follow(view.live_query.clone());
-    let loaded = StoredValue::new(view.current.units.clone());
+    let loaded = StoredValue::new(view.units.clone());
     let rows = Signal::derive(move || {
         live.figures
             .with(|f| f.as_ref().map(|f| f.stats.units.clone()))
             .unwrap_or_else(|| loaded.get_value())
     });
     // A shared comparison view embeds as one: the units coloured by their change.
-    let base_units = StoredValue::new(view.previous_units.clone());
+    let base_units = StoredValue::new(view.base_units.clone());
     let comparing = view.base_period.is_some();
     let rows = Signal::derive(move || {
         if comparing {

@@ -461,6 +461,7 @@ mod tests {
             "/api/v1/stats",
             "/api/v1/latest",
             "/api/fn/dashboard",
+            "/api/fn/embed",
         ] {
             assert!(!is_private_path(path), "{path}");
         }
