@@ -10,6 +10,7 @@ pub mod geojson;
 pub mod http;
 pub mod ingest;
 pub mod live;
+pub mod private_file;
 pub mod scope;
 pub mod serve;
 pub mod store;

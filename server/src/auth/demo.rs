@@ -1,8 +1,9 @@
 //! The demo's accounts: one per role, created with random passwords on the first demo start and
 //! kept in `demo-accounts.txt` (owner-readable from its first byte) for whoever runs the demo.
-use super::accounts::{create_private, AccountBook};
+use super::accounts::AccountBook;
 use super::cli::random_password;
 use super::principal::Role;
+use crate::private_file::create_private;
 use std::io::Write;
 use std::path::Path;
 

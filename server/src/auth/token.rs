@@ -1,6 +1,6 @@
 //! Bearer tokens: generated from the OS's randomness, kept only as SHA-256 digests, compared in
 //! constant time. A token reads `iem_<id>_<secret>`; the id finds its record without a scan.
-use super::accounts::create_private;
+use crate::private_file::create_private;
 use sha2::{Digest, Sha256};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};

@@ -229,7 +229,7 @@ fn restore(settings: &Settings, file: &Path, progress: &mut dyn FnMut(&str)) -> 
     // Copied into a file that is the owner's only from its first byte: `fs::copy` would carry
     // over the backup's mode, and a backup copied around may be readable by others.
     (|| -> std::io::Result<()> {
-        let mut out = crate::auth::accounts::create_private(&partial)?;
+        let mut out = crate::private_file::create_private(&partial)?;
         std::io::copy(&mut std::fs::File::open(file)?, &mut out)?;
         out.sync_all()
     })()
