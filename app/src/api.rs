@@ -25,7 +25,7 @@ pub async fn fetch_dashboard(request: DashboardRequest) -> Result<DashboardView,
 pub async fn fetch_embed(request: DashboardRequest) -> Result<EmbedView, AppError> {
     let (store, defaults) = context()?;
     tokio::task::spawn_blocking(move || {
-        crate::api_ssr::build_dashboard(store.as_ref(), request, defaults).map(EmbedView::from)
+        crate::api_ssr::build_embed(store.as_ref(), request, defaults)
     })
     .await
     // A panic: the panic hook has logged its message, which is not for the page.

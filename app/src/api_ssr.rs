@@ -5,8 +5,8 @@ use crate::model::{Bucket, Level, MapLayer, Period, PlacedUnit, StatsQuery, Tren
 use crate::selection::SelectionQuery;
 use crate::store::IndicatorStore;
 use crate::views::{
-    DashboardDefaults, DashboardRequest, DashboardView, ProceduresView, SelectionRequest,
-    SelectionView, Sparkline, COUNTRY,
+    DashboardDefaults, DashboardRequest, DashboardView, EmbedView, ProceduresView,
+    SelectionRequest, SelectionView, Sparkline, COUNTRY,
 };
 use chrono::{Datelike, Days, Months};
 
@@ -133,36 +133,37 @@ fn known_trail(
     Ok(trail)
 }
 
-pub(crate) fn build_dashboard(
-    store: &dyn IndicatorStore,
-    request: DashboardRequest,
-    defaults: DashboardDefaults,
-) -> Result<DashboardView, AppError> {
-    let Resolved {
+/// The stats query of a view for `period`: the same units, filters and listed level for every
+/// figure of the view.
+fn view_query(request: &DashboardRequest, resolved: &Resolved, period: Period) -> StatsQuery {
+    StatsQuery {
         period,
-        provinces,
-        trail,
-        level,
-        parent,
-        units,
-        era,
-    } = resolve(store, &request, defaults)?;
-    let query = |period: Period| StatsQuery {
-        period,
-        level,
-        parent: parent.clone(),
+        level: resolved.level,
+        parent: resolved.parent.clone(),
         field: request.field.clone(),
         channel: request.channel,
         dossier_level: request.dossier_level,
-        units,
-    };
+        units: resolved.units,
+    }
+}
+
+/// The periods a view compares with: the chosen base period (`vs_from`, `vs_to`) or the one of
+/// the same length just before, and the same period a year earlier. Checked for every view, so
+/// the dashboard and its embed accept the same periods.
+struct Comparison {
+    chosen: Option<Period>,
+    previous: Period,
+    year_earlier: Period,
+}
+
+fn comparison(request: &DashboardRequest, period: Period) -> Result<Comparison, AppError> {
     let outside = || {
         AppError::new(
             "bad_request",
             "from: the period lies outside the dates served",
         )
     };
-    let base_period = match (request.vs_from, request.vs_to) {
+    let chosen = match (request.vs_from, request.vs_to) {
         (Some(from), Some(to)) => Some(
             Period::new(from, to)
                 .map_err(|m| AppError::new("bad_request", format!("vs_from: {m}")))?,
@@ -175,15 +176,48 @@ pub(crate) fn build_dashboard(
             ))
         }
     };
-    let current = store.stats(&query(period))?;
-    // Both periods on the view's units: a comparison of 2026-H1 with 2025-H1 is on today's.
-    let previous = store.stats(&query(match base_period {
+    let previous = match chosen {
         Some(base) => base,
         None => period.previous().ok_or_else(outside)?,
-    }))?;
-    let year_earlier_total = store
-        .stats(&query(period.year_earlier().ok_or_else(outside)?))?
-        .total;
+    };
+    Ok(Comparison {
+        chosen,
+        previous,
+        year_earlier: period.year_earlier().ok_or_else(outside)?,
+    })
+}
+
+/// The listed units as the map draws them: boundaries in force at the period's end, today's for
+/// a view on today's units.
+fn view_map(
+    store: &dyn IndicatorStore,
+    request: &DashboardRequest,
+    resolved: &Resolved,
+) -> Result<MapLayer, AppError> {
+    if resolved.provinces.is_empty() {
+        return Ok(MapLayer::default());
+    }
+    Ok(store.map_layer(
+        resolved.level,
+        resolved.parent.as_deref().unwrap_or(COUNTRY),
+        resolved.era.units_on(resolved.period.to),
+        request.map.unwrap_or_default(),
+    )?)
+}
+
+pub(crate) fn build_dashboard(
+    store: &dyn IndicatorStore,
+    request: DashboardRequest,
+    defaults: DashboardDefaults,
+) -> Result<DashboardView, AppError> {
+    let resolved = resolve(store, &request, defaults)?;
+    let period = resolved.period;
+    let query = |period: Period| view_query(&request, &resolved, period);
+    let comparison = comparison(&request, period)?;
+    let current = store.stats(&query(period))?;
+    // Both periods on the view's units: a comparison of 2026-H1 with 2025-H1 is on today's.
+    let previous = store.stats(&query(comparison.previous))?;
+    let year_earlier_total = store.stats(&query(comparison.year_earlier))?.total;
     let mut series = store.monthly_on_time(&query(period))?;
     let sparklines = current
         .units
@@ -198,25 +232,15 @@ pub(crate) fn build_dashboard(
                 .collect(),
         })
         .collect();
-    let map = if provinces.is_empty() {
-        MapLayer::default()
-    } else {
-        // Boundaries of the units shown: today's for a view on today's units.
-        store.map_layer(
-            level,
-            parent.as_deref().unwrap_or(COUNTRY),
-            era.units_on(period.to),
-            request.map.unwrap_or_default(),
-        )?
-    };
+    let map = view_map(store, &request, &resolved)?;
     Ok(DashboardView {
         fields: store.fields()?,
-        provinces,
-        trail,
-        level,
+        provinces: resolved.provinces.clone(),
+        trail: resolved.trail.clone(),
+        level: resolved.level,
         period,
         current,
-        base_period,
+        base_period: comparison.chosen,
         previous_total: previous.total,
         previous_units: previous.units,
         year_earlier_total,
@@ -224,6 +248,35 @@ pub(crate) fn build_dashboard(
         sparklines,
         data_as_of: store.data_as_of(),
         map,
+        live_query: query(period),
+    })
+}
+
+/// The embed's view: what it draws and nothing more, so an embed (public, and the most read)
+/// asks the store for the period's figures (and the base period's only when comparing), not for
+/// the dashboard's sparklines, year-earlier figures and filter lists.
+pub(crate) fn build_embed(
+    store: &dyn IndicatorStore,
+    request: DashboardRequest,
+    defaults: DashboardDefaults,
+) -> Result<EmbedView, AppError> {
+    let resolved = resolve(store, &request, defaults)?;
+    let period = resolved.period;
+    let query = |period: Period| view_query(&request, &resolved, period);
+    let comparison = comparison(&request, period)?;
+    let current = store.stats(&query(period))?;
+    let base_units = match comparison.chosen {
+        Some(base) => store.stats(&query(base))?.units,
+        None => Vec::new(),
+    };
+    Ok(EmbedView {
+        title: resolved.trail.last().map(|u| u.name.clone()),
+        period,
+        base_period: comparison.chosen,
+        units: current.units,
+        base_units,
+        data_as_of: store.data_as_of(),
+        map: view_map(store, &request, &resolved)?,
         live_query: query(period),
     })
 }

@@ -117,26 +117,6 @@ pub struct EmbedView {
     pub live_query: StatsQuery,
 }
 
-impl From<DashboardView> for EmbedView {
-    fn from(view: DashboardView) -> Self {
-        let comparing = view.base_period.is_some();
-        EmbedView {
-            title: view.trail.last().map(|u| u.name.clone()),
-            period: view.period,
-            base_period: view.base_period,
-            units: view.current.units,
-            base_units: if comparing {
-                view.previous_units
-            } else {
-                Vec::new()
-            },
-            data_as_of: view.data_as_of,
-            map: view.map,
-            live_query: view.live_query,
-        }
-    }
-}
-
 /// One message of the live stream (`GET /api/v1/stream`): a view's figures after a commit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LiveFigures {

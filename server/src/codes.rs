@@ -141,31 +141,12 @@ impl ErrorCode {
     ];
 
     /// The codes a refused ingest line can carry (the 422 body's `errors[].code`), as the OpenAPI
-    /// document lists them for a line; the others answer a whole request.
-    pub const LINE: [ErrorCode; 22] = [
-        ErrorCode::EventIdConflict,
-        ErrorCode::InvalidJson,
-        ErrorCode::InvalidCsv,
-        ErrorCode::InvalidType,
-        ErrorCode::MissingField,
-        ErrorCode::InvalidValue,
-        ErrorCode::TooLong,
-        ErrorCode::InvalidTimestamp,
-        ErrorCode::TimestampWithoutOffset,
-        ErrorCode::TimestampInFuture,
-        ErrorCode::TimestampOutOfRange,
-        ErrorCode::UnknownUnit,
-        ErrorCode::UnitNotInForce,
-        ErrorCode::LevelMismatch,
-        ErrorCode::DueBeforeReceived,
-        ErrorCode::UnknownDossier,
-        ErrorCode::DuplicateReceived,
-        ErrorCode::AlreadyResolved,
-        ErrorCode::AlreadyWithdrawn,
-        ErrorCode::AlreadyClosed,
-        ErrorCode::BeforeReceived,
-        ErrorCode::OutsideScope,
-    ];
+    /// document lists them for a line; the others answer a whole request. They are `ALL`'s last,
+    /// from `EventIdConflict` on (`ALL` keeps them together at its end for this).
+    pub const LINE: &'static [ErrorCode] = Self::ALL.split_at(Self::FIRST_LINE_CODE).1;
+
+    /// Where the line codes start in `ALL`.
+    const FIRST_LINE_CODE: usize = 15;
 
     /// The code as it is written in JSON (the tests hold serde's spelling to this).
     pub fn as_str(self) -> &'static str {
@@ -220,6 +201,13 @@ impl fmt::Display for ErrorCode {
 #[cfg(test)]
 mod tests {
     use super::ErrorCode;
+
+    #[test]
+    fn the_line_codes_are_all_s_tail_from_event_id_conflict_on() {
+        assert_eq!(ErrorCode::LINE.first(), Some(&ErrorCode::EventIdConflict));
+        assert_eq!(ErrorCode::LINE.last(), Some(&ErrorCode::OutsideScope));
+        assert_eq!(ErrorCode::LINE.len(), 22);
+    }
 
     #[test]
     fn every_code_is_written_in_json_as_its_str() {

@@ -7,7 +7,6 @@
 use super::error::{ErrorBody, RejectedBody};
 use crate::codes::ErrorCode;
 use crate::ingest::event::{LineError, WireEvent};
-use axum::Json;
 use serde_json::Value;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::Components;
@@ -129,8 +128,19 @@ pub fn spec() -> Value {
     serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document is plain data")
 }
 
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// The document as served: built and written once (it is the same for every request, and anyone
+/// may ask for it), then answered from memory.
+pub async fn document() -> impl axum::response::IntoResponse {
+    static DOCUMENT: std::sync::OnceLock<axum::body::Bytes> = std::sync::OnceLock::new();
+    let body = DOCUMENT.get_or_init(|| {
+        serde_json::to_vec(&ApiDoc::openapi())
+            .expect("the OpenAPI document is plain data")
+            .into()
+    });
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.clone(),
+    )
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ pub struct LineError {
 fn line_code() -> utoipa::openapi::schema::Object {
     utoipa::openapi::schema::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(ErrorCode::LINE.map(ErrorCode::as_str)))
+        .enum_values(Some(ErrorCode::LINE.iter().map(|c| c.as_str())))
         .description(Some(
             "Why the line was refused (the message says it for people).",
         ))
