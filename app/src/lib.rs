@@ -40,6 +40,14 @@ pub const BUNDLES: [(&str, &str); 3] = [
     ("iem-embed", "embed-page"),
 ];
 
+/// Whether this build serves a page that signs people in and navigates in place (every page but
+/// the embed): false only in the embed's own bundle.
+const PAGES_NAVIGATE: bool = cfg!(any(
+    feature = "ssr",
+    feature = "public-pages",
+    feature = "desk-pages"
+));
+
 /// The path of the embed, hydrated by the `iem-embed` bundle.
 pub const EMBED_PAGE: &str = "/embed";
 
@@ -141,8 +149,14 @@ fn with_page_bundle(mut options: LeptosOptions) -> LeptosOptions {
 
 #[component]
 pub fn App() -> impl IntoView {
-    components::account::provide_viewer();
     let path = nav::provide_page_url();
+    // The embed lives in another site's page: it asks nobody who is signed in (no request, no
+    // cookie read) and shows no other view in place (its one link opens the dashboard in a new
+    // tab), so neither is in its bundle.
+    if PAGES_NAVIGATE && path != EMBED_PAGE {
+        components::account::provide_viewer();
+        nav::follow_links_and_history();
+    }
     page(&path)
 }
 

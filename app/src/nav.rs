@@ -35,16 +35,21 @@ pub fn parse_query(search: &str) -> ParamsMap {
         .collect()
 }
 
-/// Reads the address (the request's on the server, the window's in the browser), provides its
-/// query to the page and, in the browser, follows links and the back button. Returns the path.
+/// Reads the address (the request's on the server, the window's in the browser) and provides its
+/// query to the page. Returns the path.
 pub fn provide_page_url() -> String {
     let (path, search) = address();
     let set = RwSignal::new(parse_query(&search));
     let current = Memo::new(move |_| set.get());
     provide_context(PageQuery { set, current });
-    #[cfg(target_arch = "wasm32")]
-    browser::follow_links_and_history(set);
     path
+}
+
+/// In the browser, shows another view of this page in place when a link or the back button asks
+/// for one (instead of loading the page again).
+pub fn follow_links_and_history() {
+    #[cfg(target_arch = "wasm32")]
+    browser::follow_links_and_history(expect_context::<PageQuery>().set);
 }
 
 /// The query of the page's address, as it changes.

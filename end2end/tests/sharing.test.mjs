@@ -120,6 +120,9 @@ test('the embed page frames in another page; the dashboard refuses to', async ()
   assert.ok((await frame.$$('path.unit')).length >= 18, 'the districts are drawn');
   assert.match(await frame.textContent('.embed-source'), /Số liệu cập nhật đến/);
   await frame.waitForSelector('.live-status[data-status="live"]');
+  // On a newsroom's page the embed asks nobody who is signed in: no request carries the reader's cookie.
+  const asked = await frame.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
+  assert.ok(!asked.some((u) => u.includes('/api/fn/viewer')), `no viewer request: ${asked}`);
   await page.screenshot({ path: join(output, 'embed.png') });
   await page.close();
   newsroom.close();
