@@ -209,7 +209,7 @@ pub fn days_overdue(due: NaiveDate, resolved: Option<NaiveDate>, as_of: NaiveDat
 /// A text cell that spreadsheet programs will not run as a formula: a leading `=`, `+`, `-` or
 /// `@` is prefixed with `'`, and so is a leading tab or carriage return, which some programs
 /// skip before looking for a formula (`"\t=cmd"` would run).
-fn formula_safe(value: &str) -> String {
+pub fn formula_safe(value: &str) -> String {
     if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {

@@ -9,6 +9,7 @@ pub mod classify;
 pub mod codec;
 pub mod compare;
 pub mod components;
+pub mod due;
 pub mod era;
 pub mod error;
 pub mod format;

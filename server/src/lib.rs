@@ -1,6 +1,7 @@
 //! The dashboard's server: HTTP API, server-side rendering, the DuckDB store and its tools.
 pub mod auth;
 pub mod boundaries;
+pub mod calendar;
 pub mod cli;
 pub mod codes;
 pub mod config;

@@ -19,14 +19,14 @@ pub const MAX_EXPORT_ROWS: u32 = 100_000;
 /// The highest page number asked for (a million pages of 500 rows is more than any unit has).
 const MAX_PAGE: u32 = 1_000_000;
 
-fn text(params: &HashMap<String, String>, name: &str) -> Option<String> {
+pub(super) fn text(params: &HashMap<String, String>, name: &str) -> Option<String> {
     params
         .get(name)
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
 }
 
-fn number(
+pub(super) fn number(
     params: &HashMap<String, String>,
     name: &'static str,
     default: u32,

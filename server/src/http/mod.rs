@@ -3,6 +3,7 @@ pub mod access;
 pub mod admin;
 pub mod assets;
 pub mod boundaries;
+pub mod due;
 pub mod error;
 pub mod events;
 pub mod late;
@@ -278,11 +279,12 @@ fn status_of_code(code: &str) -> axum::http::StatusCode {
 }
 
 /// Paths whose answers hold dossier-level rows or say who is signed in: the late list (JSON,
-/// CSV and page), a dossier's events, the session, sign-out, the admin views, and the server
+/// CSV and page), the due-soon list, a dossier's events, the session, sign-out, the admin views, and the server
 /// functions behind the late page and the account menu.
-const PRIVATE_PATHS: [&str; 9] = [
+const PRIVATE_PATHS: [&str; 10] = [
     "/late",
     "/api/v1/late",
+    "/api/v1/due",
     "/api/v1/dossiers",
     "/api/v1/session",
     "/api/v1/admin",
@@ -352,6 +354,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tiles", get(boundaries::get_tiles))
         .route("/api/v1/stream", get(stream::get_stream))
         .route("/api/v1/late", get(late::get_late))
+        .route("/api/v1/due", get(due::get_due))
         .route("/api/v1/dossiers/{id}", get(late::get_dossier))
         .route(
             "/api/v1/session",

@@ -33,6 +33,7 @@ use utoipa::{Modify, OpenApi};
         crate::http::session::sign_in,
         crate::http::session::sign_out,
         crate::http::late::get_late,
+        crate::http::due::get_due,
         crate::http::late::get_dossier,
         crate::http::admin::get_users,
         crate::http::admin::get_audit,
@@ -237,6 +238,7 @@ mod tests {
             ("/api/v1/stream", stream),
             ("/api/v1/trend", names(&crate::http::stats::TREND_KNOWN)),
             ("/api/v1/late", names(crate::http::late::KNOWN)),
+            ("/api/v1/due", names(crate::http::due::KNOWN)),
             ("/api/v1/boundaries", names(&crate::http::boundaries::KNOWN)),
         ] {
             assert_eq!(query_parameters(&doc, path), read, "{path}");

@@ -14,6 +14,7 @@ pub mod clickhouse;
 pub mod conversion;
 pub mod counters;
 pub mod duckdb;
+pub mod due;
 pub mod figures;
 pub mod late;
 pub mod query;

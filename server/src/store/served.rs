@@ -4,6 +4,7 @@ use super::check::{BatchError, BatchOutcome};
 use super::{DuckStore, StoreFailure, UncataloguedProcedure};
 use crate::ingest::event::Event;
 use crate::scope::{Scope, UnitPlace};
+use app::due::{DuePage, DueQuery};
 use app::late::{LatePage, LateQuery, TimelineEvent};
 use app::model::Level;
 use app::store::IndicatorStore;
@@ -40,6 +41,11 @@ pub trait ServedStore: IndicatorStore {
     fn unit_place(&self, code: &str) -> Result<Option<UnitPlace>, StoreFailure>;
     fn dossier_unit(&self, dossier_id: &str) -> Result<Option<String>, StoreFailure>;
     fn late_dossiers(&self, q: &LateQuery) -> Result<LatePage, StoreFailure>;
+    /// Dossiers of `q.unit` (a store key) open now and due from `today` within `q.within`
+    /// working days, with the working days each has left.
+    fn due_dossiers(&self, q: &DueQuery, today: NaiveDate) -> Result<DuePage, StoreFailure>;
+    /// The working-day calendar read when the store opened.
+    fn calendar(&self) -> std::sync::Arc<crate::calendar::WorkingCalendar>;
     fn dossier_events(&self, dossier_id: &str) -> Result<Vec<TimelineEvent>, StoreFailure>;
     fn uncatalogued_procedures(&self) -> Result<Vec<UncataloguedProcedure>, StoreFailure>;
     /// The embedded store, for what only it offers (demo history, control socket).

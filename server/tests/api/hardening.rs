@@ -449,6 +449,16 @@ impl ServedStore for Failing {
     fn late_dossiers(&self, _: &LateQuery) -> Result<LatePage, StoreFailure> {
         Err(StoreFailure::Corrupt(DB_TEXT.into()))
     }
+    fn due_dossiers(
+        &self,
+        _: &app::due::DueQuery,
+        _: chrono::NaiveDate,
+    ) -> Result<app::due::DuePage, StoreFailure> {
+        Err(StoreFailure::Corrupt(DB_TEXT.into()))
+    }
+    fn calendar(&self) -> Arc<server::calendar::WorkingCalendar> {
+        ServedStore::calendar(&*self.0)
+    }
     fn dossier_events(&self, dossier_id: &str) -> Result<Vec<TimelineEvent>, StoreFailure> {
         ServedStore::dossier_events(&*self.0, dossier_id)
     }

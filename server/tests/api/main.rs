@@ -11,6 +11,7 @@ mod common;
 mod crash;
 mod deployment;
 mod disk_full;
+mod due_soon;
 mod eras;
 mod hardening;
 mod import_cli;

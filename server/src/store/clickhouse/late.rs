@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use std::collections::HashMap;
 
 /// Code → name of every catalogued procedure.
-fn catalogue(store: &ClusterStore) -> Result<Vec<(String, String)>, StoreFailure> {
+pub(super) fn catalogue(store: &ClusterStore) -> Result<Vec<(String, String)>, StoreFailure> {
     store.reference().with_reader(|c| {
         let mut stmt = c.prepare_cached("SELECT code, name FROM procedures ORDER BY code")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -21,7 +21,7 @@ fn catalogue(store: &ClusterStore) -> Result<Vec<(String, String)>, StoreFailure
     })
 }
 
-fn string_array<'a>(items: impl Iterator<Item = &'a str>) -> String {
+pub(super) fn string_array<'a>(items: impl Iterator<Item = &'a str>) -> String {
     format!("[{}]", items.map(quote).collect::<Vec<_>>().join(","))
 }
 

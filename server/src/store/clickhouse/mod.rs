@@ -3,6 +3,7 @@
 pub mod address;
 pub mod client;
 pub mod copy;
+pub mod due;
 pub mod figures;
 pub mod late;
 pub mod lock;

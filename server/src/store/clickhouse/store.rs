@@ -693,6 +693,18 @@ impl ServedStore for ClusterStore {
         super::late::late_dossiers(self, q)
     }
 
+    fn due_dossiers(
+        &self,
+        q: &app::due::DueQuery,
+        today: NaiveDate,
+    ) -> Result<app::due::DuePage, StoreFailure> {
+        super::due::due_dossiers(self, q, today)
+    }
+
+    fn calendar(&self) -> std::sync::Arc<crate::calendar::WorkingCalendar> {
+        self.reference.calendar().clone()
+    }
+
     fn dossier_events(&self, dossier_id: &str) -> Result<Vec<TimelineEvent>, StoreFailure> {
         super::late::dossier_events(self, dossier_id)
     }

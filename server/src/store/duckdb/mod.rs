@@ -4,6 +4,7 @@
 //! queries through [`query::DuckFigures`], and it holds the reference data for both engines.
 pub mod boundaries;
 pub mod catalog;
+pub mod due;
 pub mod late;
 pub mod maintenance;
 pub mod query;
@@ -11,6 +12,7 @@ pub mod schema;
 pub mod selection;
 pub mod writer;
 
+use crate::calendar::WorkingCalendar;
 use crate::ingest::event::Event;
 use crate::scope::{Scope, UnitPlace};
 use crate::store::boundaries::{BoundaryLayer, Tile, UnitName};
@@ -72,6 +74,8 @@ pub struct DuckStore {
     conversion: Arc<Conversion>,
     /// The product's own data (`data/`): unit lists, catalogue, shipped boundaries.
     authored_data: PathBuf,
+    /// Working days (`holidays.csv` and a deployment's `holidays.local.csv`), read at open.
+    calendar: Arc<WorkingCalendar>,
 }
 
 const READERS: usize = 2;
@@ -280,6 +284,9 @@ impl DuckStore {
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(codes)
         })?);
+        let calendar = Arc::new(
+            WorkingCalendar::load(authored_data).map_err(|e| StoreFailure::Seed(e.to_string()))?,
+        );
         let index = WriteIndex::load(&conn, conversion.clone())?;
         let (last_commit, last_seq): (Option<chrono::NaiveDateTime>, Option<i64>) = conn
             .query_row("SELECT max(ingested_at), max(seq) FROM events", [], |r| {
@@ -310,6 +317,7 @@ impl DuckStore {
             write_failure,
             conversion,
             authored_data: authored_data.to_path_buf(),
+            calendar,
         })
     }
 
@@ -321,6 +329,11 @@ impl DuckStore {
     /// The conversion table from the old units to today's.
     pub fn conversion(&self) -> &Arc<Conversion> {
         &self.conversion
+    }
+
+    /// The working-day calendar read at open.
+    pub fn calendar(&self) -> &Arc<WorkingCalendar> {
+        &self.calendar
     }
 
     pub fn path(&self) -> &Path {
@@ -768,6 +781,16 @@ impl ServedStore for DuckStore {
     }
     fn late_dossiers(&self, q: &LateQuery) -> Result<LatePage, StoreFailure> {
         DuckStore::late_dossiers(self, q)
+    }
+    fn due_dossiers(
+        &self,
+        q: &app::due::DueQuery,
+        today: NaiveDate,
+    ) -> Result<app::due::DuePage, StoreFailure> {
+        DuckStore::due_dossiers(self, q, today)
+    }
+    fn calendar(&self) -> Arc<WorkingCalendar> {
+        self.calendar.clone()
     }
     fn dossier_events(&self, dossier_id: &str) -> Result<Vec<TimelineEvent>, StoreFailure> {
         DuckStore::dossier_events(self, dossier_id)

@@ -1,0 +1,151 @@
+//! The due-soon list on the cluster: the same window and definitions as the embedded store's
+//! `store::duckdb::due`; names of units and procedures come from the local reference data.
+use super::client::number;
+use super::late::{catalogue, string_array};
+use super::store::{date, quote, ClusterStore};
+use crate::store::due::{open_stage, DueWindow};
+use crate::store::figures::key_column;
+use crate::store::query::unit_level;
+use crate::store::StoreFailure;
+use app::due::{DuePage, DueQuery, DueRow, DueSort};
+use chrono::NaiveDate;
+use std::collections::HashMap;
+
+pub fn due_dossiers(
+    store: &ClusterStore,
+    q: &DueQuery,
+    today: NaiveDate,
+) -> Result<DuePage, StoreFailure> {
+    let reference = store.reference();
+    let window = DueWindow::new(q, today, reference.calendar());
+    let db = &store.address.database;
+    // The unit and everything under it: the dossiers carry their units' ancestors. A unit of
+    // today also gathers the old units that went into it.
+    let level = reference
+        .with_reader(|c| unit_level(c, &q.unit))?
+        .map(|(level, _)| level);
+    let mut filters = match level {
+        Some(level) => {
+            let keys = reference.with_reader(|c| {
+                crate::store::late::late_scope(c, reference.conversion(), &q.unit)
+            })?;
+            let list: Vec<String> = keys.iter().map(|k| quote(k)).collect();
+            format!(" AND {} IN ({})", key_column(level), list.join(", "))
+        }
+        // An unknown unit holds no dossier.
+        None => " AND 0".to_string(),
+    };
+    if let Some(field) = &q.field {
+        filters.push_str(&format!(" AND field = {}", quote(field)));
+    }
+    if let Some(procedure) = &q.procedure {
+        filters.push_str(&format!(" AND procedure = {}", quote(procedure)));
+    }
+    if let Some(agency) = &q.agency {
+        filters.push_str(&format!(" AND agency = {}", quote(agency)));
+    }
+    let base = format!(
+        "FROM {db}.dossiers FINAL
+         WHERE due_date >= {from} AND due_date <= {until}
+           AND isNull(resolved_date) AND isNull(withdrawn_date){filters}",
+        from = date(window.today),
+        until = date(window.until),
+    );
+
+    #[derive(serde::Deserialize)]
+    struct Total {
+        #[serde(deserialize_with = "number")]
+        total: u64,
+    }
+    let total = store
+        .rows::<Total>(&format!("SELECT count() AS total {base}"))?
+        .pop()
+        .map_or(0, |t| t.total);
+
+    let catalogue = catalogue(store)?;
+    let names: HashMap<&str, &str> = catalogue
+        .iter()
+        .map(|(c, n)| (c.as_str(), n.as_str()))
+        .collect();
+    let order = match q.sort {
+        DueSort::Due => "due_date".into(),
+        DueSort::DossierId => "dossier_id".into(),
+        // Sorted by name as the embedded store does; the names come from the local catalogue.
+        DueSort::Procedure => format!(
+            "transform(procedure, {}, {}, procedure)",
+            string_array(catalogue.iter().map(|(c, _)| c.as_str())),
+            string_array(catalogue.iter().map(|(_, n)| n.as_str()))
+        ),
+        DueSort::Field => "field".into(),
+        DueSort::Agency => "agency".into(),
+        DueSort::Received => "received_date".into(),
+    };
+    let direction = if q.descending { "DESC" } else { "ASC" };
+    let offset = u64::from(q.page.saturating_sub(1)) * u64::from(q.page_size);
+
+    #[derive(serde::Deserialize)]
+    struct Row {
+        dossier_id: String,
+        unit_code: String,
+        procedure: String,
+        field: String,
+        agency: Option<String>,
+        received_date: NaiveDate,
+        due_date: NaiveDate,
+    }
+    let page = store.rows::<Row>(&format!(
+        "SELECT dossier_id, unit_code, procedure, field, agency, received_date, due_date
+         {base}
+         ORDER BY {order} {direction} NULLS LAST, dossier_id
+         LIMIT {offset}, {limit}",
+        limit = q.page_size
+    ))?;
+
+    // The last event of each dossier on the page decides its stage.
+    #[derive(serde::Deserialize)]
+    struct Last {
+        dossier_id: String,
+        event_type: String,
+    }
+    let last: HashMap<String, String> = if page.is_empty() {
+        HashMap::new()
+    } else {
+        let ids = page
+            .iter()
+            .map(|r| quote(&r.dossier_id))
+            .collect::<Vec<_>>()
+            .join(",");
+        store
+            .rows::<Last>(&format!(
+                "SELECT dossier_id, argMax(event_type, greatest(version, source_seq)) AS event_type
+                 FROM {db}.events WHERE dossier_id IN ({ids}) GROUP BY dossier_id"
+            ))?
+            .into_iter()
+            .map(|l| (l.dossier_id, l.event_type))
+            .collect()
+    };
+    let unit_names: HashMap<String, String> = reference.with_reader(|c| {
+        let mut stmt = c.prepare_cached("SELECT code, name FROM units")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<HashMap<_, _>, _>>()?)
+    })?;
+    let rows = page
+        .into_iter()
+        .map(|r| DueRow {
+            procedure_name: names
+                .get(r.procedure.as_str())
+                .map_or_else(|| r.procedure.clone(), |n| n.to_string()),
+            unit_name: unit_names.get(&r.unit_code).cloned().unwrap_or_default(),
+            stage: open_stage(last.get(&r.dossier_id).map(String::as_str)),
+            dossier_id: r.dossier_id,
+            unit_code: app::era::code_of(&r.unit_code).to_string(),
+            procedure: r.procedure,
+            field: r.field,
+            agency: r.agency,
+            received: r.received_date,
+            due: r.due_date,
+            working_days_left: 0,
+        })
+        .collect();
+    Ok(window.page(total, rows, reference.calendar()))
+}

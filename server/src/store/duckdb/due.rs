@@ -1,0 +1,98 @@
+//! The embedded store's due-soon list: dossiers open now and due within the window, of a unit and
+//! every unit under it. Callers check access before calling.
+use super::DuckStore;
+use crate::store::due::{open_stage, DueWindow};
+use crate::store::late::late_scope;
+use crate::store::StoreFailure;
+use ::duckdb::params_from_iter;
+use ::duckdb::types::ToSql;
+use app::due::{DuePage, DueQuery, DueRow, DueSort};
+use chrono::NaiveDate;
+
+fn order_column(sort: DueSort) -> &'static str {
+    match sort {
+        DueSort::Due => "d.due_date",
+        DueSort::DossierId => "d.dossier_id",
+        DueSort::Procedure => "procedure_name",
+        DueSort::Field => "d.field",
+        DueSort::Agency => "d.agency",
+        DueSort::Received => "d.received_date",
+    }
+}
+
+impl DuckStore {
+    /// The dossiers of `q.unit` (a store key) open now and due from `today` within `q.within`
+    /// working days.
+    pub fn due_dossiers(&self, q: &DueQuery, today: NaiveDate) -> Result<DuePage, StoreFailure> {
+        let window = DueWindow::new(q, today, self.calendar());
+        let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(window.today), Box::new(window.until)];
+        let list = crate::store::view::sql_list(
+            &self.with_reader(|c| late_scope(c, self.conversion(), &q.unit))?,
+        );
+        let mut filters = format!(
+            " AND d.unit_code IN (SELECT code FROM units WHERE code IN {list} OR parent_code IN {list} OR district_code IN {list} OR province_code IN {list})"
+        );
+        let mut add = |condition: &str, value: String| {
+            params.push(Box::new(value));
+            filters.push_str(&condition.replace('?', &format!("${}", params.len())));
+        };
+        if let Some(field) = &q.field {
+            add(" AND d.field = ?", field.clone());
+        }
+        if let Some(procedure) = &q.procedure {
+            add(" AND d.procedure = ?", procedure.clone());
+        }
+        if let Some(agency) = &q.agency {
+            add(" AND d.agency = ?", agency.clone());
+        }
+        // Open now: neither resolved nor withdrawn (the dossier table holds the current state).
+        let base = format!(
+            "FROM dossiers d LEFT JOIN procedures p ON p.code = d.procedure
+             WHERE d.due_date BETWEEN $1 AND $2 AND d.received_date IS NOT NULL
+               AND d.resolved_date IS NULL AND d.withdrawn_date IS NULL{filters}"
+        );
+        self.with_reader(|c| {
+            let total: i64 = c
+                .prepare(&format!("SELECT count(*) {base}"))?
+                .query_row(params_from_iter(params.iter()), |r| r.get(0))?;
+            let direction = if q.descending { "DESC" } else { "ASC" };
+            let offset = u64::from(q.page.saturating_sub(1)) * u64::from(q.page_size);
+            let sql = format!(
+                "WITH page AS (
+                    SELECT d.dossier_id, d.unit_code, d.procedure, d.field, d.agency,
+                           d.received_date, d.due_date, d.last_seq,
+                           coalesce(p.name, d.procedure) AS procedure_name
+                    {base}
+                    ORDER BY {order} {direction} NULLS LAST, d.dossier_id
+                    LIMIT {limit} OFFSET {offset}
+                 )
+                 SELECT page.*, e.event_type, u.name FROM page
+                 LEFT JOIN events e ON e.seq = page.last_seq
+                 LEFT JOIN units u ON u.code = page.unit_code
+                 ORDER BY {order_outer} {direction} NULLS LAST, page.dossier_id",
+                order = order_column(q.sort),
+                order_outer = order_column(q.sort).replace("d.", "page."),
+                limit = q.page_size,
+            );
+            let mut stmt = c.prepare(&sql)?;
+            let mut rows = stmt.query(params_from_iter(params.iter()))?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(DueRow {
+                    dossier_id: r.get(0)?,
+                    unit_code: app::era::code_of(&r.get::<_, String>(1)?).to_string(),
+                    procedure: r.get(2)?,
+                    field: r.get(3)?,
+                    agency: r.get(4)?,
+                    received: r.get(5)?,
+                    due: r.get(6)?,
+                    procedure_name: r.get(8)?,
+                    working_days_left: 0,
+                    stage: open_stage(r.get::<_, Option<String>>(9)?.as_deref()),
+                    unit_name: r.get::<_, Option<String>>(10)?.unwrap_or_default(),
+                });
+            }
+            Ok(window.page(total as u64, out, self.calendar()))
+        })
+    }
+}
