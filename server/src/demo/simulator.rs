@@ -6,13 +6,14 @@ use super::plan::Procedure;
 use super::rng::Rng;
 use super::scenario::{Scenario, WindowSetting};
 use super::{load_procedures, DemoError};
+use crate::calendar::WorkingCalendar;
 use crate::ingest::service::{self, IngestError};
 use crate::live::ChangeFeed;
 use crate::scope::Scope;
 use crate::store::served::ServedStore;
 use crate::store::DuckStore;
 use app::model::Level;
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, SecondsFormat, TimeZone};
+use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, TimeZone};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -78,6 +79,8 @@ pub struct Simulator {
     /// Sector names, by `Procedure::field`.
     fields: Vec<String>,
     rng: Rng,
+    /// Procedures allow working days: due dates skip weekends and holidays, as real ones do.
+    calendar: Arc<WorkingCalendar>,
     /// Makes ids unique across runs.
     run: String,
     next: u64,
@@ -149,6 +152,7 @@ impl Simulator {
             open,
             fields: scenario.field.iter().map(|f| f.name.clone()).collect(),
             rng: Rng::derive(scenario.seed, &run),
+            calendar: store.calendar().clone(),
             run,
             next: 0,
         })
@@ -227,7 +231,8 @@ impl Simulator {
         let online = self.rng.unit() < p.online_rate;
         let fee = self.rng.unit() < p.fee_rate;
         let paid_online = fee && online && self.rng.unit() < p.paid_online_rate;
-        let due_day = now.date_naive() + Duration::days(procedure.allowed_days.max(1));
+        let allowed = u32::try_from(procedure.allowed_days.max(1)).unwrap_or(u32::MAX);
+        let due_day = self.calendar.add_working_days(now.date_naive(), allowed);
         let due = now
             .timezone()
             .from_local_datetime(&due_day.and_hms_opt(17, 0, 0).expect("valid time"))
@@ -380,6 +385,12 @@ mod tests {
             open,
             fields: vec!["Đất đai".into()],
             rng: Rng::new(1),
+            calendar: Arc::new(
+                WorkingCalendar::load(
+                    &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data"),
+                )
+                .unwrap(),
+            ),
             run: "t".into(),
             next: 0,
         }
@@ -411,10 +422,11 @@ mod tests {
             match e["type"].as_str().unwrap() {
                 "received" => {
                     received += 1;
+                    // Ten working days from Sunday 22 November: Friday 4 December.
                     assert!(e["due"]
                         .as_str()
                         .unwrap()
-                        .starts_with("2026-12-02T17:00:00"));
+                        .starts_with("2026-12-04T17:00:00"));
                 }
                 _ => {
                     closed += 1;
