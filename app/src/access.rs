@@ -1,6 +1,7 @@
 //! Who is looking at a page, and the server functions that return dossier-level data. Each
 //! function authenticates and authorises inside itself through [`DossierAccess`], which the server
 //! provides: the same checks, audit lines and errors as `GET /api/v1/late`.
+use crate::due::{DuePage, DueQuery};
 use crate::error::AppError;
 use crate::late::{DossierTimeline, LatePage, LateQuery};
 use leptos::prelude::*;
@@ -33,6 +34,7 @@ pub type AccessFuture<T> =
 pub trait DossierAccess: Send + Sync + 'static {
     fn viewer(&self, parts: &axum::http::request::Parts) -> Result<Viewer, AppError>;
     fn late(&self, parts: &axum::http::request::Parts, query: LateQuery) -> AccessFuture<LatePage>;
+    fn due(&self, parts: &axum::http::request::Parts, query: DueQuery) -> AccessFuture<DuePage>;
     fn timeline(
         &self,
         parts: &axum::http::request::Parts,
@@ -66,6 +68,12 @@ pub async fn fetch_viewer() -> Result<Viewer, AppError> {
 pub async fn fetch_late(query: LateQuery) -> Result<LatePage, AppError> {
     let (access, parts) = access()?;
     access.late(&parts, query).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "due", input = crate::codec::PageJson, output = crate::codec::PageJson)]
+pub async fn fetch_due(query: DueQuery) -> Result<DuePage, AppError> {
+    let (access, parts) = access()?;
+    access.due(&parts, query).await
 }
 
 #[server(prefix = "/api/fn", endpoint = "timeline", input = crate::codec::PageJson, output = crate::codec::PageJson)]

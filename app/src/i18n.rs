@@ -214,6 +214,11 @@ pub enum Key {
     CompareOff,
     ChangeAgainst,
     ChangeChart,
+    DueSoon,
+    WorkingDaysLeft,
+    WithinWorkingDays,
+    NoDueDossiers,
+    DueThrough,
 }
 
 /// The name of an indicator.
@@ -599,6 +604,16 @@ pub fn tr(lang: Lang, key: Key) -> &'static str {
         (Close, Lang::En) => "Close",
         (NoLateDossiers, Lang::Vi) => "Không có hồ sơ trễ hạn trong kỳ này",
         (NoLateDossiers, Lang::En) => "No late dossiers in this period",
+        (DueSoon, Lang::Vi) => "Sắp đến hạn",
+        (DueSoon, Lang::En) => "Due soon",
+        (WorkingDaysLeft, Lang::Vi) => "Ngày làm việc còn lại",
+        (WorkingDaysLeft, Lang::En) => "Working days left",
+        (WithinWorkingDays, Lang::Vi) => "Trong vòng (ngày làm việc)",
+        (WithinWorkingDays, Lang::En) => "Within (working days)",
+        (NoDueDossiers, Lang::Vi) => "Không có hồ sơ đang giải quyết nào đến hạn trong khoảng này",
+        (NoDueDossiers, Lang::En) => "No open dossier falls due in this window",
+        (DueThrough, Lang::Vi) => "hạn từ hôm nay đến hết ngày",
+        (DueThrough, Lang::En) => "due from today through",
         (UnitsChoice, Lang::Vi) => "Đơn vị hành chính",
         (UnitsChoice, Lang::En) => "Administrative units",
         (UnitsToday, Lang::Vi) => "Hiện nay (từ 01/7/2025)",

@@ -115,3 +115,57 @@ test('a chair signs in, works through their late dossiers and signs out', async 
     await close();
   }
 });
+
+test("a commune chair of today sees the dossiers falling due soon on the late page's second tab", async () => {
+  const m = /^\s*chair\s+(\S+\.2025)\s+password (\S+)\s+\(unit (\d+)@2025\)/m.exec(accounts);
+  assert.ok(m, 'a demo chair of a commune of today');
+  const [, username, password, unit] = m;
+  const ingest = process.env.E2E_INGEST_TOKEN;
+  // Two dossiers of the chair's commune due in the next days, received yesterday (Vietnam time).
+  const day = (offset) => new Date(Date.now() + 7 * 3600e3 + offset * 86400e3).toISOString().slice(0, 10);
+  const ids = [`E2E-DUE-${Date.now()}-1`, `E2E-DUE-${Date.now()}-2`];
+  const events = ids.map((id, i) => JSON.stringify({
+    event_id: `${id}:r`, dossier_id: id, type: 'received', at: `${day(-1)}T09:00:00+07:00`, unit, level: 'commune',
+    procedure: 'DD-01', field: 'Đất đai', channel: 'direct', due: `${day(i + 1)}T17:00:00+07:00`, fee: false,
+    paid_online: false,
+  })).join('\n');
+  const posted = await fetch(`${base}/api/v1/events`, {
+    method: 'POST', body: events,
+    headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${ingest}` },
+  });
+  assert.equal(posted.status, 200, await posted.text());
+
+  const { context, errors, close } = await openBrowser();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${base}/signin?next=${encodeURIComponent(`/late?tab=due&unit=${unit}&within=10`)}`);
+    await page.fill('input[name=username]', username);
+    await page.fill('input[name=password]', password);
+    await page.click('.signin-form button[type=submit]');
+    await page.waitForURL(/tab=due/);
+    await page.waitForSelector('.due-table');
+    await waitHydrated(page);
+    assert.equal(await page.getAttribute('.late-tabs a[aria-current="page"]', 'href').then((h) => h.includes('tab=due')), true);
+    // The page shows what the API gives the same session, row for row.
+    const api = await (await page.request.get(`${base}/api/v1/due?unit=${unit}&within=10&page_size=50`)).json();
+    const shown = Number((await page.textContent('.due-summary strong')).replace(/\D/g, ''));
+    assert.equal(shown, api.total);
+    for (const id of ids) {
+      const row = page.locator(`.due-table tbody tr[data-dossier="${id}"]`);
+      assert.equal(await row.count(), 1, `${id} is listed`);
+      const expected = api.rows.find((r) => r.dossier_id === id).working_days_left;
+      assert.equal(Number(await row.locator('.working-days-left').textContent()), expected);
+    }
+    // The other tab is the late list, and back again.
+    await page.click('.late-tabs a:not([aria-current])');
+    await page.waitForSelector('.late-filters:not(.due-filters)');
+    await page.click('.late-tabs a:not([aria-current])');
+    await page.waitForSelector('.due-table');
+    // Another commune's list is refused.
+    const refused = await page.request.get(`${base}/api/v1/due?unit=20194`);
+    assert.equal(refused.status(), 403);
+    assert.deepEqual(errors.filter((e) => !/40[13]/.test(e)), []);
+  } finally {
+    await close();
+  }
+});

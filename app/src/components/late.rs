@@ -94,7 +94,7 @@ fn csv_url(query: &LateQuery) -> String {
     format!("{}&format=csv", url.replacen("/late?", "/api/v1/late?", 1))
 }
 
-fn stage_key(stage: Stage) -> Key {
+pub(crate) fn stage_key(stage: Stage) -> Key {
     match stage {
         Stage::Processing => Key::StageProcessing,
         Stage::DueChanged => Key::StageDueChanged,
@@ -121,9 +121,11 @@ pub fn LateDossiersPage() -> impl IntoView {
     let lang = url_lang(params);
     let lang_signal: Signal<Lang> = lang.into();
     let query = Memo::new(move |_| params.with(late_query));
+    let due = Memo::new(move |_| params.with(crate::components::due::due_query));
+    let due_tab = Memo::new(move |_| params.with(|p| p.get("tab").as_deref() == Some("due")));
     let dossier = Memo::new(move |_| params.with(|p| p.get("dossier")));
     let page = crate::codec::load(
-        move || query.get(),
+        move || if due_tab.get() { None } else { query.get() },
         |q| async move {
             match q {
                 Some(q) => fetch_late(q).await.map(Some),
@@ -131,52 +133,89 @@ pub fn LateDossiersPage() -> impl IntoView {
             }
         },
     );
+    // The two tabs keep every other parameter: back on the late list, its period is still there.
+    let tab_href = move |due: bool| {
+        params.with(|p| {
+            let mut p = p.clone();
+            p.remove("tab");
+            p.remove("page");
+            p.remove("sort");
+            p.remove("order");
+            if due {
+                p.insert("tab", "due".to_string());
+            }
+            format!("/late{}", p.to_query_string())
+        })
+    };
     view! {
         <TopBar lang current=Page::Late/>
         <main class="late-page">
             <h2>
-                {text(lang_signal, Key::LateDossiers)}
-                {move || query.get().map(|q| format!(" · {}", q.unit))}
+                {move || tr(lang.get(), if due_tab.get() { Key::DueSoon } else { Key::LateDossiers })}
+                {move || params.with(|p| p.get("unit")).map(|u| format!(" · {u}"))}
             </h2>
-            <LateFilters query lang=lang_signal/>
-            <Transition fallback=move || view! { <p class="loading">{tr(lang.get_untracked(), Key::Loading)}</p> }>
-                {move || Suspend::new(async move {
-                    match page.await {
-                        Ok(Some(p)) => view! { <LateTable page=p lang=lang_signal dossier/> }.into_any(),
-                        Ok(None) => ().into_any(),
-                        Err(e) if e.code == "unauthorized" => {
-                            let next = params.with_untracked(|p| {
-                                query.get_untracked().map(|q| late_url(&q, lang.get_untracked(), None)).unwrap_or_else(|| {
-                                    format!("/late{}", p.to_query_string())
-                                })
-                            });
-                            view! {
-                                <p class="notice" role="alert">
-                                    {text(lang_signal, Key::NeedSignIn)} " "
-                                    <a href=format!("/signin?lang={}&next={}", lang.get_untracked().code(), encode_component(&next))>
-                                        {text(lang_signal, Key::SignIn)}
-                                    </a>
-                                </p>
+            <nav class="late-tabs" aria-label=text(lang_signal, Key::LateDossiers)>
+                <a href=move || tab_href(false) aria-current=move || (!due_tab.get()).then_some("page")>
+                    {text(lang_signal, Key::LateDossiers)}
+                </a>
+                <a href=move || tab_href(true) aria-current=move || due_tab.get().then_some("page")>
+                    {text(lang_signal, Key::DueSoon)}
+                </a>
+            </nav>
+            <Show
+                when=move || due_tab.get()
+                fallback=move || view! {
+                    <LateFilters query lang=lang_signal/>
+                    <Transition fallback=move || view! { <p class="loading">{tr(lang.get_untracked(), Key::Loading)}</p> }>
+                        {move || Suspend::new(async move {
+                            match page.await {
+                                Ok(Some(p)) => view! { <LateTable page=p lang=lang_signal dossier/> }.into_any(),
+                                Ok(None) => ().into_any(),
+                                Err(e) => {
+                                    let next = params.with_untracked(|p| {
+                                        query.get_untracked().map(|q| late_url(&q, lang.get_untracked(), None)).unwrap_or_else(|| {
+                                            format!("/late{}", p.to_query_string())
+                                        })
+                                    });
+                                    refused(e, lang_signal, next)
+                                }
                             }
-                            .into_any()
-                        }
-                        Err(e) if e.code == "forbidden" => view! {
-                            <p class="notice" role="alert">{text(lang_signal, Key::NotAllowed)}</p>
-                        }
-                        .into_any(),
-                        Err(e) => view! {
-                            <div class="error" role="alert">
-                                <h2>{text(lang_signal, Key::LoadFailed)}</h2>
-                                <p>{e.to_string()}</p>
-                            </div>
-                        }
-                        .into_any(),
-                    }
-                })}
-            </Transition>
-            {move || dossier.get().map(|id| view! { <Timeline id lang=lang_signal/> })}
+                        })}
+                    </Transition>
+                    {move || dossier.get().map(|id| view! { <Timeline id lang=lang_signal/> })}
+                }
+            >
+                <crate::components::due::DueSoonPanel query=due lang=lang_signal/>
+            </Show>
         </main>
         <footer class="source">{text(lang_signal, Key::Source)}</footer>
+    }
+}
+
+/// Why a dossier list is not shown: sign in first (with a way back to `next`), not allowed, or
+/// the error.
+pub(crate) fn refused(e: crate::error::AppError, lang: Signal<Lang>, next: String) -> AnyView {
+    match e.code.as_str() {
+        "unauthorized" => view! {
+            <p class="notice" role="alert">
+                {text(lang, Key::NeedSignIn)} " "
+                <a href=format!("/signin?lang={}&next={}", lang.get_untracked().code(), encode_component(&next))>
+                    {text(lang, Key::SignIn)}
+                </a>
+            </p>
+        }
+        .into_any(),
+        "forbidden" => view! {
+            <p class="notice" role="alert">{text(lang, Key::NotAllowed)}</p>
+        }
+        .into_any(),
+        _ => view! {
+            <div class="error" role="alert">
+                <h2>{text(lang, Key::LoadFailed)}</h2>
+                <p>{e.to_string()}</p>
+            </div>
+        }
+        .into_any(),
     }
 }
 

@@ -3,6 +3,7 @@ pub mod account;
 pub mod chart_frame;
 pub mod charts;
 pub mod dashboard;
+pub mod due;
 pub mod embed;
 pub mod headline;
 pub mod late;

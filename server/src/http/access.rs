@@ -196,6 +196,21 @@ impl app::access::DossierAccess for PageAccess {
         })
     }
 
+    fn due(
+        &self,
+        parts: &Parts,
+        query: app::due::DueQuery,
+    ) -> app::access::AccessFuture<app::due::DuePage> {
+        let caller = self.caller(parts);
+        let state = self.state.clone();
+        Box::pin(async move {
+            let caller = caller.map_err(app_error)?;
+            super::due::due_page(&state, &caller, query, super::due::vietnam_today())
+                .await
+                .map_err(app_error)
+        })
+    }
+
     fn timeline(
         &self,
         parts: &Parts,

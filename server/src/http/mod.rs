@@ -280,8 +280,8 @@ fn status_of_code(code: &str) -> axum::http::StatusCode {
 
 /// Paths whose answers hold dossier-level rows or say who is signed in: the late list (JSON,
 /// CSV and page), the due-soon list, a dossier's events, the session, sign-out, the admin views, and the server
-/// functions behind the late page and the account menu.
-const PRIVATE_PATHS: [&str; 10] = [
+/// functions behind the late page (late and due-soon lists) and the account menu.
+const PRIVATE_PATHS: [&str; 11] = [
     "/late",
     "/api/v1/late",
     "/api/v1/due",
@@ -290,6 +290,7 @@ const PRIVATE_PATHS: [&str; 10] = [
     "/api/v1/admin",
     "/signout",
     "/api/fn/late",
+    "/api/fn/due",
     "/api/fn/timeline",
     "/api/fn/viewer",
 ];
@@ -452,6 +453,8 @@ mod tests {
             "/api/v1/session",
             "/api/v1/admin/audit",
             "/api/fn/late",
+            "/api/fn/due",
+            "/api/v1/due",
             "/api/fn/timeline",
             "/api/fn/viewer",
         ] {
