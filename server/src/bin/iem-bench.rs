@@ -91,6 +91,8 @@ enum Command {
 
 const TOKEN: &str = "bench-token";
 
+#[path = "iem-bench/due.rs"]
+mod due;
 #[path = "iem-bench/live.rs"]
 mod live;
 #[path = "iem-bench/soak.rs"]
@@ -444,7 +446,8 @@ fn bench_stats(data: &Path, dossiers: u64, store_dir: &Path, queries: usize) -> 
         percentile(&times, 0.95),
         times.last().copied().unwrap_or(f64::NAN)
     );
-    comparable_view(&store, queries)
+    comparable_view(&store, queries)?;
+    due::run(&store, queries)
 }
 
 /// A pre-reform quarter on today's units (the comparable view) against the same query on the
