@@ -1,5 +1,6 @@
 //! The dashboard's shared half: components, routes, server functions and the types both sides exchange.
 pub mod access;
+pub mod alerts;
 pub mod api;
 #[cfg(feature = "ssr")]
 mod api_ssr;

@@ -309,6 +309,34 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure even when no proxy says the request came over TLS.
     #[arg(long, env = "IEM_SECURE_COOKIES", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub secure_cookies: Option<String>,
+    /// Hosts alert webhooks may be sent to, comma-separated (`hooks.example.vn`,
+    /// `10.0.0.5:8080`); none by default, so no rule can make the server POST into its own network.
+    #[arg(
+        long,
+        env = "IEM_ALERT_WEBHOOK_HOSTS",
+        value_name = "HOSTS",
+        default_value = ""
+    )]
+    pub alert_webhook_hosts: String,
+}
+
+/// `host` or `host:port` entries, comma-separated; blanks ignored.
+fn webhook_hosts(value: &str) -> Result<Vec<String>, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(|h| {
+            let ok = h.len() <= 253
+                && h.parse::<axum::http::uri::Authority>()
+                    .is_ok_and(|a| a.as_str() == h && !h.contains('@'));
+            if ok {
+                Ok(h.to_ascii_lowercase())
+            } else {
+                Err(format!("'{h}' is not a host or host:port"))
+            }
+        })
+        .collect()
 }
 
 /// A secret setting: kept out of `Debug` output, so that a settings value logged by mistake does
@@ -344,6 +372,7 @@ pub struct ServeSettings {
     /// The operator's ingest token, when set (else the kept or generated one).
     pub ingest_token: Option<Secret>,
     pub auth: AuthSettings,
+    pub alerts: crate::alerts::AlertSettings,
 }
 
 impl ServeArgs {
@@ -435,6 +464,11 @@ impl ServeArgs {
                 })
                 .transpose()?,
             auth,
+            alerts: crate::alerts::AlertSettings {
+                webhook_hosts: webhook_hosts(&self.alert_webhook_hosts)
+                    .map_err(|m| invalid("--alert-webhook-hosts / IEM_ALERT_WEBHOOK_HOSTS", m))?,
+                ..Default::default()
+            },
         })
     }
 }

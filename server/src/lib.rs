@@ -1,4 +1,5 @@
 //! The dashboard's server: HTTP API, server-side rendering, the DuckDB store and its tools.
+pub mod alerts;
 pub mod auth;
 pub mod boundaries;
 pub mod calendar;

@@ -200,6 +200,18 @@ pub async fn run(settings: Settings, options: ServeSettings) -> Result<(), Serve
         state.store.clone(),
         state.live.feed().clone(),
     ));
+    // Alert rules: a file that cannot be read stops the start rather than lose its rules.
+    let mut state = state;
+    let alerts = std::sync::Arc::new(
+        crate::alerts::Alerts::open(&settings.data_dir, options.alerts.clone())
+            .map_err(|e| ServeError::Settings(format!("alert rules: {e}")))?,
+    );
+    state.alerts = Some(alerts.clone());
+    tokio::spawn(crate::alerts::run(
+        alerts,
+        state.store.clone(),
+        state.live.feed().clone(),
+    ));
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(options.site_addr)
         .await

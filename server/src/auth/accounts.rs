@@ -184,6 +184,11 @@ impl AccountBook {
         Self::with_path(data_dir.join("accounts.json"))
     }
 
+    /// The directory the book lives in (the server's data directory).
+    pub fn data_dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+
     pub fn with_path(path: PathBuf) -> Self {
         AccountBook {
             path,

@@ -1,6 +1,7 @@
 //! The axum router: the versioned API, the probes, the server-rendered pages and static files.
 pub mod access;
 pub mod admin;
+pub mod alerts;
 pub mod assets;
 pub mod boundaries;
 pub mod due;
@@ -22,7 +23,7 @@ use app::shell;
 use app::store::SharedIndicatorStore;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::http::{Request, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::LeptosRoutes;
@@ -41,6 +42,9 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub live: LiveHub,
     pub dashboard_defaults: app::views::DashboardDefaults,
+    /// Alert rules and alerts (`alerts.json` beside the accounts); `None` when that file cannot
+    /// be read, and then the alert routes answer 503 rather than lose its rules.
+    pub alerts: Option<Arc<crate::alerts::Alerts>>,
 }
 
 impl AppState {
@@ -51,7 +55,18 @@ impl AppState {
         dashboard_defaults: app::views::DashboardDefaults,
     ) -> Self {
         let feed = ChangeFeed::starting_at(store.last_seq_at_open());
+        let alerts = match crate::alerts::Alerts::open(
+            auth.accounts.data_dir(),
+            crate::alerts::AlertSettings::default(),
+        ) {
+            Ok(alerts) => Some(Arc::new(alerts)),
+            Err(e) => {
+                tracing::error!(error = %e, "alert rules cannot be read; alerts are off");
+                None
+            }
+        };
         AppState {
+            alerts,
             leptos_options,
             live: LiveHub::new(store.clone(), feed),
             store,
@@ -281,10 +296,11 @@ fn status_of_code(code: &str) -> axum::http::StatusCode {
 /// Paths whose answers hold dossier-level rows or say who is signed in: the late list (JSON,
 /// CSV and page), the due-soon list, a dossier's events, the session, sign-out, the admin views, and the server
 /// functions behind the late page (late and due-soon lists) and the account menu.
-const PRIVATE_PATHS: [&str; 11] = [
+const PRIVATE_PATHS: [&str; 12] = [
     "/late",
     "/api/v1/late",
     "/api/v1/due",
+    "/api/v1/alerts",
     "/api/v1/dossiers",
     "/api/v1/session",
     "/api/v1/admin",
@@ -356,6 +372,16 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/stream", get(stream::get_stream))
         .route("/api/v1/late", get(late::get_late))
         .route("/api/v1/due", get(due::get_due))
+        .route("/api/v1/alerts", get(alerts::get_alerts))
+        .route("/api/v1/alerts/read", post(alerts::post_read))
+        .route(
+            "/api/v1/alerts/rules",
+            get(alerts::get_rules).post(alerts::post_rule),
+        )
+        .route(
+            "/api/v1/alerts/rules/{id}",
+            put(alerts::put_rule).delete(alerts::delete_rule),
+        )
         .route("/api/v1/dossiers/{id}", get(late::get_dossier))
         .route(
             "/api/v1/session",

@@ -21,6 +21,8 @@ pub const TOKEN: &str = "test-ingest-token";
 
 pub struct TestApp {
     pub router: Router,
+    /// The alert rules the router serves (evaluated by a test when it wants).
+    pub alerts: Arc<server::alerts::Alerts>,
     /// The embedded store, or the cluster store's local reference data.
     pub store: Arc<DuckStore>,
     /// What the router serves from: `store`, or the cluster.
@@ -96,6 +98,29 @@ fn with_settings(
     data: &std::path::Path,
     settings: AuthSettings,
 ) -> TestApp {
+    with_alert_settings(path, dir, data, settings, Default::default())
+}
+
+/// A fresh store whose alerts may use these settings (webhook hosts, retry waits).
+pub fn app_with_alerts(alerts: server::alerts::AlertSettings) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("test.duckdb");
+    with_alert_settings(
+        &path,
+        dir,
+        &authored_data(),
+        AuthSettings::default(),
+        alerts,
+    )
+}
+
+fn with_alert_settings(
+    path: &std::path::Path,
+    dir: tempfile::TempDir,
+    data: &std::path::Path,
+    settings: AuthSettings,
+    alert_settings: server::alerts::AlertSettings,
+) -> TestApp {
     let (store, served): (Arc<DuckStore>, Arc<dyn ServedStore>) = match test_cluster() {
         Some(shards) => {
             let cluster = cluster_store(&shards, path, data);
@@ -106,13 +131,18 @@ fn with_settings(
             (store.clone(), store)
         }
     };
-    let state = AppState::new(
+    let mut state = AppState::new(
         LeptosOptions::builder().output_name("iem").build(),
         served.clone(),
         Auth::new(dir.path(), Some(IngestToken::from_plain(TOKEN)), settings),
         Default::default(),
     );
+    let alerts = Arc::new(
+        server::alerts::Alerts::open(dir.path(), alert_settings).expect("alert file opens"),
+    );
+    state.alerts = Some(alerts.clone());
     TestApp {
+        alerts,
         router: router(state),
         store,
         served,

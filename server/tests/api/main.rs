@@ -1,5 +1,6 @@
 //! Integration tests, in one binary: each test binary links all of DuckDB, so one link instead of five.
 mod access;
+mod alerts;
 mod assets;
 mod backup_restore;
 mod boundaries;

@@ -1,0 +1,405 @@
+//! Alert rules: a leader or chair is told when a unit's figure crosses a threshold. Rules are
+//! evaluated after commits (coalesced, as the live stream is) and once a day; a rule fires for a
+//! unit when its condition becomes true and not again until the value has come back past the
+//! threshold by the rule's re-arm margin (so a unit hovering at 95.0% does not send a stream of
+//! alerts). Each alert goes to the owner's in-app list and, when asked, to a webhook.
+pub mod book;
+pub mod rules;
+pub mod webhook;
+
+use crate::store::served::ServedStore;
+use crate::store::StoreFailure;
+use app::alerts::{Alert, AlertChannel, AlertIndicator, AlertRule};
+use app::due::{DueQuery, DueSort};
+use app::model::{IndicatorRow, Level, Period, StatsQuery, StatsResponse};
+use book::{AlertBook, BookError};
+use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What the server allows alerts to do (`serve` settings).
+#[derive(Clone, Debug)]
+pub struct AlertSettings {
+    /// Hosts (`host` or `host:port`) webhooks may be sent to. None by default: a webhook to an
+    /// arbitrary address would let any leader make the server POST inside its own network.
+    pub webhook_hosts: Vec<String>,
+    /// Delivery attempts of one webhook, and the wait before the second (doubled each time).
+    pub attempts: u32,
+    pub retry_base: Duration,
+    /// Evaluations after commits are at most this often.
+    pub min_interval: Duration,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        AlertSettings {
+            webhook_hosts: Vec::new(),
+            attempts: 5,
+            retry_base: Duration::from_secs(2),
+            min_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AlertError {
+    #[error(transparent)]
+    Book(#[from] BookError),
+    #[error(transparent)]
+    Store(#[from] StoreFailure),
+}
+
+/// The rules, their state and the alerts raised, shared by the HTTP handlers and the evaluator.
+pub struct Alerts {
+    book: Mutex<AlertBook>,
+    pub settings: AlertSettings,
+    deliveries: webhook::DeliveryLog,
+    /// Asks the evaluator to run now (a rule was defined or changed).
+    pub wake: tokio::sync::Notify,
+}
+
+/// An alert to deliver beyond the in-app list.
+pub struct Fired {
+    pub rule: AlertRule,
+    pub alert: Alert,
+}
+
+impl Alerts {
+    pub fn open(data_dir: &Path, settings: AlertSettings) -> Result<Self, BookError> {
+        Ok(Alerts {
+            book: Mutex::new(AlertBook::open(data_dir)?),
+            settings,
+            deliveries: webhook::DeliveryLog::at(data_dir),
+            wake: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// Runs `f` on the book under its lock (a panic elsewhere does not poison it for good).
+    pub fn with_book<T>(&self, f: impl FnOnce(&mut AlertBook) -> T) -> T {
+        let mut book = self.book.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut book)
+    }
+
+    /// Evaluates every enabled rule on `today`'s figures, records the alerts that fire and
+    /// returns those to deliver by webhook. Blocking: call from a blocking thread.
+    pub fn evaluate(
+        &self,
+        store: &dyn ServedStore,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Fired>, AlertError> {
+        let rules: Vec<AlertRule> = self.with_book(|b| {
+            b.file()
+                .rules
+                .iter()
+                .filter(|r| r.rule.enabled)
+                .cloned()
+                .collect()
+        });
+        let mut figures = Figures {
+            store,
+            today,
+            stats: HashMap::new(),
+            due: HashMap::new(),
+        };
+        // Per rule, each watched unit's excess over the threshold (None: no value).
+        let mut measured = Vec::with_capacity(rules.len());
+        for rule in &rules {
+            measured.push((rule, figures.measure(rule)?));
+        }
+        let fired = self.with_book(|book| {
+            book.update(|file| {
+                let mut fired = Vec::new();
+                // Rules deleted since: their state goes with them.
+                let ids: std::collections::HashSet<&str> =
+                    file.rules.iter().map(|r| r.id.as_str()).collect();
+                file.firing.retain(|id, _| ids.contains(id.as_str()));
+                for (rule, units) in &measured {
+                    // A rule deleted or changed while it was measured is skipped this time.
+                    if !file.rules.iter().any(|r| r == *rule) {
+                        continue;
+                    }
+                    let margin = rule
+                        .rule
+                        .rearm_margin
+                        .unwrap_or_else(|| rule.rule.indicator.default_rearm_margin());
+                    let firing = file.firing.entry(rule.id.clone()).or_default();
+                    for m in units {
+                        let Some(excess) = m.excess else { continue };
+                        let was = firing.iter().position(|u| *u == m.code);
+                        match was {
+                            None if excess > 0.0 => {
+                                firing.push(m.code.clone());
+                                let alert = alert_of(rule, m, today, now, fired.len());
+                                if rule.rule.channels.contains(&AlertChannel::InApp) {
+                                    file.alerts
+                                        .entry(rule.owner.clone())
+                                        .or_default()
+                                        .push(alert.clone());
+                                }
+                                fired.push(Fired {
+                                    rule: (*rule).clone(),
+                                    alert,
+                                });
+                            }
+                            Some(i) if excess <= -margin => {
+                                firing.swap_remove(i);
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                fired
+            })
+        })?;
+        Ok(fired)
+    }
+
+    /// Sends the fired alerts to their rules' webhooks (retrying), logging every attempt.
+    pub async fn deliver(self: &Arc<Self>, fired: Vec<Fired>) {
+        for f in fired {
+            for channel in &f.rule.rule.channels {
+                if let AlertChannel::Webhook { url } = channel {
+                    let alerts = self.clone();
+                    let (url, secret, alert) =
+                        (url.clone(), f.rule.webhook_secret.clone(), f.alert.clone());
+                    tokio::spawn(async move {
+                        webhook::deliver(
+                            &alerts.settings,
+                            &alerts.deliveries,
+                            &url,
+                            &secret,
+                            &alert,
+                        )
+                        .await;
+                    });
+                }
+            }
+        }
+    }
+
+    /// The delivery log (one JSON line per webhook attempt).
+    pub fn deliveries(&self) -> &webhook::DeliveryLog {
+        &self.deliveries
+    }
+}
+
+/// One watched unit's measure.
+struct Measured {
+    code: String,
+    name: String,
+    value: Option<f64>,
+    previous: Option<f64>,
+    excess: Option<f64>,
+    from: NaiveDate,
+}
+
+/// Figures read once per evaluation and shared by every rule that asks the same.
+struct Figures<'a> {
+    store: &'a dyn ServedStore,
+    today: NaiveDate,
+    stats: HashMap<StatsQuery, Arc<StatsResponse>>,
+    due: HashMap<String, u64>,
+}
+
+impl Figures<'_> {
+    fn stats(&mut self, query: StatsQuery) -> Result<Arc<StatsResponse>, StoreFailure> {
+        if let Some(hit) = self.stats.get(&query) {
+            return Ok(hit.clone());
+        }
+        let answer = Arc::new(
+            self.store
+                .stats(&query)
+                .map_err(|e| StoreFailure::Corrupt(e.to_string()))?,
+        );
+        self.stats.insert(query, answer.clone());
+        Ok(answer)
+    }
+
+    fn due_soon(&mut self, code: &str) -> Result<u64, StoreFailure> {
+        if let Some(n) = self.due.get(code) {
+            return Ok(*n);
+        }
+        let key = app::era::Era::on(self.today)
+            .key(code)
+            .unwrap_or_else(|| code.to_string());
+        let page = self.store.due_dossiers(
+            &DueQuery {
+                unit: key,
+                within: app::due::DEFAULT_WITHIN,
+                field: None,
+                procedure: None,
+                agency: None,
+                sort: DueSort::Due,
+                descending: false,
+                page: 1,
+                page_size: 1,
+            },
+            self.today,
+        )?;
+        self.due.insert(code.to_string(), page.total);
+        Ok(page.total)
+    }
+
+    /// The rows a rule watches in a period: the units of its level under its unit, or its unit
+    /// among its siblings.
+    fn rows(
+        &mut self,
+        rule: &AlertRule,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<IndicatorRow>, AlertError> {
+        let period = Period { from, to };
+        let query = |level: Level, parent: Option<String>| StatsQuery {
+            period,
+            level,
+            parent,
+            field: None,
+            channel: None,
+            dossier_level: None,
+            units: Default::default(),
+        };
+        let unit = &rule.rule.unit;
+        Ok(match rule.rule.level {
+            Some(level) => self.stats(query(level, Some(unit.clone())))?.units.clone(),
+            None => {
+                let key = app::era::Era::on(to)
+                    .key(unit)
+                    .unwrap_or_else(|| unit.clone());
+                let Some(place) = self.store.unit_place(&key)? else {
+                    return Ok(Vec::new());
+                };
+                let (level, parent) = if place.code == place.province_code {
+                    (Level::Province, None)
+                } else {
+                    (
+                        Level::Commune,
+                        Some(app::era::code_of(&place.province_code).to_string()),
+                    )
+                };
+                self.stats(query(level, parent))?
+                    .units
+                    .iter()
+                    .filter(|r| r.code == *unit)
+                    .cloned()
+                    .collect()
+            }
+        })
+    }
+
+    fn measure(&mut self, rule: &AlertRule) -> Result<Vec<Measured>, AlertError> {
+        let (now, before) = rule.rule.period.periods(self.today);
+        let indicator = rule.rule.indicator;
+        let condition = rule.rule.condition;
+        let rows = self.rows(rule, now.0, now.1)?;
+        let previous: HashMap<String, Option<f64>> = if condition.compares_periods() {
+            self.rows(rule, before.0, before.1)?
+                .iter()
+                .map(|r| (r.code.clone(), indicator.value(r)))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let value = if indicator == AlertIndicator::DueSoon {
+                Some(self.due_soon(&row.code)? as f64)
+            } else {
+                indicator.value(&row)
+            };
+            let previous = previous.get(&row.code).copied().flatten();
+            out.push(Measured {
+                excess: condition.excess(value, previous),
+                code: row.code,
+                name: row.name,
+                value,
+                previous,
+                from: now.0,
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn alert_of(
+    rule: &AlertRule,
+    m: &Measured,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    n: usize,
+) -> Alert {
+    let indicator = match rule.rule.indicator {
+        AlertIndicator::DueSoon | AlertIndicator::PendingOverdue => "late_rate_incl_pending",
+        other => other.as_str(),
+    };
+    // The dashboard view of the unit's figures for the period: the unit among its siblings,
+    // or the watched level under the rule's unit.
+    let link = match rule.rule.level {
+        Some(level) => format!(
+            "/?unit={}&level={}&from={}&to={today}&indicator={indicator}",
+            rule.rule.unit,
+            level.as_str(),
+            m.from
+        ),
+        None => format!(
+            "/?unit={}&from={}&to={today}&indicator={indicator}",
+            m.code, m.from
+        ),
+    };
+    Alert {
+        id: format!("{}-{}-{n}", rule.id, now.timestamp_millis()),
+        rule_id: rule.id.clone(),
+        rule_name: rule.rule.name.clone(),
+        fired_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        indicator: rule.rule.indicator,
+        condition: rule.rule.condition,
+        unit_code: m.code.clone(),
+        unit_name: m.name.clone(),
+        from: m.from,
+        to: today,
+        value: m.value.unwrap_or_default(),
+        previous: m.previous,
+        link,
+        read: false,
+    }
+}
+
+/// Today in Vietnam.
+pub fn vietnam_today(now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&app::indicators::vietnam_offset())
+        .date_naive()
+}
+
+/// Evaluates after commits (at most once per `min_interval`) and once a day, delivering what
+/// fires. Runs until the feed closes.
+pub async fn run(alerts: Arc<Alerts>, store: Arc<dyn ServedStore>, feed: crate::live::ChangeFeed) {
+    let mut commits = feed.subscribe();
+    let mut daily = tokio::time::interval(Duration::from_secs(24 * 3600));
+    loop {
+        tokio::select! {
+            changed = commits.changed() => if changed.is_err() { return },
+            _ = daily.tick() => {}
+            _ = alerts.wake.notified() => {}
+        }
+        let (a, s) = (alerts.clone(), store.clone());
+        let now = Utc::now();
+        let started = std::time::Instant::now();
+        match tokio::task::spawn_blocking(move || a.evaluate(&*s, vietnam_today(now), now)).await {
+            Ok(Ok(fired)) => {
+                if !fired.is_empty() {
+                    tracing::info!(
+                        alerts = fired.len(),
+                        ms = started.elapsed().as_millis() as u64,
+                        "alert rules fired"
+                    );
+                }
+                alerts.deliver(fired).await;
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "alert rules could not be evaluated"),
+            Err(e) => tracing::error!(error = %e, "alert evaluation panicked"),
+        }
+        tokio::time::sleep(alerts.settings.min_interval).await;
+    }
+}
