@@ -156,6 +156,16 @@ impl AlertCondition {
         )
     }
 
+    /// Whether the condition holds for a value `excess` past its threshold: strictly below or
+    /// above, a change of at least the value.
+    pub fn holds(self, excess: f64) -> bool {
+        if self.compares_periods() {
+            excess >= -1e-12
+        } else {
+            excess > 0.0
+        }
+    }
+
     /// How far past the threshold the value is, positive when the condition holds (`None`
     /// when there is no value, or no previous one to compare with).
     pub fn excess(self, value: Option<f64>, previous: Option<f64>) -> Option<f64> {
@@ -291,6 +301,14 @@ mod tests {
         assert_eq!(below.excess(None, None), None);
         let drop = AlertCondition::Drop { value: 0.02 };
         assert!(drop.excess(Some(0.90), Some(0.93)).unwrap() > 0.0);
+        assert!(
+            drop.holds(drop.excess(Some(0.91), Some(0.93)).unwrap()),
+            "a drop of exactly the value"
+        );
+        assert!(
+            !below.holds(below.excess(Some(0.95), None).unwrap()),
+            "at the threshold is not below"
+        );
         assert!(drop.excess(Some(0.92), Some(0.93)).unwrap() < 0.0);
         assert_eq!(
             drop.excess(Some(0.9), None),

@@ -1,7 +1,8 @@
 //! Working days as Vietnam's one-stop offices count them: Monday to Friday, less the public
 //! holidays and the government's substitute and swapped days off, plus its make-up working
 //! Saturdays (`data/holidays.csv`; a deployment's own days in `holidays.local.csv` beside it).
-//! Due dates count working days, so the due-soon list, the demo and the simulator all ask here.
+//! Due dates count working days, so the due-soon list, the alert rules and the live simulator ask
+//! here (the demo's calibrated history still plans due dates in calendar days).
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -22,15 +23,24 @@ pub enum DayKind {
     Swapped,
     /// A Saturday or Sunday worked instead (làm bù).
     MakeUp,
+    /// A weekday worked after all: a deployment's `holidays.local.csv` cancels a shipped day
+    /// off with it (when the year's real arrangement differs from the one shipped).
+    Working,
 }
 
 impl DayKind {
-    const ALL: [(DayKind, &'static str); 4] = [
+    const ALL: [(DayKind, &'static str); 5] = [
         (DayKind::Holiday, "holiday"),
         (DayKind::Substitute, "substitute"),
         (DayKind::Swapped, "swapped"),
         (DayKind::MakeUp, "make_up"),
+        (DayKind::Working, "working"),
     ];
+
+    /// Whether offices work that day.
+    fn worked(self) -> bool {
+        matches!(self, DayKind::MakeUp | DayKind::Working)
+    }
 
     fn parse(s: &str) -> Option<Self> {
         Self::ALL.iter().find(|(_, n)| *n == s).map(|(k, _)| *k)
@@ -68,6 +78,9 @@ pub struct WorkingCalendar {
     listed: BTreeMap<NaiveDate, bool>,
 }
 
+/// The header every calendar file starts with.
+const HEADER: [&str; 5] = ["date", "kind", "name_vi", "name_en", "source"];
+
 fn is_weekend(d: NaiveDate) -> bool {
     matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
 }
@@ -97,14 +110,20 @@ impl WorkingCalendar {
                     })
                 }
             };
-            calendar.add(&path.display().to_string(), &text)?;
+            let rows = calendar.add(&path.display().to_string(), &text)?;
+            tracing::info!(file = %path.display(), rows, "working-day calendar read");
         }
         Ok(calendar)
     }
 
-    /// Adds a file's rows, each winning over an earlier row of the same date. The whole file is
-    /// checked first: a bad row adds nothing.
-    pub fn add(&mut self, file: &str, text: &str) -> Result<(), CalendarError> {
+    /// The last year any listed day falls in; due dates after it count weekends only.
+    pub fn last_listed_year(&self) -> Option<i32> {
+        self.listed.keys().next_back().map(|d| d.year())
+    }
+
+    /// Adds a file's rows, each winning over an earlier row of the same date, and returns how
+    /// many it read. The whole file is checked first: a bad row adds nothing.
+    pub fn add(&mut self, file: &str, text: &str) -> Result<usize, CalendarError> {
         let error = |line: u64, message: String| CalendarError {
             file: file.to_string(),
             line,
@@ -120,6 +139,13 @@ impl WorkingCalendar {
             )
         };
         let headers = reader.headers().map_err(|e| shape(1, e))?.clone();
+        // A file without its header would have its first row taken for one, and lost.
+        if headers.iter().ne(HEADER) {
+            return Err(error(
+                1,
+                format!("the first line must be the header {}", HEADER.join(",")),
+            ));
+        }
         let mut days = Vec::new();
         for record in reader.records() {
             let record = record.map_err(|e| {
@@ -146,6 +172,12 @@ impl WorkingCalendar {
                 )
             })?;
             match kind {
+                DayKind::Working if is_weekend(date) => {
+                    return Err(error(
+                        line,
+                        format!("kind: {date} is a weekend day; a weekend day worked is make_up"),
+                    ))
+                }
                 DayKind::MakeUp if !is_weekend(date) => {
                     return Err(error(
                         line,
@@ -163,10 +195,11 @@ impl WorkingCalendar {
                 }
                 _ => {}
             }
-            days.push((date, kind == DayKind::MakeUp));
+            days.push((date, kind.worked()));
         }
+        let rows = days.len();
         self.listed.extend(days);
-        Ok(())
+        Ok(rows)
     }
 
     pub fn is_working_day(&self, d: NaiveDate) -> bool {
@@ -197,8 +230,7 @@ impl WorkingCalendar {
             return -self.working_days_between(to, from);
         }
         let mut n = weekdays_through(to) - weekdays_through(from);
-        let after = from.succ_opt().unwrap_or(from);
-        if after <= to {
+        if let Some(after) = from.succ_opt().filter(|a| *a <= to) {
             for (d, worked) in self.listed.range(after..=to) {
                 n += i64::from(*worked && is_weekend(*d)) - i64::from(!*worked && !is_weekend(*d));
             }
@@ -309,7 +341,7 @@ mod tests {
     fn the_fast_count_agrees_with_walking_the_days() {
         let c = shipped();
         let start = d("2019-12-20");
-        for i in (0..3_300).step_by(7) {
+        for i in (0..3_300).step_by(3) {
             let from = start + Days::new(i);
             for span in [0, 1, 2, 5, 6, 9, 30, 100] {
                 let to = from + Days::new(span);
@@ -344,6 +376,34 @@ mod tests {
     }
 
     #[test]
+    fn a_local_file_on_disk_is_read_and_a_bad_one_stops_the_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../data")
+            .join(CALENDAR_FILE);
+        std::fs::copy(shipped, dir.path().join(CALENDAR_FILE)).unwrap();
+        let local = dir.path().join(LOCAL_CALENDAR_FILE);
+        std::fs::write(
+            &local,
+            "date,kind,name_vi,name_en,source\n2026-11-24,holiday,Riêng,Own,tỉnh\n",
+        )
+        .unwrap();
+        let c = WorkingCalendar::load(dir.path()).unwrap();
+        assert!(!c.is_working_day(d("2026-11-24")));
+        assert_eq!(c.last_listed_year(), Some(2027));
+        std::fs::write(
+            &local,
+            "date,kind,name_vi,name_en,source\n2026-11-24,nghi,Riêng,Own,tỉnh\n",
+        )
+        .unwrap();
+        let err = WorkingCalendar::load(dir.path()).unwrap_err();
+        assert!(
+            err.file.ends_with(LOCAL_CALENDAR_FILE) && err.line == 2,
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_local_file_adds_days_and_wins_over_the_shipped_rows() {
         let mut c = shipped();
         assert!(c.is_working_day(d("2026-11-24")));
@@ -358,6 +418,14 @@ mod tests {
         .unwrap();
         assert!(!c.is_working_day(d("2026-11-24")));
         assert!(!c.is_working_day(d("2024-05-04")), "the local row wins");
+        // A shipped day off worked after all (2027's Tết days are the law's guess).
+        assert!(!c.is_working_day(d("2027-02-05")));
+        c.add(
+            "holidays.local.csv",
+            "date,kind,name_vi,name_en,source\n2027-02-05,working,Đi làm,Worked,tỉnh\n",
+        )
+        .unwrap();
+        assert!(c.is_working_day(d("2027-02-05")));
     }
 
     #[test]

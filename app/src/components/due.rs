@@ -152,10 +152,20 @@ fn DueFilters(query: Memo<Option<DueQuery>>, lang: Signal<Lang>) -> impl IntoVie
             <label>
                 {text(lang, Key::WithinWorkingDays)}
                 <select name="within">
-                    {WITHIN_CHOICES
-                        .map(|n| view! { <option value=n.to_string() selected=move || within() == n>{n}</option> })
-                        .into_iter()
-                        .collect_view()}
+                    {move || {
+                        // The URL may ask for any number up to 60: it is offered too, so that
+                        // applying other filters keeps it.
+                        let asked = within();
+                        let mut choices = WITHIN_CHOICES.to_vec();
+                        if !choices.contains(&asked) {
+                            choices.push(asked);
+                            choices.sort_unstable();
+                        }
+                        choices
+                            .into_iter()
+                            .map(|n| view! { <option value=n.to_string() selected=n == asked>{n}</option> })
+                            .collect_view()
+                    }}
                 </select>
             </label>
             <label>{text(lang, Key::Sector)} <input type="text" name="field" value=value(|q| q.field.clone().unwrap_or_default())/></label>

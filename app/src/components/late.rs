@@ -143,6 +143,15 @@ pub fn LateDossiersPage() -> impl IntoView {
             p.remove("order");
             if due {
                 p.insert("tab", "due".to_string());
+                // The due list is of today's units: a unit of a pre-reform late list is another
+                // unit today (codes were reused), so it is not carried over.
+                let historical = p.get("units").as_deref() == Some("historical")
+                    || p.get("to")
+                        .and_then(|t| crate::iso::parse_date(&t))
+                        .is_some_and(|to| to < crate::era::REFORM_DATE);
+                if historical {
+                    p.remove("unit");
+                }
             }
             format!("/late{}", p.to_query_string())
         })

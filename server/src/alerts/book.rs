@@ -78,6 +78,23 @@ impl AlertBook {
         Ok(out)
     }
 
+    /// [`Self::update`] for a change that may be none: the file is written only when `change`
+    /// says it changed something (an evaluation that fires nothing writes nothing).
+    pub fn update_when<T>(
+        &mut self,
+        change: impl FnOnce(&mut AlertFile) -> (T, bool),
+    ) -> Result<T, BookError> {
+        let before = self.file.clone();
+        let (out, changed) = change(&mut self.file);
+        if changed {
+            if let Err(e) = self.write() {
+                self.file = before;
+                return Err(e);
+            }
+        }
+        Ok(out)
+    }
+
     fn write(&self) -> Result<(), BookError> {
         let io = |path: &Path| {
             let path = path.display().to_string();

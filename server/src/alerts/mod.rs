@@ -104,18 +104,28 @@ impl Alerts {
             stats: HashMap::new(),
             due: HashMap::new(),
         };
-        // Per rule, each watched unit's excess over the threshold (None: no value).
+        // Per rule, each watched unit's excess over the threshold (None: no value). A rule whose
+        // figures cannot be read is skipped (and logged), not every rule with it.
         let mut measured = Vec::with_capacity(rules.len());
         for rule in &rules {
-            measured.push((rule, figures.measure(rule)?));
+            match figures.measure(rule) {
+                Ok(units) => measured.push((rule, units)),
+                Err(AlertError::Store(StoreFailure::BadQuery { field, message })) => {
+                    tracing::warn!(rule = %rule.id, field, message, "an alert rule cannot be evaluated; skipped");
+                }
+                Err(e) => return Err(e),
+            }
         }
         let fired = self.with_book(|book| {
-            book.update(|file| {
+            book.update_when(|file| {
                 let mut fired = Vec::new();
+                let mut changed = false;
                 // Rules deleted since: their state goes with them.
                 let ids: std::collections::HashSet<&str> =
                     file.rules.iter().map(|r| r.id.as_str()).collect();
+                let before = file.firing.len();
                 file.firing.retain(|id, _| ids.contains(id.as_str()));
+                changed |= file.firing.len() != before;
                 for (rule, units) in &measured {
                     // A rule deleted or changed while it was measured is skipped this time.
                     if !file.rules.iter().any(|r| r == *rule) {
@@ -125,13 +135,15 @@ impl Alerts {
                         .rule
                         .rearm_margin
                         .unwrap_or_else(|| rule.rule.indicator.default_rearm_margin());
+                    let condition = rule.rule.condition;
                     let firing = file.firing.entry(rule.id.clone()).or_default();
                     for m in units {
                         let Some(excess) = m.excess else { continue };
                         let was = firing.iter().position(|u| *u == m.code);
                         match was {
-                            None if excess > 0.0 => {
+                            None if condition.holds(excess) => {
                                 firing.push(m.code.clone());
+                                changed = true;
                                 let alert = alert_of(rule, m, today, now, fired.len());
                                 if rule.rule.channels.contains(&AlertChannel::InApp) {
                                     file.alerts
@@ -146,12 +158,13 @@ impl Alerts {
                             }
                             Some(i) if excess <= -margin => {
                                 firing.swap_remove(i);
+                                changed = true;
                             }
                             _ => {}
                         }
                     }
                 }
-                fired
+                (fired, changed)
             })
         })?;
         Ok(fired)

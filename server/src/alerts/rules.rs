@@ -93,7 +93,12 @@ pub fn check(
             }
         }
     }
-    input.channels.dedup();
+    let mut seen = Vec::new();
+    input.channels.retain(|c| {
+        let new = !seen.contains(c);
+        seen.push(c.clone());
+        new
+    });
     Ok(input)
 }
 

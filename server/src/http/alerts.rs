@@ -86,6 +86,16 @@ async fn checked(
         .key(&input.unit)
         .ok_or_else(|| ApiError::bad_request("unit", "a unit code (digits)"))?;
     authorize_unit(state, caller, &key).await?;
+    if input.level.is_some() {
+        let store = state.store.clone();
+        let place = tokio::task::spawn_blocking(move || store.unit_place(&key)).await??;
+        if place.is_some_and(|p| p.code != p.province_code) {
+            return Err(ApiError::bad_request(
+                "level",
+                "a commune has no units under it: leave level out to watch the commune itself",
+            ));
+        }
+    }
     Ok(input)
 }
 
@@ -126,12 +136,20 @@ pub async fn get_rules(
 ) -> Result<Json<Vec<AlertRule>>, ApiError> {
     caller.require_dossier_reader()?;
     let alerts = alerts(&state)?;
+    let me = caller.principal.actor();
     Ok(Json(alerts.with_book(|b| {
         b.file()
             .rules
             .iter()
             .filter(|r| visible(&caller, r))
             .cloned()
+            .map(|mut r| {
+                // An admin sees others' rules, not the keys their receivers trust.
+                if r.owner != me {
+                    r.webhook_secret = String::new();
+                }
+                r
+            })
             .collect()
     })))
 }

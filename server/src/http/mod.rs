@@ -42,8 +42,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub live: LiveHub,
     pub dashboard_defaults: app::views::DashboardDefaults,
-    /// Alert rules and alerts (`alerts.json` beside the accounts); `None` when that file cannot
-    /// be read, and then the alert routes answer 503 rather than lose its rules.
+    /// Alert rules and alerts (`alerts.json` in the data directory); `None` until the server
+    /// opens them, the alert routes answering 503 until then.
     pub alerts: Option<Arc<crate::alerts::Alerts>>,
 }
 
@@ -55,18 +55,9 @@ impl AppState {
         dashboard_defaults: app::views::DashboardDefaults,
     ) -> Self {
         let feed = ChangeFeed::starting_at(store.last_seq_at_open());
-        let alerts = match crate::alerts::Alerts::open(
-            auth.accounts.data_dir(),
-            crate::alerts::AlertSettings::default(),
-        ) {
-            Ok(alerts) => Some(Arc::new(alerts)),
-            Err(e) => {
-                tracing::error!(error = %e, "alert rules cannot be read; alerts are off");
-                None
-            }
-        };
         AppState {
-            alerts,
+            // Opened by `serve` (which refuses to start without it) or a test harness.
+            alerts: None,
             leptos_options,
             live: LiveHub::new(store.clone(), feed),
             store,

@@ -346,7 +346,10 @@ fn name() -> BoxedStrategy<String> {
     .boxed()
 }
 
-const GET_ROUTES: [&str; 17] = [
+const GET_ROUTES: [&str; 20] = [
+    "/api/v1/due",
+    "/api/v1/alerts",
+    "/api/v1/alerts/rules",
     "/api/v1/stats",
     "/api/v1/trend",
     "/api/v1/boundaries",
@@ -366,7 +369,8 @@ const GET_ROUTES: [&str; 17] = [
     "/readyz",
 ];
 
-const SERVER_FNS: [&str; 6] = [
+const SERVER_FNS: [&str; 7] = [
+    "due",
     "dashboard",
     "selection",
     "procedures",

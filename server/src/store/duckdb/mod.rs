@@ -287,6 +287,14 @@ impl DuckStore {
         let calendar = Arc::new(
             WorkingCalendar::load(authored_data).map_err(|e| StoreFailure::Seed(e.to_string()))?,
         );
+        // Past the last listed year due dates count weekends only: say so while there is time.
+        let soon = chrono::Datelike::year(&(chrono::Utc::now() + chrono::Duration::days(90)));
+        if calendar.last_listed_year().is_none_or(|last| last < soon) {
+            tracing::warn!(
+                last_year = calendar.last_listed_year(),
+                "the working-day calendar ends before {soon}: add that year's holidays to holidays.local.csv (see docs/OPERATIONS.md#working-days)"
+            );
+        }
         let index = WriteIndex::load(&conn, conversion.clone())?;
         let (last_commit, last_seq): (Option<chrono::NaiveDateTime>, Option<i64>) = conn
             .query_row("SELECT max(ingested_at), max(seq) FROM events", [], |r| {
