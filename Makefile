@@ -78,6 +78,8 @@ crash-test: setup
 ## boundary import, live-stream delivery to 1,000 clients, a 10-minute soak (SOAK_MINUTES), then the browser benchmarks.
 bench: build
 	$(CARGO_TARGET_DIR)/release/iem-bench ingest --dossiers 500000 --batch 1000 --connections 8
+	$(CARGO_TARGET_DIR)/release/iem-bench ingest --dossiers 500000 --batch 1000 --connections 8 --alert-rules 1000
+	$(CARGO_TARGET_DIR)/release/iem-bench alerts --rules 1000 --store-dir $(CACHE_DIR)/bench
 	$(CARGO_TARGET_DIR)/release/iem-bench stats --dossiers $(BENCH_DOSSIERS) --store-dir $(CACHE_DIR)/bench
 	$(CARGO_TARGET_DIR)/release/iem-bench stores --dossiers $(STORES_DOSSIERS) --store-dir $(CACHE_DIR)/bench
 	$(CARGO_TARGET_DIR)/release/iem-bench boundaries --features 700

@@ -1,6 +1,7 @@
 //! Who is looking at a page, and the server functions that return dossier-level data. Each
 //! function authenticates and authorises inside itself through [`DossierAccess`], which the server
 //! provides: the same checks, audit lines and errors as `GET /api/v1/late`.
+use crate::alerts::{AlertList, AlertRule, AlertRuleInput, AlertsPage};
 use crate::due::{DuePage, DueQuery};
 use crate::error::AppError;
 use crate::late::{DossierTimeline, LatePage, LateQuery};
@@ -15,6 +16,9 @@ pub struct Viewer {
     pub role: Option<String>,
     /// A leader's province or a chair's district.
     pub unit: Option<String>,
+    /// Unread alerts, for those who may define alert rules.
+    #[serde(default)]
+    pub unread_alerts: Option<u64>,
 }
 
 impl Viewer {
@@ -40,6 +44,15 @@ pub trait DossierAccess: Send + Sync + 'static {
         parts: &axum::http::request::Parts,
         dossier_id: String,
     ) -> AccessFuture<DossierTimeline>;
+    fn alerts(&self, parts: &axum::http::request::Parts) -> AccessFuture<AlertsPage>;
+    fn save_alert_rule(
+        &self,
+        parts: &axum::http::request::Parts,
+        rule: AlertRuleInput,
+    ) -> AccessFuture<AlertRule>;
+    fn delete_alert_rule(&self, parts: &axum::http::request::Parts, id: String)
+        -> AccessFuture<()>;
+    fn mark_alerts_read(&self, parts: &axum::http::request::Parts) -> AccessFuture<AlertList>;
 }
 
 #[cfg(feature = "ssr")]
@@ -80,4 +93,28 @@ pub async fn fetch_due(query: DueQuery) -> Result<DuePage, AppError> {
 pub async fn fetch_timeline(dossier_id: String) -> Result<DossierTimeline, AppError> {
     let (access, parts) = access()?;
     access.timeline(&parts, dossier_id).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "alerts", input = crate::codec::PageJson, output = crate::codec::PageJson)]
+pub async fn fetch_alerts() -> Result<AlertsPage, AppError> {
+    let (access, parts) = access()?;
+    access.alerts(&parts).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "alert_rule", input = crate::codec::PageJson, output = crate::codec::PageJson)]
+pub async fn save_alert_rule(rule: AlertRuleInput) -> Result<AlertRule, AppError> {
+    let (access, parts) = access()?;
+    access.save_alert_rule(&parts, rule).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "alert_rule_delete", input = crate::codec::PageJson, output = crate::codec::PageJson)]
+pub async fn delete_alert_rule(id: String) -> Result<(), AppError> {
+    let (access, parts) = access()?;
+    access.delete_alert_rule(&parts, id).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "alerts_read", input = crate::codec::PageJson, output = crate::codec::PageJson)]
+pub async fn mark_alerts_read() -> Result<AlertList, AppError> {
+    let (access, parts) = access()?;
+    access.mark_alerts_read(&parts).await
 }

@@ -265,6 +265,13 @@ pub struct AlertList {
     pub alerts: Vec<Alert>,
 }
 
+/// What the alerts page shows: the viewer's alerts and rules.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertsPage {
+    pub alerts: AlertList,
+    pub rules: Vec<AlertRule>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,7 +54,7 @@ const PAGES_NAVIGATE: bool = cfg!(any(
 pub const EMBED_PAGE: &str = "/embed";
 
 /// The paths of the desk pages, hydrated by the `iem-desk` bundle; every other path by `iem`.
-pub const DESK_PAGES: [&str; 4] = ["/procedures", "/late", "/signin", "/bench/map"];
+pub const DESK_PAGES: [&str; 5] = ["/procedures", "/late", "/alerts", "/signin", "/bench/map"];
 
 /// The bundle that hydrates the page at `path`.
 pub fn bundle_for(path: &str) -> &'static str {
@@ -205,10 +205,11 @@ fn public_page(_: &str) -> Option<AnyView> {
 #[cfg(any(feature = "ssr", feature = "desk-pages"))]
 fn desk_page(path: &str) -> Option<AnyView> {
     use components::{
-        late::LateDossiersPage, map_bench::MapBenchPage, procedures::ProceduresPage,
-        signin::SignInPage,
+        alerts::AlertsPage, late::LateDossiersPage, map_bench::MapBenchPage,
+        procedures::ProceduresPage, signin::SignInPage,
     };
     match path {
+        "/alerts" => Some(view! { <AlertsPage/> }.into_any()),
         "/procedures" => Some(view! { <ProceduresPage/> }.into_any()),
         "/late" => Some(view! { <LateDossiersPage/> }.into_any()),
         "/signin" => Some(view! { <SignInPage/> }.into_any()),

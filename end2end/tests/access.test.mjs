@@ -169,3 +169,68 @@ test("a commune chair of today sees the dossiers falling due soon on the late pa
     await close();
   }
 });
+
+test('a leader of today defines an alert rule on the alerts page, is told, and marks it read', async () => {
+  const m = /^\s*leader\s+(\S+\.2025)\s+password (\S+)\s+\(unit (\d+)@2025\)/m.exec(accounts);
+  assert.ok(m, 'a demo leader of a province of today');
+  const [, username, password, province] = m;
+  // One dossier of a commune of the province resolved late today: its rate this month is under 100%.
+  const day = (offset) => new Date(Date.now() + 7 * 3600e3 + offset * 86400e3).toISOString().slice(0, 10);
+  const commune = '20194';
+  const id = `E2E-ALERT-${Date.now()}`;
+  const events = [
+    { event_id: `${id}:r`, dossier_id: id, type: 'received', at: `${day(-10)}T09:00:00+07:00`, unit: commune,
+      level: 'commune', procedure: 'DD-01', field: 'Đất đai', channel: 'direct', due: `${day(-3)}T17:00:00+07:00`,
+      fee: false, paid_online: false },
+    { event_id: `${id}:s`, dossier_id: id, type: 'resolved', at: `${day(0)}T00:00:01+07:00` },
+  ].map((e) => JSON.stringify(e)).join('\n');
+  const posted = await fetch(`${base}/api/v1/events`, {
+    method: 'POST', body: events,
+    headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${process.env.E2E_INGEST_TOKEN}` },
+  });
+  assert.equal(posted.status, 200, await posted.text());
+
+  const { context, errors, close } = await openBrowser();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${base}/signin?next=${encodeURIComponent('/alerts')}`);
+    await page.fill('input[name=username]', username);
+    await page.fill('input[name=password]', password);
+    await page.click('.signin-form button[type=submit]');
+    await page.waitForURL(/\/alerts/);
+    await page.waitForSelector('.rule-form');
+    await waitHydrated(page);
+    await page.fill('.rule-form input[name=name]', 'Xã dưới 100%');
+    await page.fill('.rule-form input[name=unit]', province);
+    await page.check('.rule-form input[name=each]');
+    await page.fill('.rule-form input[name=value]', '100');
+    await page.click('.rule-form button[type=submit]');
+    await page.waitForSelector('.alert-rule');
+    assert.match(await page.textContent('.alert-rule'), /Xã dưới 100%/);
+    // The server evaluates a new rule at once: the commune's alert appears (read again until it does).
+    let found = false;
+    for (let i = 0; i < 20 && !found; i += 1) {
+      await page.reload();
+      await page.waitForSelector('.alert-summary');
+      found = (await page.locator(`.alert:has-text("(${commune})")`).count()) > 0;
+      if (!found) await page.waitForTimeout(500);
+    }
+    assert.ok(found, 'an alert for the commune with a late dossier');
+    await waitHydrated(page);
+    const unread = Number(await page.textContent('.unread-count'));
+    assert.ok(unread >= 1, `${unread} unread`);
+    await page.waitForSelector('.alerts-link .badge');
+    assert.equal(Number(await page.textContent('.alerts-link .badge')), unread);
+    await page.click('.mark-read');
+    await page.waitForFunction(() => document.querySelector('.unread-count')?.textContent === '0');
+    // Deleted, the rule is gone from the list.
+    await page.click('.alert-rule .delete-rule');
+    await page.waitForSelector('.alert-rules-section .empty');
+    // Someone signed out is asked to sign in.
+    const anonymous = await fetch(`${base}/api/v1/alerts`);
+    assert.equal(anonymous.status, 401);
+    assert.deepEqual(errors.filter((e) => !/40[13]/.test(e)), []);
+  } finally {
+    await close();
+  }
+});

@@ -1,7 +1,7 @@
 //! The signed-in viewer in the page chrome: the sign-in link or the name with a sign-out
 //! button, and links to the late-dossier drill-down for those who may follow them.
 use crate::access::{fetch_viewer, Viewer};
-use crate::i18n::{text, Key, Lang};
+use crate::i18n::{text, tr, Key, Lang};
 use crate::model::{encode_component, Period};
 use leptos::prelude::*;
 
@@ -41,8 +41,15 @@ pub fn viewer_is_admin() -> impl Fn() -> bool + Copy + Send + Sync + 'static {
 pub fn AccountArea(lang: Signal<Lang>) -> impl IntoView {
     let viewer = viewer();
     let signed_in = move || viewer.with(|v| v.as_ref().and_then(|v| v.username.clone()));
+    let unread = move || viewer.with(|v| v.as_ref().and_then(|v| v.unread_alerts));
     view! {
         <div class="account">
+            {move || unread().map(|n| view! {
+                <a class="alerts-link" rel="external" href=move || format!("/alerts?lang={}", lang.get().code())>
+                    {text(lang, Key::Alerts)}
+                    {(n > 0).then(|| view! { " " <span class="badge" aria-label=move || format!("{n} {}", tr(lang.get(), Key::Unread))>{n}</span> })}
+                </a>
+            })}
             {move || match signed_in() {
                 Some(name) => view! {
                     <form method="post" action="/signout" class="signout">

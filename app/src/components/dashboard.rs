@@ -134,6 +134,7 @@ pub enum Page {
     Dashboard,
     Procedures,
     Late,
+    Alerts,
     SignIn,
 }
 
@@ -197,6 +198,7 @@ fn path_of(page: Page) -> &'static str {
         Page::Dashboard => "/",
         Page::Procedures => "/procedures",
         Page::Late => "/late",
+        Page::Alerts => "/alerts",
         Page::SignIn => "/signin",
     }
 }

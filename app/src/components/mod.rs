@@ -1,5 +1,6 @@
 //! UI components, one domain area per module.
 pub mod account;
+pub mod alerts;
 pub mod chart_frame;
 pub mod charts;
 pub mod dashboard;

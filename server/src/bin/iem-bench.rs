@@ -35,6 +35,18 @@ enum Command {
         batch: usize,
         #[arg(long, default_value_t = 4)]
         connections: usize,
+        /// Alert rules evaluated after commits while ingesting (as `serve` runs them).
+        #[arg(long, default_value_t = 0)]
+        alert_rules: usize,
+    },
+    /// Alert rules evaluated after commits on the demo store (written once, kept).
+    Alerts {
+        #[arg(long, default_value_t = 1000)]
+        rules: usize,
+        #[arg(long, default_value_t = 50)]
+        rounds: usize,
+        #[arg(long)]
+        store_dir: PathBuf,
     },
     /// Import a generated country-wide TopoJSON layer and a province's commune layer; report the
     /// import times and the commune layer's gzipped size as the map fetches it.
@@ -91,6 +103,8 @@ enum Command {
 
 const TOKEN: &str = "bench-token";
 
+#[path = "iem-bench/alerts.rs"]
+mod alerts;
 #[path = "iem-bench/due.rs"]
 mod due;
 #[path = "iem-bench/live.rs"]
@@ -127,12 +141,28 @@ fn bench_auth(store: &DuckStore) -> Auth {
 }
 
 async fn start_server(store: Arc<DuckStore>) -> std::io::Result<std::net::SocketAddr> {
-    let state = AppState::new(
+    start_server_with(store, None).await
+}
+
+/// The server over `store`, evaluating `alerts` after commits as `serve` does.
+async fn start_server_with(
+    store: Arc<DuckStore>,
+    alerts: Option<Arc<server::alerts::Alerts>>,
+) -> std::io::Result<std::net::SocketAddr> {
+    let mut state = AppState::new(
         LeptosOptions::builder().output_name("iem").build(),
         store.clone(),
         bench_auth(&store),
         Default::default(),
     );
+    if let Some(alerts) = alerts {
+        state.alerts = Some(alerts.clone());
+        tokio::spawn(server::alerts::run(
+            alerts,
+            store.clone(),
+            state.live.feed().clone(),
+        ));
+    }
     let app: Router = router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -209,12 +239,21 @@ async fn bench_ingest(
     dossiers: u64,
     batch: usize,
     connections: usize,
+    alert_rules: usize,
 ) -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("iem-bench-ingest-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let store =
         Arc::new(DuckStore::open(&dir.join("bench.duckdb"), data).map_err(|e| e.to_string())?);
-    let addr = start_server(store.clone())
+    let rules = if alert_rules > 0 {
+        Some(alerts::alerts_with(
+            &dir,
+            alerts::rules(&store, alert_rules)?,
+        )?)
+    } else {
+        None
+    };
+    let addr = start_server_with(store.clone(), rules)
         .await
         .map_err(|e| e.to_string())?;
     let start = NaiveDate::from_ymd_opt(2020, 1, 1).expect("date");
@@ -233,7 +272,7 @@ async fn bench_ingest(
     let total_events = dossiers * 2;
     let half = bodies.len() / 2;
     let bodies = Arc::new(bodies);
-    println!("ingest: {total_events} events in batches of {batch} over {connections} loopback connections …");
+    println!("ingest: {total_events} events in batches of {batch} over {connections} loopback connections, {alert_rules} alert rules …");
     let started = Instant::now();
     let mut latencies = Vec::new();
     for phase in [0..half, half..bodies.len()] {
@@ -701,7 +740,19 @@ fn main() -> std::process::ExitCode {
             dossiers,
             batch,
             connections,
-        } => runtime.block_on(bench_ingest(&cli.data, dossiers, batch, connections)),
+            alert_rules,
+        } => runtime.block_on(bench_ingest(
+            &cli.data,
+            dossiers,
+            batch,
+            connections,
+            alert_rules,
+        )),
+        Command::Alerts {
+            rules,
+            rounds,
+            store_dir,
+        } => alerts::run(&cli.data, &store_dir, rules, rounds),
         Command::Stats {
             dossiers,
             store_dir,

@@ -166,6 +166,10 @@ fn app_error(e: ApiError) -> app::error::AppError {
 impl app::access::DossierAccess for PageAccess {
     fn viewer(&self, parts: &Parts) -> Result<app::access::Viewer, app::error::AppError> {
         let caller = self.caller(parts).map_err(app_error)?;
+        // Leaders, chairs and admins keep alert rules; their unread count shows by their name.
+        let unread_alerts = super::alerts::alert_list(&self.state, &caller)
+            .ok()
+            .map(|l| l.unread);
         Ok(match caller.principal {
             Principal::User {
                 username,
@@ -176,8 +180,55 @@ impl app::access::DossierAccess for PageAccess {
                 role: Some(role.as_str().into()),
                 // The public code; the late page asks for it on a period of the unit's era.
                 unit: scope.unit().map(|u| app::era::code_of(u).to_string()),
+                unread_alerts,
             },
             _ => app::access::Viewer::default(),
+        })
+    }
+
+    fn alerts(&self, parts: &Parts) -> app::access::AccessFuture<app::alerts::AlertsPage> {
+        let caller = self.caller(parts);
+        let state = self.state.clone();
+        Box::pin(async move {
+            let caller = caller.map_err(app_error)?;
+            super::alerts::page(&state, &caller).map_err(app_error)
+        })
+    }
+
+    fn save_alert_rule(
+        &self,
+        parts: &Parts,
+        rule: app::alerts::AlertRuleInput,
+    ) -> app::access::AccessFuture<app::alerts::AlertRule> {
+        let caller = self.caller(parts);
+        let state = self.state.clone();
+        Box::pin(async move {
+            let caller = caller.map_err(app_error)?;
+            super::alerts::create_rule(&state, &caller, rule)
+                .await
+                .map_err(app_error)
+        })
+    }
+
+    fn delete_alert_rule(&self, parts: &Parts, id: String) -> app::access::AccessFuture<()> {
+        let caller = self.caller(parts);
+        let state = self.state.clone();
+        Box::pin(async move {
+            let caller = caller.map_err(app_error)?;
+            super::alerts::remove_rule(&state, &caller, id)
+                .await
+                .map_err(app_error)
+        })
+    }
+
+    fn mark_alerts_read(&self, parts: &Parts) -> app::access::AccessFuture<app::alerts::AlertList> {
+        let caller = self.caller(parts);
+        let state = self.state.clone();
+        Box::pin(async move {
+            let caller = caller.map_err(app_error)?;
+            super::alerts::mark_read(&state, &caller, None)
+                .await
+                .map_err(app_error)
         })
     }
 

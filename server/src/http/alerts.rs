@@ -78,9 +78,9 @@ async fn checked(
     state: &AppState,
     caller: &Caller,
     alerts: &Alerts,
-    body: serde_json::Value,
+    input: AlertRuleInput,
 ) -> Result<AlertRuleInput, ApiError> {
-    let input = check(rule_input(body)?, &alerts.settings)
+    let input = check(input, &alerts.settings)
         .map_err(|(field, message)| ApiError::bad_request(field, message))?;
     let key = app::era::Era::on(vietnam_today())
         .key(&input.unit)
@@ -118,6 +118,14 @@ async fn change<T: Send + 'static>(
     .await?
 }
 
+/// The caller's alert rules and alerts together (the alerts page).
+pub fn page(state: &AppState, caller: &Caller) -> Result<app::alerts::AlertsPage, ApiError> {
+    Ok(app::alerts::AlertsPage {
+        alerts: alert_list(state, caller)?,
+        rules: list_rules(state, caller)?,
+    })
+}
+
 /// The caller's alert rules
 #[utoipa::path(
     get,
@@ -134,10 +142,15 @@ pub async fn get_rules(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<AlertRule>>, ApiError> {
+    Ok(Json(list_rules(&state, &caller)?))
+}
+
+/// The rules `caller` sees (others' webhook secrets blanked).
+pub fn list_rules(state: &AppState, caller: &Caller) -> Result<Vec<AlertRule>, ApiError> {
     caller.require_dossier_reader()?;
-    let alerts = alerts(&state)?;
+    let alerts = alerts(state)?;
     let me = caller.principal.actor();
-    Ok(Json(alerts.with_book(|b| {
+    Ok(alerts.with_book(|b| {
         b.file()
             .rules
             .iter()
@@ -151,7 +164,7 @@ pub async fn get_rules(
                 r
             })
             .collect()
-    })))
+    }))
 }
 
 /// Defines an alert rule
@@ -184,8 +197,19 @@ pub async fn post_rule(
     Json(body): Json<serde_json::Value>,
 ) -> Result<(StatusCode, Json<AlertRule>), ApiError> {
     caller.require_dossier_reader()?;
-    let alerts = alerts(&state)?;
-    let input = checked(&state, &caller, &alerts, body).await?;
+    let rule = create_rule(&state, &caller, rule_input(body)?).await?;
+    Ok((StatusCode::CREATED, Json(rule)))
+}
+
+/// Checks and stores a new rule of `caller`'s.
+pub async fn create_rule(
+    state: &AppState,
+    caller: &Caller,
+    input: AlertRuleInput,
+) -> Result<AlertRule, ApiError> {
+    caller.require_dossier_reader()?;
+    let alerts = alerts(state)?;
+    let input = checked(state, caller, &alerts, input).await?;
     let rule = AlertRule {
         id: random_hex(8)?,
         owner: caller.principal.actor(),
@@ -212,7 +236,7 @@ pub async fn post_rule(
     })
     .await?;
     alerts.wake.notify_one();
-    Ok((StatusCode::CREATED, Json(rule)))
+    Ok(rule)
 }
 
 /// Replaces an alert rule
@@ -239,7 +263,7 @@ pub async fn put_rule(
 ) -> Result<Json<AlertRule>, ApiError> {
     caller.require_dossier_reader()?;
     let alerts = alerts(&state)?;
-    let input = checked(&state, &caller, &alerts, body).await?;
+    let input = checked(&state, &caller, &alerts, rule_input(body)?).await?;
     caller.audit(
         &state,
         "alert_rule_update",
@@ -282,9 +306,15 @@ pub async fn delete_rule(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    remove_rule(&state, &caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes one of `caller`'s rules (an admin: anyone's).
+pub async fn remove_rule(state: &AppState, caller: &Caller, id: String) -> Result<(), ApiError> {
     caller.require_dossier_reader()?;
-    let alerts = alerts(&state)?;
-    caller.audit(&state, "alert_rule_delete", &format!("rule={id}"), "ok")?;
+    let alerts = alerts(state)?;
+    caller.audit(state, "alert_rule_delete", &format!("rule={id}"), "ok")?;
     let admin = caller.principal.is_admin();
     let actor = caller.principal.actor();
     change(alerts, move |file| {
@@ -297,8 +327,7 @@ pub async fn delete_rule(
         file.firing.remove(&id);
         Ok(())
     })
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
+    .await
 }
 
 fn list_of(alerts: &Alerts, owner: &str) -> AlertList {
@@ -326,9 +355,14 @@ pub async fn get_alerts(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<AlertList>, ApiError> {
+    Ok(Json(alert_list(&state, &caller)?))
+}
+
+/// `caller`'s alerts, newest first.
+pub fn alert_list(state: &AppState, caller: &Caller) -> Result<AlertList, ApiError> {
     caller.require_dossier_reader()?;
-    let alerts = alerts(&state)?;
-    Ok(Json(list_of(&alerts, &caller.principal.actor())))
+    let alerts = alerts(state)?;
+    Ok(list_of(&alerts, &caller.principal.actor()))
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
@@ -355,18 +389,27 @@ pub async fn post_read(
     caller: Caller,
     Json(mark): Json<MarkRead>,
 ) -> Result<Json<AlertList>, ApiError> {
+    Ok(Json(mark_read(&state, &caller, mark.ids).await?))
+}
+
+/// Marks `caller`'s alerts read (those of `ids`, or all).
+pub async fn mark_read(
+    state: &AppState,
+    caller: &Caller,
+    ids: Option<Vec<String>>,
+) -> Result<AlertList, ApiError> {
     caller.require_dossier_reader()?;
-    let alerts = alerts(&state)?;
+    let alerts = alerts(state)?;
     let owner = caller.principal.actor();
     let who = owner.clone();
     change(alerts.clone(), move |file| {
         for a in file.alerts.entry(who).or_default() {
-            if mark.ids.as_ref().is_none_or(|ids| ids.contains(&a.id)) {
+            if ids.as_ref().is_none_or(|ids| ids.contains(&a.id)) {
                 a.read = true;
             }
         }
         Ok(())
     })
     .await?;
-    Ok(Json(list_of(&alerts, &owner)))
+    Ok(list_of(&alerts, &owner))
 }

@@ -287,7 +287,7 @@ fn status_of_code(code: &str) -> axum::http::StatusCode {
 /// Paths whose answers hold dossier-level rows or say who is signed in: the late list (JSON,
 /// CSV and page), the due-soon list, a dossier's events, the session, sign-out, the admin views, and the server
 /// functions behind the late page (late and due-soon lists) and the account menu.
-const PRIVATE_PATHS: [&str; 12] = [
+const PRIVATE_PATHS: [&str; 17] = [
     "/late",
     "/api/v1/late",
     "/api/v1/due",
@@ -298,6 +298,11 @@ const PRIVATE_PATHS: [&str; 12] = [
     "/signout",
     "/api/fn/late",
     "/api/fn/due",
+    "/api/fn/alerts",
+    "/api/fn/alert_rule",
+    "/api/fn/alert_rule_delete",
+    "/api/fn/alerts_read",
+    "/alerts",
     "/api/fn/timeline",
     "/api/fn/viewer",
 ];
