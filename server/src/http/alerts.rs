@@ -154,7 +154,7 @@ pub fn list_rules(state: &AppState, caller: &Caller) -> Result<Vec<AlertRule>, A
         b.file()
             .rules
             .iter()
-            .filter(|r| visible(&caller, r))
+            .filter(|r| visible(caller, r))
             .cloned()
             .map(|mut r| {
                 // An admin sees others' rules, not the keys their receivers trust.
@@ -217,7 +217,7 @@ pub async fn create_rule(
         rule: input,
     };
     caller.audit(
-        &state,
+        state,
         "alert_rule_create",
         &format!("rule={} unit={}", rule.id, rule.rule.unit),
         "ok",
