@@ -60,7 +60,7 @@ impl Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Serve the dashboard and the API (the default; the demo only with --demo).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Import dossier events from an NDJSON file or a CSV export (atomic unless --skip-invalid).
     ///
     /// CSV: a header row naming any of event_id, dossier_id, type, at, unit, level, procedure,

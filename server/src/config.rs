@@ -318,6 +318,68 @@ pub struct ServeArgs {
         default_value = ""
     )]
     pub alert_webhook_hosts: String,
+    /// The SMTP relay alert e-mails go through (`host:port`, plain SMTP on the trusted network);
+    /// unset: e-mail channels are refused.
+    #[arg(
+        long,
+        env = "IEM_SMTP_RELAY",
+        value_name = "HOST:PORT",
+        default_value = ""
+    )]
+    pub smtp_relay: String,
+    /// The sender address of alert e-mails.
+    #[arg(
+        long,
+        env = "IEM_SMTP_FROM",
+        value_name = "ADDRESS",
+        default_value = ""
+    )]
+    pub smtp_from: String,
+    /// Domains alert e-mails may go to, comma-separated; any when unset.
+    #[arg(
+        long,
+        env = "IEM_SMTP_RECIPIENT_DOMAINS",
+        value_name = "DOMAINS",
+        default_value = ""
+    )]
+    pub smtp_recipient_domains: String,
+}
+
+/// The SMTP relay settings: none without a relay; with one, a sender address is required.
+fn smtp(
+    relay: &str,
+    from: &str,
+    domains: &str,
+) -> Result<Option<crate::alerts::email::SmtpSettings>, ConfigError> {
+    let relay = relay.trim();
+    if relay.is_empty() {
+        return Ok(None);
+    }
+    if relay
+        .parse::<axum::http::uri::Authority>()
+        .map_or(true, |a| a.port_u16().is_none() || a.as_str() != relay)
+    {
+        return Err(invalid(
+            "--smtp-relay / IEM_SMTP_RELAY",
+            format!("'{relay}' is not host:port"),
+        ));
+    }
+    let from = from.trim();
+    if from.parse::<lettre::Address>().is_err() {
+        return Err(invalid(
+            "--smtp-from / IEM_SMTP_FROM",
+            format!("'{from}' is not an e-mail address (needed with a relay)"),
+        ));
+    }
+    Ok(Some(crate::alerts::email::SmtpSettings {
+        relay: relay.to_string(),
+        from: from.to_string(),
+        recipient_domains: domains
+            .split(',')
+            .map(|d| d.trim().to_ascii_lowercase())
+            .filter(|d| !d.is_empty())
+            .collect(),
+    }))
 }
 
 /// `host` or `host:port` entries, comma-separated; blanks ignored.
@@ -467,6 +529,11 @@ impl ServeArgs {
             alerts: crate::alerts::AlertSettings {
                 webhook_hosts: webhook_hosts(&self.alert_webhook_hosts)
                     .map_err(|m| invalid("--alert-webhook-hosts / IEM_ALERT_WEBHOOK_HOSTS", m))?,
+                smtp: smtp(
+                    &self.smtp_relay,
+                    &self.smtp_from,
+                    &self.smtp_recipient_domains,
+                )?,
                 ..Default::default()
             },
         })

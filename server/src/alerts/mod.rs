@@ -4,13 +4,13 @@
 //! threshold by the rule's re-arm margin (so a unit hovering at 95.0% does not send a stream of
 //! alerts). Each alert goes to the owner's in-app list and, when asked, to a webhook.
 pub mod book;
+pub mod email;
 pub mod rules;
 pub mod webhook;
 
 use crate::store::served::ServedStore;
 use crate::store::StoreFailure;
 use app::alerts::{Alert, AlertChannel, AlertIndicator, AlertRule};
-use app::due::{DueQuery, DueSort};
 use app::model::{IndicatorRow, Level, Period, StatsQuery, StatsResponse};
 use book::{AlertBook, BookError};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -30,6 +30,8 @@ pub struct AlertSettings {
     pub retry_base: Duration,
     /// Evaluations after commits are at most this often.
     pub min_interval: Duration,
+    /// The SMTP relay for e-mail alerts; none: e-mail channels are refused.
+    pub smtp: Option<email::SmtpSettings>,
 }
 
 impl Default for AlertSettings {
@@ -39,6 +41,7 @@ impl Default for AlertSettings {
             attempts: 5,
             retry_base: Duration::from_secs(2),
             min_interval: Duration::from_secs(1),
+            smtp: None,
         }
     }
 }
@@ -58,7 +61,18 @@ pub struct Alerts {
     deliveries: webhook::DeliveryLog,
     /// Asks the evaluator to run now (a rule was defined or changed).
     pub wake: tokio::sync::Notify,
+    /// Per unit of today (store key), the units whose dossiers it covers: kept, since units do
+    /// not change while the server runs.
+    coverage: Mutex<HashMap<String, Arc<std::collections::HashSet<String>>>>,
+    /// Per rule unit (public code), its province of today (public code).
+    provinces: Mutex<HashMap<String, Option<String>>>,
+    /// The previous periods' figures (for drop and rise), read once a day: the day they were
+    /// read for, and the answers. Commits are of today, which no previous period includes.
+    previous: Mutex<PreviousFigures>,
 }
+
+/// The previous periods' figures and the day they were read for.
+type PreviousFigures = (Option<NaiveDate>, HashMap<StatsQuery, Arc<StatsResponse>>);
 
 /// An alert to deliver beyond the in-app list.
 pub struct Fired {
@@ -73,6 +87,9 @@ impl Alerts {
             settings,
             deliveries: webhook::DeliveryLog::at(data_dir),
             wake: tokio::sync::Notify::new(),
+            coverage: Mutex::new(HashMap::new()),
+            provinces: Mutex::new(HashMap::new()),
+            previous: Mutex::new((None, HashMap::new())),
         })
     }
 
@@ -90,7 +107,19 @@ impl Alerts {
         today: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<Vec<Fired>, AlertError> {
-        let rules: Vec<AlertRule> = self.with_book(|b| {
+        self.evaluate_in(store, today, now, None)
+    }
+
+    /// [`Self::evaluate`] for the rules of the provinces `only` names (public codes of today):
+    /// after a commit, those whose figures it can have changed.
+    pub fn evaluate_in(
+        &self,
+        store: &dyn ServedStore,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+        only: Option<&std::collections::HashSet<String>>,
+    ) -> Result<Vec<Fired>, AlertError> {
+        let mut rules: Vec<AlertRule> = self.with_book(|b| {
             b.file()
                 .rules
                 .iter()
@@ -98,12 +127,32 @@ impl Alerts {
                 .cloned()
                 .collect()
         });
+        if let Some(only) = only {
+            let mut kept = Vec::with_capacity(rules.len());
+            for rule in rules {
+                if self
+                    .province_of(store, today, &rule.rule.unit)?
+                    .is_some_and(|p| only.contains(&p))
+                {
+                    kept.push(rule);
+                }
+            }
+            rules = kept;
+        }
         let mut figures = Figures {
             store,
             today,
             stats: HashMap::new(),
             due: HashMap::new(),
+            due_counts: None,
+            coverage: &self.coverage,
+            previous: &self.previous,
         };
+        // A full evaluation reads the previous periods afresh.
+        if only.is_none() {
+            *self.previous.lock().unwrap_or_else(|p| p.into_inner()) =
+                (Some(today), HashMap::new());
+        }
         // Per rule, each watched unit's excess over the threshold (None: no value). A rule whose
         // figures cannot be read is skipped (and logged), not every rule with it.
         let mut measured = Vec::with_capacity(rules.len());
@@ -170,32 +219,112 @@ impl Alerts {
         Ok(fired)
     }
 
-    /// Sends the fired alerts to their rules' webhooks (retrying), logging every attempt.
+    /// Sends the fired alerts to their rules' webhooks and e-mail addresses (retrying), logging
+    /// every attempt.
     pub async fn deliver(self: &Arc<Self>, fired: Vec<Fired>) {
         for f in fired {
             for channel in &f.rule.rule.channels {
-                if let AlertChannel::Webhook { url } = channel {
-                    let alerts = self.clone();
-                    let (url, secret, alert) =
-                        (url.clone(), f.rule.webhook_secret.clone(), f.alert.clone());
-                    tokio::spawn(async move {
-                        webhook::deliver(
-                            &alerts.settings,
-                            &alerts.deliveries,
-                            &url,
-                            &secret,
-                            &alert,
-                        )
-                        .await;
-                    });
+                let alerts = self.clone();
+                let alert = f.alert.clone();
+                match channel {
+                    AlertChannel::Webhook { url } => {
+                        let (url, secret) = (url.clone(), f.rule.webhook_secret.clone());
+                        tokio::spawn(async move {
+                            webhook::deliver(
+                                &alerts.settings,
+                                &alerts.deliveries,
+                                &url,
+                                &secret,
+                                &alert,
+                            )
+                            .await;
+                        });
+                    }
+                    AlertChannel::Email { to } => {
+                        let to = to.clone();
+                        tokio::spawn(async move { alerts.mail(&to, &alert).await });
+                    }
+                    AlertChannel::InApp => {}
                 }
             }
         }
     }
 
+    /// E-mails `alert` to `to` through the relay, retrying with doubling waits.
+    async fn mail(self: &Arc<Self>, to: &str, alert: &Alert) {
+        let Some(smtp) = self.settings.smtp.clone() else {
+            return;
+        };
+        let mut wait = self.settings.retry_base;
+        let attempts = self.settings.attempts.max(1);
+        for attempt in 1..=attempts {
+            let (smtp_, to_, alert_) = (smtp.clone(), to.to_string(), alert.clone());
+            let sent = tokio::task::spawn_blocking(move || email::send(&smtp_, &to_, &alert_))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()));
+            let outcome = match (&sent, attempt == attempts) {
+                (Ok(()), _) => "delivered",
+                (Err(_), false) => "retrying",
+                (Err(_), true) => "failed",
+            };
+            self.deliveries.append(&webhook::Attempt {
+                at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                alert_id: alert.id.clone(),
+                url: format!("mailto:{to}"),
+                attempt,
+                status: None,
+                outcome: outcome.to_string(),
+                error: sent.err(),
+            });
+            if outcome != "retrying" {
+                return;
+            }
+            tokio::time::sleep(wait).await;
+            wait = wait.saturating_mul(2);
+        }
+    }
+
+    /// The province of today (public code) of a rule's unit; `None` for an unknown unit.
+    fn province_of(
+        &self,
+        store: &dyn ServedStore,
+        today: NaiveDate,
+        unit: &str,
+    ) -> Result<Option<String>, StoreFailure> {
+        if let Some(p) = self
+            .provinces
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(unit)
+        {
+            return Ok(p.clone());
+        }
+        let key = app::era::Era::on(today)
+            .key(unit)
+            .unwrap_or_else(|| unit.to_string());
+        let province = store
+            .unit_place(&key)?
+            .map(|p| app::era::code_of(&p.province_code).to_string());
+        self.provinces
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(unit.to_string(), province.clone());
+        Ok(province)
+    }
+
     /// The delivery log (one JSON line per webhook attempt).
     pub fn deliveries(&self) -> &webhook::DeliveryLog {
         &self.deliveries
+    }
+}
+
+/// The store's read-side error as the store's own: a bad query stays one (the rule is skipped).
+fn failure(e: app::store::StoreError) -> StoreFailure {
+    match e {
+        app::store::StoreError::BadQuery { field, message } => {
+            StoreFailure::BadQuery { field, message }
+        }
+        other => StoreFailure::Corrupt(other.to_string()),
     }
 }
 
@@ -215,6 +344,10 @@ struct Figures<'a> {
     today: NaiveDate,
     stats: HashMap<StatsQuery, Arc<StatsResponse>>,
     due: HashMap<String, u64>,
+    /// Open dossiers due within the window, per handling unit: read once, when first needed.
+    due_counts: Option<HashMap<String, u64>>,
+    coverage: &'a Mutex<HashMap<String, Arc<std::collections::HashSet<String>>>>,
+    previous: &'a Mutex<PreviousFigures>,
 }
 
 impl Figures<'_> {
@@ -222,38 +355,71 @@ impl Figures<'_> {
         if let Some(hit) = self.stats.get(&query) {
             return Ok(hit.clone());
         }
-        let answer = Arc::new(
-            self.store
-                .stats(&query)
-                .map_err(|e| StoreFailure::Corrupt(e.to_string()))?,
-        );
+        // A period ending before today: kept for the day.
+        if query.period.to < self.today {
+            let mut previous = self.previous.lock().unwrap_or_else(|p| p.into_inner());
+            if previous.0 != Some(self.today) {
+                *previous = (Some(self.today), HashMap::new());
+            }
+            if let Some(hit) = previous.1.get(&query) {
+                return Ok(hit.clone());
+            }
+            drop(previous);
+            let answer = Arc::new(self.store.stats(&query).map_err(failure)?);
+            self.previous
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .1
+                .insert(query, answer.clone());
+            return Ok(answer);
+        }
+        let answer = Arc::new(self.store.stats(&query).map_err(failure)?);
         self.stats.insert(query, answer.clone());
         Ok(answer)
     }
 
+    /// Open dossiers of unit `code` (and everything under it) due within the due-soon window:
+    /// the count [`ServedStore::due_dossiers`] gives, from one grouped read for every unit.
     fn due_soon(&mut self, code: &str) -> Result<u64, StoreFailure> {
         if let Some(n) = self.due.get(code) {
             return Ok(*n);
         }
+        if self.due_counts.is_none() {
+            let until = self
+                .store
+                .calendar()
+                .last_due_within(self.today, app::due::DEFAULT_WITHIN);
+            self.due_counts = Some(self.store.due_counts(self.today, until)?);
+        }
         let key = app::era::Era::on(self.today)
             .key(code)
             .unwrap_or_else(|| code.to_string());
-        let page = self.store.due_dossiers(
-            &DueQuery {
-                unit: key,
-                within: app::due::DEFAULT_WITHIN,
-                field: None,
-                procedure: None,
-                agency: None,
-                sort: DueSort::Due,
-                descending: false,
-                page: 1,
-                page_size: 1,
-            },
-            self.today,
-        )?;
-        self.due.insert(code.to_string(), page.total);
-        Ok(page.total)
+        let cached = self
+            .coverage
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned();
+        let covered = match cached {
+            Some(c) => c,
+            None => {
+                let c = Arc::new(self.store.covered_units(&key)?);
+                self.coverage
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key, c.clone());
+                c
+            }
+        };
+        let n = self.due_counts.as_ref().map_or(0, |counts| {
+            counts
+                .iter()
+                .filter(|(unit, _)| covered.contains(*unit))
+                .map(|(_, n)| n)
+                .sum()
+        });
+        self.due.insert(code.to_string(), n);
+        Ok(n)
     }
 
     /// The rows a rule watches in a period: the units of its level under its unit, or its unit
@@ -284,20 +450,20 @@ impl Figures<'_> {
                 let Some(place) = self.store.unit_place(&key)? else {
                     return Ok(Vec::new());
                 };
-                let (level, parent) = if place.code == place.province_code {
-                    (Level::Province, None)
+                // A province is the total of its communes' query (the one the rules watching
+                // its communes ask too); a commune, its row in it.
+                let province = app::era::code_of(&place.province_code).to_string();
+                let answer = self.stats(query(Level::Commune, Some(province)))?;
+                if place.code == place.province_code {
+                    vec![answer.total.clone()]
                 } else {
-                    (
-                        Level::Commune,
-                        Some(app::era::code_of(&place.province_code).to_string()),
-                    )
-                };
-                self.stats(query(level, parent))?
-                    .units
-                    .iter()
-                    .filter(|r| r.code == *unit)
-                    .cloned()
-                    .collect()
+                    answer
+                        .units
+                        .iter()
+                        .filter(|r| r.code == *unit)
+                        .cloned()
+                        .collect()
+                }
             }
         })
     }
@@ -386,21 +552,50 @@ pub fn vietnam_today(now: DateTime<Utc>) -> NaiveDate {
 }
 
 /// Evaluates after commits (at most once per `min_interval`) and once a day, delivering what
-/// fires. Runs until the feed closes.
+/// fires. After a commit only the rules of the provinces it touched are evaluated (all of them
+/// on a store that cannot tell); once a day, and when a rule changes, every rule. Runs until the
+/// feed closes.
 pub async fn run(alerts: Arc<Alerts>, store: Arc<dyn ServedStore>, feed: crate::live::ChangeFeed) {
     let mut commits = feed.subscribe();
     let mut daily = tokio::time::interval(Duration::from_secs(24 * 3600));
+    // The newest change the last evaluation saw.
+    let mut seen: Option<i64> = None;
     loop {
-        tokio::select! {
-            changed = commits.changed() => if changed.is_err() { return },
-            _ = daily.tick() => {}
-            _ = alerts.wake.notified() => {}
-        }
+        let after_commit = tokio::select! {
+            changed = commits.changed() => if changed.is_err() { return } else { true },
+            _ = daily.tick() => false,
+            _ = alerts.wake.notified() => false,
+        };
         let (a, s) = (alerts.clone(), store.clone());
         let now = Utc::now();
         let started = std::time::Instant::now();
-        match tokio::task::spawn_blocking(move || a.evaluate(&*s, vietnam_today(now), now)).await {
-            Ok(Ok(fired)) => {
+        let since = seen.filter(|_| after_commit);
+        let evaluated = tokio::task::spawn_blocking(move || {
+            let touched = match since {
+                Some(after) => s.touched_provinces(after).transpose()?,
+                None => None,
+            };
+            // A full evaluation notes the newest change first: what commits during it is
+            // evaluated next time.
+            let newest = match &touched {
+                Some((newest, _)) => Some(*newest),
+                None => s
+                    .touched_provinces(i64::MAX)
+                    .and_then(|r| r.ok())
+                    .map(|(newest, _)| newest),
+            };
+            let fired = a.evaluate_in(
+                &*s,
+                vietnam_today(now),
+                now,
+                touched.as_ref().map(|(_, p)| p),
+            )?;
+            Ok::<_, AlertError>((fired, newest))
+        })
+        .await;
+        match evaluated {
+            Ok(Ok((fired, newest))) => {
+                seen = newest.or(seen);
                 if !fired.is_empty() {
                     tracing::info!(
                         alerts = fired.len(),

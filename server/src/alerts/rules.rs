@@ -84,12 +84,10 @@ pub fn check(
                 *url = url.trim().to_string();
                 webhook_url(url, settings).map_err(|m| ("channels", m))?;
             }
-            AlertChannel::Email { .. } => {
-                return Err((
-                    "channels",
-                    "e-mail delivery is not available on this server yet: use in_app or a webhook"
-                        .into(),
-                ))
+            AlertChannel::Email { to } => {
+                *to = to.trim().to_string();
+                super::email::check_recipient(to, settings.smtp.as_ref())
+                    .map_err(|m| ("channels", m))?;
             }
         }
     }
@@ -194,7 +192,30 @@ mod tests {
         r.channels = vec![AlertChannel::Email {
             to: "a@b.vn".into(),
         }];
-        assert_eq!(field_of(r, &s), "channels");
+        assert_eq!(field_of(r, &s), "channels", "no relay configured");
+        let relay = AlertSettings {
+            smtp: Some(super::super::email::SmtpSettings {
+                relay: "127.0.0.1:25".into(),
+                from: "iem@tinh.gov.vn".into(),
+                recipient_domains: vec!["danang.gov.vn".into()],
+            }),
+            ..Default::default()
+        };
+        let mut r = rule();
+        r.channels = vec![AlertChannel::Email {
+            to: " chu.tich@danang.gov.vn ".into(),
+        }];
+        assert_eq!(
+            check(r, &relay).unwrap().channels,
+            vec![AlertChannel::Email {
+                to: "chu.tich@danang.gov.vn".into()
+            }]
+        );
+        for bad in ["someone@gmail.com", "not an address", "a@b@danang.gov.vn"] {
+            let mut r = rule();
+            r.channels = vec![AlertChannel::Email { to: bad.into() }];
+            assert_eq!(field_of(r, &relay), "channels", "{bad}");
+        }
     }
 
     #[test]

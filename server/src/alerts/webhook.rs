@@ -50,7 +50,7 @@ impl DeliveryLog {
         }
     }
 
-    fn append(&self, attempt: &Attempt) {
+    pub(crate) fn append(&self, attempt: &Attempt) {
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let line = match serde_json::to_string(attempt) {
             Ok(line) => line,

@@ -44,6 +44,23 @@ pub trait ServedStore: IndicatorStore {
     /// Dossiers of `q.unit` (a store key) open now and due from `today` within `q.within`
     /// working days, with the working days each has left.
     fn due_dossiers(&self, q: &DueQuery, today: NaiveDate) -> Result<DuePage, StoreFailure>;
+    /// Open dossiers due from `today` through `until`, counted per handling unit (store key):
+    /// the alert rules' due-soon figures, one query for every unit.
+    fn due_counts(
+        &self,
+        today: NaiveDate,
+        until: NaiveDate,
+    ) -> Result<std::collections::HashMap<String, u64>, StoreFailure>;
+    /// The units (store keys) whose dossiers a list of `unit` covers: it, every unit under it,
+    /// and for a unit of today the old units that went into it and theirs.
+    fn covered_units(&self, unit: &str) -> Result<std::collections::HashSet<String>, StoreFailure>;
+    /// The provinces of today (public codes) with dossiers that changed after change number
+    /// `after`, and the newest change number; `None` when this store cannot tell (then every
+    /// rule is evaluated).
+    fn touched_provinces(
+        &self,
+        after: i64,
+    ) -> Option<Result<(i64, std::collections::HashSet<String>), StoreFailure>>;
     /// The working-day calendar read when the store opened.
     fn calendar(&self) -> std::sync::Arc<crate::calendar::WorkingCalendar>;
     fn dossier_events(&self, dossier_id: &str) -> Result<Vec<TimelineEvent>, StoreFailure>;

@@ -473,3 +473,148 @@ async fn a_webhook_is_signed_and_retried_until_the_receiver_takes_it() {
     let (_, list) = call(&app, "GET", "/api/v1/alerts", Some(&chair), None).await;
     assert_eq!(list["unread"], 0);
 }
+
+/// A quoted-printable text decoded (soft line breaks joined, `=XX` bytes restored), as a mail
+/// client would show it.
+fn quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'=', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A minimal SMTP server on loopback that takes every message; returns what each DATA held.
+async fn smtp_sink() -> (std::net::SocketAddr, Arc<Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let messages: Arc<Mutex<Vec<String>>> = Arc::default();
+    let kept = messages.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 sink ESMTP\r\n").await.ok();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let command = line.to_ascii_uppercase();
+                    let reply: &[u8] = if command.starts_with("EHLO") || command.starts_with("HELO")
+                    {
+                        b"250 sink\r\n"
+                    } else if command.starts_with("DATA") {
+                        write.write_all(b"354 go ahead\r\n").await.ok();
+                        let mut data = String::new();
+                        while let Ok(Some(l)) = lines.next_line().await {
+                            if l == "." {
+                                break;
+                            }
+                            data.push_str(&l);
+                            data.push('\n');
+                        }
+                        kept.lock().unwrap().push(data);
+                        b"250 queued\r\n"
+                    } else if command.starts_with("QUIT") {
+                        write.write_all(b"221 bye\r\n").await.ok();
+                        break;
+                    } else {
+                        b"250 OK\r\n"
+                    };
+                    write.write_all(reply).await.ok();
+                }
+            });
+        }
+    });
+    (addr, messages)
+}
+
+#[tokio::test]
+async fn an_e_mail_alert_reaches_the_relay_with_the_unit_and_its_figure() {
+    let (addr, messages) = smtp_sink().await;
+    let app = app_with_alerts(AlertSettings {
+        smtp: Some(server::alerts::email::SmtpSettings {
+            relay: addr.to_string(),
+            from: "canh-bao@iem.danang.gov.vn".into(),
+            recipient_domains: vec!["danang.gov.vn".into()],
+        }),
+        retry_base: Duration::from_millis(20),
+        ..Default::default()
+    });
+    let chair = bearer(&app, Role::Chair, Some("20194@2025"));
+    let outside = below_95(
+        HAI_VAN,
+        json!([{"kind": "email", "to": "someone@gmail.com"}]),
+    );
+    let (status, body) = call(
+        &app,
+        "POST",
+        "/api/v1/alerts/rules",
+        Some(&chair),
+        Some(outside),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("channels")),
+        "{body}"
+    );
+    let rule = below_95(
+        HAI_VAN,
+        json!([{"kind": "email", "to": "chu-tich@danang.gov.vn"}]),
+    );
+    let (status, rule) = call(
+        &app,
+        "POST",
+        "/api/v1/alerts/rules",
+        Some(&chair),
+        Some(rule),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{rule}");
+    resolve(&app, "m", 8, 2).await;
+    assert_eq!(evaluate(&app).await, 1);
+    for _ in 0..700 {
+        if !messages.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let messages = messages.lock().unwrap().clone();
+    assert_eq!(
+        messages.len(),
+        1,
+        "one e-mail; attempts: {:?}",
+        app.alerts.deliveries().read()
+    );
+    let mail = &quoted_printable(&messages[0]);
+    assert!(mail.contains("To: chu-tich@danang.gov.vn"), "{mail}");
+    assert!(mail.contains("Đơn vị: Phường Hải Vân (20194)"), "{mail}");
+    assert!(
+        mail.contains("on_time_rate = 80,00%") && mail.contains("on_time_rate = 80.00%"),
+        "{mail}"
+    );
+    assert!(mail.contains("/?unit=20194&from="), "{mail}");
+    let attempts = app.alerts.deliveries().read();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(
+        (attempts[0].url.as_str(), attempts[0].outcome.as_str()),
+        ("mailto:chu-tich@danang.gov.vn", "delivered")
+    );
+}

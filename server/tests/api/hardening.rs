@@ -459,6 +459,22 @@ impl ServedStore for Failing {
     fn calendar(&self) -> Arc<server::calendar::WorkingCalendar> {
         ServedStore::calendar(&*self.0)
     }
+    fn due_counts(
+        &self,
+        today: chrono::NaiveDate,
+        until: chrono::NaiveDate,
+    ) -> Result<std::collections::HashMap<String, u64>, StoreFailure> {
+        ServedStore::due_counts(&*self.0, today, until)
+    }
+    fn covered_units(&self, unit: &str) -> Result<std::collections::HashSet<String>, StoreFailure> {
+        ServedStore::covered_units(&*self.0, unit)
+    }
+    fn touched_provinces(
+        &self,
+        after: i64,
+    ) -> Option<Result<(i64, std::collections::HashSet<String>), StoreFailure>> {
+        ServedStore::touched_provinces(&*self.0, after)
+    }
     fn dossier_events(&self, dossier_id: &str) -> Result<Vec<TimelineEvent>, StoreFailure> {
         ServedStore::dossier_events(&*self.0, dossier_id)
     }

@@ -91,13 +91,28 @@ pub fn run(data: &Path, store_dir: &Path, rules_n: usize, rounds: usize) -> Resu
     let store = Arc::new(DuckStore::open(&path, data).map_err(|e| e.to_string())?);
     let now = chrono::Utc::now();
     let today = server::alerts::vietnam_today(now);
-    if store.summary().map_err(|e| e.to_string())?.events == 0 {
+    let marker = "bench_demo_complete";
+    if store.meta(marker).map_err(|e| e.to_string())?.is_none() {
+        if store.summary().map_err(|e| e.to_string())?.events > 0 {
+            return Err(format!(
+                "{} holds a partial demo; delete it and rerun",
+                path.display()
+            ));
+        }
         println!(
-            "alerts: writing the demo history into {} (once; kept) …",
+            "alerts: writing the demo history into {} (once; kept; minutes) …",
             path.display()
         );
+        let started = Instant::now();
         server::demo::seed(&store, &data.join("demo").join("scenario.toml"), today)
             .map_err(|e| e.to_string())?;
+        store
+            .set_meta(marker, &today.to_string())
+            .map_err(|e| e.to_string())?;
+        println!(
+            "alerts: demo written in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let alerts = alerts_with(dir.path(), rules(&store, rules_n)?)?;
@@ -110,6 +125,10 @@ pub fn run(data: &Path, store_dir: &Path, rules_n: usize, rounds: usize) -> Resu
     let mut times = Vec::with_capacity(rounds);
     let mut fired = 0usize;
     // The first evaluation of new rules fires for every unit already past its threshold.
+    let mut seen = store
+        .touched_provinces(i64::MAX)
+        .map_err(|e| e.to_string())?
+        .0;
     let t = Instant::now();
     let first = alerts
         .evaluate(&*store, today, now)
@@ -129,16 +148,19 @@ pub fn run(data: &Path, store_dir: &Path, rules_n: usize, rounds: usize) -> Resu
         let event = server::ingest::event::parse_event(1, &line, chrono::Utc::now())
             .map_err(|e| format!("{e:?}"))?;
         store.ingest(&[(1, event)]).map_err(|e| format!("{e:?}"))?;
+        // As the server does after a commit: the rules of the provinces it touched.
         let t = Instant::now();
+        let (newest, touched) = store.touched_provinces(seen).map_err(|e| e.to_string())?;
+        seen = newest;
         fired += alerts
-            .evaluate(&*store, today, chrono::Utc::now())
+            .evaluate_in(&*store, today, chrono::Utc::now(), Some(&touched))
             .map_err(|e| e.to_string())?
             .len();
         times.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     times.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
     println!(
-        "alerts: {rules_n} rules on the demo store ({} dossiers): evaluation after a commit p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms over {rounds} commits (target p95 ≤ 50 ms); the first evaluation {first_ms:.0} ms fired {first}, later ones {fired}",
+        "alerts: {rules_n} rules on the demo store ({} dossiers): evaluation after a commit (the touched province's rules) p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms over {rounds} commits (target p95 ≤ 50 ms); a full evaluation (daily, or a rule changed) {first_ms:.0} ms, which fired {first}; after the commits {fired}",
         store.summary().map_err(|e| e.to_string())?.dossiers,
         super::percentile(&times, 0.5),
         super::percentile(&times, 0.95),

@@ -149,3 +149,30 @@ pub fn due_dossiers(
         .collect();
     Ok(window.page(total, rows, reference.calendar()))
 }
+
+/// Open dossiers due from `today` through `until`, per handling unit.
+pub fn due_counts(
+    store: &ClusterStore,
+    today: NaiveDate,
+    until: NaiveDate,
+) -> Result<HashMap<String, u64>, StoreFailure> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        unit_code: String,
+        #[serde(deserialize_with = "number")]
+        n: u64,
+    }
+    Ok(store
+        .rows::<Row>(&format!(
+            "SELECT unit_code, count() AS n FROM {db}.dossiers FINAL
+             WHERE due_date >= {from} AND due_date <= {until}
+               AND isNull(resolved_date) AND isNull(withdrawn_date)
+             GROUP BY unit_code",
+            db = store.address.database,
+            from = date(today),
+            until = date(until),
+        ))?
+        .into_iter()
+        .map(|r| (r.unit_code, r.n))
+        .collect())
+}

@@ -705,6 +705,27 @@ impl ServedStore for ClusterStore {
         self.reference.calendar().clone()
     }
 
+    fn due_counts(
+        &self,
+        today: NaiveDate,
+        until: NaiveDate,
+    ) -> Result<std::collections::HashMap<String, u64>, StoreFailure> {
+        super::due::due_counts(self, today, until)
+    }
+
+    fn covered_units(&self, unit: &str) -> Result<std::collections::HashSet<String>, StoreFailure> {
+        self.reference.covered_units(unit)
+    }
+
+    /// Other servers write too, and the cluster's dossiers carry no change number this server
+    /// could ask by: every rule is evaluated.
+    fn touched_provinces(
+        &self,
+        _: i64,
+    ) -> Option<Result<(i64, std::collections::HashSet<String>), StoreFailure>> {
+        None
+    }
+
     fn dossier_events(&self, dossier_id: &str) -> Result<Vec<TimelineEvent>, StoreFailure> {
         super::late::dossier_events(self, dossier_id)
     }

@@ -8,6 +8,7 @@ use ::duckdb::params_from_iter;
 use ::duckdb::types::ToSql;
 use app::due::{DuePage, DueQuery, DueRow, DueSort};
 use chrono::NaiveDate;
+use std::collections::{HashMap, HashSet};
 
 fn order_column(sort: DueSort) -> &'static str {
     match sort {
@@ -93,6 +94,75 @@ impl DuckStore {
                 });
             }
             Ok(window.page(total as u64, out, self.calendar()))
+        })
+    }
+}
+
+impl DuckStore {
+    /// Open dossiers due from `today` through `until`, per handling unit (store key).
+    pub fn due_counts(
+        &self,
+        today: NaiveDate,
+        until: NaiveDate,
+    ) -> Result<HashMap<String, u64>, StoreFailure> {
+        self.with_reader(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT unit_code, count(*) FROM dossiers
+                 WHERE due_date BETWEEN ? AND ? AND received_date IS NOT NULL
+                   AND resolved_date IS NULL AND withdrawn_date IS NULL
+                 GROUP BY unit_code",
+            )?;
+            let rows = stmt.query_map(::duckdb::params![today, until], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })?;
+            Ok(rows.collect::<Result<HashMap<_, _>, _>>()?)
+        })
+    }
+
+    /// The units whose dossiers a list of `unit` covers (see [`Self::due_dossiers`]).
+    pub fn covered_units(&self, unit: &str) -> Result<HashSet<String>, StoreFailure> {
+        self.with_reader(|c| {
+            let keys = late_scope(c, self.conversion(), unit)?;
+            let list = crate::store::view::sql_list(&keys);
+            let mut stmt = c.prepare(&format!(
+                "SELECT code FROM units WHERE code IN {list} OR parent_code IN {list} OR district_code IN {list} OR province_code IN {list}"
+            ))?;
+            let mut covered: HashSet<String> = keys.into_iter().collect();
+            for code in stmt.query_map([], |r| r.get::<_, String>(0))? {
+                covered.insert(code?);
+            }
+            Ok(covered)
+        })
+    }
+
+    /// Today's provinces (public codes) of the dossiers with events after change `after`, and
+    /// the newest change number.
+    pub fn touched_provinces(&self, after: i64) -> Result<(i64, HashSet<String>), StoreFailure> {
+        self.with_reader(|c| {
+            let newest: i64 = c
+                .prepare_cached("SELECT coalesce(max(seq), 0) FROM events")?
+                .query_row([], |r| r.get(0))?;
+            let mut stmt = c.prepare_cached(
+                "SELECT DISTINCT u.code, u.province_code FROM events e
+                 JOIN dossiers d ON d.dossier_id = e.dossier_id
+                 JOIN units u ON u.code = d.unit_code
+                 WHERE e.seq > ? AND e.seq <= ?",
+            )?;
+            let mut provinces = HashSet::new();
+            for row in stmt.query_map([after, newest], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })? {
+                let (code, province) = row?;
+                let today = if app::era::Era::of_key(&province) == app::era::Era::From2025 {
+                    Some(province)
+                } else {
+                    self.conversion().today_of(&code, &province).province
+                };
+                if let Some(p) = today {
+                    provinces.insert(app::era::code_of(&p).to_string());
+                }
+            }
+            Ok((newest, provinces))
         })
     }
 }

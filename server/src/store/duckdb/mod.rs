@@ -800,6 +800,22 @@ impl ServedStore for DuckStore {
     fn calendar(&self) -> Arc<WorkingCalendar> {
         self.calendar.clone()
     }
+    fn due_counts(
+        &self,
+        today: NaiveDate,
+        until: NaiveDate,
+    ) -> Result<std::collections::HashMap<String, u64>, StoreFailure> {
+        DuckStore::due_counts(self, today, until)
+    }
+    fn covered_units(&self, unit: &str) -> Result<std::collections::HashSet<String>, StoreFailure> {
+        DuckStore::covered_units(self, unit)
+    }
+    fn touched_provinces(
+        &self,
+        after: i64,
+    ) -> Option<Result<(i64, std::collections::HashSet<String>), StoreFailure>> {
+        Some(DuckStore::touched_provinces(self, after))
+    }
     fn dossier_events(&self, dossier_id: &str) -> Result<Vec<TimelineEvent>, StoreFailure> {
         DuckStore::dossier_events(self, dossier_id)
     }
