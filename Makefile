@@ -73,7 +73,8 @@ openapi: setup
 crash-test: setup
 	IEM_CRASH_KILLS=$${IEM_CRASH_KILLS:-200} cargo test --locked --release -p server --test api crash -- --nocapture
 
-## make bench: ingest throughput over HTTP, stats and due-soon latency on a 10-million-dossier store (filled once, cached), 20
+## make bench: ingest throughput over HTTP (without and with 1,000 alert rules), alert evaluation on the demo store, stats
+## and due-soon latency on a 10-million-dossier store (filled once, cached), 20
 ## million dossiers in DuckDB and on a two-shard ClickHouse cluster (ingest rate, stats at province and district level),
 ## boundary import, live-stream delivery to 1,000 clients, a 10-minute soak (SOAK_MINUTES), then the browser benchmarks.
 bench: build

@@ -166,7 +166,7 @@ impl WorkingCalendar {
                 error(
                     line,
                     format!(
-                        "kind: '{}' is not one of holiday, substitute, swapped, make_up",
+                        "kind: '{}' is not one of holiday, substitute, swapped, make_up, working",
                         row.kind
                     ),
                 )

@@ -355,9 +355,11 @@ fn smtp(
     if relay.is_empty() {
         return Ok(None);
     }
-    if relay
-        .parse::<axum::http::uri::Authority>()
-        .map_or(true, |a| a.port_u16().is_none() || a.as_str() != relay)
+    // host:port only: no user part, no brackets (an IPv6 relay is named by a host name).
+    if relay.contains(['@', '['])
+        || relay
+            .parse::<axum::http::uri::Authority>()
+            .map_or(true, |a| a.port_u16().is_none() || a.as_str() != relay)
     {
         return Err(invalid(
             "--smtp-relay / IEM_SMTP_RELAY",

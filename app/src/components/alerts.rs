@@ -173,6 +173,11 @@ fn rule_item(l: Lang, r: AlertRule, version: RwSignal<u32>) -> impl IntoView {
         .channels
         .iter()
         .any(|c| matches!(c, AlertChannel::Webhook { .. }));
+    let email = r
+        .rule
+        .channels
+        .iter()
+        .any(|c| matches!(c, AlertChannel::Email { .. }));
     view! {
         <li class="alert-rule" data-rule=r.id.clone()>
             <strong>{r.rule.name.clone()}</strong>
@@ -181,6 +186,7 @@ fn rule_item(l: Lang, r: AlertRule, version: RwSignal<u32>) -> impl IntoView {
                 {r.rule.level.is_some().then(|| format!(" · {}", tr(l, Key::EachCommune)))}</span>
             <span>{tr(l, period_key(r.rule.period))}</span>
             {webhook.then_some(" · webhook")}
+            {email.then_some(" · e-mail")}
             <button type="button" class="delete-rule" on:click=move |_| { delete.dispatch(id.clone()); }>
                 {tr(l, Key::DeleteRule)}
             </button>

@@ -276,8 +276,13 @@ impl Alerts {
                 outcome: outcome.to_string(),
                 error: sent.err(),
             });
-            if outcome != "retrying" {
-                return;
+            match outcome {
+                "delivered" => return,
+                "failed" => {
+                    tracing::warn!(to, attempt, "alert e-mail could not be sent");
+                    return;
+                }
+                _ => tracing::info!(to, attempt, "alert e-mail not taken by the relay; retrying"),
             }
             tokio::time::sleep(wait).await;
             wait = wait.saturating_mul(2);
