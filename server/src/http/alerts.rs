@@ -27,6 +27,16 @@ fn random_hex(bytes: usize) -> Result<String, ApiError> {
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// A rule id as the server makes them (16 hex digits), before it reaches the audit log: an id of
+/// any other shape names no rule, and a huge one would fill the log.
+fn known_shape(id: &str) -> Result<(), ApiError> {
+    if id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound("no alert rule with that id".into()))
+    }
+}
+
 /// A rule from a request body, or 400 naming the field at fault (each field is read on its own
 /// to tell which: serde's own message names a variant or a type, not where it was).
 fn rule_input(body: serde_json::Value) -> Result<AlertRuleInput, ApiError> {
@@ -262,6 +272,7 @@ pub async fn put_rule(
     Json(body): Json<serde_json::Value>,
 ) -> Result<Json<AlertRule>, ApiError> {
     caller.require_dossier_reader()?;
+    known_shape(&id)?;
     let alerts = alerts(&state)?;
     let input = checked(&state, &caller, &alerts, rule_input(body)?).await?;
     caller.audit(
@@ -313,6 +324,7 @@ pub async fn delete_rule(
 /// Deletes one of `caller`'s rules (an admin: anyone's).
 pub async fn remove_rule(state: &AppState, caller: &Caller, id: String) -> Result<(), ApiError> {
     caller.require_dossier_reader()?;
+    known_shape(&id)?;
     let alerts = alerts(state)?;
     caller.audit(state, "alert_rule_delete", &format!("rule={id}"), "ok")?;
     let admin = caller.principal.is_admin();

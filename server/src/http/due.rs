@@ -3,7 +3,7 @@
 //! the caller's scope and audited, exactly as the late list.
 use super::access::Caller;
 use super::error::{ApiError, ErrorBody};
-use super::late::{authorize_unit, number, text, MAX_EXPORT_ROWS};
+use super::late::{authorize_unit, csv_format, descending, number, text, MAX_EXPORT_ROWS};
 use super::openapi::{ListFormat, SortOrder};
 use super::AppState;
 use app::due::{DuePage, DueQuery, DueSort, DEFAULT_WITHIN, MAX_WITHIN};
@@ -74,26 +74,8 @@ pub fn parse_query(params: &HashMap<String, String>) -> Result<(DueQuery, bool),
         })?,
     };
     // Soonest first unless asked otherwise.
-    let descending = match params.get("order").map(String::as_str) {
-        None | Some("asc") => false,
-        Some("desc") => true,
-        Some(o) => {
-            return Err(ApiError::bad_request(
-                "order",
-                format!("'{o}': use asc or desc"),
-            ))
-        }
-    };
-    let csv = match params.get("format").map(String::as_str) {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(f) => {
-            return Err(ApiError::bad_request(
-                "format",
-                format!("'{f}': use json or csv"),
-            ))
-        }
-    };
+    let descending = descending(params, false)?;
+    let csv = csv_format(params)?;
     let query = DueQuery {
         unit,
         within,

@@ -44,6 +44,34 @@ pub(super) fn number(
     }
 }
 
+/// `order`: `desc` or `asc`, `default_descending` when absent.
+pub(super) fn descending(
+    params: &HashMap<String, String>,
+    default_descending: bool,
+) -> Result<bool, ApiError> {
+    match params.get("order").map(String::as_str) {
+        None => Ok(default_descending),
+        Some("desc") => Ok(true),
+        Some("asc") => Ok(false),
+        Some(o) => Err(ApiError::bad_request(
+            "order",
+            format!("'{o}': use asc or desc"),
+        )),
+    }
+}
+
+/// `format`: whether CSV (`csv`) rather than JSON (`json`, the default) was asked for.
+pub(super) fn csv_format(params: &HashMap<String, String>) -> Result<bool, ApiError> {
+    match params.get("format").map(String::as_str) {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(f) => Err(ApiError::bad_request(
+            "format",
+            format!("'{f}': use json or csv"),
+        )),
+    }
+}
+
 /// The parameters `/api/v1/late` reads, as the OpenAPI document lists them.
 pub(crate) const KNOWN: &[&str] = &[
     "units",
@@ -91,26 +119,8 @@ pub fn parse_query(params: &HashMap<String, String>) -> Result<(LateQuery, bool)
             )
         })?,
     };
-    let descending = match params.get("order").map(String::as_str) {
-        None | Some("desc") => true,
-        Some("asc") => false,
-        Some(o) => {
-            return Err(ApiError::bad_request(
-                "order",
-                format!("'{o}': use asc or desc"),
-            ))
-        }
-    };
-    let csv = match params.get("format").map(String::as_str) {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(f) => {
-            return Err(ApiError::bad_request(
-                "format",
-                format!("'{f}': use json or csv"),
-            ))
-        }
-    };
+    let descending = descending(params, true)?;
+    let csv = csv_format(params)?;
     let query = LateQuery {
         unit,
         from: date(params, "from")?,

@@ -1,7 +1,7 @@
 //! The due-soon list on the cluster: the same window and definitions as the embedded store's
 //! `store::duckdb::due`; names of units and procedures come from the local reference data.
 use super::client::number;
-use super::late::{catalogue, string_array};
+use super::late::{catalogue, last_event_types, string_array, unit_names};
 use super::store::{date, quote, ClusterStore};
 use crate::store::due::{open_stage, DueWindow};
 use crate::store::figures::key_column;
@@ -102,33 +102,8 @@ pub fn due_dossiers(
     ))?;
 
     // The last event of each dossier on the page decides its stage.
-    #[derive(serde::Deserialize)]
-    struct Last {
-        dossier_id: String,
-        event_type: String,
-    }
-    let last: HashMap<String, String> = if page.is_empty() {
-        HashMap::new()
-    } else {
-        let ids = page
-            .iter()
-            .map(|r| quote(&r.dossier_id))
-            .collect::<Vec<_>>()
-            .join(",");
-        store
-            .rows::<Last>(&format!(
-                "SELECT dossier_id, argMax(event_type, greatest(version, source_seq)) AS event_type
-                 FROM {db}.events WHERE dossier_id IN ({ids}) GROUP BY dossier_id"
-            ))?
-            .into_iter()
-            .map(|l| (l.dossier_id, l.event_type))
-            .collect()
-    };
-    let unit_names: HashMap<String, String> = reference.with_reader(|c| {
-        let mut stmt = c.prepare_cached("SELECT code, name FROM units")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<HashMap<_, _>, _>>()?)
-    })?;
+    let last = last_event_types(store, page.iter().map(|r| r.dossier_id.as_str()))?;
+    let unit_names = unit_names(store)?;
     let rows = page
         .into_iter()
         .map(|r| DueRow {

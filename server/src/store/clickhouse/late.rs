@@ -25,6 +25,40 @@ pub(super) fn string_array<'a>(items: impl Iterator<Item = &'a str>) -> String {
     format!("[{}]", items.map(quote).collect::<Vec<_>>().join(","))
 }
 
+/// The type of each listed dossier's last event (the newest version wins), by dossier id.
+pub(super) fn last_event_types<'a>(
+    store: &ClusterStore,
+    ids: impl Iterator<Item = &'a str>,
+) -> Result<HashMap<String, String>, StoreFailure> {
+    #[derive(serde::Deserialize)]
+    struct Last {
+        dossier_id: String,
+        event_type: String,
+    }
+    let ids = ids.map(quote).collect::<Vec<_>>().join(",");
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(store
+        .rows::<Last>(&format!(
+            "SELECT dossier_id, argMax(event_type, greatest(version, source_seq)) AS event_type
+             FROM {}.events WHERE dossier_id IN ({ids}) GROUP BY dossier_id",
+            store.address.database
+        ))?
+        .into_iter()
+        .map(|l| (l.dossier_id, l.event_type))
+        .collect())
+}
+
+/// Store key → name of every unit, from the local reference data.
+pub(super) fn unit_names(store: &ClusterStore) -> Result<HashMap<String, String>, StoreFailure> {
+    store.reference().with_reader(|c| {
+        let mut stmt = c.prepare_cached("SELECT code, name FROM units")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<HashMap<_, _>, _>>()?)
+    })
+}
+
 pub fn dossier_unit(
     store: &ClusterStore,
     dossier_id: &str,
@@ -158,33 +192,8 @@ pub fn late_dossiers(store: &ClusterStore, q: &LateQuery) -> Result<LatePage, St
     ))?;
 
     // The last event of each dossier on the page decides its stage.
-    #[derive(serde::Deserialize)]
-    struct Last {
-        dossier_id: String,
-        event_type: String,
-    }
-    let last: HashMap<String, String> = if page.is_empty() {
-        HashMap::new()
-    } else {
-        let ids = page
-            .iter()
-            .map(|r| quote(&r.dossier_id))
-            .collect::<Vec<_>>()
-            .join(",");
-        store
-            .rows::<Last>(&format!(
-                "SELECT dossier_id, argMax(event_type, greatest(version, source_seq)) AS event_type
-                 FROM {db}.events WHERE dossier_id IN ({ids}) GROUP BY dossier_id"
-            ))?
-            .into_iter()
-            .map(|l| (l.dossier_id, l.event_type))
-            .collect()
-    };
-    let unit_names: HashMap<String, String> = store.reference().with_reader(|c| {
-        let mut stmt = c.prepare_cached("SELECT code, name FROM units")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<HashMap<_, _>, _>>()?)
-    })?;
+    let last = last_event_types(store, page.iter().map(|r| r.dossier_id.as_str()))?;
+    let unit_names = unit_names(store)?;
 
     let rows = page
         .into_iter()

@@ -27,25 +27,8 @@ impl DuckStore {
     pub fn due_dossiers(&self, q: &DueQuery, today: NaiveDate) -> Result<DuePage, StoreFailure> {
         let window = DueWindow::new(q, today, self.calendar());
         let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(window.today), Box::new(window.until)];
-        let list = crate::store::view::sql_list(
-            &self.with_reader(|c| late_scope(c, self.conversion(), &q.unit))?,
-        );
-        let mut filters = format!(
-            " AND d.unit_code IN (SELECT code FROM units WHERE code IN {list} OR parent_code IN {list} OR district_code IN {list} OR province_code IN {list})"
-        );
-        let mut add = |condition: &str, value: String| {
-            params.push(Box::new(value));
-            filters.push_str(&condition.replace('?', &format!("${}", params.len())));
-        };
-        if let Some(field) = &q.field {
-            add(" AND d.field = ?", field.clone());
-        }
-        if let Some(procedure) = &q.procedure {
-            add(" AND d.procedure = ?", procedure.clone());
-        }
-        if let Some(agency) = &q.agency {
-            add(" AND d.agency = ?", agency.clone());
-        }
+        let filters =
+            self.dossier_filters(&q.unit, [&q.field, &q.procedure, &q.agency], &mut params)?;
         // Open now: neither resolved nor withdrawn (the dossier table holds the current state).
         let base = format!(
             "FROM dossiers d LEFT JOIN procedures p ON p.code = d.procedure

@@ -45,6 +45,34 @@ fn order_column(sort: LateSort) -> &'static str {
 }
 
 impl DuckStore {
+    /// The conditions of a dossier list on `dossiers d`: the unit (a store key) and everything
+    /// under it (a unit of today gathering the old units that went into it), then the sector,
+    /// procedure and agency filters, each value a parameter appended to `params`.
+    pub(super) fn dossier_filters(
+        &self,
+        unit: &str,
+        [field, procedure, agency]: [&Option<String>; 3],
+        params: &mut Vec<Box<dyn ToSql>>,
+    ) -> Result<String, StoreFailure> {
+        let list = crate::store::view::sql_list(
+            &self.with_reader(|c| late_scope(c, self.conversion(), unit))?,
+        );
+        let mut filters = format!(
+            " AND d.unit_code IN (SELECT code FROM units WHERE code IN {list} OR parent_code IN {list} OR district_code IN {list} OR province_code IN {list})"
+        );
+        for (condition, value) in [
+            (" AND d.field = ", field),
+            (" AND d.procedure = ", procedure),
+            (" AND d.agency = ", agency),
+        ] {
+            if let Some(value) = value {
+                params.push(Box::new(value.clone()));
+                filters.push_str(&format!("{condition}${}", params.len()));
+            }
+        }
+        Ok(filters)
+    }
+
     /// Where a unit sits; `None` for a code the store does not know.
     pub fn unit_place(&self, code: &str) -> Result<Option<UnitPlace>, StoreFailure> {
         self.with_reader(|c| {
@@ -90,28 +118,8 @@ impl DuckStore {
             });
         }
         let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(q.from), Box::new(q.to)];
-        let mut filters = String::new();
-        // The unit (a store key) and everything under it; a unit of today also gathers the old
-        // units that went into it.
-        let list = crate::store::view::sql_list(
-            &self.with_reader(|c| late_scope(c, self.conversion(), &q.unit))?,
-        );
-        filters.push_str(&format!(
-            " AND d.unit_code IN (SELECT code FROM units WHERE code IN {list} OR parent_code IN {list} OR district_code IN {list} OR province_code IN {list})"
-        ));
-        let mut add = |condition: &str, value: String| {
-            params.push(Box::new(value));
-            filters.push_str(&condition.replace('?', &format!("${}", params.len())));
-        };
-        if let Some(field) = &q.field {
-            add(" AND d.field = ?", field.clone());
-        }
-        if let Some(procedure) = &q.procedure {
-            add(" AND d.procedure = ?", procedure.clone());
-        }
-        if let Some(agency) = &q.agency {
-            add(" AND d.agency = ?", agency.clone());
-        }
+        let filters =
+            self.dossier_filters(&q.unit, [&q.field, &q.procedure, &q.agency], &mut params)?;
         let base = format!(
             "FROM dossiers d LEFT JOIN procedures p ON p.code = d.procedure
              WHERE d.due_date IS NOT NULL AND d.received_date IS NOT NULL AND {}{filters}",
