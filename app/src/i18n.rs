@@ -244,6 +244,53 @@ pub enum Key {
     DueSoonCount,
     FiredAt,
     Unread,
+    // The monthly PDF report's strings: drawn on the server only, so kept out of the WASM.
+    #[cfg(feature = "ssr")]
+    ReportTitle,
+    #[cfg(feature = "ssr")]
+    ReportMonthToDate,
+    #[cfg(feature = "ssr")]
+    ReportGenerated,
+    #[cfg(feature = "ssr")]
+    ReportPublic,
+    #[cfg(feature = "ssr")]
+    ReportWithAgencies,
+    #[cfg(feature = "ssr")]
+    ReportHeadline,
+    #[cfg(feature = "ssr")]
+    ReportPreviousMonth,
+    #[cfg(feature = "ssr")]
+    ReportYearEarlier,
+    #[cfg(feature = "ssr")]
+    ReportMap,
+    #[cfg(feature = "ssr")]
+    ReportRanking,
+    #[cfg(feature = "ssr")]
+    ReportThreshold,
+    #[cfg(feature = "ssr")]
+    ReportTrend,
+    #[cfg(feature = "ssr")]
+    ReportLateProcedures,
+    #[cfg(feature = "ssr")]
+    ReportLateSectors,
+    #[cfg(feature = "ssr")]
+    ReportFellBelow,
+    #[cfg(feature = "ssr")]
+    ReportRoseAbove,
+    #[cfg(feature = "ssr")]
+    ReportNone,
+    #[cfg(feature = "ssr")]
+    ReportPage,
+    #[cfg(feature = "ssr")]
+    ReportConverted,
+    #[cfg(feature = "ssr")]
+    ReportLateByAgency,
+    #[cfg(feature = "ssr")]
+    ReportNoAgency,
+    #[cfg(feature = "ssr")]
+    ReportNoChildren,
+    #[cfg(feature = "ssr")]
+    ReportRatePoints,
 }
 
 /// The name of an indicator.
@@ -689,6 +736,98 @@ pub fn tr(lang: Lang, key: Key) -> &'static str {
         (FiredAt, Lang::En) => "When",
         (Unread, Lang::Vi) => "chưa đọc",
         (Unread, Lang::En) => "unread",
+        #[cfg(feature = "ssr")]
+        (ReportTitle, Lang::Vi) => "Báo cáo tháng",
+        #[cfg(feature = "ssr")]
+        (ReportTitle, Lang::En) => "Monthly report",
+        #[cfg(feature = "ssr")]
+        (ReportMonthToDate, Lang::Vi) => "tháng đến ngày",
+        #[cfg(feature = "ssr")]
+        (ReportMonthToDate, Lang::En) => "month to date, through",
+        #[cfg(feature = "ssr")]
+        (ReportGenerated, Lang::Vi) => "Lập lúc",
+        #[cfg(feature = "ssr")]
+        (ReportGenerated, Lang::En) => "Generated",
+        #[cfg(feature = "ssr")]
+        (ReportPublic, Lang::Vi) => "Số liệu công khai",
+        #[cfg(feature = "ssr")]
+        (ReportPublic, Lang::En) => "Public figures",
+        #[cfg(feature = "ssr")]
+        (ReportWithAgencies, Lang::Vi) => "Có số hồ sơ trễ hạn theo cơ quan: chỉ dành cho người được phép xem",
+        #[cfg(feature = "ssr")]
+        (ReportWithAgencies, Lang::En) => "Includes late dossiers by agency: for authorised readers only",
+        #[cfg(feature = "ssr")]
+        (ReportHeadline, Lang::Vi) => "Số liệu chính",
+        #[cfg(feature = "ssr")]
+        (ReportHeadline, Lang::En) => "Headline figures",
+        #[cfg(feature = "ssr")]
+        (ReportPreviousMonth, Lang::Vi) => "Tháng trước",
+        #[cfg(feature = "ssr")]
+        (ReportPreviousMonth, Lang::En) => "Previous month",
+        #[cfg(feature = "ssr")]
+        (ReportYearEarlier, Lang::Vi) => "Cùng kỳ năm trước",
+        #[cfg(feature = "ssr")]
+        (ReportYearEarlier, Lang::En) => "A year earlier",
+        #[cfg(feature = "ssr")]
+        (ReportMap, Lang::Vi) => "Bản đồ tỷ lệ đúng hạn",
+        #[cfg(feature = "ssr")]
+        (ReportMap, Lang::En) => "Map of on-time rates",
+        #[cfg(feature = "ssr")]
+        (ReportRanking, Lang::Vi) => "Xếp hạng theo tỷ lệ đúng hạn",
+        #[cfg(feature = "ssr")]
+        (ReportRanking, Lang::En) => "Ranking by on-time rate",
+        #[cfg(feature = "ssr")]
+        (ReportThreshold, Lang::Vi) => "Ngưỡng 95%",
+        #[cfg(feature = "ssr")]
+        (ReportThreshold, Lang::En) => "95% threshold",
+        #[cfg(feature = "ssr")]
+        (ReportTrend, Lang::Vi) => "Tỷ lệ đúng hạn 12 tháng",
+        #[cfg(feature = "ssr")]
+        (ReportTrend, Lang::En) => "On-time rate over 12 months",
+        #[cfg(feature = "ssr")]
+        (ReportLateProcedures, Lang::Vi) => "Thủ tục có nhiều hồ sơ trễ hạn nhất",
+        #[cfg(feature = "ssr")]
+        (ReportLateProcedures, Lang::En) => "Procedures with the most late dossiers",
+        #[cfg(feature = "ssr")]
+        (ReportLateSectors, Lang::Vi) => "Lĩnh vực có nhiều hồ sơ trễ hạn nhất",
+        #[cfg(feature = "ssr")]
+        (ReportLateSectors, Lang::En) => "Sectors with the most late dossiers",
+        #[cfg(feature = "ssr")]
+        (ReportFellBelow, Lang::Vi) => "Xuống dưới ngưỡng 95% so với tháng trước",
+        #[cfg(feature = "ssr")]
+        (ReportFellBelow, Lang::En) => "Fell below 95% since the previous month",
+        #[cfg(feature = "ssr")]
+        (ReportRoseAbove, Lang::Vi) => "Đạt lại ngưỡng 95% so với tháng trước",
+        #[cfg(feature = "ssr")]
+        (ReportRoseAbove, Lang::En) => "Back at 95% or above since the previous month",
+        #[cfg(feature = "ssr")]
+        (ReportNone, Lang::Vi) => "Không có",
+        #[cfg(feature = "ssr")]
+        (ReportNone, Lang::En) => "None",
+        #[cfg(feature = "ssr")]
+        (ReportPage, Lang::Vi) => "Trang",
+        #[cfg(feature = "ssr")]
+        (ReportPage, Lang::En) => "Page",
+        #[cfg(feature = "ssr")]
+        (ReportConverted, Lang::Vi) => "Đơn vị hiện nay; hồ sơ của đơn vị cũ được tính cho đơn vị mới (xã bị chia: chia đều)",
+        #[cfg(feature = "ssr")]
+        (ReportConverted, Lang::En) => "Today's units; old units' dossiers counted for the units they went into (split communes: equal shares)",
+        #[cfg(feature = "ssr")]
+        (ReportLateByAgency, Lang::Vi) => "Hồ sơ trễ hạn theo cơ quan",
+        #[cfg(feature = "ssr")]
+        (ReportLateByAgency, Lang::En) => "Late dossiers by agency",
+        #[cfg(feature = "ssr")]
+        (ReportNoAgency, Lang::Vi) => "(không ghi cơ quan)",
+        #[cfg(feature = "ssr")]
+        (ReportNoAgency, Lang::En) => "(no agency recorded)",
+        #[cfg(feature = "ssr")]
+        (ReportNoChildren, Lang::Vi) => "Không có đơn vị trực thuộc",
+        #[cfg(feature = "ssr")]
+        (ReportNoChildren, Lang::En) => "No units below this one",
+        #[cfg(feature = "ssr")]
+        (ReportRatePoints, Lang::Vi) => "điểm %",
+        #[cfg(feature = "ssr")]
+        (ReportRatePoints, Lang::En) => "pts",
         (UnitsChoice, Lang::Vi) => "Đơn vị hành chính",
         (UnitsChoice, Lang::En) => "Administrative units",
         (UnitsToday, Lang::Vi) => "Hiện nay (từ 01/7/2025)",

@@ -13,6 +13,7 @@ pub mod http;
 pub mod ingest;
 pub mod live;
 pub mod private_file;
+pub mod report;
 pub mod scope;
 pub mod serve;
 pub mod store;

@@ -10,6 +10,7 @@ pub mod events;
 pub mod late;
 pub mod openapi;
 pub mod ops;
+pub mod reports;
 pub mod session;
 pub mod stats;
 pub mod stream;
@@ -45,6 +46,8 @@ pub struct AppState {
     /// Alert rules and alerts (`alerts.json` in the data directory); `None` until the server
     /// opens them, the alert routes answering 503 until then.
     pub alerts: Option<Arc<crate::alerts::Alerts>>,
+    /// Monthly reports being drawn and the last public ones drawn.
+    pub reports: Arc<crate::report::Reports>,
 }
 
 impl AppState {
@@ -58,6 +61,7 @@ impl AppState {
         AppState {
             // Opened by `serve` (which refuses to start without it) or a test harness.
             alerts: None,
+            reports: Arc::default(),
             leptos_options,
             live: LiveHub::new(store.clone(), feed),
             store,
@@ -368,6 +372,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/stream", get(stream::get_stream))
         .route("/api/v1/late", get(late::get_late))
         .route("/api/v1/due", get(due::get_due))
+        .route("/api/v1/reports/monthly", get(reports::get_monthly))
         .route("/api/v1/alerts", get(alerts::get_alerts))
         .route("/api/v1/alerts/read", post(alerts::post_read))
         .route(

@@ -34,6 +34,7 @@ use utoipa::{Modify, OpenApi};
         crate::http::session::sign_out,
         crate::http::late::get_late,
         crate::http::due::get_due,
+        crate::http::reports::get_monthly,
         crate::http::alerts::get_rules,
         crate::http::alerts::post_rule,
         crate::http::alerts::put_rule,
@@ -246,6 +247,10 @@ mod tests {
             ("/api/v1/trend", names(&crate::http::stats::TREND_KNOWN)),
             ("/api/v1/late", names(crate::http::late::KNOWN)),
             ("/api/v1/due", names(crate::http::due::KNOWN)),
+            (
+                "/api/v1/reports/monthly",
+                names(crate::http::reports::KNOWN),
+            ),
             ("/api/v1/boundaries", names(&crate::http::boundaries::KNOWN)),
         ] {
             assert_eq!(query_parameters(&doc, path), read, "{path}");

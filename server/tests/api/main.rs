@@ -21,5 +21,6 @@ mod live_stream;
 mod migrations;
 mod process;
 mod properties;
+mod reports;
 mod robustness;
 mod stats_api;
