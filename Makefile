@@ -81,6 +81,7 @@ bench: build
 	$(CARGO_TARGET_DIR)/release/iem-bench ingest --dossiers 500000 --batch 1000 --connections 8
 	$(CARGO_TARGET_DIR)/release/iem-bench ingest --dossiers 500000 --batch 1000 --connections 8 --alert-rules 1000
 	$(CARGO_TARGET_DIR)/release/iem-bench alerts --rules 1000 --store-dir $(CACHE_DIR)/bench
+	$(CARGO_TARGET_DIR)/release/iem-bench report --rounds 10 --store-dir $(CACHE_DIR)/bench
 	$(CARGO_TARGET_DIR)/release/iem-bench stats --dossiers $(BENCH_DOSSIERS) --store-dir $(CACHE_DIR)/bench
 	$(CARGO_TARGET_DIR)/release/iem-bench stores --dossiers $(STORES_DOSSIERS) --store-dir $(CACHE_DIR)/bench
 	$(CARGO_TARGET_DIR)/release/iem-bench boundaries --features 700

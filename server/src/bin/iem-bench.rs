@@ -48,6 +48,13 @@ enum Command {
         #[arg(long)]
         store_dir: PathBuf,
     },
+    /// The monthly PDF report of each demo province's last month, on the demo store (as `alerts`).
+    Report {
+        #[arg(long, default_value_t = 10)]
+        rounds: usize,
+        #[arg(long)]
+        store_dir: PathBuf,
+    },
     /// Import a generated country-wide TopoJSON layer and a province's commune layer; report the
     /// import times and the commune layer's gzipped size as the map fetches it.
     Boundaries {
@@ -109,6 +116,8 @@ mod alerts;
 mod due;
 #[path = "iem-bench/live.rs"]
 mod live;
+#[path = "iem-bench/report.rs"]
+mod report;
 #[path = "iem-bench/soak.rs"]
 mod soak;
 #[path = "iem-bench/stores.rs"]
@@ -753,6 +762,7 @@ fn main() -> std::process::ExitCode {
             rounds,
             store_dir,
         } => alerts::run(&cli.data, &store_dir, rules, rounds),
+        Command::Report { rounds, store_dir } => report::run(&cli.data, &store_dir, rounds),
         Command::Stats {
             dossiers,
             store_dir,

@@ -199,7 +199,7 @@ pub async fn get_monthly(
                 let _permit = permit;
                 let mut data = crate::report::gather(store.as_ref(), &asked, today)?;
                 data.agencies = agencies;
-                crate::report::render(&data)
+                crate::report::render(&data).map(|r| r.pdf)
             })
             .await??;
             let pdf = Arc::new(pdf);

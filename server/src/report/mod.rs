@@ -28,8 +28,14 @@ pub enum ReportError {
     Render(String),
 }
 
-/// The report as PDF bytes.
-pub fn render(data: &ReportData) -> Result<Vec<u8>, ReportError> {
+/// A drawn report.
+pub struct Rendered {
+    pub pdf: Vec<u8>,
+    pub pages: usize,
+}
+
+/// The report as PDF.
+pub fn render(data: &ReportData) -> Result<Rendered, ReportError> {
     pages::render(data).map_err(ReportError::Render)
 }
 

@@ -16,7 +16,7 @@ use app::projection::{hex_centre, Bounds, Projection};
 const RIGHT: f32 = PAGE_WIDTH - MARGIN;
 const WIDTH: f32 = RIGHT - MARGIN;
 
-pub fn render(data: &ReportData) -> Result<Vec<u8>, String> {
+pub fn render(data: &ReportData) -> Result<super::Rendered, String> {
     let fonts = fonts().ok_or("the embedded font could not be read")?;
     let lang = data.request.lang;
     let t = |key| tr(lang, key);
@@ -50,7 +50,9 @@ pub fn render(data: &ReportData) -> Result<Vec<u8>, String> {
             t(Key::ReportPage)
         )
     };
-    draw::render(layout, &title, lang.code(), &footer)
+    let pages = layout.pages.len();
+    let pdf = draw::render(layout, &title, lang.code(), &footer)?;
+    Ok(super::Rendered { pdf, pages })
 }
 
 fn value(indicator: Indicator, row: &IndicatorRow) -> Option<f64> {

@@ -84,9 +84,8 @@ pub fn alerts_with(dir: &Path, rules: Vec<AlertRule>) -> Result<Arc<Alerts>, Str
     Ok(Arc::new(alerts))
 }
 
-/// The demo store (written once into `store_dir`, kept), `rules` rules, then `rounds` commits
-/// of one dossier each, every one followed by an evaluation as the server runs it.
-pub fn run(data: &Path, store_dir: &Path, rules_n: usize, rounds: usize) -> Result<(), String> {
+/// The demo store in `store_dir`: written once (minutes), marked complete, then kept.
+pub fn demo_store(data: &Path, store_dir: &Path) -> Result<Arc<DuckStore>, String> {
     let path = store_dir.join("demo.duckdb");
     let store = Arc::new(DuckStore::open(&path, data).map_err(|e| e.to_string())?);
     let now = chrono::Utc::now();
@@ -100,7 +99,7 @@ pub fn run(data: &Path, store_dir: &Path, rules_n: usize, rounds: usize) -> Resu
             ));
         }
         println!(
-            "alerts: writing the demo history into {} (once; kept; minutes) …",
+            "writing the demo history into {} (once; kept; minutes) …",
             path.display()
         );
         let started = Instant::now();
@@ -109,11 +108,17 @@ pub fn run(data: &Path, store_dir: &Path, rules_n: usize, rounds: usize) -> Resu
         store
             .set_meta(marker, &today.to_string())
             .map_err(|e| e.to_string())?;
-        println!(
-            "alerts: demo written in {:.0} s",
-            started.elapsed().as_secs_f64()
-        );
+        println!("demo written in {:.0} s", started.elapsed().as_secs_f64());
     }
+    Ok(store)
+}
+
+/// The demo store (written once into `store_dir`, kept), `rules` rules, then `rounds` commits
+/// of one dossier each, every one followed by an evaluation as the server runs it.
+pub fn run(data: &Path, store_dir: &Path, rules_n: usize, rounds: usize) -> Result<(), String> {
+    let store = demo_store(data, store_dir)?;
+    let now = chrono::Utc::now();
+    let today = server::alerts::vietnam_today(now);
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let alerts = alerts_with(dir.path(), rules(&store, rules_n)?)?;
     let units = super::units_by_era(store.all_unit_codes().map_err(|e| e.to_string())?);
