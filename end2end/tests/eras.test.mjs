@@ -71,3 +71,26 @@ test('the comparison view colours each commune by its change against a year earl
   await embed.close();
   await page.close();
 });
+
+test("a province's view links to its month as a PDF report, in the page's language", async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`${base}/?unit=48&from=2026-03-01&to=2026-03-31&lang=en`);
+  await waitHydrated(page);
+  const href = await page.getAttribute('a.report', 'href');
+  const params = new URL(href, base).searchParams;
+  assert.equal(new URL(href, base).pathname, '/api/v1/reports/monthly');
+  assert.equal(params.get('unit'), '48');
+  assert.equal(params.get('month'), '2026-03');
+  assert.equal(params.get('lang'), 'en');
+  const res = await page.request.get(new URL(href, base).href);
+  assert.equal(res.status(), 200);
+  assert.equal(res.headers()['content-type'], 'application/pdf');
+  const pdf = await res.body();
+  assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+  // Before the reform shown on today's units, the month's report would read other units: no link.
+  await page.goto(`${base}/?unit=48&from=2024-03-01&to=2024-03-31&units=current`);
+  await waitHydrated(page);
+  assert.equal(await page.$$('a.report').then((l) => l.length), 0);
+  assert.deepEqual(browser.errors, [], 'no console errors');
+  await page.close();
+});

@@ -724,6 +724,24 @@ fn DashboardBody(
             </div>
         }
     });
+    // The shown unit's month (the one the period ends in) as the PDF for the monthly meeting,
+    // when the units shown are those the report reads for that month.
+    let report = view
+        .trail
+        .last()
+        .filter(|_| view.current.era == crate::era::Era::on(period.to))
+        .map(|unit| {
+            let base = format!(
+                "/api/v1/reports/monthly?unit={}&month={}",
+                unit.code,
+                &period.to.to_string()[..7]
+            );
+            view! {
+                <a class="report" rel="external" href=move || format!("{base}&lang={}", lang.get().code())>
+                    {text(lang, Key::MonthlyReport)}
+                </a>
+            }
+        });
     view! {
         {crumbs}
         <section class="scope" aria-label=text(lang, Key::Period)>
@@ -743,6 +761,7 @@ fn DashboardBody(
             </p>
             <LiveIndicator status=live_status lang/>
             <button type="button" class="print" on:click=move |_| browser::print()>{text(lang, Key::Print)}</button>
+            {report}
         </section>
         {filters}
         {units_choice}
