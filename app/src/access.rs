@@ -39,6 +39,12 @@ pub trait DossierAccess: Send + Sync + 'static {
     fn viewer(&self, parts: &axum::http::request::Parts) -> Result<Viewer, AppError>;
     fn late(&self, parts: &axum::http::request::Parts, query: LateQuery) -> AccessFuture<LatePage>;
     fn due(&self, parts: &axum::http::request::Parts, query: DueQuery) -> AccessFuture<DuePage>;
+    fn due_summary(
+        &self,
+        parts: &axum::http::request::Parts,
+        unit: String,
+        listed: Vec<String>,
+    ) -> AccessFuture<Option<crate::due::DueSummary>>;
     fn timeline(
         &self,
         parts: &axum::http::request::Parts,
@@ -87,6 +93,17 @@ pub async fn fetch_late(query: LateQuery) -> Result<LatePage, AppError> {
 pub async fn fetch_due(query: DueQuery) -> Result<DuePage, AppError> {
     let (access, parts) = access()?;
     access.due(&parts, query).await
+}
+
+/// The due-soon figures of the unit shown and its listed units, for a reader whose scope covers
+/// it; `None` for everybody else (the dashboard then shows nothing of it).
+#[server(prefix = "/api/fn", endpoint = "due_summary", input = crate::codec::PageJson, output = crate::codec::PageJson)]
+pub async fn fetch_due_summary(
+    unit: String,
+    listed: Vec<String>,
+) -> Result<Option<crate::due::DueSummary>, AppError> {
+    let (access, parts) = access()?;
+    access.due_summary(&parts, unit, listed).await
 }
 
 #[server(prefix = "/api/fn", endpoint = "timeline", input = crate::codec::PageJson, output = crate::codec::PageJson)]

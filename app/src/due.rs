@@ -165,3 +165,24 @@ mod tests {
         );
     }
 }
+
+/// The dashboard's due-soon figures for a signed-in reader: open dossiers due within
+/// [`DEFAULT_WITHIN`] working days, of the unit shown (with everything under it) and of each
+/// listed unit, counted as the due-soon list counts them. Counts only, but of dossiers still
+/// open: never on a public page.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DueSummary {
+    /// The unit shown (a code of today).
+    pub unit: String,
+    #[serde(deserialize_with = "crate::iso::date")]
+    pub today: NaiveDate,
+    /// The last due date counted.
+    #[serde(deserialize_with = "crate::iso::date")]
+    pub until: NaiveDate,
+    pub total: u64,
+    /// Each listed unit's count, by code.
+    pub units: Vec<(String, u64)>,
+}
+
+/// The most listed units one due-soon summary counts (a province's communes are far fewer).
+pub const MAX_SUMMARY_UNITS: usize = 5_000;

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { base, openBrowser, waitHydrated } from './browser.mjs';
+import { base, output, openBrowser, waitHydrated } from './browser.mjs';
 
 const accounts = readFileSync(join(process.env.E2E_DATA_DIR, 'demo-accounts.txt'), 'utf8');
 const account = (role) => {
@@ -232,5 +232,48 @@ test('a leader of today defines an alert rule on the alerts page, is told, and m
     assert.deepEqual(errors.filter((e) => !/40[13]/.test(e)), []);
   } finally {
     await close();
+  }
+});
+
+test("a leader of today sees on the dashboard how many dossiers fall due soon, and a map of them; the public does not", async () => {
+  const m = /^\s*leader\s+(\S+\.2025)\s+password (\S+)\s+\(unit (\d+)@2025\)/m.exec(accounts);
+  assert.ok(m, 'a demo leader of a province of today');
+  const [, username, password, province] = m;
+  const { context, errors, close } = await openBrowser();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${base}/signin?next=${encodeURIComponent(`/?unit=${province}`)}`);
+    await page.fill('input[name=username]', username);
+    await page.fill('input[name=password]', password);
+    await page.click('.signin-form button[type=submit]');
+    await page.waitForURL((url) => new URL(url).pathname === '/');
+    await waitHydrated(page);
+    await page.waitForSelector('.due-soon .card .figure');
+    const api = await (await page.request.get(`${base}/api/v1/due?unit=${province}&page_size=1`)).json();
+    const shown = Number((await page.textContent('.due-soon .card .figure')).replace(/\D/g, ''));
+    assert.equal(shown, api.total, 'the card counts what the due-soon list holds');
+    assert.match(await page.getAttribute('.due-soon a', 'href'), new RegExp(`tab=due&unit=${province}`));
+    // The map indicator: each commune coloured by its count, named in the legend.
+    await page.selectOption('select[name=indicator]', 'due_soon');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('indicator') === 'due_soon');
+    await page.waitForFunction(() => /sắp đến hạn/i.test(document.querySelector('figcaption h3')?.textContent ?? ''));
+    assert.ok((await page.$$eval('path.unit', (ps) => ps.length)) > 10);
+    await page.screenshot({ path: join(output, 'due-soon-dashboard.png'), fullPage: true });
+    assert.deepEqual(errors.filter((e) => !/40[13]/.test(e)), []);
+  } finally {
+    await close();
+  }
+  // Someone not signed in: the same page, without any of it.
+  const anonymous = await openBrowser();
+  try {
+    const page = await anonymous.context.newPage();
+    await page.goto(`${base}/?unit=${province}&indicator=due_soon`);
+    await waitHydrated(page);
+    await page.waitForTimeout(500);
+    assert.equal(await page.locator('.due-soon').count(), 0);
+    assert.equal(await page.locator('option[value=due_soon]').count(), 0);
+    assert.doesNotMatch(await page.textContent('figcaption h3'), /sắp đến hạn/i);
+  } finally {
+    await anonymous.close();
   }
 });

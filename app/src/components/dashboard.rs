@@ -108,7 +108,12 @@ pub fn selection_request(q: &ParamsMap) -> SelectionRequest {
 /// returned problems and the default is used.
 pub fn map_choice(q: &ParamsMap) -> (Indicator, Method, Vec<String>) {
     let mut problems = Vec::new();
-    let indicator = match q.get("indicator").map(|i| i.parse::<Indicator>()) {
+    // The due-soon map is the dashboard's own choice (for signed-in readers): not an error.
+    let indicator = match q
+        .get("indicator")
+        .filter(|i| i != crate::components::due_card::DUE_SOON)
+        .map(|i| i.parse::<Indicator>())
+    {
         Some(Ok(i)) => i,
         Some(Err(e)) => {
             problems.push(format!("indicator: {e}"));
@@ -430,6 +435,17 @@ fn DashboardBody(
         }
     });
     let rows = Signal::derive(move || current.with(|c| c.units.clone()));
+    // Due soon is about today: on today's units only.
+    let due = crate::components::due_card::due_summary(
+        view.trail
+            .last()
+            .filter(|_| view.current.era == crate::era::Era::From2025)
+            .map(|u| u.code.clone()),
+        view.current.units.iter().map(|r| r.code.clone()).collect(),
+    );
+    let due_map = Memo::new(move |_| {
+        query.with(|q| q.get("indicator").as_deref() == Some(crate::components::due_card::DUE_SOON))
+    });
     let loaded_as_of = view.data_as_of;
     let data_as_of = Signal::derive(move || {
         live.figures
@@ -570,6 +586,11 @@ fn DashboardBody(
                             }
                         })
                         .collect_view()}
+                    {move || due.with(Option::is_some).then(|| view! {
+                        <option value=crate::components::due_card::DUE_SOON selected=move || due_map.get()>
+                            {text(lang, Key::DueSoon)}
+                        </option>
+                    })}
                 </select>
             </label>
             <label>
@@ -780,6 +801,7 @@ fn DashboardBody(
                 }
             }
         }
+        <crate::components::due_card::DueSoonCard summary=due lang/>
         <section class="map-section">
             <div class="map-heading">
                 <h2>{text(lang, Key::Map)}</h2>
@@ -789,6 +811,35 @@ fn DashboardBody(
             {map_options}
             {comparing.then(|| view! { <p class="note compare-note">{text(lang, Key::ChangeAgainst)} " " {base_label.clone()}</p> })}
             {move || {
+                // The due-soon map: each unit coloured by its open dossiers due within three
+                // working days (more is redder), for a signed-in reader only.
+                if due_map.get() && !comparing {
+                    if let Some(summary) = due.get() {
+                        let counts: std::collections::HashMap<String, u64> = summary.units.into_iter().collect();
+                        let due_rows = Signal::derive(move || {
+                            let mut listed = rows.get();
+                            for row in &mut listed {
+                                row.avg_days = counts.get(&row.code).map(|n| *n as f64);
+                            }
+                            listed
+                        });
+                        return view! {
+                            <ChoroplethMap
+                                layer=map_layer.get_value()
+                                rows=due_rows
+                                lang
+                                on_drill
+                                on_up
+                                indicator=Indicator::AvgDays
+                                method=Method::Thresholds(vec![1.0, 5.0, 10.0, 20.0])
+                                selected=focus
+                                on_select=on_focus
+                                count_of=Key::DueSoonCount
+                            />
+                        }
+                        .into_any();
+                    }
+                }
                 let (indicator, method, _) = map_choice.get();
                 // The comparison view colours each unit by its change, on a diverging scale.
                 let (rows, method) = if comparing {
@@ -809,6 +860,7 @@ fn DashboardBody(
                         on_select=on_focus
                     />
                 }
+                .into_any()
             }}
         </section>
         <section class="ranking">

@@ -5,6 +5,7 @@ pub mod chart_frame;
 pub mod charts;
 pub mod dashboard;
 pub mod due;
+pub mod due_card;
 pub mod embed;
 pub mod headline;
 pub mod late;

@@ -110,6 +110,27 @@ impl Alerts {
         self.evaluate_in(store, today, now, None)
     }
 
+    /// Open dossiers due within the due-soon window of each unit `codes` names (codes of today,
+    /// each with everything under it), as the due-soon list counts them, from the rules' one
+    /// grouped read and their kept coverage: the dashboard's due-soon card and map.
+    pub fn due_soon_of(
+        &self,
+        store: &dyn ServedStore,
+        today: NaiveDate,
+        codes: &[String],
+    ) -> Result<Vec<u64>, StoreFailure> {
+        let mut figures = Figures {
+            store,
+            today,
+            stats: HashMap::new(),
+            due: HashMap::new(),
+            due_counts: None,
+            coverage: &self.coverage,
+            previous: &self.previous,
+        };
+        codes.iter().map(|code| figures.due_soon(code)).collect()
+    }
+
     /// [`Self::evaluate`] for the rules of the provinces `only` names (public codes of today):
     /// after a commit, those whose figures it can have changed.
     pub fn evaluate_in(

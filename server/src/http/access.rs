@@ -262,6 +262,22 @@ impl app::access::DossierAccess for PageAccess {
         })
     }
 
+    fn due_summary(
+        &self,
+        parts: &Parts,
+        unit: String,
+        listed: Vec<String>,
+    ) -> app::access::AccessFuture<Option<app::due::DueSummary>> {
+        let caller = self.caller(parts);
+        let state = self.state.clone();
+        Box::pin(async move {
+            let caller = caller.map_err(app_error)?;
+            super::due::due_summary(&state, &caller, unit, listed, super::due::vietnam_today())
+                .await
+                .map_err(app_error)
+        })
+    }
+
     fn timeline(
         &self,
         parts: &Parts,

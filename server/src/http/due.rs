@@ -6,7 +6,9 @@ use super::error::{ApiError, ErrorBody};
 use super::late::{authorize_unit, csv_format, descending, number, text, MAX_EXPORT_ROWS};
 use super::openapi::{ListFormat, SortOrder};
 use super::AppState;
-use app::due::{DuePage, DueQuery, DueSort, DEFAULT_WITHIN, MAX_WITHIN};
+use app::due::{
+    DuePage, DueQuery, DueSort, DueSummary, DEFAULT_WITHIN, MAX_SUMMARY_UNITS, MAX_WITHIN,
+};
 use app::late::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use axum::extract::{Query, State};
 use axum::http::header;
@@ -138,6 +140,64 @@ pub async fn due_page(
     let mut page = tokio::task::spawn_blocking(move || store.due_dossiers(&query, today)).await??;
     page.query.unit = public;
     Ok(page)
+}
+
+/// The dashboard's due-soon card and map for a caller: `None` unless the caller reads dossiers
+/// and `unit` (a code of today) is within their scope. Listed units not under `unit` are left out.
+pub async fn due_summary(
+    state: &AppState,
+    caller: &Caller,
+    unit: String,
+    listed: Vec<String>,
+    today: NaiveDate,
+) -> Result<Option<DueSummary>, ApiError> {
+    if !caller.principal.reads_dossiers() {
+        return Ok(None);
+    }
+    if listed.len() > MAX_SUMMARY_UNITS {
+        return Err(ApiError::bad_request(
+            "listed",
+            format!("at most {MAX_SUMMARY_UNITS} units"),
+        ));
+    }
+    let era = app::era::Era::on(today);
+    let key = era
+        .key(&unit)
+        .ok_or_else(|| ApiError::bad_request("unit", "'unit' is a unit code (digits)"))?;
+    let Some(alerts) = state.alerts.clone() else {
+        return Ok(None);
+    };
+    let store = state.store.clone();
+    let place = {
+        let (store, key) = (store.clone(), key.clone());
+        tokio::task::spawn_blocking(move || store.unit_place(&key)).await??
+    };
+    match place {
+        Some(place) if caller.principal.scope().covers(&place) => {}
+        _ => return Ok(None),
+    }
+    let summary = tokio::task::spawn_blocking(move || {
+        let covered = store.covered_units(&key)?;
+        let listed: Vec<String> = listed
+            .into_iter()
+            .filter(|code| era.key(code).is_some_and(|k| covered.contains(&k)))
+            .collect();
+        let mut codes = vec![unit.clone()];
+        codes.extend(listed.iter().cloned());
+        let counts = alerts.due_soon_of(store.as_ref(), today, &codes)?;
+        let until = store
+            .calendar()
+            .last_due_within(today, app::due::DEFAULT_WITHIN);
+        Ok::<_, crate::store::StoreFailure>(DueSummary {
+            unit,
+            today,
+            until,
+            total: counts.first().copied().unwrap_or(0),
+            units: listed.into_iter().zip(counts.into_iter().skip(1)).collect(),
+        })
+    })
+    .await??;
+    Ok(Some(summary))
 }
 
 /// Dossiers falling due soon in a unit (dossier-level: leaders, chairs and admins within their scope)

@@ -290,8 +290,9 @@ fn status_of_code(code: &str) -> axum::http::StatusCode {
 
 /// Paths whose answers hold dossier-level rows or say who is signed in: the late list (JSON,
 /// CSV and page), the due-soon list, a dossier's events, the session, sign-out, the admin views, and the server
-/// functions behind the late page (late and due-soon lists) and the account menu.
-const PRIVATE_PATHS: [&str; 17] = [
+/// functions behind the late page (late and due-soon lists), the dashboard's due-soon card and the
+/// account menu.
+const PRIVATE_PATHS: [&str; 18] = [
     "/late",
     "/api/v1/late",
     "/api/v1/due",
@@ -302,6 +303,7 @@ const PRIVATE_PATHS: [&str; 17] = [
     "/signout",
     "/api/fn/late",
     "/api/fn/due",
+    "/api/fn/due_summary",
     "/api/fn/alerts",
     "/api/fn/alert_rule",
     "/api/fn/alert_rule_delete",
@@ -481,6 +483,7 @@ mod tests {
             "/api/v1/admin/audit",
             "/api/fn/late",
             "/api/fn/due",
+            "/api/fn/due_summary",
             "/api/v1/due",
             "/api/fn/timeline",
             "/api/fn/viewer",

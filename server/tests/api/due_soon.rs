@@ -417,3 +417,76 @@ async fn only_signed_in_readers_within_their_scope_see_the_list_and_each_view_is
     );
     assert!(seen("due_list", "unit=48"), "{audit}");
 }
+
+/// POST to a server function with a credential, as the dashboard's browser code does.
+async fn call(
+    app: &TestApp,
+    uri: &str,
+    body: Value,
+    bearer: Option<&str>,
+) -> (StatusCode, String, Value) {
+    let mut req = Request::post(uri).header(header::CONTENT_TYPE, "application/json");
+    if let Some(b) = bearer {
+        req = req.header(header::AUTHORIZATION, b);
+    }
+    let res = app
+        .router
+        .clone()
+        .oneshot(req.body(Body::from(body.to_string())).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let cache = res
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (
+        status,
+        cache,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn the_dashboards_due_soon_figures_equal_the_lists_totals_and_reach_only_readers_in_scope() {
+    let (app, _) = seeded().await;
+    let leader = token(&app, Role::Leader, Some("48@2025"));
+    let elsewhere = token(&app, Role::Leader, Some("80@2025"));
+    let asked = json!({"unit": "48", "listed": [HAI_VAN, LIEN_CHIEU, TAN_NINH]});
+    let (status, cache, summary) =
+        call(&app, "/api/fn/due_summary", asked.clone(), Some(&leader)).await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    assert_eq!(cache, "no-store", "a private answer");
+    let total_of = |body: &str| serde_json::from_str::<Value>(body).unwrap()["total"].clone();
+    let (_, list) = get(&app, "/api/v1/due?unit=48", Some(&leader)).await;
+    assert_eq!(summary["total"], total_of(&list), "{summary}");
+    let units = summary["units"].as_array().unwrap();
+    // Tân Ninh is not under Đà Nẵng: left out.
+    assert_eq!(units.len(), 2, "{summary}");
+    for pair in units {
+        let code = pair[0].as_str().unwrap();
+        let (_, list) = get(&app, &format!("/api/v1/due?unit={code}"), Some(&leader)).await;
+        assert_eq!(pair[1], total_of(&list), "{code}");
+        assert!(pair[1].as_u64().unwrap() > 0);
+    }
+    // Anonymous, and a leader of another province: nothing (the dashboard then shows nothing).
+    for bearer in [None, Some(elsewhere.as_str())] {
+        let (status, _, answer) = call(&app, "/api/fn/due_summary", asked.clone(), bearer).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(answer, Value::Null, "{bearer:?}");
+    }
+    // A list of units beyond reason is refused, naming it.
+    let many: Vec<String> = (0..5_001).map(|i| format!("{i}")).collect();
+    let (status, _, answer) = call(
+        &app,
+        "/api/fn/due_summary",
+        json!({"unit": "48", "listed": many}),
+        Some(&leader),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+}

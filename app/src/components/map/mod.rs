@@ -27,9 +27,11 @@ const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 520.0;
 const MARGIN: f64 = 12.0;
 
-/// A value of `indicator` as the map shows it: rates in percent, durations in days.
-fn figure(lang: Lang, indicator: Indicator, value: Option<f64>) -> String {
+/// A value of `indicator` as the map shows it: rates in percent, durations in days, or a number
+/// of dossiers when the map shows counts.
+fn figure(lang: Lang, indicator: Indicator, counts: bool, value: Option<f64>) -> String {
     match (indicator.is_rate(), value) {
+        (_, Some(v)) if counts => format::count(lang, v.max(0.0) as u64),
         (true, _) => format::rate(lang, value),
         (false, Some(v)) => format!("{} {}", format::decimal(lang, v, 1), tr(lang, Key::Days)),
         (false, None) => "–".to_string(),
@@ -53,8 +55,16 @@ fn escape(text: &str) -> String {
 }
 
 /// The legend text of class `i`: "< 85%", "85–90%", "≥ 98%" (days for durations).
-fn class_label(lang: Lang, classes: &Classes, i: usize, indicator: Indicator) -> String {
-    let (scale, unit) = if indicator.is_rate() {
+fn class_label(
+    lang: Lang,
+    classes: &Classes,
+    i: usize,
+    indicator: Indicator,
+    counts: bool,
+) -> String {
+    let (scale, unit) = if counts {
+        (1.0, String::new())
+    } else if indicator.is_rate() {
         (100.0, "%".to_string())
     } else {
         (1.0, format!(" {}", tr(lang, Key::Days)))
@@ -138,7 +148,13 @@ pub fn ChoroplethMap(
     #[prop(optional)]
     selected: Option<Signal<Option<String>>>,
     #[prop(optional)] on_select: Option<Callback<String>>,
+    /// Values are numbers of dossiers, named by this key, not `indicator`'s figures (the
+    /// due-soon map; `indicator` then only orients the colours).
+    #[prop(optional)]
+    count_of: Option<Key>,
 ) -> impl IntoView {
+    let counts_shown = count_of.is_some();
+    let value_key = count_of.unwrap_or(indicator_key(indicator));
     let method = method.unwrap_or_else(|| Method::thresholds_for(indicator));
     let shapes_in_box = StoredValue::new(project(&layer));
     let classes = Memo::new(move |_| {
@@ -207,7 +223,7 @@ pub fn ChoroplethMap(
                     fill(&colours, u.class),
                     if changed { " changed" } else { "" },
                     escape(&u.code),
-                    escape(&format!("{}: {}", u.name, figure(l, indicator, u.value))),
+                    escape(&format!("{}: {}", u.name, figure(l, indicator, counts_shown, u.value))),
                 ));
             }
             painted_classes.set_value(units.iter().map(|u| (u.code.clone(), u.class)).collect());
@@ -244,7 +260,7 @@ pub fn ChoroplethMap(
             view! {
                 <div class="map-tooltip" role="status" style=style>
                     <strong>{u.name.clone()}</strong>
-                    <span class="figure">{tr(l, indicator_key(indicator))} ": " {figure(l, indicator, u.value)}</span>
+                    <span class="figure">{tr(l, value_key)} ": " {figure(l, indicator, counts_shown, u.value)}</span>
                     <span>{tr(l, Key::Received)} ": " {format::count(l, u.received)} " · " {tr(l, Key::Resolved)} ": " {format::count(l, u.resolved)}</span>
                     <span>{tr(l, Key::Rank)} ": " {u.rank.map_or("–".to_string(), |r| r.to_string())}</span>
                 </div>
@@ -255,7 +271,7 @@ pub fn ChoroplethMap(
         let colours = colours.get();
         (0..classes.with(|c| c.count()))
         .map(|c| {
-            let label = move || classes.with(|classes| class_label(lang.get(), classes, c, indicator));
+            let label = move || classes.with(|classes| class_label(lang.get(), classes, c, indicator, counts_shown));
             view! {
                 <li
                     data-class=c.to_string()
@@ -469,7 +485,7 @@ pub fn ChoroplethMap(
                 {tooltip}
             </div>
             <figcaption>
-                <h3>{text(lang, Key::Legend)} " – " {move || tr(lang.get(), indicator_key(indicator))}</h3>
+                <h3>{text(lang, Key::Legend)} " – " {text(lang, value_key)}</h3>
                 <ul class="legend">
                     {legend}
                     <li
@@ -521,19 +537,31 @@ mod tests {
             limits: vec![0.85, 0.95],
         };
         let rate = Indicator::OnTimeRate;
-        assert_eq!(class_label(Lang::Vi, &classes, 0, rate), "< 85%");
-        assert_eq!(class_label(Lang::Vi, &classes, 1, rate), "85–95%");
-        assert_eq!(class_label(Lang::En, &classes, 2, rate), "≥ 95%");
+        assert_eq!(class_label(Lang::Vi, &classes, 0, rate, false), "< 85%");
+        assert_eq!(class_label(Lang::Vi, &classes, 1, rate, false), "85–95%");
+        assert_eq!(class_label(Lang::En, &classes, 2, rate, false), "≥ 95%");
         let days = Classes {
             limits: vec![2.0, 7.5],
         };
         assert_eq!(
-            class_label(Lang::En, &days, 1, Indicator::AvgDays),
+            class_label(Lang::En, &days, 1, Indicator::AvgDays, false),
             "2–7.5 days"
         );
         assert_eq!(
-            class_label(Lang::Vi, &days, 2, Indicator::AvgDays),
+            class_label(Lang::Vi, &days, 2, Indicator::AvgDays, false),
             "≥ 7,5 ngày"
+        );
+        // Counts of dossiers (the due-soon map): no unit, no scaling.
+        let counts = Classes {
+            limits: vec![1.0, 5.0],
+        };
+        assert_eq!(
+            class_label(Lang::Vi, &counts, 1, Indicator::AvgDays, true),
+            "1–5"
+        );
+        assert_eq!(
+            figure(Lang::Vi, Indicator::AvgDays, true, Some(1234.0)),
+            "1.234"
         );
     }
 }
