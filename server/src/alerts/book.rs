@@ -80,15 +80,29 @@ impl AlertBook {
 
     /// [`Self::update`] for a change that may be none: the file is written only when `change`
     /// says it changed something (an evaluation that fires nothing writes nothing).
+    ///
+    /// No copy is taken beforehand (after every commit, with a thousand rules and their
+    /// alerts, the copy took longer than the rest of the bookkeeping): when the write fails,
+    /// the file is read back instead, which holds the state before the change since every
+    /// change is written.
     pub fn update_when<T>(
         &mut self,
         change: impl FnOnce(&mut AlertFile) -> (T, bool),
     ) -> Result<T, BookError> {
-        let before = self.file.clone();
         let (out, changed) = change(&mut self.file);
         if changed {
+            for alerts in self.file.alerts.values_mut() {
+                let excess = alerts.len().saturating_sub(MAX_ALERTS_PER_OWNER);
+                alerts.drain(..excess);
+            }
             if let Err(e) = self.write() {
-                self.file = before;
+                match Self::open(self.path.parent().unwrap_or(Path::new("."))) {
+                    Ok(before) => self.file = before.file,
+                    Err(again) => tracing::error!(
+                        error = %again,
+                        "the alert file cannot be read back after a failed write; memory keeps the change"
+                    ),
+                }
                 return Err(e);
             }
         }

@@ -66,6 +66,9 @@ pub struct Alerts {
     coverage: Mutex<HashMap<String, Arc<std::collections::HashSet<String>>>>,
     /// Per rule unit (public code), its province of today (public code).
     provinces: Mutex<HashMap<String, Option<String>>>,
+    /// Per unit (store key), whether it is a province and its province (public code): what a
+    /// rule's rows are read from, kept like the coverage.
+    places: Mutex<HashMap<String, Option<(bool, String)>>>,
     /// The previous periods' figures (for drop and rise), read once a day: the day they were
     /// read for, and the answers. Commits are of today, which no previous period includes.
     previous: Mutex<PreviousFigures>,
@@ -89,6 +92,7 @@ impl Alerts {
             wake: tokio::sync::Notify::new(),
             coverage: Mutex::new(HashMap::new()),
             provinces: Mutex::new(HashMap::new()),
+            places: Mutex::new(HashMap::new()),
             previous: Mutex::new((None, HashMap::new())),
         })
     }
@@ -126,6 +130,7 @@ impl Alerts {
             due: HashMap::new(),
             due_counts: None,
             coverage: &self.coverage,
+            places: &self.places,
             previous: &self.previous,
         };
         codes.iter().map(|code| figures.due_soon(code)).collect()
@@ -167,6 +172,7 @@ impl Alerts {
             due: HashMap::new(),
             due_counts: None,
             coverage: &self.coverage,
+            places: &self.places,
             previous: &self.previous,
         };
         // A full evaluation reads the previous periods afresh.
@@ -176,6 +182,7 @@ impl Alerts {
         }
         // Per rule, each watched unit's excess over the threshold (None: no value). A rule whose
         // figures cannot be read is skipped (and logged), not every rule with it.
+        figures.prefetch(&rules)?;
         let mut measured = Vec::with_capacity(rules.len());
         for rule in &rules {
             match figures.measure(rule) {
@@ -364,6 +371,19 @@ struct Measured {
     from: NaiveDate,
 }
 
+/// The most figures read side by side before measuring (see [`Figures::prefetch`]).
+const PREFETCH_MOST: usize = 8;
+
+/// Which rows of a stats answer a rule watches.
+enum Pick {
+    /// Every listed unit (a rule on a level under its unit).
+    Units,
+    /// The total (a rule on a province, read as its communes' query).
+    Total,
+    /// One listed unit (a rule on a commune).
+    Unit(String),
+}
+
 /// Figures read once per evaluation and shared by every rule that asks the same.
 struct Figures<'a> {
     store: &'a dyn ServedStore,
@@ -373,6 +393,7 @@ struct Figures<'a> {
     /// Open dossiers due within the window, per handling unit: read once, when first needed.
     due_counts: Option<HashMap<String, u64>>,
     coverage: &'a Mutex<HashMap<String, Arc<std::collections::HashSet<String>>>>,
+    places: &'a Mutex<HashMap<String, Option<(bool, String)>>>,
     previous: &'a Mutex<PreviousFigures>,
 }
 
@@ -448,14 +469,40 @@ impl Figures<'_> {
         Ok(n)
     }
 
-    /// The rows a rule watches in a period: the units of its level under its unit, or its unit
-    /// among its siblings.
-    fn rows(
+    /// Whether the unit (a store key) is a province, and its province (public code); `None` for
+    /// an unknown unit. Kept: a unit's place does not change while the server runs.
+    fn place(&mut self, key: &str) -> Result<Option<(bool, String)>, StoreFailure> {
+        if let Some(hit) = self
+            .places
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+        {
+            return Ok(hit.clone());
+        }
+        let place = self.store.unit_place(key)?.map(|p| {
+            (
+                p.code == p.province_code,
+                app::era::code_of(&p.province_code).to_string(),
+            )
+        });
+        self.places
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key.to_string(), place.clone());
+        Ok(place)
+    }
+
+    /// The stats query a rule's rows come from in a period, and which of its rows they are: the
+    /// units of the rule's level under its unit; or, for a rule on one unit, its province's
+    /// communes (the query the rules watching those communes ask too), of which the province is
+    /// the total and a commune its row. `None` for an unknown unit.
+    fn source(
         &mut self,
         rule: &AlertRule,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<Vec<IndicatorRow>, AlertError> {
+    ) -> Result<Option<(StatsQuery, Pick)>, StoreFailure> {
         let period = Period { from, to };
         let query = |level: Level, parent: Option<String>| StatsQuery {
             period,
@@ -467,31 +514,88 @@ impl Figures<'_> {
             units: Default::default(),
         };
         let unit = &rule.rule.unit;
-        Ok(match rule.rule.level {
-            Some(level) => self.stats(query(level, Some(unit.clone())))?.units.clone(),
-            None => {
-                let key = app::era::Era::on(to)
-                    .key(unit)
-                    .unwrap_or_else(|| unit.clone());
-                let Some(place) = self.store.unit_place(&key)? else {
-                    return Ok(Vec::new());
-                };
-                // A province is the total of its communes' query (the one the rules watching
-                // its communes ask too); a commune, its row in it.
-                let province = app::era::code_of(&place.province_code).to_string();
-                let answer = self.stats(query(Level::Commune, Some(province)))?;
-                if place.code == place.province_code {
-                    vec![answer.total.clone()]
-                } else {
-                    answer
-                        .units
-                        .iter()
-                        .filter(|r| r.code == *unit)
-                        .cloned()
-                        .collect()
+        if let Some(level) = rule.rule.level {
+            return Ok(Some((query(level, Some(unit.clone())), Pick::Units)));
+        }
+        let key = app::era::Era::on(to)
+            .key(unit)
+            .unwrap_or_else(|| unit.clone());
+        Ok(self.place(&key)?.map(|(is_province, province)| {
+            let pick = if is_province {
+                Pick::Total
+            } else {
+                Pick::Unit(unit.clone())
+            };
+            (query(Level::Commune, Some(province)), pick)
+        }))
+    }
+
+    /// The rows a rule watches in a period.
+    fn rows(
+        &mut self,
+        rule: &AlertRule,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<IndicatorRow>, AlertError> {
+        let Some((query, pick)) = self.source(rule, from, to)? else {
+            return Ok(Vec::new());
+        };
+        let answer = self.stats(query)?;
+        Ok(match pick {
+            Pick::Units => answer.units.clone(),
+            Pick::Total => vec![answer.total.clone()],
+            Pick::Unit(code) => answer
+                .units
+                .iter()
+                .filter(|r| r.code == code)
+                .cloned()
+                .collect(),
+        })
+    }
+
+    /// Reads the figures of the current periods the rules ask for before measuring them, two
+    /// at a time (the store has two readers): after a commit these are the evaluation's
+    /// longest reads, and they do not depend on one another. A read that fails here is left to
+    /// the rule that asks for it, which then meets the error itself.
+    fn prefetch(&mut self, rules: &[AlertRule]) -> Result<(), StoreFailure> {
+        let mut wanted: Vec<StatsQuery> = Vec::new();
+        for rule in rules {
+            let (now, _) = rule.rule.period.periods(self.today);
+            if let Some((query, _)) = self.source(rule, now.0, now.1)? {
+                if !self.stats.contains_key(&query) && !wanted.contains(&query) {
+                    wanted.push(query);
                 }
             }
-        })
+        }
+        // A commit of one office touches one province: its few periods are read side by side.
+        // A bulk load touches them all: then the rules read one after another, leaving the
+        // other core to the ingest.
+        if wanted.len() < 2 || wanted.len() > PREFETCH_MOST {
+            return Ok(());
+        }
+        let store = self.store;
+        let half = wanted.len().div_ceil(2);
+        let read: Vec<(StatsQuery, StatsResponse)> = std::thread::scope(|scope| {
+            let readers: Vec<_> = wanted
+                .chunks(half)
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        chunk
+                            .iter()
+                            .filter_map(|q| store.stats(q).ok().map(|a| (q.clone(), a)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            readers
+                .into_iter()
+                .flat_map(|r| r.join().unwrap_or_default())
+                .collect()
+        });
+        for (query, answer) in read {
+            self.stats.insert(query, Arc::new(answer));
+        }
+        Ok(())
     }
 
     fn measure(&mut self, rule: &AlertRule) -> Result<Vec<Measured>, AlertError> {
@@ -577,7 +681,8 @@ pub fn vietnam_today(now: DateTime<Utc>) -> NaiveDate {
         .date_naive()
 }
 
-/// Evaluates after commits (at most once per `min_interval`) and once a day, delivering what
+/// Evaluates after commits (at most once per `min_interval`, and pausing at least as long as
+/// the last evaluation took) and once a day, delivering what
 /// fires. After a commit only the rules of the provinces it touched are evaluated (all of them
 /// on a store that cannot tell); once a day, and when a rule changes, every rule. Runs until the
 /// feed closes.
@@ -634,6 +739,8 @@ pub async fn run(alerts: Arc<Alerts>, store: Arc<dyn ServedStore>, feed: crate::
             Ok(Err(e)) => tracing::error!(error = %e, "alert rules could not be evaluated"),
             Err(e) => tracing::error!(error = %e, "alert evaluation panicked"),
         }
-        tokio::time::sleep(alerts.settings.min_interval).await;
+        // At least as long as the evaluation took: under a stream of commits that touch every
+        // province, the evaluator keeps to half a core and the ingest keeps the rest.
+        tokio::time::sleep(alerts.settings.min_interval.max(started.elapsed())).await;
     }
 }

@@ -122,20 +122,55 @@ impl DuckStore {
     /// the newest change number.
     pub fn touched_provinces(&self, after: i64) -> Result<(i64, HashSet<String>), StoreFailure> {
         self.with_reader(|c| {
-            let newest: i64 = c
-                .prepare_cached("SELECT coalesce(max(seq), 0) FROM events")?
-                .query_row([], |r| r.get(0))?;
-            let mut stmt = c.prepare_cached(
-                "SELECT DISTINCT u.code, u.province_code FROM events e
-                 JOIN dossiers d ON d.dossier_id = e.dossier_id
-                 JOIN units u ON u.code = d.unit_code
-                 WHERE e.seq > ? AND e.seq <= ?",
-            )?;
+            // `i64::MAX` asks only for the newest change number; otherwise the changes after
+            // `after`, found by the sequence's range alone (a `max(seq)` would read the whole
+            // column on every commit).
+            if after == i64::MAX {
+                let newest: i64 = c
+                    .prepare_cached("SELECT coalesce(max(seq), 0) FROM events")?
+                    .query_row([], |r| r.get(0))?;
+                return Ok((newest, HashSet::new()));
+            }
+            let (newest, count): (Option<i64>, i64) = c
+                .prepare_cached("SELECT max(seq), count(*) FROM events WHERE seq > ?")?
+                .query_row([after], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let newest = newest.unwrap_or(after);
+            // A few events (an office's commit): their dossiers by key. Many (a bulk load): one
+            // join, which reads every dossier once.
+            let ids: Vec<String> = if count <= 1_000 {
+                c.prepare_cached("SELECT DISTINCT dossier_id FROM events WHERE seq > ?")?
+                    .query_map([after], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?
+            } else {
+                Vec::new()
+            };
             let mut provinces = HashSet::new();
-            for row in stmt.query_map([after, newest], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })? {
-                let (code, province) = row?;
+            if count == 0 {
+                return Ok((newest, provinces));
+            }
+            let units = if count <= 1_000 {
+                let marks = vec!["?"; ids.len()].join(", ");
+                format!("SELECT DISTINCT unit_code FROM dossiers WHERE dossier_id IN ({marks})")
+            } else {
+                "SELECT DISTINCT d.unit_code FROM events e JOIN dossiers d ON d.dossier_id = e.dossier_id
+                 WHERE e.seq > ? AND e.seq <= ?"
+                    .to_string()
+            };
+            let mut stmt = c.prepare(&format!(
+                "SELECT u.code, u.province_code FROM units u WHERE u.code IN ({units})"
+            ))?;
+            let rows = if count <= 1_000 {
+                stmt.query_map(::duckdb::params_from_iter(ids.iter()), |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?
+            } else {
+                stmt.query_map([after, newest], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?
+            };
+            for (code, province) in rows {
                 let today = if app::era::Era::of_key(&province) == app::era::Era::From2025 {
                     Some(province)
                 } else {
