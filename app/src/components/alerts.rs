@@ -205,6 +205,7 @@ fn RuleForm(lang: Signal<Lang>, version: RwSignal<u32>) -> impl IntoView {
     let op = RwSignal::new("below".to_string());
     let value = RwSignal::new("95".to_string());
     let webhook = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
     let save = Action::new(move |input: &AlertRuleInput| {
         let input = input.clone();
@@ -239,6 +240,10 @@ fn RuleForm(lang: Signal<Lang>, version: RwSignal<u32>) -> impl IntoView {
         let hook = webhook.get_untracked().trim().to_string();
         if !hook.is_empty() {
             channels.push(AlertChannel::Webhook { url: hook });
+        }
+        let to = email.get_untracked().trim().to_string();
+        if !to.is_empty() {
+            channels.push(AlertChannel::Email { to });
         }
         save.dispatch(AlertRuleInput {
             name: name.get_untracked(),
@@ -293,6 +298,7 @@ fn RuleForm(lang: Signal<Lang>, version: RwSignal<u32>) -> impl IntoView {
             </label>
             <label>{text(lang, Key::ThresholdValue)} <input type="text" name="value" required inputmode="decimal" prop:value=value on:input=move |ev| value.set(event_target_value(&ev))/></label>
             <label>{text(lang, Key::WebhookUrl)} <input type="url" name="webhook" prop:value=webhook on:input=move |ev| webhook.set(event_target_value(&ev))/></label>
+            <label>{text(lang, Key::EmailAddress)} <input type="email" name="email" maxlength="254" prop:value=email on:input=move |ev| email.set(event_target_value(&ev))/></label>
             <button type="submit">{text(lang, Key::SaveRule)}</button>
             {move || problem.get().map(|p| view! { <p class="error" role="alert">{p}</p> })}
         </form>

@@ -136,6 +136,28 @@ impl Alerts {
         codes.iter().map(|code| figures.due_soon(code)).collect()
     }
 
+    /// The units (store keys) whose dossiers unit `key` covers, through the kept coverage.
+    pub fn covered(
+        &self,
+        store: &dyn ServedStore,
+        key: &str,
+    ) -> Result<Arc<std::collections::HashSet<String>>, StoreFailure> {
+        if let Some(hit) = self
+            .coverage
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+        {
+            return Ok(hit.clone());
+        }
+        let covered = Arc::new(store.covered_units(key)?);
+        self.coverage
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key.to_string(), covered.clone());
+        Ok(covered)
+    }
+
     /// [`Self::evaluate`] for the rules of the provinces `only` names (public codes of today):
     /// after a commit, those whose figures it can have changed.
     pub fn evaluate_in(

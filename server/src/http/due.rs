@@ -177,7 +177,7 @@ pub async fn due_summary(
         _ => return Ok(None),
     }
     let summary = tokio::task::spawn_blocking(move || {
-        let covered = store.covered_units(&key)?;
+        let covered = alerts.covered(store.as_ref(), &key)?;
         let listed: Vec<String> = listed
             .into_iter()
             .filter(|code| era.key(code).is_some_and(|k| covered.contains(&k)))

@@ -80,30 +80,39 @@ impl From<ReportError> for ApiError {
     }
 }
 
-/// The late dossiers of the report's month by agency, when the caller may read the unit's
-/// dossiers; `None` for everyone else (the public report).
+/// Whether the caller may read the unit's dossiers in the report's month (then the report adds
+/// the late dossiers by agency and is private).
+async fn reads_agencies(
+    state: &AppState,
+    caller: &Caller,
+    request: &ReportRequest,
+) -> Result<bool, ApiError> {
+    if !caller.principal.reads_dossiers() {
+        return Ok(false);
+    }
+    let today = super::due::vietnam_today();
+    let Some(period) = crate::report::month_period(request.month, today) else {
+        return Ok(false);
+    };
+    let Some(key) = app::era::Era::on(period.to).key(&request.unit) else {
+        return Ok(false);
+    };
+    let store = state.store.clone();
+    let place = tokio::task::spawn_blocking(move || store.unit_place(&key)).await??;
+    Ok(place.is_some_and(|place| caller.principal.scope().covers(&place)))
+}
+
+/// The late dossiers of the report's month by agency, for a caller [`reads_agencies`] allows.
 async fn agencies(
     state: &AppState,
     caller: &Caller,
     request: &ReportRequest,
 ) -> Result<Option<Vec<AgencyLate>>, ApiError> {
-    if !caller.principal.reads_dossiers() {
-        return Ok(None);
-    }
     let today = super::due::vietnam_today();
     let Some(period) = crate::report::month_period(request.month, today) else {
         return Ok(None);
     };
     let era = app::era::Era::on(period.to);
-    let Some(key) = era.key(&request.unit) else {
-        return Ok(None);
-    };
-    let store = state.store.clone();
-    let place = tokio::task::spawn_blocking(move || store.unit_place(&key)).await??;
-    match place {
-        Some(place) if caller.principal.scope().covers(&place) => {}
-        _ => return Ok(None),
-    }
     let mut by_agency: BTreeMap<String, AgencyLate> = BTreeMap::new();
     let unnamed = app::i18n::tr(request.lang, app::i18n::Key::ReportNoAgency);
     // Page by page (each read audited), at most MAX_PAGES: past that the table says it is partial.
@@ -175,7 +184,7 @@ async fn agencies(
         earlier months on the units as they were). The current month is reported to date. \
         Public; a caller signed in (or with a read token) whose scope covers the unit also gets \
         the month's late dossiers by agency, read through the audited late list, and that answer \
-        is never cached. At most two reports are drawn at once (503 with Retry-After beyond).",
+        is never cached. A client may have 10 reports drawn at once, then one every 6 seconds (kept ones are free); at most two are drawn at once (503 with Retry-After beyond).",
     params(
         ("unit" = String, Query, description = "A unit code in force in the month"),
         ("month" = String, Query, description = "The month (YYYY-MM), not after the current one", pattern = r"^[0-9]{4}-[0-9]{2}$"),
@@ -185,6 +194,7 @@ async fn agencies(
         (status = 200, description = "The report", content_type = "application/pdf", body = Vec<u8>),
         (status = 400, description = "A parameter is missing or wrong; `field` names it", body = ErrorBody),
         (status = 404, description = "No such unit in force in that month", body = ErrorBody),
+        (status = 429, description = "This client has had more reports drawn than its allowance (10, then one every 6 s); Retry-After says when", body = ErrorBody),
         (status = 503, description = "Too many reports being drawn; retry later", body = ErrorBody)
     )
 )]
@@ -195,8 +205,9 @@ pub async fn get_monthly(
 ) -> Result<Response, ApiError> {
     let today = super::due::vietnam_today();
     let request = parse_request(&params, today)?;
-    let agencies = agencies(&state, &caller, &request).await?;
-    let private = agencies.is_some();
+    // Who may get the agency table is known before anything is drawn; whether the answer is
+    // private decides whether a kept public one may serve it.
+    let private = reads_agencies(&state, &caller, &request).await?;
     let key = (request.clone(), state.store.data_as_of(), today);
     let kept = if private {
         None
@@ -206,9 +217,22 @@ pub async fn get_monthly(
     let pdf = match kept {
         Some(pdf) => pdf,
         None => {
+            // A new drawing: the client's allowance, then one of the permits, before any read.
+            state
+                .reports
+                .allow(&caller.client)
+                .map_err(|retry_after| ApiError::RateLimited {
+                    retry_after,
+                    message: "more reports asked for than this client may have drawn; wait, then ask again".into(),
+                })?;
             let permit = state.reports.permit().ok_or_else(|| {
                 ApiError::Busy("reports are being drawn for others; retry in a moment".into())
             })?;
+            let agencies = if private {
+                agencies(&state, &caller, &request).await?
+            } else {
+                None
+            };
             let store = state.store.clone();
             let asked = request.clone();
             let pdf = tokio::task::spawn_blocking(move || {

@@ -66,20 +66,31 @@ impl Fonts {
         units as f32 * size / f32::from(face.units_per_em() as u16)
     }
 
-    /// `text`, shortened with "…" to fit `width`.
+    /// `text`, shortened with "…" to fit `width`. Names come from ingested events and may be
+    /// long: the text is first cut to what could ever fit a page line, then the cut point is
+    /// found by bisection (a few shapings, not one per character).
     pub fn fit(&self, bold: bool, size: f32, text: &str, width: f32) -> String {
-        if self.width(bold, size, text) <= width {
+        /// More characters than fit the widest line at the smallest size used.
+        const MOST: usize = 300;
+        let chars: Vec<char> = text.chars().take(MOST + 1).collect();
+        if chars.len() <= MOST && self.width(bold, size, text) <= width {
             return text.to_string();
         }
-        let mut chars: Vec<char> = text.chars().collect();
-        while !chars.is_empty() {
-            chars.pop();
-            let shorter: String = chars.iter().collect::<String>().trim_end().to_string() + "…";
-            if self.width(bold, size, &shorter) <= width {
-                return shorter;
+        let shortened = |n: usize| -> String {
+            let kept: String = chars[..n].iter().collect();
+            format!("{}…", kept.trim_end())
+        };
+        // The longest prefix (of at most MOST characters) that fits with the ellipsis.
+        let (mut fits, mut fails) = (0usize, chars.len().min(MOST) + 1);
+        while fails - fits > 1 {
+            let middle = (fits + fails) / 2;
+            if self.width(bold, size, &shortened(middle)) <= width {
+                fits = middle;
+            } else {
+                fails = middle;
             }
         }
-        "…".into()
+        shortened(fits)
     }
 }
 
@@ -411,5 +422,20 @@ fn draw(surface: &mut krilla::surface::Surface<'_>, fonts: &Fonts, shape: Shape)
             }));
             surface.draw_path(&path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_too_long_for_its_column_is_shortened_to_fit_even_when_it_is_enormous() {
+        let fonts = fonts().expect("the embedded fonts read");
+        let name = "Cấp giấy chứng nhận quyền sử dụng đất ".repeat(3_000);
+        let fitted = fonts.fit(false, 7.5, &name, 200.0);
+        assert!(fitted.ends_with('…') && fitted.starts_with("Cấp giấy"));
+        assert!(fonts.width(false, 7.5, &fitted) <= 200.0);
+        assert_eq!(fonts.fit(false, 7.5, "Đất đai", 200.0), "Đất đai");
     }
 }

@@ -57,6 +57,8 @@ type KeptKey = (
 pub struct Reports {
     permits: Arc<tokio::sync::Semaphore>,
     kept: Mutex<VecDeque<(KeptKey, Arc<Vec<u8>>)>>,
+    /// Reports drawn per client: a kept one is free, a new drawing takes a token.
+    per_client: crate::auth::rate_limit::RateLimiter,
 }
 
 impl Default for Reports {
@@ -64,11 +66,21 @@ impl Default for Reports {
         Reports {
             permits: Arc::new(tokio::sync::Semaphore::new(AT_ONCE)),
             kept: Mutex::new(VecDeque::new()),
+            // Ten at once, then one every six seconds: a leader's month of reports, not a crawl.
+            per_client: crate::auth::rate_limit::RateLimiter::new(crate::auth::rate_limit::Limit {
+                burst: 10.0,
+                per_second: 1.0 / 6.0,
+            }),
         }
     }
 }
 
 impl Reports {
+    /// Takes one drawing from `client`'s allowance, or says how long to wait.
+    pub fn allow(&self, client: &str) -> Result<(), std::time::Duration> {
+        self.per_client.check(client)
+    }
+
     /// A permit to draw a report, or `None` when [`AT_ONCE`] are being drawn.
     pub fn permit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
         self.permits.clone().try_acquire_owned().ok()

@@ -256,3 +256,28 @@ async fn a_wrong_request_is_refused_with_the_field_named() {
     let (status, _, _) = fetch(&app, "/api/v1/reports/monthly?unit=49&month=2024-03", None).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_client_asking_for_more_new_reports_than_its_allowance_is_told_to_wait_but_kept_ones_still_come(
+) {
+    let app = app();
+    let months: Vec<String> = (1..=11).map(|m| format!("2025-{m:02}")).collect();
+    for (i, month) in months.iter().enumerate() {
+        let (status, headers, _) = fetch(
+            &app,
+            &format!("/api/v1/reports/monthly?unit=48&month={month}"),
+            None,
+        )
+        .await;
+        if i < 10 {
+            // 48 before July 2025 is the old Đà Nẵng, after it the new one: both draw.
+            assert_eq!(status, StatusCode::OK, "{month}");
+        } else {
+            assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{month}");
+            assert!(headers.contains_key(header::RETRY_AFTER));
+        }
+    }
+    // A report already drawn is served from the kept ones, allowance or not.
+    let (status, _, _) = fetch(&app, "/api/v1/reports/monthly?unit=48&month=2025-01", None).await;
+    assert_eq!(status, StatusCode::OK);
+}

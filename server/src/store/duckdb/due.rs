@@ -137,15 +137,18 @@ impl DuckStore {
             let newest = newest.unwrap_or(after);
             // A few events (an office's commit): their dossiers by key. Many (a bulk load): one
             // join, which reads every dossier once.
+            // Bounded by `newest`: a commit landing between the two reads waits for the next.
             let ids: Vec<String> = if count <= 1_000 {
-                c.prepare_cached("SELECT DISTINCT dossier_id FROM events WHERE seq > ?")?
-                    .query_map([after], |r| r.get(0))?
-                    .collect::<Result<_, _>>()?
+                c.prepare_cached(
+                    "SELECT DISTINCT dossier_id FROM events WHERE seq > ? AND seq <= ? LIMIT 1000",
+                )?
+                .query_map([after, newest], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
             } else {
                 Vec::new()
             };
             let mut provinces = HashSet::new();
-            if count == 0 {
+            if count == 0 || (count <= 1_000 && ids.is_empty()) {
                 return Ok((newest, provinces));
             }
             let units = if count <= 1_000 {
