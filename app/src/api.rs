@@ -5,7 +5,7 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::views::DashboardDefaults;
 use crate::views::{
-    DashboardRequest, DashboardView, EmbedView, ProceduresView, SelectionRequest, SelectionView,
+    DashboardRequest, DashboardView, ProceduresView, SelectionRequest, SelectionView,
 };
 use leptos::prelude::*;
 
@@ -20,10 +20,15 @@ pub async fn fetch_dashboard(request: DashboardRequest) -> Result<DashboardView,
     .map_err(|_| AppError::internal())?
 }
 
-/// The embed's view: the dashboard's, built the same way, with only what the embed draws.
-#[server(prefix = "/api/fn", endpoint = "embed", input = crate::codec::PageJson, output = crate::codec::PageJson)]
-pub async fn fetch_embed(request: DashboardRequest) -> Result<EmbedView, AppError> {
-    let (store, defaults) = context()?;
+/// The embed's view: the dashboard's, built the same way, with only what the embed draws. Not a
+/// server function: the server builds it before rendering the embed page and writes it into the
+/// page (`components::embed`), so the embed's bundle carries no request code.
+#[cfg(feature = "ssr")]
+pub async fn load_embed(
+    store: crate::store::SharedIndicatorStore,
+    request: DashboardRequest,
+    defaults: DashboardDefaults,
+) -> Result<crate::views::EmbedView, AppError> {
     tokio::task::spawn_blocking(move || {
         crate::api_ssr::build_embed(store.as_ref(), request, defaults)
     })

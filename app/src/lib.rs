@@ -89,6 +89,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     );
     #[cfg(not(feature = "ssr"))]
     let stylesheet = "/pkg/iem.css";
+    // The embed's view travels in the head (see `components::embed`), outside what hydrates.
+    #[cfg(feature = "ssr")]
+    let embed_view = components::embed::view_in_page();
+    #[cfg(not(feature = "ssr"))]
+    let embed_view = ();
     view! {
         <!DOCTYPE html>
         // The page's language, so that a screen reader reads an English page in English.
@@ -102,6 +107,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HydrationScripts options/>
                 // Static head tags belong to the shell: leptos_meta would add its code to the WASM.
                 <link id="leptos" rel="stylesheet" href=stylesheet/>
+                {embed_view}
                 <title>"Bản đồ thực thi thể chế"</title>
             </head>
             <body>

@@ -92,7 +92,7 @@ pub struct DashboardView {
     pub live_query: StatsQuery,
 }
 
-/// What the embed draws (`fetch_embed`): the dashboard's map and its figures for one view, without
+/// What the embed draws (`api::load_embed`, carried in the page): the dashboard's map and its figures for one view, without
 /// what only the dashboard shows (the filters' lists, the trail above the unit, sparklines, the
 /// year-earlier and previous figures when not comparing), so a newsroom's page downloads,
 /// reads and hydrates less.

@@ -64,3 +64,28 @@ test('an ingest recolours a district and updates the ranking in place', async ()
   assert.deepEqual(browser.errors, [], 'no console errors');
   await page.close();
 });
+
+test("the embed, hydrated from the view its page carries, recolours a district when an ingest lands", async () => {
+  const page = await browser.context.newPage();
+  const served = [];
+  page.on('request', (r) => served.push(r.url()));
+  await page.goto(`${base}/embed?lang=en&unit=49&from=2020-02-01&to=2020-02-29`);
+  await waitHydrated(page);
+  await page.waitForSelector('.live-status[data-status="live"]');
+  const unit = 'path.unit[data-unit="503"]';
+  assert.equal(await page.getAttribute(unit, 'data-class'), 'none');
+  await ingest([
+    {
+      event_id: 'live-e2e-embed-1', dossier_id: 'live-e2e-embed-d1', type: 'received', at: '2020-02-10T08:00:00+07:00',
+      unit: '503', level: 'district', procedure: 'DD-01', field: 'Đất đai', channel: 'direct',
+      due: '2020-02-24T17:00:00+07:00', fee: false, paid_online: false,
+    },
+    { event_id: 'live-e2e-embed-2', dossier_id: 'live-e2e-embed-d1', type: 'resolved', at: '2020-02-12T10:00:00+07:00' },
+  ]);
+  await page.waitForFunction((sel) => document.querySelector(sel)?.dataset.class !== 'none', unit, { timeout: 5000 });
+  assert.notEqual(await page.getAttribute(unit, 'fill'), 'url(#no-data)');
+  // The view came in the page: the embed asked no server function for it.
+  assert.ok(!served.some((u) => u.includes('/api/fn/')), `no server function: ${served}`);
+  assert.deepEqual(browser.errors, [], 'no console errors');
+  await page.close();
+});

@@ -1,37 +1,81 @@
 //! The embeddable map for journalists: map, legend, source and "data as of", nothing else.
-use crate::api::fetch_embed;
-use crate::components::dashboard::{dashboard_request, map_choice, url_lang};
+//!
+//! Its view travels in the page, not through a resource: the server builds it before rendering
+//! (`server/src/http/embed.rs`) and writes it as JSON into the page's head, the browser reads it
+//! back before hydrating. The embed's bundle thus carries none of Leptos's resource, suspense and
+//! server-function code (a third of the bundle), which newsrooms' readers on phones pay for.
+use crate::components::dashboard::{map_choice, url_lang};
 use crate::components::live::LiveIndicator;
 use crate::components::map::ChoroplethMap;
+use crate::error::AppError;
 use crate::format;
 use crate::i18n::{text, tr, Key, Lang};
 use crate::nav::use_query_map;
 use crate::views::EmbedView;
+use leptos::either::Either;
 use leptos::prelude::*;
+
+/// The id of the page element that carries the embed's view (JSON).
+pub const VIEW_ELEMENT: &str = "embed-view";
+
+/// The embed's view as the server built it for this request: a request extension, set before the
+/// page renders.
+#[derive(Clone, Debug)]
+pub struct LoadedEmbed(pub Result<EmbedView, AppError>);
 
 #[component]
 pub fn EmbedPage() -> impl IntoView {
     let query = use_query_map();
     let lang = url_lang(query);
-    let request = Memo::new(move |_| query.with(dashboard_request));
-    let dashboard = crate::codec::load(move || request.get(), fetch_embed);
     view! {
         <main class="embed-page">
-            <Transition fallback=move || view! { <p class="loading">{tr(lang.get_untracked(), Key::Loading)}</p> }>
-                <ErrorBoundary fallback=move |errors| {
-                    view! {
-                        <p class="error" role="alert">
-                            {move || errors.get().into_iter().map(|(_, e)| e.to_string()).collect::<Vec<_>>().join("; ")}
-                        </p>
-                    }
-                }>
-                    {move || Suspend::new(async move {
-                        dashboard.await.map(|view| view! { <EmbedBody view lang=lang.into()/> })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            {match loaded() {
+                Ok(view) => Either::Left(view! { <EmbedBody view lang=lang.into()/> }),
+                Err(e) => Either::Right(view! { <p class="error" role="alert">{e.to_string()}</p> }),
+            }}
         </main>
     }
+}
+
+/// The view the server built for this request.
+#[cfg(feature = "ssr")]
+fn loaded() -> Result<EmbedView, AppError> {
+    request_view().unwrap_or_else(|| {
+        leptos::logging::error!("the embed page was rendered without its view");
+        Err(AppError::internal())
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn request_view() -> Option<Result<EmbedView, AppError>> {
+    use_context::<axum::http::request::Parts>()
+        .and_then(|request| request.extensions.get::<LoadedEmbed>().map(|l| l.0.clone()))
+}
+
+/// The view the page carries (written by [`view_in_page`]).
+#[cfg(not(feature = "ssr"))]
+fn loaded() -> Result<EmbedView, AppError> {
+    let text = document()
+        .get_element_by_id(VIEW_ELEMENT)
+        .and_then(|element| element.text_content())
+        .ok_or_else(|| AppError::new("transport", "the page carries no embed view"))?;
+    crate::codec::parse::<Result<EmbedView, AppError>>(&text)
+        .map_err(|e| AppError::new("transport", e.to_string()))?
+}
+
+/// The element carrying this request's embed view, for the page's head; nothing on other pages.
+/// The JSON's `<` are escaped so no text in it can close the element.
+#[cfg(feature = "ssr")]
+pub fn view_in_page() -> Option<impl IntoView> {
+    let loaded = request_view()?;
+    let json = match crate::codec::to_text(&loaded) {
+        Ok(json) => json.replace('<', "\\u003c"),
+        Err(e) => {
+            leptos::logging::error!("cannot write the embed's view: {e}");
+            crate::codec::to_text(&Err::<(), _>(AppError::internal())).ok()?
+        }
+    };
+    Some(view! { <script type="application/json" id=VIEW_ELEMENT inner_html=json></script> })
 }
 
 #[component]

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod assets;
 pub mod boundaries;
 pub mod due;
+pub mod embed;
 pub mod error;
 pub mod events;
 pub mod late;
@@ -427,6 +428,10 @@ pub fn router(state: AppState) -> Router {
             },
             move || shell(options.clone()),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            embed::load_view,
+        ))
         .nest_service("/pkg", assets::service(&pkg_dir))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Inside the compression (the outer layers), so the error bodies it reads are plain.
@@ -497,7 +502,6 @@ mod tests {
             "/api/v1/stats",
             "/api/v1/latest",
             "/api/fn/dashboard",
-            "/api/fn/embed",
         ] {
             assert!(!is_private_path(path), "{path}");
         }

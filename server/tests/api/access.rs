@@ -341,8 +341,7 @@ async fn nothing_public_shows_a_dossier() {
     let request = json!({"request": {"unit": "49", "from": "2021-01-01", "to": "2021-03-31"}});
     let selection = json!({"request": {"view": {"unit": "49", "from": "2021-01-01", "to": "2021-03-31"}, "focus": "502"}});
     for (uri, body) in [
-        ("/api/fn/dashboard", request.clone()),
-        ("/api/fn/embed", request),
+        ("/api/fn/dashboard", request),
         ("/api/fn/selection", selection.clone()),
         ("/api/fn/procedures", selection),
         ("/api/fn/viewer", json!({})),
