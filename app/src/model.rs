@@ -557,13 +557,13 @@ mod tests {
 
     #[test]
     fn rings_reach_the_browser_as_steps_and_come_back_exactly() {
-        // As the store gives them: stored rounded to 5 decimals (3 at the coarsest detail), as f32.
+        // As the store gives them for a map: rounded to 4 decimals (3 at the coarsest detail), as f32.
         let ring = vec![
-            (108.03886_f32, 16.10724_f32),
-            (108.04071, 16.10575),
+            (108.0389_f32, 16.1072_f32),
+            (108.0407, 16.1058),
             (108.059, 16.108),
-            (107.99999, 15.00001),
-            (108.03886, 16.10724),
+            (107.9999, 15.0001),
+            (108.0389, 16.1072),
         ];
         let shape = MapShape::Outline {
             rings: vec![ring.clone(), vec![]],
@@ -571,18 +571,18 @@ mod tests {
         let json = serde_json::to_string(&shape).unwrap();
         assert_eq!(
             json,
-            r#"{"Outline":{"rings":[[10803886,1610724,185,-149,1829,225,-5901,-110799,3887,110723],[]]}}"#
+            r#"{"Outline":{"rings":[[1080389,161072,18,-14,183,22,-591,-11079,390,11071],[]]}}"#
         );
         let back: MapShape = serde_json::from_str(&json).unwrap();
         assert_eq!(back, shape, "every coordinate is the same f32 again");
-        // Every 5-decimal coordinate in Vietnam's box comes back as the same f32 (a fixed sweep).
+        // Every 4-decimal coordinate in Vietnam's box comes back as the same f32 (a fixed sweep).
         let mut q = 1_000_000i64;
         let many: Vec<(f32, f32)> = (0..200_000)
             .map(|_| {
                 q = (q * 48271) % 2_147_483_647;
-                let x = 10_200_000 + q % 900_000;
-                let y = 800_000 + (q / 7) % 1_600_000;
-                ((x as f64 / 1e5) as f32, (y as f64 / 1e5) as f32)
+                let x = 1_020_000 + q % 90_000;
+                let y = 80_000 + (q / 7) % 160_000;
+                ((x as f64 / 1e4) as f32, (y as f64 / 1e4) as f32)
             })
             .collect();
         let shape = MapShape::Outline { rings: vec![many] };
@@ -737,15 +737,15 @@ pub enum MapShape {
 }
 
 /// Rings as pages carry them to the browser: per ring, its first point and then each point's step
-/// from the one before, in 1e-5 degrees (about 1 m; boundaries are stored rounded to that), flat
-/// as `[x0, y0, dx1, dy1, …]`. About half the JSON of `[[lon, lat], …]`, so an embed on a phone
-/// downloads and reads less at hydration. Only the server functions carry it; the public API's
-/// boundaries stay GeoJSON.
+/// from the one before, in 1e-4 degrees (about 11 m: maps draw boundaries simplified to 100 m or
+/// more, rounded to that by the store), flat as `[x0, y0, dx1, dy1, …]`. Under half the JSON of
+/// `[[lon, lat], …]`, so an embed on a phone downloads and reads less at hydration. Only pages
+/// carry it; the public API's boundaries stay GeoJSON.
 mod compact_rings {
     use serde::de::Error as _;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    const SCALE: f64 = 1e5;
+    const SCALE: f64 = 1e4;
 
     pub fn serialize<S: Serializer>(rings: &[Vec<(f32, f32)>], s: S) -> Result<S::Ok, S::Error> {
         let encoded: Vec<Vec<i64>> = rings

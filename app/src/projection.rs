@@ -72,43 +72,86 @@ impl Projection {
     }
 }
 
-/// SVG path data for polygons given as rings of longitude/latitude; rings are closed with `Z`
-/// and coordinates rounded to 0.1 px (enough on screen, and far shorter text).
+/// SVG path data for polygons given as rings of longitude/latitude; rings are closed with `Z`.
+/// Coordinates are rounded to 0.1 px (enough on screen) and written as short as SVG allows: each
+/// ring's first point absolute, then every step from the point before (`l`, repeated implicitly),
+/// without leading zeros or separators a sign or second decimal point makes needless. The map's
+/// paths are most of a page's HTML and travel to phones: this is about 40% shorter than absolute
+/// `L` commands. Steps are taken between the rounded points, so rounding never accumulates.
 pub fn path_data<'a>(
     projection: &Projection,
     rings: impl IntoIterator<Item = &'a [(f64, f64)]>,
 ) -> String {
-    let mut out = String::new();
+    let mut out = PathWriter::default();
     for ring in rings {
         let mut previous: Option<(i64, i64)> = None;
-        for (i, (lon, lat)) in ring.iter().enumerate() {
+        for (lon, lat) in ring {
             let (x, y) = projection.project(*lon, *lat);
             let point = ((x * 10.0).round() as i64, (y * 10.0).round() as i64);
-            // Points that land on the same tenth of a pixel add nothing.
-            if previous == Some(point) {
-                continue;
+            match previous {
+                None => {
+                    out.command('M');
+                    out.number(point.0);
+                    out.number(point.1);
+                }
+                // Points that land on the same tenth of a pixel add nothing.
+                Some(p) if p == point => continue,
+                Some(p) => {
+                    if !out.stepping {
+                        out.command('l');
+                        out.stepping = true;
+                    }
+                    out.number(point.0 - p.0);
+                    out.number(point.1 - p.1);
+                }
             }
-            out.push(if i == 0 { 'M' } else { 'L' });
-            out.push_str(&tenths(point.0));
-            out.push(' ');
-            out.push_str(&tenths(point.1));
             previous = Some(point);
         }
-        out.push('Z');
+        if previous.is_some() {
+            out.command('Z');
+        }
     }
-    out
+    out.text
 }
 
-fn tenths(v: i64) -> String {
-    if v % 10 == 0 {
-        (v / 10).to_string()
-    } else {
-        format!(
-            "{}{}.{}",
-            if v < 0 { "-" } else { "" },
-            (v / 10).abs(),
-            (v % 10).abs()
-        )
+/// Writes path data numbers (in tenths) with only the separators SVG needs.
+#[derive(Default)]
+struct PathWriter {
+    text: String,
+    /// Whether the last thing written is a number, and whether it has a decimal point.
+    after_number: Option<bool>,
+    /// Whether the current subpath's pairs already continue an `l`.
+    stepping: bool,
+}
+
+impl PathWriter {
+    fn command(&mut self, c: char) {
+        self.text.push(c);
+        self.after_number = None;
+        self.stepping = false;
+    }
+
+    fn number(&mut self, tenths: i64) {
+        let (whole, tenth) = ((tenths / 10).unsigned_abs(), (tenths % 10).unsigned_abs());
+        let starts_with_dot = whole == 0 && tenth != 0;
+        match self.after_number {
+            // A sign, or a second decimal point, ends the number before.
+            Some(_) if tenths < 0 => {}
+            Some(true) if starts_with_dot => {}
+            Some(_) => self.text.push(' '),
+            None => {}
+        }
+        if tenths < 0 {
+            self.text.push('-');
+        }
+        if !starts_with_dot {
+            self.text.push_str(&whole.to_string());
+        }
+        if tenth != 0 {
+            self.text.push('.');
+            self.text.push(char::from(b'0' + tenth as u8));
+        }
+        self.after_number = Some(tenth != 0);
     }
 }
 
@@ -224,9 +267,115 @@ mod tests {
             (1.0, 1.0),
             (0.0, 0.0),
         ];
-        assert_eq!(path_data(&p, [&ring[..]]), "M0 100L100 100L100 0L0 100Z");
-        assert_eq!(tenths(-15), "-1.5");
-        assert_eq!(tenths(-5), "-0.5");
+        assert_eq!(path_data(&p, [&ring[..]]), "M0 100l100 0 0-100-100 100Z");
+        assert_eq!(
+            path_data(&p, [&[][..], &ring[..1]]),
+            "M0 100Z",
+            "an empty ring writes nothing"
+        );
+    }
+
+    /// The points a path's data draws, in tenths of a pixel: absolute `M`, relative `l` pairs
+    /// (repeated implicitly), `Z`. Numbers are split the way SVG's grammar splits them.
+    fn points_drawn(d: &str) -> Vec<(i64, i64)> {
+        let mut tokens = Vec::new();
+        let mut number = String::new();
+        let flush = |number: &mut String, tokens: &mut Vec<String>| {
+            if !number.is_empty() {
+                tokens.push(std::mem::take(number));
+            }
+        };
+        for c in d.chars() {
+            match c {
+                'M' | 'l' | 'Z' => {
+                    flush(&mut number, &mut tokens);
+                    tokens.push(c.to_string());
+                }
+                ' ' => flush(&mut number, &mut tokens),
+                '-' => {
+                    flush(&mut number, &mut tokens);
+                    number.push(c);
+                }
+                '.' if number.contains('.') => {
+                    flush(&mut number, &mut tokens);
+                    number.push(c);
+                }
+                _ => number.push(c),
+            }
+        }
+        flush(&mut number, &mut tokens);
+        let tenths = |t: &str| (t.parse::<f64>().unwrap() * 10.0).round() as i64;
+        let (mut points, mut at, mut relative, mut i) = (Vec::new(), (0, 0), false, 0);
+        while i < tokens.len() {
+            match tokens[i].as_str() {
+                "M" => relative = false,
+                "l" => relative = true,
+                "Z" => {}
+                _ => {
+                    let (x, y) = (tenths(&tokens[i]), tenths(&tokens[i + 1]));
+                    at = if relative {
+                        (at.0 + x, at.1 + y)
+                    } else {
+                        (x, y)
+                    };
+                    points.push(at);
+                    i += 1;
+                }
+            }
+            i += 1;
+        }
+        points
+    }
+
+    #[test]
+    fn path_data_draws_every_rounded_point_exactly_with_short_steps() {
+        let p = Projection::fit(
+            Bounds {
+                min_lon: 0.0,
+                min_lat: 0.0,
+                max_lon: 1.0,
+                max_lat: 1.0,
+            },
+            1000.0,
+            1000.0,
+            0.0,
+        );
+        // A fixed pseudo-random walk: steps of every sign and size, many below a pixel.
+        let mut q = 7_i64;
+        let mut next = || {
+            q = (q * 48271) % 2_147_483_647;
+            (q % 20_001 - 10_000) as f64 / 1e6
+        };
+        let mut at = (0.5, 0.5);
+        let rings: Vec<Vec<(f64, f64)>> = (0..3)
+            .map(|_| {
+                (0..400)
+                    .map(|_| {
+                        at = (at.0 + next(), at.1 + next());
+                        at
+                    })
+                    .collect()
+            })
+            .collect();
+        let d = path_data(&p, rings.iter().map(|r| r.as_slice()));
+        let mut expected = Vec::new();
+        for ring in &rings {
+            let mut last = None;
+            for &(lon, lat) in ring {
+                let (x, y) = p.project(lon, lat);
+                let point = ((x * 10.0).round() as i64, (y * 10.0).round() as i64);
+                if last != Some(point) {
+                    expected.push(point);
+                    last = Some(point);
+                }
+            }
+        }
+        assert_eq!(points_drawn(&d), expected);
+        assert!(
+            d.contains("-.") && d.contains(" ."),
+            "short forms are used: {}",
+            &d[..200]
+        );
     }
 
     #[test]

@@ -60,14 +60,18 @@ pub struct Tile {
     pub row: i32,
 }
 
-/// At the coarsest detail (simplified to ~400 m), coordinates to 0.001° (~100 m) without the
-/// repeated points that leaves: the country's 3,321 communes travel in the page twice (drawn,
-/// and for hydration), and shorter numbers keep it light.
+/// Coordinates as maps carry them: to 0.0001° (~11 m) for a layer simplified to ~100 m (detail 1),
+/// to 0.001° (~100 m) at the coarsest (~400 m, detail 2), without the repeated points that leaves.
+/// Finer digits draw nothing more at that detail, and the rings travel in the page twice (drawn,
+/// and for hydration, as steps in the map's own unit: see `app::model::MapShape`), often to a
+/// phone. Detail 0 (the finest) is returned as stored.
 pub(super) fn coarse(rings: Vec<Vec<(f32, f32)>>, detail: u8) -> Vec<Vec<(f32, f32)>> {
-    if detail < 2 {
-        return rings;
-    }
-    let round = |v: f32| ((f64::from(v) * 1000.0).round() / 1000.0) as f32;
+    let per_degree = match detail {
+        0 => return rings,
+        1 => 10_000.0,
+        _ => 1_000.0,
+    };
+    let round = |v: f32| ((f64::from(v) * per_degree).round() / per_degree) as f32;
     rings
         .into_iter()
         .map(|ring| {
