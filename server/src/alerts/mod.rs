@@ -72,6 +72,8 @@ pub struct Alerts {
     /// The previous periods' figures (for drop and rise), read once a day: the day they were
     /// read for, and the answers. Commits are of today, which no previous period includes.
     previous: Mutex<PreviousFigures>,
+    /// Evaluations the evaluator has finished (with or without error) since the server started.
+    evaluations: std::sync::atomic::AtomicU64,
 }
 
 /// The previous periods' figures and the day they were read for.
@@ -94,7 +96,14 @@ impl Alerts {
             provinces: Mutex::new(HashMap::new()),
             places: Mutex::new(HashMap::new()),
             previous: Mutex::new((None, HashMap::new())),
+            evaluations: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// How many evaluations the evaluator has finished since the server started (the first is
+    /// the full one at start).
+    pub fn evaluations(&self) -> u64 {
+        self.evaluations.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Runs `f` on the book under its lock (a panic elsewhere does not poison it for good).
@@ -703,6 +712,33 @@ pub fn vietnam_today(now: DateTime<Utc>) -> NaiveDate {
         .date_naive()
 }
 
+/// How long commits must pause before the evaluator looks at them, and the longest it waits for
+/// such a pause. A bulk load (an import, a day's backlog) is evaluated once it ends, not halfway
+/// through: mid-load figures would fire alerts about a state that never was, and the load keeps
+/// the cores. Offices' commits come seconds apart and are evaluated a quarter second later.
+const QUIET: Duration = Duration::from_millis(250);
+const LONGEST_WAIT: Duration = Duration::from_secs(30);
+
+/// Waits until commits pause for `quiet`, or `longest` has passed; false when the feed has closed.
+async fn settle(
+    commits: &mut tokio::sync::watch::Receiver<i64>,
+    quiet: Duration,
+    longest: Duration,
+) -> bool {
+    let deadline = tokio::time::Instant::now() + longest;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        match tokio::time::timeout(quiet.min(left), commits.changed()).await {
+            Err(_) => return true,
+            Ok(Err(_)) => return false,
+            Ok(Ok(())) => {}
+        }
+    }
+}
+
 /// The evaluator's share of a core under a stream of commits: one part evaluating, this many
 /// pausing.
 const PAUSE_PER_EVALUATION: u32 = 9;
@@ -712,8 +748,9 @@ fn pause_after(took: Duration, min_interval: Duration) -> Duration {
     min_interval.max(took.saturating_mul(PAUSE_PER_EVALUATION))
 }
 
-/// Evaluates after commits (at most once per `min_interval`, and pausing nine times as long as
-/// the last evaluation took) and once a day, delivering what
+/// Evaluates after commits (once they pause for a quarter second, 30 s late at most; at most once
+/// per `min_interval`, and pausing nine times as long as the last evaluation took) and once a day,
+/// delivering what
 /// fires. After a commit only the rules of the provinces it touched are evaluated (all of them
 /// on a store that cannot tell); once a day, and when a rule changes, every rule. Runs until the
 /// feed closes.
@@ -728,6 +765,9 @@ pub async fn run(alerts: Arc<Alerts>, store: Arc<dyn ServedStore>, feed: crate::
             _ = daily.tick() => false,
             _ = alerts.wake.notified() => false,
         };
+        if after_commit && !settle(&mut commits, QUIET, LONGEST_WAIT).await {
+            return;
+        }
         let (a, s) = (alerts.clone(), store.clone());
         let now = Utc::now();
         let started = std::time::Instant::now();
@@ -757,6 +797,11 @@ pub async fn run(alerts: Arc<Alerts>, store: Arc<dyn ServedStore>, feed: crate::
         .await;
         match evaluated {
             Ok(Ok((fired, newest))) => {
+                tracing::debug!(
+                    after_commit,
+                    ms = started.elapsed().as_millis() as u64,
+                    "alert rules evaluated"
+                );
                 seen = newest.or(seen);
                 if !fired.is_empty() {
                     tracing::info!(
@@ -770,6 +815,9 @@ pub async fn run(alerts: Arc<Alerts>, store: Arc<dyn ServedStore>, feed: crate::
             Ok(Err(e)) => tracing::error!(error = %e, "alert rules could not be evaluated"),
             Err(e) => tracing::error!(error = %e, "alert evaluation panicked"),
         }
+        alerts
+            .evaluations
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // Nine times as long as the evaluation took, at least: under a stream of commits that
         // touch every province (a bulk load), the evaluator keeps to a tenth of a core and the
         // ingest keeps the rest, alerts coming later (a 1 s evaluation: 10 s). An office's
@@ -791,5 +839,65 @@ mod tests {
         let pause = pause_after(Duration::from_secs(2), second);
         assert_eq!(pause, Duration::from_secs(18));
         assert!((2.0 / (2.0 + pause.as_secs_f64()) - 0.1).abs() < 1e-9);
+    }
+
+    /// Commits every 10 ms for `for_ms`, numbered from 1; the last number.
+    fn stream_of_commits(
+        sender: tokio::sync::watch::Sender<i64>,
+        for_ms: u64,
+    ) -> tokio::task::JoinHandle<i64> {
+        tokio::spawn(async move {
+            let mut n = 0;
+            while n * 10 < for_ms {
+                n += 1;
+                let _ = sender.send(n as i64);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            n as i64
+        })
+    }
+
+    #[tokio::test]
+    async fn a_stream_of_commits_is_evaluated_once_it_pauses() {
+        let (sender, mut commits) = tokio::sync::watch::channel(0);
+        let last = stream_of_commits(sender.clone(), 300);
+        // Quiet means two seconds without a commit: only the stream's end gives that.
+        assert!(
+            settle(
+                &mut commits,
+                Duration::from_secs(2),
+                Duration::from_secs(60)
+            )
+            .await
+        );
+        assert_eq!(*commits.borrow_and_update(), last.await.unwrap());
+        drop(sender);
+        assert!(
+            !settle(
+                &mut commits,
+                Duration::from_secs(2),
+                Duration::from_secs(60)
+            )
+            .await
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_never_pauses_is_evaluated_after_the_longest_wait() {
+        let (sender, mut commits) = tokio::sync::watch::channel(0);
+        let last = stream_of_commits(sender, 1_500);
+        assert!(
+            settle(
+                &mut commits,
+                Duration::from_secs(60),
+                Duration::from_millis(300)
+            )
+            .await
+        );
+        let seen = *commits.borrow_and_update();
+        assert!(
+            seen < last.await.unwrap(),
+            "evaluated while the commits went on"
+        );
     }
 }
