@@ -261,11 +261,18 @@ mod tests {
     fn the_limits_the_document_states_are_the_ones_the_code_holds() {
         let doc = spec();
         let event = &doc["components"]["schemas"]["Event"]["properties"];
-        for id in ["event_id", "dossier_id"] {
+        for id in ["event_id", "dossier_id", "unit", "procedure", "agency"] {
             assert_eq!(
                 event[id]["maxLength"].as_u64(),
                 Some(crate::ingest::event::MAX_ID_LEN as u64),
                 "{id}"
+            );
+        }
+        for name in ["field", "outcome"] {
+            assert_eq!(
+                event[name]["maxLength"].as_u64(),
+                Some(crate::ingest::event::MAX_NAME_LEN as u64),
+                "{name}"
             );
         }
         let page_size = parameter_schema(&doc, "/api/v1/late", "page_size");

@@ -5,9 +5,13 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// The longest `event_id` or `dossier_id`, in characters (the OpenAPI document's `maxLength`;
-/// a test holds the two equal).
+/// The longest `event_id`, `dossier_id`, `unit`, `procedure` or `agency` (codes), in characters
+/// (the OpenAPI document's `maxLength`; a test holds the two equal).
 pub const MAX_ID_LEN: usize = 128;
+/// The longest `field` or `outcome` (names and words people read), in characters. Every text an
+/// integrator sends ends up on dashboards, in lists and in printed reports: a megabyte-long
+/// sector name would be stored once and drawn everywhere.
+pub const MAX_NAME_LEN: usize = 200;
 /// How far in the future an event's timestamp may lie (clock skew of the sending system).
 pub const MAX_FUTURE_SKEW_SECONDS: i64 = 300;
 
@@ -62,12 +66,15 @@ pub struct WireEvent {
     /// RFC 3339 with an offset; when the event happened; at most 5 minutes in the future.
     pub at: DateTime<FixedOffset>,
     /// received: the handling unit's code
+    #[schema(max_length = 128)]
     pub unit: Option<String>,
     /// received: the level of the handling unit
     pub level: Option<Level>,
     /// received: procedure code (codes missing from the catalogue are accepted and listed as uncatalogued)
+    #[schema(max_length = 128)]
     pub procedure: Option<String>,
     /// received: sector, e.g. Đất đai
+    #[schema(max_length = 200)]
     pub field: Option<String>,
     /// received: how the dossier reached the office
     pub channel: Option<Channel>,
@@ -80,8 +87,10 @@ pub struct WireEvent {
     #[schema(default = false)]
     pub paid_online: Option<bool>,
     /// received: the department's code
+    #[schema(max_length = 128)]
     pub agency: Option<String>,
     /// resolved: optional outcome
+    #[schema(max_length = 200)]
     pub outcome: Option<String>,
 }
 
@@ -228,15 +237,18 @@ impl<'a> Fields<'a> {
     }
 
     fn id(&mut self, field: &str) -> Option<String> {
-        let s = self.string(field, true)?;
-        if s.chars().count() > MAX_ID_LEN {
+        self.text(field, true, MAX_ID_LEN)
+    }
+
+    /// A string of at most `max` characters.
+    fn text(&mut self, field: &str, required: bool, max: usize) -> Option<String> {
+        let s = self.string(field, required)?;
+        let length = s.chars().count();
+        if length > max {
             self.error(
                 field,
                 ErrorCode::TooLong,
-                format!(
-                    "'{field}' has {} characters; at most {MAX_ID_LEN} are allowed",
-                    s.chars().count()
-                ),
+                format!("'{field}' has {length} characters; at most {max} are allowed"),
             );
             return None;
         }
@@ -360,17 +372,17 @@ pub fn parse_event(line: u32, value: &Value, now: DateTime<Utc>) -> Result<Event
     let kind_name = f.string("type", true);
     let kind = match kind_name.as_deref() {
         Some("received") => {
-            let unit = f.string("unit", true);
+            let unit = f.text("unit", true, MAX_ID_LEN);
             let level = f.parsed::<Level>("level");
-            let procedure = f.string("procedure", true);
-            let field = f.string("field", true);
+            let procedure = f.text("procedure", true, MAX_ID_LEN);
+            let field = f.text("field", true, MAX_NAME_LEN);
             let channel = f.parsed::<Channel>("channel");
             let due = f.timestamp("due", now);
             let errors_before_fee = f.errors.len();
             let fee = f.boolean("fee").unwrap_or(false);
             let fee_is_valid = f.errors.len() == errors_before_fee;
             let paid_online = f.boolean("paid_online").unwrap_or(false);
-            let agency = f.string("agency", false);
+            let agency = f.text("agency", false, MAX_ID_LEN);
             if paid_online && !fee && fee_is_valid {
                 f.error(
                     "paid_online",
@@ -413,7 +425,7 @@ pub fn parse_event(line: u32, value: &Value, now: DateTime<Utc>) -> Result<Event
             .timestamp("due", now)
             .map(|due| EventKind::DueChanged { due }),
         Some("resolved") => {
-            let outcome = f.string("outcome", false);
+            let outcome = f.text("outcome", false, MAX_NAME_LEN);
             Some(EventKind::Resolved { outcome })
         }
         Some("withdrawn") => Some(EventKind::Withdrawn),

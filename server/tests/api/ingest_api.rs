@@ -165,6 +165,27 @@ async fn each_problem_has_its_own_code() {
         single_error(&app, &[v]).await,
         ("event_id".into(), "too_long".into())
     );
+    // Codes and names are bounded too: whatever is sent is drawn on every page and report.
+    for (field, longest) in [
+        ("unit", 128),
+        ("procedure", 128),
+        ("agency", 128),
+        ("field", 200),
+    ] {
+        let mut v = base();
+        v[field] = json!("Đ".repeat(longest + 1));
+        assert_eq!(
+            single_error(&app, &[v]).await,
+            (field.into(), "too_long".into()),
+            "{field}"
+        );
+    }
+    let mut v = resolved("e9", "d1", AT);
+    v["outcome"] = json!("x".repeat(201));
+    assert_eq!(
+        single_error(&app, &[v]).await,
+        ("outcome".into(), "too_long".into())
+    );
     let v = json!({"event_id": "e1", "dossier_id": "d1", "type": "reopened", "at": AT});
     assert_eq!(
         single_error(&app, &[v]).await,
