@@ -247,19 +247,20 @@ mod tests {
         assert!((ratio - 60f64.to_radians().cos()).abs() < 1e-9, "{ratio}");
     }
 
+    /// The degree square (0, 0)–(1, 1) drawn in a `size` × `size` box.
+    fn unit_square(size: f64) -> Projection {
+        let bounds = Bounds {
+            min_lon: 0.0,
+            min_lat: 0.0,
+            max_lon: 1.0,
+            max_lat: 1.0,
+        };
+        Projection::fit(bounds, size, size, 0.0)
+    }
+
     #[test]
     fn path_data_rounds_and_skips_repeated_points() {
-        let p = Projection::fit(
-            Bounds {
-                min_lon: 0.0,
-                min_lat: 0.0,
-                max_lon: 1.0,
-                max_lat: 1.0,
-            },
-            100.0,
-            100.0,
-            0.0,
-        );
+        let p = unit_square(100.0);
         let ring = [
             (0.0, 0.0),
             (1.0, 0.0),
@@ -329,17 +330,7 @@ mod tests {
 
     #[test]
     fn path_data_draws_every_rounded_point_exactly_with_short_steps() {
-        let p = Projection::fit(
-            Bounds {
-                min_lon: 0.0,
-                min_lat: 0.0,
-                max_lon: 1.0,
-                max_lat: 1.0,
-            },
-            1000.0,
-            1000.0,
-            0.0,
-        );
+        let p = unit_square(1000.0);
         // A fixed pseudo-random walk: steps of every sign and size, many below a pixel.
         let mut q = 7_i64;
         let mut next = || {
