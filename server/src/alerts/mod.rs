@@ -64,8 +64,6 @@ pub struct Alerts {
     /// Per unit of today (store key), the units whose dossiers it covers: kept, since units do
     /// not change while the server runs.
     coverage: Mutex<HashMap<String, Arc<std::collections::HashSet<String>>>>,
-    /// Per rule unit (public code), its province of today (public code).
-    provinces: Mutex<HashMap<String, Option<String>>>,
     /// Per unit (store key), whether it is a province and its province (public code): what a
     /// rule's rows are read from, kept like the coverage.
     places: Mutex<HashMap<String, Option<(bool, String)>>>,
@@ -93,7 +91,6 @@ impl Alerts {
             deliveries: webhook::DeliveryLog::at(data_dir),
             wake: tokio::sync::Notify::new(),
             coverage: Mutex::new(HashMap::new()),
-            provinces: Mutex::new(HashMap::new()),
             places: Mutex::new(HashMap::new()),
             previous: Mutex::new((None, HashMap::new())),
             evaluations: std::sync::atomic::AtomicU64::new(0),
@@ -142,6 +139,7 @@ impl Alerts {
             places: &self.places,
             previous: &self.previous,
         };
+        figures.cover(codes)?;
         codes.iter().map(|code| figures.due_soon(code)).collect()
     }
 
@@ -151,20 +149,14 @@ impl Alerts {
         store: &dyn ServedStore,
         key: &str,
     ) -> Result<Arc<std::collections::HashSet<String>>, StoreFailure> {
-        if let Some(hit) = self
+        cover(&self.coverage, store, &[key.to_string()])?;
+        Ok(self
             .coverage
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(key)
-        {
-            return Ok(hit.clone());
-        }
-        let covered = Arc::new(store.covered_units(key)?);
-        self.coverage
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key.to_string(), covered.clone());
-        Ok(covered)
+            .cloned()
+            .unwrap_or_default())
     }
 
     /// [`Self::evaluate`] for the rules of the provinces `only` names (public codes of today):
@@ -355,25 +347,10 @@ impl Alerts {
         today: NaiveDate,
         unit: &str,
     ) -> Result<Option<String>, StoreFailure> {
-        if let Some(p) = self
-            .provinces
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(unit)
-        {
-            return Ok(p.clone());
-        }
         let key = app::era::Era::on(today)
             .key(unit)
             .unwrap_or_else(|| unit.to_string());
-        let province = store
-            .unit_place(&key)?
-            .map(|p| app::era::code_of(&p.province_code).to_string());
-        self.provinces
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(unit.to_string(), province.clone());
-        Ok(province)
+        Ok(place(&self.places, store, &key)?.map(|(_, province)| province))
     }
 
     /// The delivery log (one JSON line per webhook attempt).
@@ -383,6 +360,58 @@ impl Alerts {
 }
 
 /// The store's read-side error as the store's own: a bad query stays one (the rule is skipped).
+/// Whether the unit (a store key) is a province, and its province (public code), kept in
+/// `places`; `None` for an unknown unit.
+fn place(
+    places: &Mutex<HashMap<String, Option<(bool, String)>>>,
+    store: &dyn ServedStore,
+    key: &str,
+) -> Result<Option<(bool, String)>, StoreFailure> {
+    if let Some(hit) = places.lock().unwrap_or_else(|p| p.into_inner()).get(key) {
+        return Ok(hit.clone());
+    }
+    let place = store.unit_place(key)?.map(|p| {
+        (
+            p.code == p.province_code,
+            app::era::code_of(&p.province_code).to_string(),
+        )
+    });
+    places
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key.to_string(), place.clone());
+    Ok(place)
+}
+
+/// The units each unit of `keys` (store keys) covers, kept in `coverage`: those not kept yet
+/// are read in one call.
+fn cover(
+    coverage: &Mutex<HashMap<String, Arc<std::collections::HashSet<String>>>>,
+    store: &dyn ServedStore,
+    keys: &[String],
+) -> Result<(), StoreFailure> {
+    let missing: Vec<String> = {
+        let kept = coverage.lock().unwrap_or_else(|p| p.into_inner());
+        let mut missing: Vec<String> = keys
+            .iter()
+            .filter(|k| !kept.contains_key(*k))
+            .cloned()
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        missing
+    };
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let read = store.covered_units(&missing)?;
+    let mut kept = coverage.lock().unwrap_or_else(|p| p.into_inner());
+    for (key, covered) in read {
+        kept.insert(key, Arc::new(covered));
+    }
+    Ok(())
+}
+
 fn failure(e: app::store::StoreError) -> StoreFailure {
     match e {
         app::store::StoreError::BadQuery { field, message } => {
@@ -469,26 +498,15 @@ impl Figures<'_> {
                 .last_due_within(self.today, app::due::DEFAULT_WITHIN);
             self.due_counts = Some(self.store.due_counts(self.today, until)?);
         }
-        let key = app::era::Era::on(self.today)
-            .key(code)
-            .unwrap_or_else(|| code.to_string());
-        let cached = self
+        let key = self.key_of(code);
+        cover(self.coverage, self.store, std::slice::from_ref(&key))?;
+        let covered = self
             .coverage
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&key)
-            .cloned();
-        let covered = match cached {
-            Some(c) => c,
-            None => {
-                let c = Arc::new(self.store.covered_units(&key)?);
-                self.coverage
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(key, c.clone());
-                c
-            }
-        };
+            .cloned()
+            .unwrap_or_default();
         let n = self.due_counts.as_ref().map_or(0, |counts| {
             counts
                 .iter()
@@ -500,28 +518,24 @@ impl Figures<'_> {
         Ok(n)
     }
 
+    /// The store key of a unit of today.
+    fn key_of(&self, code: &str) -> String {
+        app::era::Era::on(self.today)
+            .key(code)
+            .unwrap_or_else(|| code.to_string())
+    }
+
+    /// Reads the coverage of the units `codes` (of today) not kept yet, in one call: a rule
+    /// watching every commune of a province needs each commune's.
+    fn cover(&mut self, codes: &[String]) -> Result<(), StoreFailure> {
+        let keys: Vec<String> = codes.iter().map(|c| self.key_of(c)).collect();
+        cover(self.coverage, self.store, &keys)
+    }
+
     /// Whether the unit (a store key) is a province, and its province (public code); `None` for
     /// an unknown unit. Kept: a unit's place does not change while the server runs.
     fn place(&mut self, key: &str) -> Result<Option<(bool, String)>, StoreFailure> {
-        if let Some(hit) = self
-            .places
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(key)
-        {
-            return Ok(hit.clone());
-        }
-        let place = self.store.unit_place(key)?.map(|p| {
-            (
-                p.code == p.province_code,
-                app::era::code_of(&p.province_code).to_string(),
-            )
-        });
-        self.places
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key.to_string(), place.clone());
-        Ok(place)
+        place(self.places, self.store, key)
     }
 
     /// The stats query a rule's rows come from in a period, and which of its rows they are: the
@@ -642,6 +656,10 @@ impl Figures<'_> {
         } else {
             HashMap::new()
         };
+        if indicator == AlertIndicator::DueSoon {
+            let codes: Vec<String> = rows.iter().map(|r| r.code.clone()).collect();
+            self.cover(&codes)?;
+        }
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let value = if indicator == AlertIndicator::DueSoon {

@@ -51,9 +51,13 @@ pub trait ServedStore: IndicatorStore {
         today: NaiveDate,
         until: NaiveDate,
     ) -> Result<std::collections::HashMap<String, u64>, StoreFailure>;
-    /// The units (store keys) whose dossiers a list of `unit` covers: it, every unit under it,
-    /// and for a unit of today the old units that went into it and theirs.
-    fn covered_units(&self, unit: &str) -> Result<std::collections::HashSet<String>, StoreFailure>;
+    /// The units (store keys) whose dossiers a list of each of `units` covers: it, every unit
+    /// under it, and for a unit of today the old units that went into it and theirs. Many at
+    /// once: the alert rules ask for every commune of today.
+    fn covered_units(
+        &self,
+        units: &[String],
+    ) -> Result<std::collections::HashMap<String, std::collections::HashSet<String>>, StoreFailure>;
     /// The provinces of today (public codes) with dossiers that changed after change number
     /// `after`, and the newest change number; `None` when this store cannot tell (then every
     /// rule is evaluated).

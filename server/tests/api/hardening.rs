@@ -466,8 +466,12 @@ impl ServedStore for Failing {
     ) -> Result<std::collections::HashMap<String, u64>, StoreFailure> {
         ServedStore::due_counts(&*self.0, today, until)
     }
-    fn covered_units(&self, unit: &str) -> Result<std::collections::HashSet<String>, StoreFailure> {
-        ServedStore::covered_units(&*self.0, unit)
+    fn covered_units(
+        &self,
+        units: &[String],
+    ) -> Result<std::collections::HashMap<String, std::collections::HashSet<String>>, StoreFailure>
+    {
+        ServedStore::covered_units(&*self.0, units)
     }
     fn touched_provinces(
         &self,

@@ -713,8 +713,12 @@ impl ServedStore for ClusterStore {
         super::due::due_counts(self, today, until)
     }
 
-    fn covered_units(&self, unit: &str) -> Result<std::collections::HashSet<String>, StoreFailure> {
-        self.reference.covered_units(unit)
+    fn covered_units(
+        &self,
+        units: &[String],
+    ) -> Result<std::collections::HashMap<String, std::collections::HashSet<String>>, StoreFailure>
+    {
+        self.reference.covered_units(units)
     }
 
     /// Other servers write too, and the cluster's dossiers carry no change number this server

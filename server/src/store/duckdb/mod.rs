@@ -807,8 +807,12 @@ impl ServedStore for DuckStore {
     ) -> Result<std::collections::HashMap<String, u64>, StoreFailure> {
         DuckStore::due_counts(self, today, until)
     }
-    fn covered_units(&self, unit: &str) -> Result<std::collections::HashSet<String>, StoreFailure> {
-        DuckStore::covered_units(self, unit)
+    fn covered_units(
+        &self,
+        units: &[String],
+    ) -> Result<std::collections::HashMap<String, std::collections::HashSet<String>>, StoreFailure>
+    {
+        DuckStore::covered_units(self, units)
     }
     fn touched_provinces(
         &self,
