@@ -207,9 +207,11 @@ fn seed_windows(
     }
     let scenario = Scenario::load(scenario_path)?;
     let procedures = load_procedures(store, &scenario)?;
+    let calendar = store.calendar();
     let ctx = Context {
         scenario: &scenario,
         procedures,
+        calendar: &calendar,
     };
     let started = Instant::now();
     let mut written = 0u64;

@@ -25,6 +25,8 @@ pub struct Procedure {
 pub struct Context<'a> {
     pub scenario: &'a Scenario,
     pub procedures: Vec<Procedure>,
+    /// Procedures allow working days: due dates skip weekends and holidays, as real ones do.
+    pub calendar: &'a crate::calendar::WorkingCalendar,
 }
 
 /// One generated dossier, before it becomes events.
@@ -537,7 +539,10 @@ fn generate_group(
                     fee: fee[i],
                     paid_online: paid[i],
                     received,
-                    due: received + Duration::days(ctx.procedures[procedure].allowed_days),
+                    due: ctx.calendar.add_working_days(
+                        received,
+                        u32::try_from(ctx.procedures[procedure].allowed_days).unwrap_or(0),
+                    ),
                     resolved: None,
                     withdrawn: None,
                 });

@@ -28,7 +28,7 @@ fn on_time(u: &Value) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_demo_reproduces_the_published_figures() {
+async fn the_demo_reproduces_the_published_figures_with_due_dates_on_working_days() {
     let app = app();
     let scenario = authored_data().join("demo/scenario.toml");
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
@@ -164,6 +164,23 @@ async fn the_demo_reproduces_the_published_figures() {
         "Đất đai",
         "{late_by_field:?}"
     );
+    // Procedures allow working days: no due date falls on a weekend or a holiday (Tết included).
+    let due_days: Vec<chrono::NaiveDate> = app
+        .store
+        .with_reader(|c| {
+            let mut stmt =
+                c.prepare("SELECT DISTINCT due_date FROM dossiers WHERE due_date IS NOT NULL")?;
+            let days = stmt.query_map([], |r| r.get(0))?;
+            Ok(days.collect::<Result<Vec<_>, _>>()?)
+        })
+        .unwrap();
+    assert!(due_days.len() > 100, "{} due dates", due_days.len());
+    let calendar = app.store.calendar();
+    let off: Vec<_> = due_days
+        .iter()
+        .filter(|d| !calendar.is_working_day(**d))
+        .collect();
+    assert!(off.is_empty(), "due dates on days off: {off:?}");
 }
 
 fn urlencode(s: &str) -> String {
