@@ -211,7 +211,7 @@ fn seed_windows(
     let ctx = Context {
         scenario: &scenario,
         procedures,
-        calendar: &calendar,
+        calendar,
     };
     let started = Instant::now();
     let mut written = 0u64;
