@@ -318,8 +318,7 @@ pub struct ServeArgs {
         default_value = ""
     )]
     pub alert_webhook_hosts: String,
-    /// The SMTP relay alert e-mails go through (`host:port`, plain SMTP on the trusted network);
-    /// unset: e-mail channels are refused.
+    /// The SMTP relay alert e-mails go through (`host:port`); unset: e-mail channels are refused.
     #[arg(
         long,
         env = "IEM_SMTP_RELAY",
@@ -343,17 +342,69 @@ pub struct ServeArgs {
         default_value = ""
     )]
     pub smtp_recipient_domains: String,
+    /// How the connection to the relay is protected: `none` (plain SMTP on the trusted network),
+    /// `starttls` (upgraded before anything is sent; refused if the relay cannot) or `tls`.
+    #[arg(
+        long,
+        env = "IEM_SMTP_SECURITY",
+        value_name = "none|starttls|tls",
+        default_value = "none"
+    )]
+    pub smtp_security: String,
+    /// The user the relay asks for (with `IEM_SMTP_PASSWORD`; needs starttls or tls).
+    #[arg(long, env = "IEM_SMTP_USER", value_name = "USER", default_value = "")]
+    pub smtp_user: String,
+    /// The relay user's password.
+    #[arg(
+        long,
+        env = "IEM_SMTP_PASSWORD",
+        value_name = "PASSWORD",
+        default_value = "",
+        hide_env_values = true
+    )]
+    pub smtp_password: String,
+    /// A PEM file of the certificate authorities trusted for webhooks over https:// and the
+    /// relay's TLS, instead of the public ones compiled in (for receivers behind an internal CA).
+    #[arg(long, env = "IEM_ALERT_CA_FILE", value_name = "PATH")]
+    pub alert_ca_file: Option<std::path::PathBuf>,
 }
 
-/// The SMTP relay settings: none without a relay; with one, a sender address is required.
+/// The SMTP relay settings: none without a relay; with one, a sender address is required, and a
+/// password only over TLS.
 fn smtp(
     relay: &str,
     from: &str,
     domains: &str,
+    security: &str,
+    user: &str,
+    password: &str,
 ) -> Result<Option<crate::alerts::email::SmtpSettings>, ConfigError> {
+    use crate::alerts::email::{SmtpCredentials, SmtpSecurity};
     let relay = relay.trim();
     if relay.is_empty() {
         return Ok(None);
+    }
+    let security: SmtpSecurity = security
+        .parse()
+        .map_err(|m| invalid("--smtp-security / IEM_SMTP_SECURITY", m))?;
+    let credentials = match (user.trim(), password) {
+        ("", "") => None,
+        ("", _) | (_, "") => {
+            return Err(invalid(
+                "--smtp-user / IEM_SMTP_USER",
+                "a relay user and password go together: set both or neither".into(),
+            ))
+        }
+        (user, password) => Some(SmtpCredentials {
+            user: user.to_string(),
+            password: password.to_string(),
+        }),
+    };
+    if credentials.is_some() && security == SmtpSecurity::None {
+        return Err(invalid(
+            "--smtp-security / IEM_SMTP_SECURITY",
+            "a relay password is never sent over a plain connection: use starttls or tls".into(),
+        ));
     }
     // host:port only: no user part, no brackets (an IPv6 relay is named by a host name).
     if relay.contains(['@', '['])
@@ -376,6 +427,8 @@ fn smtp(
     Ok(Some(crate::alerts::email::SmtpSettings {
         relay: relay.to_string(),
         from: from.to_string(),
+        security,
+        credentials,
         recipient_domains: domains
             .split(',')
             .map(|d| d.trim().to_ascii_lowercase())
@@ -535,7 +588,15 @@ impl ServeArgs {
                     &self.smtp_relay,
                     &self.smtp_from,
                     &self.smtp_recipient_domains,
+                    &self.smtp_security,
+                    &self.smtp_user,
+                    &self.smtp_password,
                 )?,
+                roots: match &self.alert_ca_file {
+                    Some(path) => crate::alerts::tls::TrustedRoots::from_pem_file(path)
+                        .map_err(|m| invalid("--alert-ca-file / IEM_ALERT_CA_FILE", m))?,
+                    None => crate::alerts::tls::TrustedRoots::Public,
+                },
                 ..Default::default()
             },
         })
@@ -623,6 +684,52 @@ mod tests {
     fn no_demo_wins_over_demo() {
         assert!(!demo(&["--demo", "--no-demo"]));
         assert_eq!(simulator_rate_of(&["--demo", "--no-demo"]), None);
+    }
+
+    #[test]
+    fn a_relay_password_goes_only_over_tls_and_only_with_its_user() {
+        let relay = [
+            "--smtp-relay",
+            "mail.tinh.gov.vn:587",
+            "--smtp-from",
+            "iem@tinh.gov.vn",
+        ];
+        let with = |more: &[&str]| serve(&[&relay[..], more].concat());
+        let e = with(&["--smtp-user", "iem", "--smtp-password", "s3cret-pass"]).unwrap_err();
+        assert_eq!(e.name, "--smtp-security / IEM_SMTP_SECURITY");
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+        let e = with(&["--smtp-security", "starttls", "--smtp-user", "iem"]).unwrap_err();
+        assert_eq!(e.name, "--smtp-user / IEM_SMTP_USER");
+        let e = with(&["--smtp-security", "ssl"]).unwrap_err();
+        assert_eq!(e.name, "--smtp-security / IEM_SMTP_SECURITY");
+        let smtp = with(&[
+            "--smtp-security",
+            "starttls",
+            "--smtp-user",
+            "iem",
+            "--smtp-password",
+            "s3cret-pass",
+        ])
+        .unwrap()
+        .alerts
+        .smtp
+        .unwrap();
+        assert_eq!(smtp.security, crate::alerts::email::SmtpSecurity::StartTls);
+        assert!(!format!("{smtp:?}").contains("s3cret"), "{smtp:?}");
+        assert_eq!(smtp.credentials.unwrap().password, "s3cret-pass");
+    }
+
+    #[test]
+    fn a_ca_file_without_a_certificate_is_refused_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ca.pem");
+        std::fs::write(&path, "not a certificate").unwrap();
+        let path = path.to_str().unwrap();
+        let e = serve(&["--alert-ca-file", path]).unwrap_err();
+        assert_eq!(e.name, "--alert-ca-file / IEM_ALERT_CA_FILE");
+        assert!(e.to_string().contains("no PEM certificate"), "{e}");
+        let e = serve(&["--alert-ca-file", "/nonexistent/ca.pem"]).unwrap_err();
+        assert_eq!(e.name, "--alert-ca-file / IEM_ALERT_CA_FILE");
     }
 
     #[test]

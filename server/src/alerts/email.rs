@@ -1,10 +1,13 @@
-//! E-mail delivery of alerts through the deployment's SMTP relay (plain SMTP on a trusted
-//! network: the relay is the one that talks to the world), retried like webhooks and logged in
-//! the same delivery log.
+//! E-mail delivery of alerts through the deployment's SMTP relay (the relay is the one that
+//! talks to the world): plain SMTP on a trusted network, or STARTTLS or TLS with the relay's
+//! certificate checked, and a user and password when the relay asks for them; retried like
+//! webhooks and logged in the same delivery log.
 use app::alerts::Alert;
 use app::i18n::Lang;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::Tls;
 use lettre::{Address, Message, SmtpTransport, Transport};
 use std::time::Duration;
 
@@ -17,6 +20,51 @@ pub struct SmtpSettings {
     pub from: String,
     /// Recipients must be in one of these domains; any when empty.
     pub recipient_domains: Vec<String>,
+    /// How the connection to the relay is protected.
+    pub security: SmtpSecurity,
+    /// The user and password the relay asks for (never over a plain connection).
+    pub credentials: Option<SmtpCredentials>,
+}
+
+/// How the connection to the relay is protected.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain SMTP: a relay on the trusted network (port 25).
+    #[default]
+    None,
+    /// Plain, then upgraded with STARTTLS before anything is sent; refused if the relay cannot
+    /// (port 587).
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+}
+
+impl std::str::FromStr for SmtpSecurity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "none" => Ok(SmtpSecurity::None),
+            "starttls" => Ok(SmtpSecurity::StartTls),
+            "tls" => Ok(SmtpSecurity::Tls),
+            other => Err(format!("'{other}' is not none, starttls or tls")),
+        }
+    }
+}
+
+/// A relay user and password; the password is never printed.
+#[derive(Clone)]
+pub struct SmtpCredentials {
+    pub user: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for SmtpCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpCredentials")
+            .field("user", &self.user)
+            .field("password", &"…")
+            .finish()
+    }
 }
 
 /// Whether `to` is an address alerts may be sent to under `smtp`.
@@ -88,16 +136,37 @@ fn message(smtp: &SmtpSettings, to: &str, alert: &Alert) -> Result<Message, Stri
 }
 
 /// Sends one alert (blocking: call from a blocking thread).
-pub fn send(smtp: &SmtpSettings, to: &str, alert: &Alert) -> Result<(), String> {
+pub fn send(
+    smtp: &SmtpSettings,
+    roots: &super::tls::TrustedRoots,
+    to: &str,
+    alert: &Alert,
+) -> Result<(), String> {
     let email = message(smtp, to, alert)?;
     let (host, port) = smtp
         .relay
         .rsplit_once(':')
         .and_then(|(h, p)| p.parse::<u16>().ok().map(|p| (h.to_string(), p)))
         .unwrap_or_else(|| (smtp.relay.clone(), 25));
-    let mailer = SmtpTransport::builder_dangerous(host)
+    let tls = match smtp.security {
+        SmtpSecurity::None => Tls::None,
+        SmtpSecurity::StartTls => Tls::Required(roots.for_smtp(&host)?),
+        SmtpSecurity::Tls => Tls::Wrapper(roots.for_smtp(&host)?),
+    };
+    let mut mailer = SmtpTransport::builder_dangerous(host)
         .port(port)
-        .timeout(Some(Duration::from_secs(10)))
-        .build();
-    mailer.send(&email).map(|_| ()).map_err(|e| e.to_string())
+        .tls(tls)
+        .timeout(Some(Duration::from_secs(10)));
+    // The settings refuse credentials without TLS; checked again here, where they would leave.
+    if let Some(c) = &smtp.credentials {
+        if smtp.security == SmtpSecurity::None {
+            return Err("a relay password is never sent over a plain connection".into());
+        }
+        mailer = mailer.credentials(Credentials::new(c.user.clone(), c.password.clone()));
+    }
+    mailer
+        .build()
+        .send(&email)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }

@@ -6,6 +6,7 @@
 pub mod book;
 pub mod email;
 pub mod rules;
+pub mod tls;
 pub mod webhook;
 
 use crate::store::served::ServedStore;
@@ -32,6 +33,8 @@ pub struct AlertSettings {
     pub min_interval: Duration,
     /// The SMTP relay for e-mail alerts; none: e-mail channels are refused.
     pub smtp: Option<email::SmtpSettings>,
+    /// Whom webhooks over `https://` and the relay's TLS are trusted by.
+    pub roots: tls::TrustedRoots,
 }
 
 impl Default for AlertSettings {
@@ -42,6 +45,7 @@ impl Default for AlertSettings {
             retry_base: Duration::from_secs(2),
             min_interval: Duration::from_secs(1),
             smtp: None,
+            roots: tls::TrustedRoots::Public,
         }
     }
 }
@@ -309,10 +313,16 @@ impl Alerts {
         let mut wait = self.settings.retry_base;
         let attempts = self.settings.attempts.max(1);
         for attempt in 1..=attempts {
-            let (smtp_, to_, alert_) = (smtp.clone(), to.to_string(), alert.clone());
-            let sent = tokio::task::spawn_blocking(move || email::send(&smtp_, &to_, &alert_))
-                .await
-                .unwrap_or_else(|e| Err(e.to_string()));
+            let (smtp_, roots, to_, alert_) = (
+                smtp.clone(),
+                self.settings.roots.clone(),
+                to.to_string(),
+                alert.clone(),
+            );
+            let sent =
+                tokio::task::spawn_blocking(move || email::send(&smtp_, &roots, &to_, &alert_))
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()));
             let outcome = match (&sent, attempt == attempts) {
                 (Ok(()), _) => "delivered",
                 (Err(_), false) => "retrying",

@@ -100,8 +100,8 @@ pub fn check(
     Ok(input)
 }
 
-/// A webhook URL the server may POST to: plain `http://` (this build has no TLS client) to a
-/// host the administrator allowed.
+/// A webhook URL the server may POST to: `http://` or `https://` to a host the administrator
+/// allowed.
 fn webhook_url(url: &str, settings: &AlertSettings) -> Result<(), String> {
     if url.len() > MAX_URL {
         return Err(format!("webhook: a URL of at most {MAX_URL} characters"));
@@ -109,10 +109,8 @@ fn webhook_url(url: &str, settings: &AlertSettings) -> Result<(), String> {
     let uri: axum::http::Uri = url
         .parse()
         .map_err(|_| format!("webhook: '{url}' is not a URL"))?;
-    if uri.scheme_str() != Some("http") {
-        return Err(
-            "webhook: this server sends webhooks over http:// only (put a TLS relay on an allowed host)".into(),
-        );
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err("webhook: an http:// or https:// URL".into());
     }
     let authority = uri
         .authority()
@@ -198,6 +196,8 @@ mod tests {
                 relay: "127.0.0.1:25".into(),
                 from: "iem@tinh.gov.vn".into(),
                 recipient_domains: vec!["danang.gov.vn".into()],
+                security: Default::default(),
+                credentials: None,
             }),
             ..Default::default()
         };
@@ -239,9 +239,14 @@ mod tests {
             "another port"
         );
         assert!(with("http://user@hooks.example.vn/", &["hooks.example.vn"]).is_err());
-        assert!(with("https://hooks.example.vn/", &["hooks.example.vn"])
+        assert!(with("https://hooks.example.vn/", &["hooks.example.vn"]).is_ok());
+        assert!(
+            with("https://hooks.example.vn/", &["hooks.example.vn:8443"]).is_err(),
+            "port 443, not the one allowed"
+        );
+        assert!(with("ftp://hooks.example.vn/", &["hooks.example.vn"])
             .unwrap_err()
-            .contains("http://"));
+            .contains("https://"));
         assert!(with("file:///etc/passwd", &["hooks.example.vn"]).is_err());
     }
 }

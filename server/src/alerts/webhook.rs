@@ -1,6 +1,7 @@
 //! Webhook delivery: the alert POSTed as JSON, signed with HMAC-SHA256 of the body under the
 //! rule's secret (`X-IEM-Signature: sha256=<hex>`), retried with doubling waits while the
-//! receiver is unreachable or answers 429 or 5xx; every attempt is logged.
+//! receiver is unreachable or answers 429 or 5xx; every attempt is logged. Over `http://` or
+//! `https://` (certificates checked against [`super::tls::TrustedRoots`]).
 use super::AlertSettings;
 use crate::private_file::create_private;
 use app::alerts::Alert;
@@ -94,13 +95,15 @@ pub async fn deliver(
     let signed = signature(secret, &body);
     let mut wait = settings.retry_base;
     for attempt in 1..=settings.attempts.max(1) {
-        let (url_, body_, signed_, id) = (
+        let (url_, body_, signed_, id, roots) = (
             url.to_string(),
             body.clone(),
             signed.clone(),
             alert.id.clone(),
+            settings.roots.clone(),
         );
-        let result = tokio::task::spawn_blocking(move || post(&url_, &body_, &signed_, &id)).await;
+        let result =
+            tokio::task::spawn_blocking(move || post(&url_, &body_, &signed_, &id, &roots)).await;
         let (status, error) = match result {
             Ok(Ok(status)) => (Some(status), None),
             Ok(Err(e)) => (None, Some(e)),
@@ -140,9 +143,16 @@ pub async fn deliver(
     }
 }
 
-fn post(url: &str, body: &[u8], signed: &str, id: &str) -> Result<u16, String> {
+fn post(
+    url: &str,
+    body: &[u8],
+    signed: &str,
+    id: &str,
+    roots: &super::tls::TrustedRoots,
+) -> Result<u16, String> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(10)))
+        .tls_config(roots.for_http())
         .http_status_as_error(false)
         // A redirect could lead anywhere, past the allowed hosts; so could a proxy named in the
         // environment (the allowed host is the one connected to).

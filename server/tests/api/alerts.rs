@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tower::ServiceExt;
 
-const HAI_VAN: &str = "20194";
+pub(crate) const HAI_VAN: &str = "20194";
 const LIEN_CHIEU: &str = "20197";
 
 fn vietnam_today() -> NaiveDate {
@@ -27,7 +27,7 @@ fn stamp(d: NaiveDate, time: &str) -> String {
 }
 
 /// Dossiers of Hải Vân resolved today: `on_time` within their due date, `late` after it.
-async fn resolve(app: &TestApp, tag: &str, on_time: u32, late: u32) {
+pub(crate) async fn resolve(app: &TestApp, tag: &str, on_time: u32, late: u32) {
     let today = vietnam_today();
     let mut events = Vec::new();
     for i in 0..on_time + late {
@@ -52,7 +52,7 @@ async fn resolve(app: &TestApp, tag: &str, on_time: u32, late: u32) {
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
-fn bearer(app: &TestApp, role: Role, unit: Option<&str>) -> String {
+pub(crate) fn bearer(app: &TestApp, role: Role, unit: Option<&str>) -> String {
     let token = AccountBook::at(app.dir.path())
         .create_token("alerts test", role, unit)
         .unwrap()
@@ -60,7 +60,7 @@ fn bearer(app: &TestApp, role: Role, unit: Option<&str>) -> String {
     format!("Bearer {token}")
 }
 
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     method: &str,
     uri: &str,
@@ -89,7 +89,7 @@ async fn call(
     )
 }
 
-fn below_95(unit: &str, channels: Value) -> Value {
+pub(crate) fn below_95(unit: &str, channels: Value) -> Value {
     json!({
         "name": "Dưới ngưỡng 95%", "indicator": "on_time_rate", "unit": unit,
         "period": "month_to_date", "condition": {"op": "below", "value": 0.95},
@@ -98,7 +98,7 @@ fn below_95(unit: &str, channels: Value) -> Value {
 }
 
 /// Evaluates the rules now, as the server does after a commit; returns how many fired.
-async fn evaluate(app: &TestApp) -> usize {
+pub(crate) async fn evaluate(app: &TestApp) -> usize {
     let fired = app
         .alerts
         .evaluate(&*app.served, vietnam_today(), chrono::Utc::now())
@@ -366,7 +366,7 @@ async fn rules_stay_within_their_owners_scope_and_name_what_is_wrong() {
 }
 
 /// What the loopback receiver saw: (signature header, body) per request.
-type Seen = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+pub(crate) type Seen = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
 
 /// A receiver on loopback that answers 500 to the first `failures` requests, then 200.
 async fn receiver(failures: usize) -> (std::net::SocketAddr, Seen) {
@@ -476,7 +476,7 @@ async fn a_webhook_is_signed_and_retried_until_the_receiver_takes_it() {
 
 /// A quoted-printable text decoded (soft line breaks joined, `=XX` bytes restored), as a mail
 /// client would show it.
-fn quoted_printable(text: &str) -> String {
+pub(crate) fn quoted_printable(text: &str) -> String {
     let joined = text.replace("=\n", "");
     let bytes = joined.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -501,7 +501,7 @@ fn quoted_printable(text: &str) -> String {
 }
 
 /// A minimal SMTP server on loopback that takes every message; returns what each DATA held.
-async fn smtp_sink() -> (std::net::SocketAddr, Arc<Mutex<Vec<String>>>) {
+pub(crate) async fn smtp_sink() -> (std::net::SocketAddr, Arc<Mutex<Vec<String>>>) {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -553,6 +553,8 @@ async fn an_e_mail_alert_reaches_the_relay_with_the_unit_and_its_figure() {
             relay: addr.to_string(),
             from: "canh-bao@iem.danang.gov.vn".into(),
             recipient_domains: vec!["danang.gov.vn".into()],
+            security: server::alerts::email::SmtpSecurity::None,
+            credentials: None,
         }),
         retry_base: Duration::from_millis(20),
         ..Default::default()

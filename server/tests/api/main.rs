@@ -1,6 +1,7 @@
 //! Integration tests, in one binary: each test binary links all of DuckDB, so one link instead of five.
 mod access;
 mod alerts;
+mod alerts_tls;
 mod assets;
 mod backup_restore;
 mod boundaries;
