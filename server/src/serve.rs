@@ -81,6 +81,26 @@ pub async fn run(settings: Settings, options: ServeSettings) -> Result<(), Serve
         ),
         (_, false) => {}
     }
+    // The shipped boundaries of today's units go into the store now, in the background (a few
+    // seconds, once per store), not on the first map or monthly report someone asks for. A
+    // request that comes meanwhile waits for the same import (`shipped::ensure` runs one).
+    {
+        let s = reference.clone();
+        tokio::task::spawn_blocking(move || {
+            for level in [app::model::Level::Province, app::model::Level::Commune] {
+                let stored = crate::boundaries::shipped::ensure(
+                    &s,
+                    s.authored_data(),
+                    level,
+                    app::views::COUNTRY,
+                    app::era::REFORM_DATE,
+                );
+                if let Err(e) = stored {
+                    tracing::warn!(level = %level, error = %e, "the shipped boundaries could not be checked at start");
+                }
+            }
+        });
+    }
     let (dossiers, events) = match &opened {
         Opened::Embedded(duck) => {
             let s = duck.clone();

@@ -1,6 +1,7 @@
 //! The boundaries the product ships (`data/boundaries/`: the 34 provinces and 3,321 communes in
-//! force from 2025-07-01): stored as a boundary set the first time a layer of them is drawn, so
-//! the map shows real geography with no import step. An imported set in force still wins.
+//! force from 2025-07-01): stored as a boundary set when the server starts (in the background) or
+//! the first time a layer of them is drawn, whichever comes first, so the map shows real
+//! geography with no import step. An imported set in force still wins.
 use super::import::{import, ImportOptions};
 use crate::store::{DuckStore, StoreFailure};
 use app::era::{Era, REFORM_DATE};
@@ -69,7 +70,7 @@ pub fn ensure(
             level = %level,
             features = report.matched.len(),
             seconds = report.seconds,
-            "stored the shipped boundaries of today's units on their first view"
+            "stored the shipped boundaries of today's units"
         ),
         Err(e) => tracing::warn!(
             level = %level,
