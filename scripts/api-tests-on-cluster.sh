@@ -22,4 +22,4 @@ bash "$here/scripts/clickhouse-cluster.sh" start "$dir" "$base" >/dev/null
 echo "API tests on the ClickHouse cluster at 127.0.0.1:$base and 127.0.0.1:$((base + 10))"
 IEM_TEST_CLUSTER="127.0.0.1:$base,127.0.0.1:$((base + 10))" \
   cargo test --locked --release -p server --test api -- \
-  access:: alerts:: boundaries:: calibration:: due_soon:: ingest_api:: live_stream:: properties:: reports:: stats_api:: eras::
+  access:: alerts:: alerts_tls:: boundaries:: calibration:: due_soon:: ingest_api:: live_stream:: properties:: reports:: stats_api:: eras::

@@ -354,7 +354,7 @@ pub struct ServeArgs {
     /// The user the relay asks for (with `IEM_SMTP_PASSWORD`; needs starttls or tls).
     #[arg(long, env = "IEM_SMTP_USER", value_name = "USER", default_value = "")]
     pub smtp_user: String,
-    /// The relay user's password.
+    /// The relay user's password (prefer the variable: a flag shows in `ps`).
     #[arg(
         long,
         env = "IEM_SMTP_PASSWORD",
@@ -728,6 +728,14 @@ mod tests {
         let e = serve(&["--alert-ca-file", path]).unwrap_err();
         assert_eq!(e.name, "--alert-ca-file / IEM_ALERT_CA_FILE");
         assert!(e.to_string().contains("no PEM certificate"), "{e}");
+        // A PEM block whose content is no certificate: refused at start, not at the first e-mail.
+        std::fs::write(
+            dir.path().join("ca.pem"),
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let e = serve(&["--alert-ca-file", path]).unwrap_err();
+        assert_eq!(e.name, "--alert-ca-file / IEM_ALERT_CA_FILE", "{e}");
         let e = serve(&["--alert-ca-file", "/nonexistent/ca.pem"]).unwrap_err();
         assert_eq!(e.name, "--alert-ca-file / IEM_ALERT_CA_FILE");
     }

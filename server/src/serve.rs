@@ -86,7 +86,7 @@ pub async fn run(settings: Settings, options: ServeSettings) -> Result<(), Serve
     // request that comes meanwhile waits for the same import (`shipped::ensure` runs one).
     {
         let s = reference.clone();
-        tokio::task::spawn_blocking(move || {
+        let import = tokio::task::spawn_blocking(move || {
             for level in [app::model::Level::Province, app::model::Level::Commune] {
                 let stored = crate::boundaries::shipped::ensure(
                     &s,
@@ -98,6 +98,11 @@ pub async fn run(settings: Settings, options: ServeSettings) -> Result<(), Serve
                 if let Err(e) = stored {
                     tracing::warn!(level = %level, error = %e, "the shipped boundaries could not be checked at start");
                 }
+            }
+        });
+        tokio::spawn(async move {
+            if let Err(e) = import.await {
+                tracing::warn!(error = %e, "the start-up import of the shipped boundaries stopped");
             }
         });
     }

@@ -369,7 +369,6 @@ impl Alerts {
     }
 }
 
-/// The store's read-side error as the store's own: a bad query stays one (the rule is skipped).
 /// Whether the unit (a store key) is a province, and its province (public code), kept in
 /// `places`; `None` for an unknown unit.
 fn place(
@@ -422,6 +421,7 @@ fn cover(
     Ok(())
 }
 
+/// The store's read-side error as the store's own: a bad query stays one (the rule is skipped).
 fn failure(e: app::store::StoreError) -> StoreFailure {
     match e {
         app::store::StoreError::BadQuery { field, message } => {
@@ -613,6 +613,13 @@ impl Figures<'_> {
     /// longest reads, and they do not depend on one another. A read that fails here is left to
     /// the rule that asks for it, which then meets the error itself.
     fn prefetch(&mut self, rules: &[AlertRule]) -> Result<(), StoreFailure> {
+        // The due-soon rules on one unit each need that unit's coverage: read together.
+        let single: Vec<String> = rules
+            .iter()
+            .filter(|r| r.rule.indicator == AlertIndicator::DueSoon && r.rule.level.is_none())
+            .map(|r| r.rule.unit.clone())
+            .collect();
+        self.cover(&single)?;
         let mut wanted: Vec<StatsQuery> = Vec::new();
         for rule in rules {
             let (now, _) = rule.rule.period.periods(self.today);

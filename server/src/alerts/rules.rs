@@ -120,10 +120,19 @@ fn webhook_url(url: &str, settings: &AlertSettings) -> Result<(), String> {
         return Err("webhook: no user or password in the URL".into());
     }
     let host = uri.host().unwrap_or_default().to_ascii_lowercase();
+    // The port connected to: written, or the scheme's (an entry `host:443` allows `https://host/`).
+    let port = uri
+        .port_u16()
+        .unwrap_or(if uri.scheme_str() == Some("https") {
+            443
+        } else {
+            80
+        });
+    let with_port = format!("{host}:{port}");
     let allowed = settings
         .webhook_hosts
         .iter()
-        .any(|h| *h == authority || *h == host);
+        .any(|h| *h == authority || *h == host || *h == with_port);
     if !allowed {
         return Err(if settings.webhook_hosts.is_empty() {
             "webhook: this server's administrator has allowed no webhook host (IEM_ALERT_WEBHOOK_HOSTS)".into()
@@ -244,6 +253,9 @@ mod tests {
             with("https://hooks.example.vn/", &["hooks.example.vn:8443"]).is_err(),
             "port 443, not the one allowed"
         );
+        assert!(with("https://hooks.example.vn/", &["hooks.example.vn:443"]).is_ok());
+        assert!(with("http://hooks.example.vn/", &["hooks.example.vn:80"]).is_ok());
+        assert!(with("http://hooks.example.vn/", &["hooks.example.vn:443"]).is_err());
         assert!(with("ftp://hooks.example.vn/", &["hooks.example.vn"])
             .unwrap_err()
             .contains("https://"));

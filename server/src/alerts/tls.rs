@@ -30,7 +30,13 @@ impl TrustedRoots {
         if roots.is_empty() {
             return Err(format!("{}: no PEM certificate in it", path.display()));
         }
-        Ok(TrustedRoots::Only(Arc::new(roots)))
+        let roots = TrustedRoots::Only(Arc::new(roots));
+        // Each certificate parsed as a trust anchor now, at start: a damaged one would otherwise
+        // fail every e-mail attempt later (and be skipped by the webhook client).
+        roots
+            .for_smtp("localhost")
+            .map_err(|e| format!("{}: a certificate that does not read: {e}", path.display()))?;
+        Ok(roots)
     }
 
     /// The webhook client's TLS settings.

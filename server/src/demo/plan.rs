@@ -541,7 +541,11 @@ fn generate_group(
                     received,
                     due: ctx.calendar.add_working_days(
                         received,
-                        u32::try_from(ctx.procedures[procedure].allowed_days).unwrap_or(0),
+                        // At least one day, as the simulator gives: a due date on the day of
+                        // reception could be a weekend.
+                        u32::try_from(ctx.procedures[procedure].allowed_days)
+                            .unwrap_or(0)
+                            .max(1),
                     ),
                     resolved: None,
                     withdrawn: None,

@@ -1,8 +1,9 @@
 //! Alert deliveries over TLS: a webhook over `https://` reaches a receiver whose certificate the
 //! configured authority vouches for and never one it does not; an e-mail goes to a relay only
-//! after STARTTLS, with the relay's user and password, and not at all to a relay that cannot
-//! upgrade. The receiver and the relay run on loopback with the test certificates of
-//! `tests/fixtures/tls`.
+//! after STARTTLS (or over TLS from the first byte), with the relay's user and password, and
+//! neither the password nor the mail to a relay that cannot upgrade or whose certificate no
+//! trusted authority signed. The receiver and the relay run on loopback with the test
+//! certificates of `tests/fixtures/tls`.
 use crate::alerts::{
     bearer, below_95, call, evaluate, quoted_printable, resolve, smtp_sink, Seen, HAI_VAN,
 };
@@ -274,9 +275,10 @@ fn converse(s: &mut (impl Read + Write), tls: bool, seen: &Mutex<Relayed>) -> bo
     false
 }
 
-/// A relay on loopback that offers STARTTLS (the test certificate), then AUTH PLAIN, and takes
-/// mail only from a client signed in as `iem` / `s3cret-pass`.
-fn starttls_relay() -> (SocketAddr, Arc<Mutex<Relayed>>) {
+/// A relay on loopback that offers STARTTLS (or, `implicit`, speaks TLS from the first byte) with
+/// the test certificate, then AUTH PLAIN, and takes mail only from a client signed in as `iem` /
+/// `s3cret-pass`.
+fn tls_relay(implicit: bool) -> (SocketAddr, Arc<Mutex<Relayed>>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let seen: Arc<Mutex<Relayed>> = Arc::default();
@@ -284,12 +286,18 @@ fn starttls_relay() -> (SocketAddr, Arc<Mutex<Relayed>>) {
     let config = server_tls();
     std::thread::spawn(move || {
         for mut tcp in listener.incoming().flatten() {
-            let _ = tcp.write_all(b"220 relay ESMTP\r\n");
-            if converse(&mut tcp, false, &kept) {
-                let conn = rustls::ServerConnection::new(config.clone()).unwrap();
-                let mut tls = rustls::StreamOwned::new(conn, tcp);
-                converse(&mut tls, true, &kept);
+            if !implicit {
+                let _ = tcp.write_all(b"220 relay ESMTP\r\n");
+                if !converse(&mut tcp, false, &kept) {
+                    continue;
+                }
             }
+            let conn = rustls::ServerConnection::new(config.clone()).unwrap();
+            let mut tls = rustls::StreamOwned::new(conn, tcp);
+            if implicit && tls.write_all(b"220 relay ESMTP\r\n").is_err() {
+                continue;
+            }
+            converse(&mut tls, true, &kept);
         }
     });
     (addr, seen)
@@ -330,7 +338,7 @@ async fn fire_email(app: &TestApp) {
 
 #[tokio::test]
 async fn an_e_mail_goes_to_the_relay_only_after_starttls_and_with_its_user_and_password() {
-    let (addr, seen) = starttls_relay();
+    let (addr, seen) = tls_relay(false);
     let app = app_with_alerts(AlertSettings {
         smtp: Some(relay_settings(addr)),
         roots: test_ca(),
@@ -379,5 +387,52 @@ async fn an_e_mail_is_not_sent_to_a_relay_that_cannot_upgrade_to_tls() {
     assert!(
         messages.lock().unwrap().is_empty(),
         "nothing sent in the clear"
+    );
+}
+
+#[tokio::test]
+async fn an_e_mail_goes_over_tls_from_the_first_byte_when_asked() {
+    let (addr, seen) = tls_relay(true);
+    let mut smtp = relay_settings(addr);
+    smtp.security = SmtpSecurity::Tls;
+    let app = app_with_alerts(AlertSettings {
+        smtp: Some(smtp),
+        roots: test_ca(),
+        retry_base: Duration::from_millis(20),
+        ..Default::default()
+    });
+    fire_email(&app).await;
+    let log = settled(&app).await;
+    assert_eq!(
+        log.iter().map(|a| a.outcome.as_str()).collect::<Vec<_>>(),
+        vec!["delivered"],
+        "{log:?}"
+    );
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.credentials.len(), 1);
+    assert_eq!(seen.messages.len(), 1);
+}
+
+#[tokio::test]
+async fn neither_the_password_nor_the_mail_reaches_a_relay_whose_certificate_no_trusted_authority_signed(
+) {
+    let (addr, seen) = tls_relay(false);
+    // The public authorities only: none of them signed the relay's certificate.
+    let app = app_with_alerts(AlertSettings {
+        smtp: Some(relay_settings(addr)),
+        retry_base: Duration::from_millis(20),
+        ..Default::default()
+    });
+    fire_email(&app).await;
+    let log = settled(&app).await;
+    assert_eq!(log.len(), 5, "every attempt logged: {log:?}");
+    assert_eq!(log.last().unwrap().outcome, "failed");
+    let seen = seen.lock().unwrap();
+    assert!(seen.credentials.is_empty(), "no password given");
+    assert!(seen.messages.is_empty(), "no mail given");
+    assert!(
+        seen.before_tls.iter().all(|c| c == "STARTTLS"),
+        "nothing but STARTTLS in the clear: {:?}",
+        seen.before_tls
     );
 }
