@@ -109,11 +109,11 @@ fn https_receiver() -> (SocketAddr, Seen) {
     (addr, seen)
 }
 
-/// A webhook rule on Hải Vân to `url`, defined by its chair; evaluated after 8 on-time and 2 late
-/// dossiers, so it fires once.
-async fn fire_webhook(app: &TestApp, url: &str) {
+/// A rule on Hải Vân delivering to `channel`, defined by its chair; evaluated after 8 on-time
+/// and 2 late dossiers, so it fires once.
+async fn fire(app: &TestApp, channel: serde_json::Value) {
     let chair = bearer(app, Role::Chair, Some("20194@2025"));
-    let rule = below_95(HAI_VAN, json!([{"kind": "webhook", "url": url}]));
+    let rule = below_95(HAI_VAN, json!([channel]));
     let (status, rule) = call(
         app,
         "POST",
@@ -125,6 +125,27 @@ async fn fire_webhook(app: &TestApp, url: &str) {
     assert_eq!(status, StatusCode::CREATED, "{rule}");
     resolve(app, "tls", 8, 2).await;
     assert_eq!(evaluate(app).await, 1);
+}
+
+/// A server whose alerts go to the webhook host `hook` and the relay `smtp`, trusting `roots`,
+/// retrying quickly.
+fn delivering(
+    hook: Option<SocketAddr>,
+    smtp: Option<SmtpSettings>,
+    roots: TrustedRoots,
+) -> TestApp {
+    app_with_alerts(AlertSettings {
+        webhook_hosts: hook.iter().map(|a| a.to_string()).collect(),
+        smtp,
+        roots,
+        retry_base: Duration::from_millis(20),
+        ..Default::default()
+    })
+}
+
+/// Each attempt's outcome, in order.
+fn outcomes(log: &[server::alerts::webhook::Attempt]) -> Vec<&str> {
+    log.iter().map(|a| a.outcome.as_str()).collect()
 }
 
 /// Waits (bounded) until the delivery log holds a final outcome.
@@ -142,13 +163,12 @@ async fn settled(app: &TestApp) -> Vec<server::alerts::webhook::Attempt> {
 #[tokio::test]
 async fn a_webhook_over_https_reaches_a_receiver_the_configured_authority_vouches_for() {
     let (addr, seen) = https_receiver();
-    let app = app_with_alerts(AlertSettings {
-        webhook_hosts: vec![addr.to_string()],
-        roots: test_ca(),
-        retry_base: Duration::from_millis(20),
-        ..Default::default()
-    });
-    fire_webhook(&app, &format!("https://{addr}/hook")).await;
+    let app = delivering(Some(addr), None, test_ca());
+    fire(
+        &app,
+        json!({"kind": "webhook", "url": format!("https://{addr}/hook")}),
+    )
+    .await;
     let log = settled(&app).await;
     assert_eq!(
         log.iter()
@@ -168,12 +188,12 @@ async fn a_webhook_over_https_reaches_a_receiver_the_configured_authority_vouche
 async fn a_webhook_over_https_is_never_sent_to_a_certificate_no_trusted_authority_signed() {
     let (addr, seen) = https_receiver();
     // The public authorities only: none of them signed the loopback certificate.
-    let app = app_with_alerts(AlertSettings {
-        webhook_hosts: vec![addr.to_string()],
-        retry_base: Duration::from_millis(20),
-        ..Default::default()
-    });
-    fire_webhook(&app, &format!("https://{addr}/hook")).await;
+    let app = delivering(Some(addr), None, TrustedRoots::Public);
+    fire(
+        &app,
+        json!({"kind": "webhook", "url": format!("https://{addr}/hook")}),
+    )
+    .await;
     let log = settled(&app).await;
     assert_eq!(log.len(), 5, "every attempt logged: {log:?}");
     assert_eq!(log.last().unwrap().outcome, "failed");
@@ -316,42 +336,17 @@ fn relay_settings(addr: SocketAddr) -> SmtpSettings {
     }
 }
 
-/// An e-mail rule on Hải Vân, defined by its chair and fired once.
-async fn fire_email(app: &TestApp) {
-    let chair = bearer(app, Role::Chair, Some("20194@2025"));
-    let rule = below_95(
-        HAI_VAN,
-        json!([{"kind": "email", "to": "chu-tich@danang.gov.vn"}]),
-    );
-    let (status, rule) = call(
-        app,
-        "POST",
-        "/api/v1/alerts/rules",
-        Some(&chair),
-        Some(rule),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{rule}");
-    resolve(app, "smtp-tls", 8, 2).await;
-    assert_eq!(evaluate(app).await, 1);
-}
-
 #[tokio::test]
 async fn an_e_mail_goes_to_the_relay_only_after_starttls_and_with_its_user_and_password() {
     let (addr, seen) = tls_relay(false);
-    let app = app_with_alerts(AlertSettings {
-        smtp: Some(relay_settings(addr)),
-        roots: test_ca(),
-        retry_base: Duration::from_millis(20),
-        ..Default::default()
-    });
-    fire_email(&app).await;
+    let app = delivering(None, Some(relay_settings(addr)), test_ca());
+    fire(
+        &app,
+        json!({"kind": "email", "to": "chu-tich@danang.gov.vn"}),
+    )
+    .await;
     let log = settled(&app).await;
-    assert_eq!(
-        log.iter().map(|a| a.outcome.as_str()).collect::<Vec<_>>(),
-        vec!["delivered"],
-        "{log:?}"
-    );
+    assert_eq!(outcomes(&log), vec!["delivered"], "{log:?}");
     let seen = seen.lock().unwrap();
     assert_eq!(
         seen.credentials,
@@ -371,13 +366,12 @@ async fn an_e_mail_goes_to_the_relay_only_after_starttls_and_with_its_user_and_p
 async fn an_e_mail_is_not_sent_to_a_relay_that_cannot_upgrade_to_tls() {
     // The plain relay of `alerts.rs`: it offers no STARTTLS, and takes anything.
     let (addr, messages) = smtp_sink().await;
-    let app = app_with_alerts(AlertSettings {
-        smtp: Some(relay_settings(addr)),
-        roots: test_ca(),
-        retry_base: Duration::from_millis(20),
-        ..Default::default()
-    });
-    fire_email(&app).await;
+    let app = delivering(None, Some(relay_settings(addr)), test_ca());
+    fire(
+        &app,
+        json!({"kind": "email", "to": "chu-tich@danang.gov.vn"}),
+    )
+    .await;
     let log = settled(&app).await;
     assert_eq!(
         log.last().map(|a| a.outcome.as_str()),
@@ -395,19 +389,14 @@ async fn an_e_mail_goes_over_tls_from_the_first_byte_when_asked() {
     let (addr, seen) = tls_relay(true);
     let mut smtp = relay_settings(addr);
     smtp.security = SmtpSecurity::Tls;
-    let app = app_with_alerts(AlertSettings {
-        smtp: Some(smtp),
-        roots: test_ca(),
-        retry_base: Duration::from_millis(20),
-        ..Default::default()
-    });
-    fire_email(&app).await;
+    let app = delivering(None, Some(smtp), test_ca());
+    fire(
+        &app,
+        json!({"kind": "email", "to": "chu-tich@danang.gov.vn"}),
+    )
+    .await;
     let log = settled(&app).await;
-    assert_eq!(
-        log.iter().map(|a| a.outcome.as_str()).collect::<Vec<_>>(),
-        vec!["delivered"],
-        "{log:?}"
-    );
+    assert_eq!(outcomes(&log), vec!["delivered"], "{log:?}");
     let seen = seen.lock().unwrap();
     assert_eq!(seen.credentials.len(), 1);
     assert_eq!(seen.messages.len(), 1);
@@ -418,12 +407,12 @@ async fn neither_the_password_nor_the_mail_reaches_a_relay_whose_certificate_no_
 ) {
     let (addr, seen) = tls_relay(false);
     // The public authorities only: none of them signed the relay's certificate.
-    let app = app_with_alerts(AlertSettings {
-        smtp: Some(relay_settings(addr)),
-        retry_base: Duration::from_millis(20),
-        ..Default::default()
-    });
-    fire_email(&app).await;
+    let app = delivering(None, Some(relay_settings(addr)), TrustedRoots::Public);
+    fire(
+        &app,
+        json!({"kind": "email", "to": "chu-tich@danang.gov.vn"}),
+    )
+    .await;
     let log = settled(&app).await;
     assert_eq!(log.len(), 5, "every attempt logged: {log:?}");
     assert_eq!(log.last().unwrap().outcome, "failed");

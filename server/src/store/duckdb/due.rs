@@ -104,9 +104,9 @@ impl DuckStore {
 
     /// The units whose dossiers a list of each of `units` covers (see [`Self::due_dossiers`]):
     /// the unit, every unit under it, and for a unit of today the old units that went into it
-    /// and theirs (the list's [`crate::store::late::late_scope`]). One read of the units table answers them all:
-    /// the alert rules ask for every commune of today at once, and one query per unit took
-    /// seven seconds for the country.
+    /// and theirs (the list's [`crate::store::late::late_scope`]). One read of the units table
+    /// answers them all: the alert rules ask for every commune of today at once, and one query
+    /// per unit took seven seconds for the country.
     pub fn covered_units(
         &self,
         units: &[String],
