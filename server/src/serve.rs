@@ -83,10 +83,14 @@ pub async fn run(settings: Settings, options: ServeSettings) -> Result<(), Serve
     }
     // The shipped boundaries of today's units go into the store now, in the background (a few
     // seconds, once per store), not on the first map or monthly report someone asks for. A
-    // request that comes meanwhile waits for the same import (`shipped::ensure` runs one).
-    {
-        let s = reference.clone();
-        let import = tokio::task::spawn_blocking(move || {
+    // request that comes meanwhile waits for the same import (`shipped::ensure` runs one). A
+    // thread of its own at the lowest CPU priority: the import yields the cores to requests, the
+    // ingest and the live stream of a server that has just started.
+    let s = reference.clone();
+    let started = std::thread::Builder::new()
+        .name("shipped-boundaries".into())
+        .spawn(move || {
+            lowest_priority();
             for level in [app::model::Level::Province, app::model::Level::Commune] {
                 let stored = crate::boundaries::shipped::ensure(
                     &s,
@@ -100,11 +104,8 @@ pub async fn run(settings: Settings, options: ServeSettings) -> Result<(), Serve
                 }
             }
         });
-        tokio::spawn(async move {
-            if let Err(e) = import.await {
-                tracing::warn!(error = %e, "the start-up import of the shipped boundaries stopped");
-            }
-        });
+    if let Err(e) = started {
+        tracing::warn!(error = %e, "the start-up import of the shipped boundaries did not start; the first map stores them");
     }
     let (dossiers, events) = match &opened {
         Opened::Embedded(duck) => {
@@ -405,5 +406,16 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => tracing::info!("Ctrl-C received, shutting down"),
         _ = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}
+
+/// Lowers the calling thread to the lowest CPU priority (nice 19). On Linux the nice value is
+/// the thread's own, so the server's other threads keep theirs; where it cannot be set, the
+/// thread runs at the usual priority.
+fn lowest_priority() {
+    // SAFETY: two system calls about the calling thread, with no pointers passed.
+    unsafe {
+        let thread = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, thread, 19);
     }
 }
