@@ -1,7 +1,9 @@
 //! The server side of the dashboard's server functions: resolves a view and asks the store.
 use crate::era::{Era, UnitsView};
 use crate::error::AppError;
-use crate::model::{Bucket, Level, MapLayer, Period, PlacedUnit, StatsQuery, TrendQuery, UnitRef};
+use crate::model::{
+    Bucket, Level, Period, PlacedUnit, ProjectedLayer, StatsQuery, TrendQuery, UnitRef,
+};
 use crate::selection::SelectionQuery;
 use crate::store::IndicatorStore;
 use crate::views::{
@@ -188,21 +190,22 @@ fn comparison(request: &DashboardRequest, period: Period) -> Result<Comparison, 
 }
 
 /// The listed units as the map draws them: boundaries in force at the period's end, today's for
-/// a view on today's units.
+/// a view on today's units, projected into the map's box here so the browser does not.
 fn view_map(
     store: &dyn IndicatorStore,
     request: &DashboardRequest,
     resolved: &Resolved,
-) -> Result<MapLayer, AppError> {
+) -> Result<ProjectedLayer, AppError> {
     if resolved.provinces.is_empty() {
-        return Ok(MapLayer::default());
+        return Ok(ProjectedLayer::default());
     }
-    Ok(store.map_layer(
+    let layer = store.map_layer(
         resolved.level,
         resolved.parent.as_deref().unwrap_or(COUNTRY),
         resolved.era.units_on(resolved.period.to),
         request.map.unwrap_or_default(),
-    )?)
+    )?;
+    Ok(crate::components::map::projected(&layer))
 }
 
 pub(crate) fn build_dashboard(

@@ -555,43 +555,6 @@ pub struct TrendResponse {
 mod tests {
     use super::*;
 
-    #[test]
-    fn rings_reach_the_browser_as_steps_and_come_back_exactly() {
-        // As the store gives them for a map: rounded to 4 decimals (3 at the coarsest detail), as f32.
-        let ring = vec![
-            (108.0389_f32, 16.1072_f32),
-            (108.0407, 16.1058),
-            (108.059, 16.108),
-            (107.9999, 15.0001),
-            (108.0389, 16.1072),
-        ];
-        let shape = MapShape::Outline {
-            rings: vec![ring.clone(), vec![]],
-        };
-        let json = serde_json::to_string(&shape).unwrap();
-        assert_eq!(
-            json,
-            r#"{"Outline":{"rings":[[1080389,161072,18,-14,183,22,-591,-11079,390,11071],[]]}}"#
-        );
-        let back: MapShape = serde_json::from_str(&json).unwrap();
-        assert_eq!(back, shape, "every coordinate is the same f32 again");
-        // Every 4-decimal coordinate in Vietnam's box comes back as the same f32 (a fixed sweep).
-        let mut q = 1_000_000i64;
-        let many: Vec<(f32, f32)> = (0..200_000)
-            .map(|_| {
-                q = (q * 48271) % 2_147_483_647;
-                let x = 1_020_000 + q % 90_000;
-                let y = 80_000 + (q / 7) % 160_000;
-                ((x as f64 / 1e4) as f32, (y as f64 / 1e4) as f32)
-            })
-            .collect();
-        let shape = MapShape::Outline { rings: vec![many] };
-        let back: MapShape = serde_json::from_str(&serde_json::to_string(&shape).unwrap()).unwrap();
-        assert_eq!(back, shape);
-        let odd = r#"{"Outline":{"rings":[[1,2,3]]}}"#;
-        assert!(serde_json::from_str::<MapShape>(odd).is_err());
-    }
-
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
     }
@@ -724,72 +687,16 @@ mod tests {
     }
 }
 
-/// How a unit is drawn on the map.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// How a unit is drawn on the map (pages carry it projected: [`ProjectedUnit`]).
+#[derive(Clone, Debug, PartialEq)]
 pub enum MapShape {
     /// Imported boundaries: polygons' rings of (longitude, latitude).
-    Outline {
-        #[serde(with = "compact_rings")]
-        rings: Vec<Vec<(f32, f32)>>,
-    },
+    Outline { rings: Vec<Vec<(f32, f32)>> },
     /// A hexagon of the authored tile map ("odd-r" grid).
     Tile { col: i32, row: i32 },
 }
 
-/// Rings as pages carry them to the browser: per ring, its first point and then each point's step
-/// from the one before, in 1e-4 degrees (about 11 m: maps draw boundaries simplified to 100 m or
-/// more, rounded to that by the store), flat as `[x0, y0, dx1, dy1, …]`. Under half the JSON of
-/// `[[lon, lat], …]`, so an embed on a phone downloads and reads less at hydration. Only pages
-/// carry it; the public API's boundaries stay GeoJSON.
-mod compact_rings {
-    use serde::de::Error as _;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    const SCALE: f64 = 1e4;
-
-    pub fn serialize<S: Serializer>(rings: &[Vec<(f32, f32)>], s: S) -> Result<S::Ok, S::Error> {
-        let encoded: Vec<Vec<i64>> = rings
-            .iter()
-            .map(|ring| {
-                let mut previous = (0i64, 0i64);
-                let mut flat = Vec::with_capacity(ring.len() * 2);
-                for &(x, y) in ring {
-                    let at = (
-                        (f64::from(x) * SCALE).round() as i64,
-                        (f64::from(y) * SCALE).round() as i64,
-                    );
-                    flat.push(at.0 - previous.0);
-                    flat.push(at.1 - previous.1);
-                    previous = at;
-                }
-                flat
-            })
-            .collect();
-        encoded.serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<(f32, f32)>>, D::Error> {
-        let encoded: Vec<Vec<i64>> = Vec::deserialize(d)?;
-        encoded
-            .into_iter()
-            .map(|flat| {
-                if flat.len() % 2 != 0 {
-                    return Err(D::Error::custom("a ring's coordinates come in pairs"));
-                }
-                let mut at = (0i64, 0i64);
-                Ok(flat
-                    .chunks_exact(2)
-                    .map(|step| {
-                        at = (at.0.saturating_add(step[0]), at.1.saturating_add(step[1]));
-                        ((at.0 as f64 / SCALE) as f32, (at.1 as f64 / SCALE) as f32)
-                    })
-                    .collect())
-            })
-            .collect()
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct MapUnit {
     pub code: String,
     pub name: String,
@@ -798,21 +705,47 @@ pub struct MapUnit {
     pub label: Option<(f32, f32)>,
 }
 
-/// The units of one level under one parent, as the map draws them.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// The units of one level under one parent, as the store gives them for a map.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MapLayer {
     /// True for imported boundaries, false for the tile map.
     pub geographic: bool,
     /// Whether imported boundaries exist for this view, so the user can switch between them
     /// and the tiles.
-    #[serde(default)]
     pub geographic_available: bool,
     pub units: Vec<MapUnit>,
     /// Units with figures but nothing to draw: listed beside the map.
     pub not_on_map: Vec<UnitRef>,
     /// The credit line the boundaries' licence asks for, shown wherever they are drawn.
-    #[serde(default)]
     pub credit: Option<String>,
+}
+
+/// A layer as pages carry it to the browser: each unit already projected into the map's box,
+/// its outline as the SVG path data the server-rendered map holds. The browser draws it without
+/// projecting anything, and the page's second copy of each path (in the data it hydrates from)
+/// repeats the first byte for byte, which brotli sends as a back-reference.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProjectedLayer {
+    /// True for imported boundaries, false for the tile map.
+    pub geographic: bool,
+    /// Whether imported boundaries exist for this view (the map offers the switch).
+    pub geographic_available: bool,
+    pub units: Vec<ProjectedUnit>,
+    /// Units with figures but nothing to draw: listed beside the map.
+    pub not_on_map: Vec<UnitRef>,
+    /// The credit line the boundaries' licence asks for, shown wherever they are drawn.
+    pub credit: Option<String>,
+}
+
+/// One unit of a [`ProjectedLayer`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProjectedUnit {
+    pub code: String,
+    pub name: String,
+    /// SVG path data in the map's box.
+    pub path: String,
+    /// Where the label goes in the map's box, to a tenth of a unit.
+    pub label: (f32, f32),
 }
 
 /// Which drawing of the units the map uses: imported boundaries or the schematic tile map

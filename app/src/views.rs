@@ -1,6 +1,6 @@
 //! What the dashboard's server functions take and return: plain data shared by the server and the browser.
 use crate::model::{
-    Bucket, Channel, IndicatorRow, Level, MapKind, MapLayer, Period, PlacedUnit, StatsQuery,
+    Bucket, Channel, IndicatorRow, Level, MapKind, Period, PlacedUnit, ProjectedLayer, StatsQuery,
     StatsResponse, TrendResponse, UnitRef,
 };
 use crate::selection::{DaysDistribution, ProcedureRow};
@@ -86,7 +86,7 @@ pub struct DashboardView {
     #[serde(default, deserialize_with = "crate::iso::option_date_time")]
     pub data_as_of: Option<chrono::DateTime<chrono::Utc>>,
     /// The listed units as the map draws them (boundaries in force at the period's end).
-    pub map: MapLayer,
+    pub map: ProjectedLayer,
     /// The query behind `current`: the live stream is opened with it, so pushed figures replace
     /// exactly what the page shows.
     pub live_query: StatsQuery,
@@ -112,7 +112,7 @@ pub struct EmbedView {
     /// When an ingest last stored an event.
     #[serde(default, deserialize_with = "crate::iso::option_date_time")]
     pub data_as_of: Option<chrono::DateTime<chrono::Utc>>,
-    pub map: MapLayer,
+    pub map: ProjectedLayer,
     /// The query the live stream is opened with, as on the dashboard.
     pub live_query: StatsQuery,
 }

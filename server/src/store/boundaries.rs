@@ -62,9 +62,9 @@ pub struct Tile {
 
 /// Coordinates as maps carry them: to 0.0001° (~11 m) for a layer simplified to ~100 m (detail 1),
 /// to 0.001° (~100 m) at the coarsest (~400 m, detail 2), without the repeated points that leaves.
-/// Finer digits draw nothing more at that detail, and the rings travel in the page twice (drawn,
-/// and for hydration, as steps in the map's own unit: see `app::model::MapShape`), often to a
-/// phone. Detail 0 (the finest) is returned as stored.
+/// Finer digits draw nothing more at that detail, and each point costs a projection and a step
+/// of the page's path data (`app::model::ProjectedLayer`), often on its way to a phone. Detail 0
+/// (the finest) is returned as stored.
 pub(super) fn coarse(rings: Vec<Vec<(f32, f32)>>, detail: u8) -> Vec<Vec<(f32, f32)>> {
     let per_degree = match detail {
         0 => return rings,

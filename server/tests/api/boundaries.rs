@@ -313,7 +313,12 @@ async fn with_boundaries_imported_the_map_switches_between_geographic_and_tiles(
     assert_eq!(geographic["map"]["geographic_available"], true);
     let outlines = geographic["map"]["units"].as_array().unwrap();
     assert_eq!(outlines.len(), 14);
-    assert!(outlines.iter().all(|u| u["shape"]["Outline"].is_object()));
+    // Pages carry each unit already projected, as SVG path data: an outline steps from point to
+    // point of its boundary (relative `l`), a tile is a hexagon of six absolute corners (`L`).
+    let path = |u: &serde_json::Value| u["path"].as_str().unwrap_or_default().to_string();
+    assert!(outlines
+        .iter()
+        .all(|u| path(u).starts_with('M') && path(u).contains('l')));
     // Kiến Tường has no feature in the file: beside the map, not dropped.
     assert_eq!(geographic["map"]["not_on_map"][0]["code"], "795");
 
@@ -326,7 +331,9 @@ async fn with_boundaries_imported_the_map_switches_between_geographic_and_tiles(
         15,
         "every district has a tile, Kiến Tường included"
     );
-    assert!(hexagons.iter().all(|u| u["shape"]["Tile"].is_object()));
+    assert!(hexagons
+        .iter()
+        .all(|u| path(u).matches('L').count() == 5 && !path(u).contains('l')));
 
     // The breadcrumb trail and the listed level follow the unit shown.
     assert_eq!(tiles["level"], "district");

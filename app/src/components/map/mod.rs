@@ -11,13 +11,13 @@ mod zoom;
 
 pub use labels::visible_labels;
 pub use neighbours::{neighbour, Direction};
-pub use shapes::{draw, paint, project, ranks, DrawnUnit};
+pub use shapes::{draw, paint, project, projected, ranks, DrawnUnit};
 pub use zoom::View;
 
 use crate::classify::{classify, palette_for, Classes, Method};
 use crate::format;
 use crate::i18n::{indicator_key, text, tr, Key, Lang};
-use crate::model::{Indicator, IndicatorRow, MapLayer};
+use crate::model::{Indicator, IndicatorRow, ProjectedLayer};
 use labels::short_name;
 use leptos::prelude::*;
 
@@ -128,7 +128,7 @@ struct Gesture {
 
 #[component]
 pub fn ChoroplethMap(
-    layer: MapLayer,
+    layer: ProjectedLayer,
     /// The units' figures; live updates repaint the map in place (zoom and hover stay).
     #[prop(into)]
     rows: Signal<Vec<IndicatorRow>>,
@@ -156,7 +156,6 @@ pub fn ChoroplethMap(
     let counts_shown = count_of.is_some();
     let value_key = count_of.unwrap_or(indicator_key(indicator));
     let method = method.unwrap_or_else(|| Method::thresholds_for(indicator));
-    let shapes_in_box = StoredValue::new(project(&layer));
     let classes = Memo::new(move |_| {
         rows.with(|rows| {
             let values: Vec<Option<f64>> = rows.iter().map(|r| r.indicator(indicator)).collect();
@@ -167,18 +166,18 @@ pub fn ChoroplethMap(
     let map_layer = StoredValue::new(layer.clone());
     let units = Memo::new(move |_| {
         let classes = classes.get();
-        rows.with(|rows| {
-            shapes_in_box.with_value(|shapes| {
-                map_layer.with_value(|layer| paint(layer, shapes, rows, &classes, indicator))
-            })
-        })
+        rows.with(|rows| map_layer.with_value(|layer| paint(layer, rows, &classes, indicator)))
     });
     let counts = Memo::new(move |_| {
         let values: Vec<Option<f64>> = units.with(|u| u.iter().map(|u| u.value).collect());
         classes.with(|c| c.histogram(&values))
     });
     let no_data = move || units.with(|u| u.iter().filter(|u| u.class.is_none()).count());
-    let points: Vec<(f64, f64)> = shapes_in_box.with_value(|s| s.iter().map(|s| s.1).collect());
+    let points: Vec<(f64, f64)> = layer
+        .units
+        .iter()
+        .map(|u| (f64::from(u.label.0), f64::from(u.label.1)))
+        .collect();
     let hovered = RwSignal::new(None::<usize>);
     let highlighted = RwSignal::new(None::<Option<usize>>);
     let view_box = RwSignal::new(View::default());

@@ -2,7 +2,7 @@
 //! position, value, class and rank. Plain data in and out, no signals.
 use super::{HEIGHT, MARGIN, WIDTH};
 use crate::classify::Classes;
-use crate::model::{Indicator, IndicatorRow, MapLayer, MapShape};
+use crate::model::{Indicator, IndicatorRow, MapLayer, MapShape, ProjectedLayer, ProjectedUnit};
 use crate::projection::{hex_centre, hex_path, path_data, Bounds, Projection};
 use std::collections::HashMap;
 
@@ -50,7 +50,31 @@ pub fn draw(
     classes: &Classes,
     indicator: Indicator,
 ) -> Vec<DrawnUnit> {
-    paint(layer, &project(layer), rows, classes, indicator)
+    paint(&projected(layer), rows, classes, indicator)
+}
+
+/// The layer as pages carry it: projected once, where it is loaded (the server), so the
+/// browser neither reads coordinates nor holds the projection's code.
+pub fn projected(layer: &MapLayer) -> ProjectedLayer {
+    // A tenth of a unit, as the paths are written: the label's text lands where it did.
+    let tenth = |v: f64| ((v * 10.0).round() / 10.0) as f32;
+    ProjectedLayer {
+        geographic: layer.geographic,
+        geographic_available: layer.geographic_available,
+        units: layer
+            .units
+            .iter()
+            .zip(project(layer))
+            .map(|(u, (path, label))| ProjectedUnit {
+                code: u.code.clone(),
+                name: u.name.clone(),
+                path,
+                label: (tenth(label.0), tenth(label.1)),
+            })
+            .collect(),
+        not_on_map: layer.not_on_map.clone(),
+        credit: layer.credit.clone(),
+    }
 }
 
 /// Each unit's path and label position in the map's box, in the layer's order.
@@ -125,8 +149,7 @@ pub fn project(layer: &MapLayer) -> Vec<(String, (f64, f64))> {
 /// Joins projected shapes with the figures: each unit's value, class and rank. Cheap next to
 /// `project`, so live figures repaint without projecting again.
 pub fn paint(
-    layer: &MapLayer,
-    shapes: &[(String, (f64, f64))],
+    layer: &ProjectedLayer,
     rows: &[IndicatorRow],
     classes: &Classes,
     indicator: Indicator,
@@ -142,15 +165,14 @@ pub fn paint(
     layer
         .units
         .iter()
-        .zip(shapes)
-        .map(|(u, (path, label))| {
+        .map(|u| {
             let row = figures.get(u.code.as_str()).map(|&i| &rows[i as usize]);
             let value = row.and_then(|r| r.indicator(indicator));
             DrawnUnit {
                 code: u.code.clone(),
                 name: u.name.clone(),
-                path: path.clone(),
-                label: *label,
+                path: u.path.clone(),
+                label: (f64::from(u.label.0), f64::from(u.label.1)),
                 value,
                 class: classes.class_of(value),
                 rank: ranks.get(&u.code).copied(),
@@ -218,6 +240,29 @@ mod tests {
                 u.label
             );
         }
+    }
+
+    #[test]
+    fn pages_carry_each_unit_projected_with_its_path_as_drawn_and_its_label_to_a_tenth() {
+        let layer = tiles();
+        let page = projected(&layer);
+        let in_box = project(&layer);
+        assert_eq!(page.units.len(), in_box.len());
+        for (u, (path, label)) in page.units.iter().zip(&in_box) {
+            assert_eq!(&u.path, path, "the very path the server-rendered map holds");
+            for (carried, exact) in [(u.label.0, label.0), (u.label.1, label.1)] {
+                assert!(
+                    (f64::from(carried) - exact).abs() <= 0.051,
+                    "{carried} vs {exact}"
+                );
+                assert_eq!(f64::from(carried * 10.0).fract(), 0.0, "{carried}");
+            }
+        }
+        assert_eq!(page.not_on_map, layer.not_on_map);
+        // In the page's JSON the path is the same text, byte for byte.
+        let json = serde_json::to_string(&page).unwrap();
+        assert!(json.contains(&format!(r#""path":"{}""#, in_box[0].0)));
+        assert_eq!(serde_json::from_str::<ProjectedLayer>(&json).unwrap(), page);
     }
 
     #[test]
