@@ -36,6 +36,25 @@ pub fn is_hashed(name: &str) -> bool {
         && matches!(&rest[16..], ".js" | "_bg.wasm" | ".css")
 }
 
+/// The `Link` header of a page's answer: its bundle's JS and WASM and the stylesheet, to
+/// preload. A browser acts on it as the answer's headers arrive, before it has parsed the head
+/// (on a phone, about a tenth of a second later), and the WASM is most of what a page downloads.
+/// The attributes match the head's own preload tags, so each file is fetched once.
+pub fn preload_links(names: &AssetNames, path: &str) -> Option<HeaderValue> {
+    let bundle = app::bundle_for(path);
+    let bundle = names
+        .bundles
+        .get(bundle)
+        .map(String::as_str)
+        .unwrap_or(bundle);
+    let css = names.css.as_deref().unwrap_or("iem.css");
+    HeaderValue::from_str(&format!(
+        "</pkg/{bundle}_bg.wasm>; rel=preload; as=fetch; type=\"application/wasm\"; crossorigin, \
+         </pkg/{bundle}.js>; rel=modulepreload; crossorigin, </pkg/{css}>; rel=preload; as=style"
+    ))
+    .ok()
+}
+
 /// Serves `pkg_dir`, preferring the build's `.br` and `.gz` files, with the cache policy set
 /// by name: hashed assets immutable, the rest `no-cache`.
 pub fn service(pkg_dir: &Path) -> axum::routing::MethodRouter<()> {

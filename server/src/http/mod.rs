@@ -414,6 +414,23 @@ pub fn router(state: AppState) -> Router {
     let pkg_dir =
         std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
     let assets = assets::names(&pkg_dir);
+    let preload = {
+        let assets = assets.clone();
+        move |req: Request<axum::body::Body>, next: axum::middleware::Next| {
+            let links = assets::preload_links(&assets, req.uri().path());
+            async move {
+                let mut res = next.run(req).await;
+                let html = res
+                    .headers()
+                    .get(axum::http::header::CONTENT_TYPE)
+                    .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+                if let (true, Some(links)) = (html && res.status().is_success(), links) {
+                    res.headers_mut().insert(axum::http::header::LINK, links);
+                }
+                res
+            }
+        }
+    };
     let routes = app::page_routes();
     let pages = Router::new()
         .leptos_routes_with_context(
@@ -432,6 +449,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             embed::load_view,
         ))
+        .layer(axum::middleware::from_fn(preload))
         .nest_service("/pkg", assets::service(&pkg_dir))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Inside the compression (the outer layers), so the error bodies it reads are plain.

@@ -166,6 +166,71 @@ async fn pages_name_the_hashed_assets_which_are_cached_forever_and_served_precom
     );
 }
 
+/// A page's text with its answer's CSP nonce (a new one each time) written as `N`.
+fn without_nonce(headers: &axum::http::HeaderMap, html: &str) -> String {
+    let policy = headers["content-security-policy"].to_str().unwrap();
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap();
+    html.replace(nonce, "N")
+}
+
+#[tokio::test]
+async fn a_page_names_its_files_to_preload_in_its_headers_and_travels_brotli_or_gzip_compressed() {
+    let (site, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let pkg = site.path().join("pkg");
+    build(&pkg, "v1");
+    let server = server_on(site.path(), data.path());
+    let page = "/?unit=49&from=2021-01-01&to=2021-03-31";
+
+    let (status, plain_headers, plain) = get(&server, page, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(plain_headers.get("content-encoding").is_none());
+    let plain = String::from_utf8(plain).unwrap();
+    // The `Link` header preloads exactly the files the head names, before the head is read.
+    let link = plain_headers["link"].to_str().unwrap();
+    let mut linked: Vec<String> = link
+        .split(", <")
+        .filter_map(|l| l.trim_start_matches('<').strip_prefix("/pkg/"))
+        .filter_map(|l| l.split('>').next())
+        .map(str::to_string)
+        .collect();
+    linked.sort();
+    assert_eq!(linked, named_assets(&plain), "{link}");
+    assert!(link.contains("_bg.wasm>; rel=preload; as=fetch"), "{link}");
+    assert!(link.contains(".js>; rel=modulepreload"), "{link}");
+    // A desk page preloads the desk bundle; an asset or an API answer preloads nothing.
+    let (_, desk, _) = get(&server, "/signin", None).await;
+    assert!(desk["link"].to_str().unwrap().contains("</pkg/iem-desk."));
+    let (_, api, _) = get(&server, "/api/v1/openapi.json", None).await;
+    assert!(api.get("link").is_none());
+
+    // The same page, compressed as the browser accepts: brotli first, else gzip.
+    let (_, headers, br) = get(&server, page, Some("gzip, deflate, br")).await;
+    assert_eq!(headers["content-encoding"], "br");
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut brotli_decompressor::Decompressor::new(&br[..], 4096),
+        &mut text,
+    )
+    .unwrap();
+    assert_eq!(
+        without_nonce(&headers, &text),
+        without_nonce(&plain_headers, &plain)
+    );
+    let (_, headers, gz) = get(&server, page, Some("gzip")).await;
+    assert_eq!(headers["content-encoding"], "gzip");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut text).unwrap();
+    assert_eq!(
+        without_nonce(&headers, &text),
+        without_nonce(&plain_headers, &plain)
+    );
+    assert!(br.len() < gz.len() && gz.len() < plain.len());
+}
+
 #[tokio::test]
 async fn after_an_upgrade_a_page_names_only_the_new_builds_assets() {
     let (site, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
