@@ -227,11 +227,11 @@ pub(crate) fn build_dashboard(
         .iter()
         .map(|u| Sparkline {
             code: u.code.clone(),
-            rates: series
+            months: series
                 .remove(&u.code)
                 .unwrap_or_default()
                 .iter()
-                .map(crate::indicators::on_time_rate)
+                .map(|c| (c.resolved_early + c.resolved_on_time, c.resolved))
                 .collect(),
         })
         .collect();

@@ -36,10 +36,12 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, CodecError> {
     serde_wasm_bindgen::from_value(value).map_err(|e| CodecError(e.to_string()))
 }
 
-/// Writes `value` as JSON text.
+/// Writes `value` as JSON text, figures' rows in the pages' short form
+/// ([`crate::model::in_page_form`]).
 #[cfg(not(target_arch = "wasm32"))]
 pub fn to_text<T: Serialize>(value: &T) -> Result<String, CodecError> {
-    serde_json::to_string(value).map_err(|e| CodecError(e.to_string()))
+    crate::model::in_page_form(|| serde_json::to_string(value))
+        .map_err(|e| CodecError(e.to_string()))
 }
 
 /// Writes `value` as JSON text.

@@ -264,8 +264,13 @@ impl Counts {
 }
 
 // Named `Figures` in the server's OpenAPI document; the doc comments are its descriptions.
+// Written whole everywhere but in pages (`crate::codec`): there a rate that its counts give
+// again is left out, and the reader derives it again from the counts, to the same bits (one
+// division of two integers as `f64`). Seventeen-digit fractions are most of what a row costs
+// compressed, and the dashboard's page carries hundreds of rows.
 /// One row of the stats answer: a unit's counts and the indicators derived from them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(into = "row_form::Written", from = "row_form::Read")]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema), schema(as = Figures))]
 pub struct IndicatorRow {
     /// Official unit code; leading zeros kept.
@@ -327,6 +332,30 @@ impl IndicatorRow {
         }
     }
 
+    /// The four rates as the row's counts give them: on time, late (pending included), online,
+    /// paid online.
+    fn derived_rates(&self) -> [Option<f64>; 4] {
+        let c = Counts {
+            received: self.received,
+            resolved: self.resolved,
+            resolved_early: self.resolved_early,
+            resolved_on_time: self.resolved_on_time,
+            resolved_late: self.resolved_late,
+            pending: self.pending,
+            pending_overdue: self.pending_overdue,
+            received_online: self.received_online,
+            received_with_fee: self.received_with_fee,
+            paid_online: self.paid_online,
+            ..Counts::default()
+        };
+        [
+            crate::indicators::on_time_rate(&c),
+            crate::indicators::late_rate_incl_pending(&c),
+            crate::indicators::online_rate(&c),
+            crate::indicators::online_payment_rate(&c),
+        ]
+    }
+
     pub fn indicator(&self, indicator: Indicator) -> Option<f64> {
         match indicator {
             Indicator::OnTimeRate => self.on_time_rate,
@@ -334,6 +363,169 @@ impl IndicatorRow {
             Indicator::OnlineRate => self.online_rate,
             Indicator::OnlinePaymentRate => self.online_payment_rate,
             Indicator::AvgDays => self.avg_days,
+        }
+    }
+}
+
+// Whether rows are being written for a page: set by `in_page_form`, read by `row_form`.
+#[cfg(not(target_arch = "wasm32"))]
+thread_local! {
+    static PAGE_FORM: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `write` with [`IndicatorRow`]s written in the pages' short form (the rates their counts
+/// give left out). Only the pages' codec calls it: the API's answers, the live stream and the
+/// deliveries write rows whole.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn in_page_form<T>(write: impl FnOnce() -> T) -> T {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            PAGE_FORM.with(|f| f.set(self.0));
+        }
+    }
+    let _restore = Restore(PAGE_FORM.with(|f| f.replace(true)));
+    write()
+}
+
+/// How an [`IndicatorRow`] is written and read: whole, or in a page without the rates its
+/// counts give (an absent rate is derived on reading; a rate present, `null` included, is kept).
+mod row_form {
+    use super::IndicatorRow;
+    use serde::{Deserialize, Deserializer, Serialize};
+
+    fn page_form() -> bool {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            super::PAGE_FORM.with(std::cell::Cell::get)
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            false
+        }
+    }
+
+    /// A rate that may be left out: `None` is not written, `Some(None)` is `null`.
+    type Rate = Option<Option<f64>>;
+
+    #[derive(Serialize)]
+    pub struct Written {
+        code: String,
+        name: String,
+        received: u64,
+        resolved: u64,
+        resolved_early: u64,
+        resolved_on_time: u64,
+        resolved_late: u64,
+        pending: u64,
+        pending_overdue: u64,
+        received_online: u64,
+        received_with_fee: u64,
+        paid_online: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        on_time_rate: Rate,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        late_rate_incl_pending: Rate,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        online_rate: Rate,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        online_payment_rate: Rate,
+        avg_days: Option<f64>,
+        apportioned: u64,
+    }
+
+    impl From<IndicatorRow> for Written {
+        fn from(r: IndicatorRow) -> Written {
+            let derived = r.derived_rates();
+            let short = page_form();
+            let rate = |own: Option<f64>, derived: Option<f64>| {
+                // Compared bit for bit: the reader's division gives exactly `derived`.
+                let same = own.map(f64::to_bits) == derived.map(f64::to_bits);
+                (!(short && same)).then_some(own)
+            };
+            Written {
+                on_time_rate: rate(r.on_time_rate, derived[0]),
+                late_rate_incl_pending: rate(r.late_rate_incl_pending, derived[1]),
+                online_rate: rate(r.online_rate, derived[2]),
+                online_payment_rate: rate(r.online_payment_rate, derived[3]),
+                code: r.code,
+                name: r.name,
+                received: r.received,
+                resolved: r.resolved,
+                resolved_early: r.resolved_early,
+                resolved_on_time: r.resolved_on_time,
+                resolved_late: r.resolved_late,
+                pending: r.pending,
+                pending_overdue: r.pending_overdue,
+                received_online: r.received_online,
+                received_with_fee: r.received_with_fee,
+                paid_online: r.paid_online,
+                avg_days: r.avg_days,
+                apportioned: r.apportioned,
+            }
+        }
+    }
+
+    /// Tells a rate written as `null` (kept) from one left out (derived).
+    fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Rate, D::Error> {
+        Option::<f64>::deserialize(d).map(Some)
+    }
+
+    #[derive(Deserialize)]
+    pub struct Read {
+        code: String,
+        name: String,
+        received: u64,
+        resolved: u64,
+        resolved_early: u64,
+        resolved_on_time: u64,
+        resolved_late: u64,
+        pending: u64,
+        pending_overdue: u64,
+        received_online: u64,
+        received_with_fee: u64,
+        paid_online: u64,
+        #[serde(default, deserialize_with = "present")]
+        on_time_rate: Rate,
+        #[serde(default, deserialize_with = "present")]
+        late_rate_incl_pending: Rate,
+        #[serde(default, deserialize_with = "present")]
+        online_rate: Rate,
+        #[serde(default, deserialize_with = "present")]
+        online_payment_rate: Rate,
+        avg_days: Option<f64>,
+        #[serde(default)]
+        apportioned: u64,
+    }
+
+    impl From<Read> for IndicatorRow {
+        fn from(r: Read) -> IndicatorRow {
+            let mut row = IndicatorRow {
+                code: r.code,
+                name: r.name,
+                received: r.received,
+                resolved: r.resolved,
+                resolved_early: r.resolved_early,
+                resolved_on_time: r.resolved_on_time,
+                resolved_late: r.resolved_late,
+                pending: r.pending,
+                pending_overdue: r.pending_overdue,
+                received_online: r.received_online,
+                received_with_fee: r.received_with_fee,
+                paid_online: r.paid_online,
+                on_time_rate: None,
+                late_rate_incl_pending: None,
+                online_rate: None,
+                online_payment_rate: None,
+                avg_days: r.avg_days,
+                apportioned: r.apportioned,
+            };
+            let derived = row.derived_rates();
+            row.on_time_rate = r.on_time_rate.unwrap_or(derived[0]);
+            row.late_rate_incl_pending = r.late_rate_incl_pending.unwrap_or(derived[1]);
+            row.online_rate = r.online_rate.unwrap_or(derived[2]);
+            row.online_payment_rate = r.online_payment_rate.unwrap_or(derived[3]);
+            row
         }
     }
 }
@@ -557,6 +749,67 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_page_leaves_out_the_rates_its_counts_give_and_its_reader_derives_them_to_the_same_bits() {
+        let counts = Counts {
+            received: 7099,
+            resolved: 7107,
+            resolved_early: 5404,
+            resolved_on_time: 1594,
+            resolved_late: 109,
+            pending: 36,
+            pending_overdue: 9,
+            received_online: 5253,
+            received_with_fee: 3880,
+            paid_online: 2239,
+            resolved_days_total: 37_126,
+        };
+        let row = IndicatorRow::from_counts("20194", "Phường Hải Vân", &counts);
+        // A rate its counts do not give (as a converted unit's could be) travels as it is.
+        let mut odd = row.clone();
+        odd.on_time_rate = Some(0.5);
+        let empty = IndicatorRow::from_counts("X", "Xã X", &Counts::default());
+        let rows = vec![row, odd, empty];
+
+        let page = crate::codec::to_text(&rows).unwrap();
+        let written: serde_json::Value = serde_json::from_str(&page).unwrap();
+        for name in [
+            "on_time_rate",
+            "late_rate_incl_pending",
+            "online_rate",
+            "online_payment_rate",
+        ] {
+            assert!(written[0].get(name).is_none(), "{name}");
+            assert!(
+                written[2].get(name).is_none(),
+                "{name} (null, derived null)"
+            );
+        }
+        assert_eq!(written[1]["on_time_rate"], 0.5);
+        assert!(written[1].get("online_rate").is_none());
+        assert_eq!(written[0]["avg_days"], rows[0].avg_days.unwrap());
+        let back: Vec<IndicatorRow> = crate::codec::parse(&page).unwrap();
+        assert_eq!(back, rows, "every rate comes back to the bit");
+
+        // Everywhere else (the API, the live stream) a row carries every rate.
+        let api = serde_json::to_value(&rows).unwrap();
+        for r in api.as_array().unwrap() {
+            for name in [
+                "on_time_rate",
+                "late_rate_incl_pending",
+                "online_rate",
+                "online_payment_rate",
+            ] {
+                assert!(r.get(name).is_some(), "{name} in {r}");
+            }
+        }
+        assert!(api[2]["on_time_rate"].is_null());
+        assert_eq!(
+            serde_json::from_value::<Vec<IndicatorRow>>(api).unwrap(),
+            rows
+        );
     }
 
     #[test]

@@ -129,11 +129,30 @@ pub struct LiveFigures {
     pub stats: StatsResponse,
 }
 
-/// A unit's on-time rate month by month.
+/// A unit's on-time rate month by month, carried as the two counts it comes from: short
+/// integers in the page rather than seventeen-digit fractions, and [`Sparkline::rates`] divides
+/// them exactly as the server's figures do.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Sparkline {
     pub code: String,
-    pub rates: Vec<Option<f64>>,
+    /// Per month: dossiers resolved on time (early included), and resolved.
+    pub months: Vec<(u64, u64)>,
+}
+
+impl Sparkline {
+    /// The on-time rate of each month (`None`: nothing resolved).
+    pub fn rates(&self) -> Vec<Option<f64>> {
+        self.months
+            .iter()
+            .map(|&(on_time, resolved)| {
+                crate::indicators::on_time_rate(&crate::model::Counts {
+                    resolved_on_time: on_time,
+                    resolved,
+                    ..Default::default()
+                })
+            })
+            .collect()
+    }
 }
 
 /// What the charts and the procedures view ask for: the dashboard's view, optionally focused on

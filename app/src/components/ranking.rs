@@ -138,7 +138,7 @@ pub fn ranked_rows(
             let sparkline = sparklines
                 .iter()
                 .find(|s| s.code == row.code)
-                .map(|s| s.rates.clone())
+                .map(crate::views::Sparkline::rates)
                 .unwrap_or_default();
             RankedRow {
                 rank,
@@ -471,11 +471,11 @@ mod tests {
         let sparklines = vec![
             Sparkline {
                 code: "a".into(),
-                rates: vec![Some(0.9), Some(1.0)],
+                months: vec![(9, 10), (4, 4)],
             },
             Sparkline {
                 code: "c".into(),
-                rates: vec![Some(0.5), None],
+                months: vec![(1, 2), (0, 0)],
             },
         ];
         let mut ranked = ranked_rows(&[row("a", 1, 0, 1), row("c", 1, 0, 1)], &[], &sparklines);
