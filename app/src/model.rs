@@ -374,8 +374,9 @@ thread_local! {
 }
 
 /// Runs `write` with [`IndicatorRow`]s written in the pages' short form (the rates their counts
-/// give left out). Only the pages' codec calls it: the API's answers, the live stream and the
-/// deliveries write rows whole.
+/// give left out). Only the pages' codec calls it (the data a page carries and the answers of
+/// the server functions under `/api/fn`, which only the pages read): the API's answers, the
+/// live stream and the deliveries write rows whole.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn in_page_form<T>(write: impl FnOnce() -> T) -> T {
     struct Restore(bool);
@@ -406,7 +407,7 @@ mod row_form {
     }
 
     /// A rate that may be left out: `None` is not written, `Some(None)` is `null`.
-    type Rate = Option<Option<f64>>;
+    pub(super) type Rate = Option<Option<f64>>;
 
     #[derive(Serialize)]
     pub struct Written {
@@ -467,8 +468,19 @@ mod row_form {
     }
 
     /// Tells a rate written as `null` (kept) from one left out (derived).
-    fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Rate, D::Error> {
+    pub(super) fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Rate, D::Error> {
         Option::<f64>::deserialize(d).map(Some)
+    }
+
+    /// `row` with the rates read (on time, late, online, paid online), each left out one
+    /// derived from its counts.
+    pub(super) fn with_rates(mut row: IndicatorRow, read: [Rate; 4]) -> IndicatorRow {
+        let derived = row.derived_rates();
+        row.on_time_rate = read[0].unwrap_or(derived[0]);
+        row.late_rate_incl_pending = read[1].unwrap_or(derived[1]);
+        row.online_rate = read[2].unwrap_or(derived[2]);
+        row.online_payment_rate = read[3].unwrap_or(derived[3]);
+        row
     }
 
     #[derive(Deserialize)]
@@ -500,7 +512,7 @@ mod row_form {
 
     impl From<Read> for IndicatorRow {
         fn from(r: Read) -> IndicatorRow {
-            let mut row = IndicatorRow {
+            let row = IndicatorRow {
                 code: r.code,
                 name: r.name,
                 received: r.received,
@@ -520,12 +532,15 @@ mod row_form {
                 avg_days: r.avg_days,
                 apportioned: r.apportioned,
             };
-            let derived = row.derived_rates();
-            row.on_time_rate = r.on_time_rate.unwrap_or(derived[0]);
-            row.late_rate_incl_pending = r.late_rate_incl_pending.unwrap_or(derived[1]);
-            row.online_rate = r.online_rate.unwrap_or(derived[2]);
-            row.online_payment_rate = r.online_payment_rate.unwrap_or(derived[3]);
-            row
+            with_rates(
+                row,
+                [
+                    r.on_time_rate,
+                    r.late_rate_incl_pending,
+                    r.online_rate,
+                    r.online_payment_rate,
+                ],
+            )
         }
     }
 }
@@ -691,10 +706,15 @@ struct FlatTrendPoint {
     received_online: u64,
     received_with_fee: u64,
     paid_online: u64,
-    on_time_rate: Option<f64>,
-    late_rate_incl_pending: Option<f64>,
-    online_rate: Option<f64>,
-    online_payment_rate: Option<f64>,
+    // Left out in a page when the counts give them, as in a row (`row_form`).
+    #[serde(default, deserialize_with = "row_form::present")]
+    on_time_rate: row_form::Rate,
+    #[serde(default, deserialize_with = "row_form::present")]
+    late_rate_incl_pending: row_form::Rate,
+    #[serde(default, deserialize_with = "row_form::present")]
+    online_rate: row_form::Rate,
+    #[serde(default, deserialize_with = "row_form::present")]
+    online_payment_rate: row_form::Rate,
     avg_days: Option<f64>,
     #[serde(default)]
     apportioned: u64,
@@ -702,29 +722,38 @@ struct FlatTrendPoint {
 
 impl From<FlatTrendPoint> for TrendPoint {
     fn from(p: FlatTrendPoint) -> Self {
+        let figures = IndicatorRow {
+            code: p.code,
+            name: p.name,
+            received: p.received,
+            resolved: p.resolved,
+            resolved_early: p.resolved_early,
+            resolved_on_time: p.resolved_on_time,
+            resolved_late: p.resolved_late,
+            pending: p.pending,
+            pending_overdue: p.pending_overdue,
+            received_online: p.received_online,
+            received_with_fee: p.received_with_fee,
+            paid_online: p.paid_online,
+            on_time_rate: None,
+            late_rate_incl_pending: None,
+            online_rate: None,
+            online_payment_rate: None,
+            avg_days: p.avg_days,
+            apportioned: p.apportioned,
+        };
         TrendPoint {
             from: p.from,
             to: p.to,
-            figures: IndicatorRow {
-                code: p.code,
-                name: p.name,
-                received: p.received,
-                resolved: p.resolved,
-                resolved_early: p.resolved_early,
-                resolved_on_time: p.resolved_on_time,
-                resolved_late: p.resolved_late,
-                pending: p.pending,
-                pending_overdue: p.pending_overdue,
-                received_online: p.received_online,
-                received_with_fee: p.received_with_fee,
-                paid_online: p.paid_online,
-                on_time_rate: p.on_time_rate,
-                late_rate_incl_pending: p.late_rate_incl_pending,
-                online_rate: p.online_rate,
-                online_payment_rate: p.online_payment_rate,
-                avg_days: p.avg_days,
-                apportioned: p.apportioned,
-            },
+            figures: row_form::with_rates(
+                figures,
+                [
+                    p.on_time_rate,
+                    p.late_rate_incl_pending,
+                    p.online_rate,
+                    p.online_payment_rate,
+                ],
+            ),
         }
     }
 }
@@ -791,7 +820,23 @@ mod tests {
         assert!(written[1].get("online_rate").is_none());
         assert_eq!(written[0]["avg_days"], rows[0].avg_days.unwrap());
         let back: Vec<IndicatorRow> = crate::codec::parse(&page).unwrap();
-        assert_eq!(back, rows, "every rate comes back to the bit");
+        assert_eq!(back, rows);
+        let bits = |r: &IndicatorRow| {
+            [
+                r.on_time_rate,
+                r.late_rate_incl_pending,
+                r.online_rate,
+                r.online_payment_rate,
+            ]
+            .map(|v| v.map(f64::to_bits))
+        };
+        for (read, written) in back.iter().zip(&rows) {
+            assert_eq!(
+                bits(read),
+                bits(written),
+                "every rate comes back to the bit"
+            );
+        }
 
         // Everywhere else (the API, the live stream) a row carries every rate.
         let api = serde_json::to_value(&rows).unwrap();
@@ -840,6 +885,10 @@ mod tests {
         assert!(json.get("figures").is_none());
         let back: TrendPoint = serde_json::from_value(json).unwrap();
         assert_eq!(back, point);
+        // In a page the rates its counts give are left out, and come back the same.
+        let page = crate::codec::to_text(&point).unwrap();
+        assert!(!page.contains("on_time_rate"), "{page}");
+        assert_eq!(crate::codec::parse::<TrendPoint>(&page).unwrap(), point);
     }
 
     #[test]

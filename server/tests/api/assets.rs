@@ -199,8 +199,21 @@ async fn a_page_names_its_files_to_preload_in_its_headers_and_travels_brotli_or_
         .collect();
     linked.sort();
     assert_eq!(linked, named_assets(&plain), "{link}");
-    assert!(link.contains("_bg.wasm>; rel=preload; as=fetch"), "{link}");
-    assert!(link.contains(".js>; rel=modulepreload"), "{link}");
+    // With the head's attributes (a CORS fetch of the WASM, a module script), so that the browser
+    // uses one download for both.
+    assert!(
+        link.contains("_bg.wasm>; rel=preload; as=fetch; type=\"application/wasm\"; crossorigin"),
+        "{link}"
+    );
+    assert!(
+        link.contains(".js>; rel=modulepreload; crossorigin"),
+        "{link}"
+    );
+    assert!(
+        plain.contains(r#"rel="preload" href="/pkg/"#)
+            && plain.contains(r#"as="fetch" type="application/wasm" crossorigin="#)
+    );
+    assert!(link.contains(".css>; rel=preload; as=style"), "{link}");
     // A desk page preloads the desk bundle; an asset or an API answer preloads nothing.
     let (_, desk, _) = get(&server, "/signin", None).await;
     assert!(desk["link"].to_str().unwrap().contains("</pkg/iem-desk."));
