@@ -86,6 +86,50 @@ test('the exported CSV holds the same figures as GET /api/v1/stats', async () =>
   await page.close();
 });
 
+test('the trend’s table shows the API’s on-time rates, as the page hydrates and after a switch to weeks', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`${base}/?lang=en&${VIEW}`);
+  await waitHydrated(page);
+  const rows = () =>
+    page.$$eval('figure[data-chart="trend"] table.chart-table tbody tr', (trs) =>
+      trs.map((tr) => [...tr.cells].map((c) => c.textContent.trim())),
+    );
+  // The trend of a quarter reaches back a year in months; in weeks the quarter holds enough.
+  const check = async (bucket, from) => {
+    const api = await (await fetch(`${base}/api/v1/trend?unit=49&from=${from}&to=2021-03-31&bucket=${bucket}`)).json();
+    // The new figures are in when the table has their rows, or when the chart came back drawn
+    // (a new chart opens as a picture): then its table is asked for again.
+    const button = 'figure[data-chart="trend"] button.show-table';
+    await page.waitForFunction(
+      ([n, button]) =>
+        document.querySelectorAll('figure[data-chart="trend"] table.chart-table tbody tr').length === n ||
+        document.querySelector(button)?.getAttribute('aria-pressed') === 'false',
+      [api.points.length, button],
+    );
+    if ((await page.getAttribute(button, 'aria-pressed')) === 'false') await page.click(button);
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('figure[data-chart="trend"] table.chart-table tbody tr').length === n,
+      api.points.length,
+    );
+    const shown = await rows();
+    api.points.forEach((point, i) => {
+      assert.equal(shown[i][1].replaceAll(',', ''), String(point.resolved), `${bucket} ${point.from} resolved`);
+      if (point.on_time_rate === null) {
+        assert.equal(shown[i][2], '–', `${bucket} ${point.from}`);
+      } else {
+        const percent = Number(shown[i][2].replace('%', ''));
+        assert.ok(Math.abs(percent - point.on_time_rate * 100) < 0.006, `${bucket} ${point.from}: ${shown[i][2]}`);
+      }
+    });
+  };
+  // The months come with the page; the weeks from the server function after the switch.
+  await check('month', '2020-04-01');
+  await page.click('nav.buckets a >> nth=1');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('bucket') === 'week');
+  await check('week', '2021-01-01');
+  await page.close();
+});
+
 test('the embed page frames in another page; the dashboard refuses to', async () => {
   const embed = await fetch(`${base}/embed?${VIEW}`);
   assert.equal(embed.status, 200);
