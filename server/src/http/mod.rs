@@ -32,7 +32,7 @@ use leptos_axum::LeptosRoutes;
 use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceBuilder;
-use tower_http::compression::CompressionLayer;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::request_id::{PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use tracing::Span;
@@ -487,7 +487,10 @@ pub fn router(state: AppState) -> Router {
                 .layer(axum::middleware::from_fn(no_store))
                 .layer(axum::middleware::from_fn(json_errors))
                 .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
-                .layer(CompressionLayer::new()),
+                // Brotli 5: the dashboard's page 46.6 KB against 50.5 KB at tower-http's default
+                // of 4 (Node's zlib on the same bytes: 6.5 ms against 4.9, gzip 6 10.9 ms); gzip at
+                // 5 is within 3% of 6.
+                .layer(CompressionLayer::new().quality(CompressionLevel::Precise(5))),
         )
         .with_state(state)
 }
