@@ -269,8 +269,9 @@ impl Counts {
 // division of two integers as `f64`). Seventeen-digit fractions are most of what a row costs
 // compressed, and the dashboard's page carries hundreds of rows.
 /// One row of the stats answer: a unit's counts and the indicators derived from them.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(into = "row_form::Written", from = "row_form::Read")]
+// Serialize: `row_form`, which borrows the row rather than copying it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(from = "row_form::Wire<'static>")]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema), schema(as = Figures))]
 pub struct IndicatorRow {
     /// Official unit code; leading zeros kept.
@@ -393,7 +394,8 @@ pub fn in_page_form<T>(write: impl FnOnce() -> T) -> T {
 /// counts give (an absent rate is derived on reading; a rate present, `null` included, is kept).
 mod row_form {
     use super::IndicatorRow;
-    use serde::{Deserialize, Deserializer, Serialize};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::borrow::Cow;
 
     fn page_form() -> bool {
         #[cfg(not(target_arch = "wasm32"))]
@@ -409,10 +411,11 @@ mod row_form {
     /// A rate that may be left out: `None` is not written, `Some(None)` is `null`.
     pub(super) type Rate = Option<Option<f64>>;
 
-    #[derive(Serialize)]
-    pub struct Written {
-        code: String,
-        name: String,
+    /// A row as it is written (borrowing the row's names) and read.
+    #[derive(Serialize, Deserialize)]
+    pub struct Wire<'a> {
+        code: Cow<'a, str>,
+        name: Cow<'a, str>,
         received: u64,
         resolved: u64,
         resolved_early: u64,
@@ -423,47 +426,65 @@ mod row_form {
         received_online: u64,
         received_with_fee: u64,
         paid_online: u64,
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "present",
+            skip_serializing_if = "Option::is_none"
+        )]
         on_time_rate: Rate,
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "present",
+            skip_serializing_if = "Option::is_none"
+        )]
         late_rate_incl_pending: Rate,
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "present",
+            skip_serializing_if = "Option::is_none"
+        )]
         online_rate: Rate,
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "present",
+            skip_serializing_if = "Option::is_none"
+        )]
         online_payment_rate: Rate,
         avg_days: Option<f64>,
+        #[serde(default)]
         apportioned: u64,
     }
 
-    impl From<IndicatorRow> for Written {
-        fn from(r: IndicatorRow) -> Written {
-            let derived = r.derived_rates();
+    impl Serialize for IndicatorRow {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let derived = self.derived_rates();
             let short = page_form();
             let rate = |own: Option<f64>, derived: Option<f64>| {
                 // Compared bit for bit: the reader's division gives exactly `derived`.
                 let same = own.map(f64::to_bits) == derived.map(f64::to_bits);
                 (!(short && same)).then_some(own)
             };
-            Written {
-                on_time_rate: rate(r.on_time_rate, derived[0]),
-                late_rate_incl_pending: rate(r.late_rate_incl_pending, derived[1]),
-                online_rate: rate(r.online_rate, derived[2]),
-                online_payment_rate: rate(r.online_payment_rate, derived[3]),
-                code: r.code,
-                name: r.name,
-                received: r.received,
-                resolved: r.resolved,
-                resolved_early: r.resolved_early,
-                resolved_on_time: r.resolved_on_time,
-                resolved_late: r.resolved_late,
-                pending: r.pending,
-                pending_overdue: r.pending_overdue,
-                received_online: r.received_online,
-                received_with_fee: r.received_with_fee,
-                paid_online: r.paid_online,
-                avg_days: r.avg_days,
-                apportioned: r.apportioned,
+            Wire {
+                code: Cow::Borrowed(&self.code),
+                name: Cow::Borrowed(&self.name),
+                received: self.received,
+                resolved: self.resolved,
+                resolved_early: self.resolved_early,
+                resolved_on_time: self.resolved_on_time,
+                resolved_late: self.resolved_late,
+                pending: self.pending,
+                pending_overdue: self.pending_overdue,
+                received_online: self.received_online,
+                received_with_fee: self.received_with_fee,
+                paid_online: self.paid_online,
+                on_time_rate: rate(self.on_time_rate, derived[0]),
+                late_rate_incl_pending: rate(self.late_rate_incl_pending, derived[1]),
+                online_rate: rate(self.online_rate, derived[2]),
+                online_payment_rate: rate(self.online_payment_rate, derived[3]),
+                avg_days: self.avg_days,
+                apportioned: self.apportioned,
             }
+            .serialize(s)
         }
     }
 
@@ -483,38 +504,11 @@ mod row_form {
         row
     }
 
-    #[derive(Deserialize)]
-    pub struct Read {
-        code: String,
-        name: String,
-        received: u64,
-        resolved: u64,
-        resolved_early: u64,
-        resolved_on_time: u64,
-        resolved_late: u64,
-        pending: u64,
-        pending_overdue: u64,
-        received_online: u64,
-        received_with_fee: u64,
-        paid_online: u64,
-        #[serde(default, deserialize_with = "present")]
-        on_time_rate: Rate,
-        #[serde(default, deserialize_with = "present")]
-        late_rate_incl_pending: Rate,
-        #[serde(default, deserialize_with = "present")]
-        online_rate: Rate,
-        #[serde(default, deserialize_with = "present")]
-        online_payment_rate: Rate,
-        avg_days: Option<f64>,
-        #[serde(default)]
-        apportioned: u64,
-    }
-
-    impl From<Read> for IndicatorRow {
-        fn from(r: Read) -> IndicatorRow {
+    impl From<Wire<'static>> for IndicatorRow {
+        fn from(r: Wire<'static>) -> IndicatorRow {
             let row = IndicatorRow {
-                code: r.code,
-                name: r.name,
+                code: r.code.into_owned(),
+                name: r.name.into_owned(),
                 received: r.received,
                 resolved: r.resolved,
                 resolved_early: r.resolved_early,

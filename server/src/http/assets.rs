@@ -36,12 +36,11 @@ pub fn is_hashed(name: &str) -> bool {
         && matches!(&rest[16..], ".js" | "_bg.wasm" | ".css")
 }
 
-/// The `Link` header of a page's answer: its bundle's JS and WASM and the stylesheet, to
-/// preload. A browser acts on it as the answer's headers arrive, before it has parsed the head
+/// The `Link` header of the answers of `bundle`'s pages: the bundle's JS and WASM and the
+/// stylesheet, to preload. A browser acts on it as the answer's headers arrive, before it has parsed the head
 /// (on a phone, about a tenth of a second later), and the WASM is most of what a page downloads.
 /// The attributes match the head's own preload tags, so each file is fetched once.
-pub fn preload_links(names: &AssetNames, path: &str) -> Option<HeaderValue> {
-    let bundle = app::bundle_for(path);
+pub fn preload_links(names: &AssetNames, bundle: &str) -> Option<HeaderValue> {
     let bundle = names
         .bundles
         .get(bundle)

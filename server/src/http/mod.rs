@@ -415,9 +415,15 @@ pub fn router(state: AppState) -> Router {
         std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
     let assets = assets::names(&pkg_dir);
     let preload = {
-        let assets = assets.clone();
+        // One header per bundle, written once.
+        let links: Arc<std::collections::HashMap<&'static str, axum::http::HeaderValue>> = Arc::new(
+            app::BUNDLES
+                .iter()
+                .filter_map(|(bundle, _)| Some((*bundle, assets::preload_links(&assets, bundle)?)))
+                .collect(),
+        );
         move |req: Request<axum::body::Body>, next: axum::middleware::Next| {
-            let links = assets::preload_links(&assets, req.uri().path());
+            let links = links.get(app::bundle_for(req.uri().path())).cloned();
             async move {
                 let mut res = next.run(req).await;
                 let html = res
