@@ -50,7 +50,7 @@ function emit(name, bytes) {
 // build. The build fails past a bundle's limit, so a regression is seen where it is made: the
 // target itself where it is met, the size reached so far (and a little room) where it is not yet.
 const TARGETS = { iem: 300_000, 'iem-embed': 150_000 };
-const LIMITS = { iem: 300_000, 'iem-embed': 172_000 };
+const LIMITS = { iem: 300_000, 'iem-embed': 150_000 };
 
 const manifest = { bundles: {}, css: null };
 const sizes = [];

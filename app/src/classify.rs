@@ -43,12 +43,11 @@ impl Method {
                     let limits = list
                         .split(',')
                         .map(|v| {
-                            v.trim()
-                                .parse::<f64>()
-                                .ok()
-                                .filter(|v| v.is_finite())
+                            crate::format::parse_decimal(v.trim())
                                 .map(|v| v / scale)
-                                .ok_or_else(|| format!("limits: '{v}' is not a number"))
+                                .ok_or_else(|| {
+                                    format!("limits: '{v}' is not a number such as 92.5")
+                                })
                         })
                         .collect::<Result<Vec<_>, _>>()?;
                     if limits.len() > 6 {
