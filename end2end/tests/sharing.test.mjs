@@ -172,6 +172,34 @@ test('the embed page frames in another page; the dashboard refuses to', async ()
   newsroom.close();
 });
 
+test('an embed keeps the class limits its address names, with decimals, once it hydrates', async () => {
+  // The browser reads `limits=` with its own decimal reader (no float parser in the WASM): the
+  // classes it draws must be those the server drew.
+  const url = `${base}/embed?${VIEW}&limits=90,92.5,97`;
+  const served = await (await fetch(url)).text();
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(url);
+  await waitHydrated(page);
+  const drawn = (doc) => ({
+    labels: [...doc.querySelectorAll('.legend .class-label')].map((l) => l.textContent),
+    units: [...doc.querySelectorAll('path.unit')].map((p) => `${p.dataset.unit}:${p.dataset.class}`),
+  });
+  const [server, browserDrew] = await page.evaluate(
+    ([html, draw]) => {
+      const drawn = new Function(`return ${draw}`)();
+      return [drawn(new DOMParser().parseFromString(html, 'text/html')), drawn(document)];
+    },
+    [served, drawn.toString()],
+  );
+  assert.deepEqual(server.labels.slice(0, 4), ['< 90%', '90–92,5%', '92,5–97%', '≥ 97%']);
+  assert.deepEqual(browserDrew, server);
+  assert.ok(server.units.length >= 18, `the districts are drawn: ${server.units.length}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('a 360 px phone shows the dashboard without sideways scrolling', async () => {
   const phone = await browser.context.browser()?.newContext?.({ viewport: { width: 360, height: 740 } });
   const page = phone ? await phone.newPage() : await browser.context.newPage();
