@@ -46,7 +46,7 @@ impl Method {
                             crate::format::parse_decimal(v.trim())
                                 .map(|v| v / scale)
                                 .ok_or_else(|| {
-                                    format!("limits: '{v}' is not a number such as 92.5")
+                                    format!("limits: '{v}' is not a plain decimal such as 95 or 92.5 (no exponent, at most 15 digits)")
                                 })
                         })
                         .collect::<Result<Vec<_>, _>>()?;

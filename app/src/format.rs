@@ -30,7 +30,8 @@ pub fn decimal(lang: Lang, value: f64, decimals: usize) -> String {
 }
 
 /// Reads a plain decimal ("95", "92.5", "-0.25"), as `str::parse::<f64>` reads it, to the same
-/// bits; `None` for anything else (exponents, `inf`, `NaN`, more than 15 significant digits).
+/// bits; `None` for anything else (exponents, `inf`, `NaN`, more than 15 significant digits, a
+/// fraction of more than 22 places).
 ///
 /// Why not `str::parse`: its reader carries a 10 KB table of powers of five into the WASM, most
 /// of what the embed's bundle was over its size target by. A decimal of at most 15 digits is its
@@ -46,6 +47,8 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
     if whole.is_empty() && fraction.is_empty() {
         return None;
     }
+    // Zeros ending the fraction change nothing ("92.50" is 92.5) and are not counted.
+    let fraction = fraction.trim_end_matches('0');
     let mut mantissa: u64 = 0;
     let mut significant = 0;
     for b in whole.bytes().chain(fraction.bytes()) {
@@ -229,6 +232,9 @@ mod tests {
             "0.000000000000000000001",
             "999999999999999",
             "1.7976931348623",
+            "92.500000000000000000000000",
+            ".000",
+            "-5.0",
         ] {
             let ours = parse_decimal(text).unwrap_or_else(|| panic!("{text} not read"));
             let std: f64 = text.parse().unwrap();

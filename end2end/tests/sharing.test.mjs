@@ -172,9 +172,11 @@ test('the embed page frames in another page; the dashboard refuses to', async ()
   newsroom.close();
 });
 
-test('an embed keeps the class limits its address names, with decimals, once it hydrates', async () => {
-  // The browser reads `limits=` with its own decimal reader (no float parser in the WASM): the
-  // classes it draws must be those the server drew.
+test('an embed with decimal class limits in its address hydrates, keeping the legend and classes the server drew', async () => {
+  // The browser reads `limits=` with the server's decimal reader (`format::parse_decimal`: no
+  // float parser in the WASM; its unit test holds it to `str::parse`, bit for bit). Hydration
+  // keeps the server's text, so what this checks is that the page hydrates at all with decimal
+  // limits (a browser reading another number of classes stops hydrating) and shows them.
   const url = `${base}/embed?${VIEW}&limits=90,92.5,97`;
   const served = await (await fetch(url)).text();
   const page = await browser.context.newPage();
