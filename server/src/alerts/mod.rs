@@ -431,6 +431,15 @@ fn failure(e: app::store::StoreError) -> StoreFailure {
     }
 }
 
+/// The answers to `queries` the store gives, read one after another (those it fails are left
+/// out).
+fn read_all(store: &dyn ServedStore, queries: &[StatsQuery]) -> Vec<(StatsQuery, StatsResponse)> {
+    queries
+        .iter()
+        .filter_map(|q| store.stats(q).ok().map(|a| (q.clone(), a)))
+        .collect()
+}
+
 /// One watched unit's measure.
 struct Measured {
     code: String,
@@ -609,9 +618,10 @@ impl Figures<'_> {
     }
 
     /// Reads the figures of the current periods the rules ask for before measuring them, two
-    /// at a time (the store has two readers): after a commit these are the evaluation's
-    /// longest reads, and they do not depend on one another. A read that fails here is left to
-    /// the rule that asks for it, which then meets the error itself.
+    /// at a time (the store has two readers), with the due-soon counts if a rule needs them:
+    /// after a commit these are the evaluation's longest reads, and they do not depend on one
+    /// another. A read that fails here is left to the rule that asks for it, which then meets
+    /// the error itself.
     fn prefetch(&mut self, rules: &[AlertRule]) -> Result<(), StoreFailure> {
         // The due-soon rules on one unit each need that unit's coverage: read together.
         let single: Vec<String> = rules
@@ -635,27 +645,41 @@ impl Figures<'_> {
         if wanted.len() < 2 || wanted.len() > PREFETCH_MOST {
             return Ok(());
         }
-        let store = self.store;
-        let half = wanted.len().div_ceil(2);
-        let read: Vec<(StatsQuery, StatsResponse)> = std::thread::scope(|scope| {
-            let readers: Vec<_> = wanted
+        let due_until = (self.due_counts.is_none()
+            && rules
+                .iter()
+                .any(|r| r.rule.indicator == AlertIndicator::DueSoon))
+        .then(|| {
+            self.store
+                .calendar()
+                .last_due_within(self.today, app::due::DEFAULT_WITHIN)
+        });
+        let (store, today) = (self.store, self.today);
+        // The first period alone (beside the grouped due-soon read, when a rule needs it): the
+        // periods ending today share the days of this month, which the store then keeps until
+        // the next commit, so the others read side by side without reading them again.
+        let (first, rest) = wanted.split_at(1);
+        let (mut read, due_counts) = std::thread::scope(|scope| {
+            let due = due_until.map(|until| scope.spawn(move || store.due_counts(today, until)));
+            let read = read_all(store, first);
+            let due = due.and_then(|d| d.join().ok()).and_then(Result::ok);
+            (read, due)
+        });
+        let half = rest.len().div_ceil(2);
+        std::thread::scope(|scope| {
+            let readers: Vec<_> = rest
                 .chunks(half)
-                .map(|chunk| {
-                    scope.spawn(move || {
-                        chunk
-                            .iter()
-                            .filter_map(|q| store.stats(q).ok().map(|a| (q.clone(), a)))
-                            .collect::<Vec<_>>()
-                    })
-                })
+                .map(|chunk| scope.spawn(move || read_all(store, chunk)))
                 .collect();
-            readers
-                .into_iter()
-                .flat_map(|r| r.join().unwrap_or_default())
-                .collect()
+            for reader in readers {
+                read.extend(reader.join().unwrap_or_default());
+            }
         });
         for (query, answer) in read {
             self.stats.insert(query, Arc::new(answer));
+        }
+        if due_counts.is_some() {
+            self.due_counts = due_counts;
         }
         Ok(())
     }

@@ -21,6 +21,7 @@ pub mod query;
 pub mod rollup;
 pub mod selection;
 pub mod served;
+pub mod unit_lists;
 pub mod view;
 pub mod write_index;
 

@@ -3,6 +3,7 @@
 //! for both engines; the figures from the engine's rollups.
 use super::conversion::Conversion;
 use super::figures::{key_column, Figures, RollupFilter};
+use super::unit_lists::UnitLists;
 use super::view;
 use super::StoreFailure;
 use app::era::{code_of, Era};
@@ -186,6 +187,7 @@ pub fn stats(
     conn: &Connection,
     figures: &dyn Figures,
     conversion: &Conversion,
+    lists: &UnitLists,
     query: &StatsQuery,
 ) -> Result<StatsResponse, StoreFailure> {
     let era = view::era_of(query.units, query.period.to)?;
@@ -216,11 +218,11 @@ pub fn stats(
         None => None,
     };
     // The units listed: those in force at the period's end, or today's for an earlier period.
-    let listed = units(
+    let listed = lists.in_force(
         conn,
         query.level,
         parent.as_ref().map(|p| p.key.as_str()),
-        Some(era.units_on(query.period.to)),
+        era.units_on(query.period.to),
     )?;
     let key = key_column(query.level);
     let mut f = RollupFilter::of_stats(query);

@@ -544,9 +544,15 @@ impl ClusterStore {
 
 impl IndicatorStore for ClusterStore {
     fn stats(&self, q: &StatsQuery) -> Result<StatsResponse, StoreError> {
-        Ok(self
-            .reference
-            .with_reader(|c| query::stats(c, &self.figures(), self.reference.conversion(), q))?)
+        Ok(self.reference.with_reader(|c| {
+            query::stats(
+                c,
+                &self.figures(),
+                self.reference.conversion(),
+                self.reference.unit_lists(),
+                q,
+            )
+        })?)
     }
 
     fn trend(&self, q: &app::model::TrendQuery) -> Result<app::model::TrendResponse, StoreError> {

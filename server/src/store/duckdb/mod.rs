@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod due;
 pub mod late;
 pub mod maintenance;
+pub mod past;
 pub mod query;
 pub mod schema;
 pub mod selection;
@@ -19,6 +20,7 @@ use crate::store::boundaries::{BoundaryLayer, Tile, UnitName};
 use crate::store::check::{BatchError, BatchOutcome};
 use crate::store::conversion::Conversion;
 use crate::store::served::ServedStore;
+use crate::store::unit_lists::UnitLists;
 use crate::store::write_index::WriteIndex;
 use crate::store::{StoreFailure, StoreSummary, UncataloguedProcedure};
 use ::duckdb::Connection;
@@ -45,6 +47,8 @@ pub struct EngineSettings {
 pub(crate) struct Writer {
     conn: Connection,
     index: WriteIndex,
+    /// Told of the months each commit changed (shared with the readers' figures).
+    past: Arc<past::PastCache>,
 }
 
 /// A request waiting for the next group commit, with where to send its result.
@@ -70,6 +74,10 @@ pub struct DuckStore {
     last_seq_at_open: i64,
     /// Why the last commit could not write the store's files, until a write succeeds again.
     write_failure: Arc<Mutex<Option<String>>>,
+    /// Figures of past months kept between reads (the writer tells it what changed).
+    past: Arc<past::PastCache>,
+    /// The units stats answers list, kept (the reference data is fixed once open).
+    unit_lists: UnitLists,
     /// The old units' successors (`data/conversion/`), read at open.
     conversion: Arc<Conversion>,
     /// The product's own data (`data/`): unit lists, catalogue, shipped boundaries.
@@ -112,8 +120,8 @@ fn group_commit_loop(
         // each request of the group is told, and the writer is recovered at the next lock.
         let group = std::panic::catch_unwind(AssertUnwindSafe(|| {
             let mut w = lock_writer(writer)?;
-            let Writer { conn, index } = &mut *w;
-            Ok::<_, StoreFailure>(writer::apply_group(conn, index, &batches))
+            let Writer { conn, index, past } = &mut *w;
+            Ok::<_, StoreFailure>(writer::apply_group(conn, index, past, &batches))
         }));
         let failed = |e: &StoreFailure| -> Vec<Result<BatchOutcome, BatchError>> {
             batches
@@ -296,6 +304,7 @@ impl DuckStore {
             );
         }
         let index = WriteIndex::load(&conn, conversion.clone())?;
+        let unit_lists = UnitLists::load(&conn)?;
         let (last_commit, last_seq): (Option<chrono::NaiveDateTime>, Option<i64>) = conn
             .query_row("SELECT max(ingested_at), max(seq) FROM events", [], |r| {
                 Ok((r.get(0)?, r.get(1)?))
@@ -303,7 +312,12 @@ impl DuckStore {
         let readers = (0..READERS)
             .map(|_| conn.try_clone().map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
-        let writer = Arc::new(Mutex::new(Writer { conn, index }));
+        let past = Arc::new(past::PastCache::default());
+        let writer = Arc::new(Mutex::new(Writer {
+            conn,
+            index,
+            past: past.clone(),
+        }));
         let (group, requests) = mpsc::channel();
         let write_failure = Arc::new(Mutex::new(None));
         let group_thread = {
@@ -323,6 +337,8 @@ impl DuckStore {
             last_commit: Mutex::new(last_commit.map(|t| t.and_utc())),
             last_seq_at_open: last_seq.unwrap_or(0),
             write_failure,
+            past,
+            unit_lists,
             conversion,
             authored_data: authored_data.to_path_buf(),
             calendar,
@@ -337,6 +353,11 @@ impl DuckStore {
     /// The conversion table from the old units to today's.
     pub fn conversion(&self) -> &Arc<Conversion> {
         &self.conversion
+    }
+
+    /// The units stats answers list, kept.
+    pub fn unit_lists(&self) -> &UnitLists {
+        &self.unit_lists
     }
 
     /// The working-day calendar read at open.
@@ -379,9 +400,15 @@ impl DuckStore {
     /// Blocking: call from a blocking thread.
     pub fn ingest(&self, batch: &[(u32, Event)]) -> Result<BatchOutcome, BatchError> {
         let mut w = lock_writer(&self.writer)?;
-        let Writer { conn, index } = &mut *w;
-        let result =
-            writer::apply_batch(conn, index, batch, writer::Mode::Commit, &Scope::Everything);
+        let Writer { conn, index, past } = &mut *w;
+        let result = writer::apply_batch(
+            conn,
+            index,
+            past,
+            batch,
+            writer::Mode::Commit,
+            &Scope::Everything,
+        );
         note_write(&self.write_failure, std::slice::from_ref(&result));
         let outcome = result?;
         self.note_commit(&outcome);
@@ -436,8 +463,8 @@ impl DuckStore {
     /// Reports what `ingest` would refuse in the batch for a writer of `scope`, storing nothing.
     pub fn check(&self, batch: &[(u32, Event)], scope: &Scope) -> Result<(), BatchError> {
         let mut w = lock_writer(&self.writer)?;
-        let Writer { conn, index } = &mut *w;
-        writer::apply_batch(conn, index, batch, writer::Mode::CheckOnly, scope).map(|_| ())
+        let Writer { conn, index, past } = &mut *w;
+        writer::apply_batch(conn, index, past, batch, writer::Mode::CheckOnly, scope).map(|_| ())
     }
 
     /// A value from the store's own bookkeeping (e.g. whether the demo finished).
@@ -579,8 +606,11 @@ impl DuckStore {
     /// then reloads the writer's index from the rebuilt tables.
     pub fn rebuild(&self, progress: maintenance::Progress) -> Result<(), StoreFailure> {
         let mut w = lock_writer(&self.writer)?;
-        let Writer { conn, index } = &mut *w;
-        maintenance::rebuild(conn, progress)?;
+        let Writer { conn, index, past } = &mut *w;
+        let rebuilt = maintenance::rebuild(conn, progress);
+        // Told even of a failed rebuild: whether its transaction committed is not certain.
+        past.replaced();
+        rebuilt?;
         progress("reloading the writer's index");
         *index = WriteIndex::load(conn, index.conversion().clone())?;
         Ok(())
@@ -662,13 +692,19 @@ impl DuckStore {
 impl IndicatorStore for DuckStore {
     fn stats(&self, query: &StatsQuery) -> Result<StatsResponse, StoreError> {
         Ok(self.with_reader(|c| {
-            crate::store::query::stats(c, &query::DuckFigures(c), &self.conversion, query)
+            let figures = query::DuckFigures::kept(c, &self.past);
+            crate::store::query::stats(c, &figures, &self.conversion, &self.unit_lists, query)
         })?)
     }
 
     fn trend(&self, query: &TrendQuery) -> Result<TrendResponse, StoreError> {
         Ok(self.with_reader(|c| {
-            crate::store::query::trend(c, &query::DuckFigures(c), &self.conversion, query)
+            crate::store::query::trend(
+                c,
+                &query::DuckFigures::kept(c, &self.past),
+                &self.conversion,
+                query,
+            )
         })?)
     }
 
@@ -713,20 +749,30 @@ impl IndicatorStore for DuckStore {
 
     fn by_sector(&self, query: &SelectionQuery) -> Result<Vec<IndicatorRow>, StoreError> {
         Ok(self.with_reader(|c| {
-            crate::store::selection::by_sector(c, &query::DuckFigures(c), &self.conversion, query)
+            crate::store::selection::by_sector(
+                c,
+                &query::DuckFigures::kept(c, &self.past),
+                &self.conversion,
+                query,
+            )
         })?)
     }
 
     fn days_distribution(&self, query: &SelectionQuery) -> Result<DaysDistribution, StoreError> {
         Ok(self.with_reader(|c| {
-            let figures = query::DuckFigures(c);
+            let figures = query::DuckFigures::kept(c, &self.past);
             crate::store::selection::days_distribution(c, &figures, &self.conversion, query)
         })?)
     }
 
     fn procedures(&self, query: &SelectionQuery) -> Result<Vec<ProcedureRow>, StoreError> {
         Ok(self.with_reader(|c| {
-            crate::store::selection::procedures(c, &query::DuckFigures(c), &self.conversion, query)
+            crate::store::selection::procedures(
+                c,
+                &query::DuckFigures::kept(c, &self.past),
+                &self.conversion,
+                query,
+            )
         })?)
     }
 
@@ -735,7 +781,7 @@ impl IndicatorStore for DuckStore {
         query: &StatsQuery,
     ) -> Result<std::collections::HashMap<String, Vec<Counts>>, StoreError> {
         Ok(self.with_reader(|c| {
-            let figures = query::DuckFigures(c);
+            let figures = query::DuckFigures::kept(c, &self.past);
             crate::store::selection::monthly_on_time(c, &figures, &self.conversion, query)
         })?)
     }

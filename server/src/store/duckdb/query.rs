@@ -1,5 +1,7 @@
 //! The embedded store's figures ([`DuckFigures`]): range sums for the period and prefix sums for
-//! pending, read from DuckDB's daily and monthly rollups.
+//! pending, read from DuckDB's daily and monthly rollups; with the store's [`PastCache`], the
+//! sums of the months before the period's last are kept between reads.
+use super::past::{PastCache, Sums};
 use crate::store::counters::RANGE_COUNTERS;
 use crate::store::figures::{
     needs_daily, period_params, Figures, MonthlyResolved, ProcedureFigures, RollupFilter,
@@ -8,7 +10,7 @@ use crate::store::StoreFailure;
 use ::duckdb::types::ToSql;
 use ::duckdb::{params_from_iter, Connection};
 use app::model::Counts;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use std::collections::HashMap;
 
 /// The rows of both rollups a part of the query reads, projected to `columns`: `monthly` and
@@ -63,8 +65,44 @@ fn sums_by(key: &str, clause: &str, daily: bool) -> String {
     )
 }
 
+/// The days of the period's last month (`$1` the period's first day in it, `$2` its last day,
+/// `$3` the month's first day), from `daily_rollup` in one scan: the range sums of days from `$1`
+/// and the pending sums of days from `$3`. `$4` and `$5` are unused but must appear.
+fn current_month_by(key: &str, clause: &str) -> String {
+    let range_sums = RANGE_COUNTERS
+        .iter()
+        .map(|c| format!("coalesce(sum({c}) FILTER (WHERE day >= $1), 0)::BIGINT"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT {key} AS k, {range_sums},
+                sum(received - closed)::BIGINT, sum(due - due_or_closed)::BIGINT
+         FROM daily_rollup
+         WHERE day >= $3 AND day <= $2 AND $4 IS NOT NULL AND $5 IS NOT NULL{clause}
+         GROUP BY k"
+    )
+}
+
 /// The embedded store's figures, read on one connection.
-pub struct DuckFigures<'c>(pub &'c Connection);
+pub struct DuckFigures<'c> {
+    conn: &'c Connection,
+    past: Option<&'c PastCache>,
+}
+
+impl<'c> DuckFigures<'c> {
+    /// Figures read whole at every call (maintenance, tests).
+    pub fn new(conn: &'c Connection) -> Self {
+        DuckFigures { conn, past: None }
+    }
+
+    /// Figures that keep the sums of past months in `past`.
+    pub fn kept(conn: &'c Connection, past: &'c PastCache) -> Self {
+        DuckFigures {
+            conn,
+            past: Some(past),
+        }
+    }
+}
 
 impl Figures for DuckFigures<'_> {
     fn counts_by(
@@ -72,8 +110,7 @@ impl Figures for DuckFigures<'_> {
         key: Option<&'static str>,
         f: &RollupFilter,
     ) -> Result<HashMap<Option<String>, Counts>, StoreFailure> {
-        let filters = filters(f)?;
-        let mut clause = filters.sql.clone();
+        let mut clause = String::new();
         if let Some((column, keys)) = &f.scope {
             clause.push_str(&format!(
                 " AND {column} IN {}",
@@ -83,7 +120,92 @@ impl Figures for DuckFigures<'_> {
         if let (Some(key), true) = (key, f.key_required) {
             clause.push_str(&format!(" AND {key} IS NOT NULL"));
         }
-        counts_by(self.0, key.unwrap_or("NULL::VARCHAR"), &clause, &filters)
+        let column = key.unwrap_or("NULL::VARCHAR");
+        let (from, to) = (f.period.from, f.period.to);
+        let split = to
+            .with_day(1)
+            .and_then(|month| Some((month, month.pred_opt()?)));
+        let (Some(cache), Some((month, last_past_day))) = (self.past, split) else {
+            let filters = filters(f, period_params(f.period)?);
+            let clause = format!("{}{clause}", filters.sql);
+            let mut open = PastSumsByKey::new();
+            let out = read_whole(self.conn, column, &clause, &filters, &mut open)?;
+            return Ok(with_open(out, open));
+        };
+        // The period splits at its last month: the months before it (kept while no commit
+        // changes one of them) and the days of that month (kept until the next commit). A
+        // period inside one month has no range sums in the past, only the pending sums.
+        // What both depend on: the grouping, the filters and the scope, written out.
+        let read_as = format!(
+            "{column}|{:?}|{:?}|{:?}|{:?}|{}",
+            f.field, f.channel, f.dossier_level, f.scope, f.key_required
+        );
+        let past_from = from.min(month);
+        let kept_as = format!("{read_as}|{past_from}");
+        let through = last_past_day.with_day(1).unwrap_or(last_past_day);
+        let past = match cache.get(&kept_as, through) {
+            Some(past) => past,
+            None => {
+                let generation = cache.generation();
+                let period = app::model::Period {
+                    from: past_from.min(last_past_day),
+                    to: last_past_day,
+                };
+                let filters = filters(f, period_params(period)?);
+                let clause = format!("{}{clause}", filters.sql);
+                let mut open = PastSumsByKey::new();
+                let mut range = read_whole(self.conn, column, &clause, &filters, &mut open)?;
+                if past_from == month {
+                    // The day read to reach the pending sums is not the period's.
+                    range.clear();
+                }
+                let past = std::sync::Arc::new(Sums { range, open });
+                cache.put(kept_as, through, generation, past.clone());
+                past
+            }
+        };
+        // The days of the last month: the same for every period ending on `to` that starts
+        // before them (a month, a quarter, 30 days), kept until the next commit.
+        let days_from = from.max(month);
+        let current_as = format!("{read_as}|{days_from}|{to}");
+        let current = match cache.current(&current_as) {
+            Some(current) => current,
+            None => {
+                let generation = cache.generation();
+                let filters = filters(f, [days_from, to, month, month, month]);
+                let clause = format!("{}{clause}", filters.sql);
+                let mut current = Sums::default();
+                let mut stmt = self
+                    .conn
+                    .prepare_cached(&current_month_by(column, &clause))?;
+                let mut rows = stmt.query(params_from_iter(filters.params.iter()))?;
+                while let Some(r) = rows.next()? {
+                    let k: Option<String> = r.get(0)?;
+                    current.range.insert(k.clone(), counts_from_row(r, 1)?);
+                    current.open.insert(
+                        k,
+                        [
+                            r.get::<_, Option<i64>>(10)?.unwrap_or(0),
+                            r.get::<_, Option<i64>>(11)?.unwrap_or(0),
+                        ],
+                    );
+                }
+                let current = std::sync::Arc::new(current);
+                cache.put_current(current_as, generation, current.clone());
+                current
+            }
+        };
+        let mut out = past.range.clone();
+        for (k, c) in &current.range {
+            out.entry(k.clone()).or_default().add(c);
+        }
+        let mut open = past.open.clone();
+        for (k, [pending, overdue]) in &current.open {
+            let sum = open.entry(k.clone()).or_default();
+            sum[0] += pending;
+            sum[1] += overdue;
+        }
+        Ok(with_open(out, open))
     }
 
     fn monthly_resolved(
@@ -93,37 +215,65 @@ impl Figures for DuckFigures<'_> {
         last: NaiveDate,
         f: &RollupFilter,
     ) -> Result<Vec<MonthlyResolved>, StoreFailure> {
-        super::selection::duck_monthly_resolved(self.0, key, first, last, f)
+        super::selection::duck_monthly_resolved(self.conn, key, first, last, f)
     }
 
     fn resolved_days(&self, f: &RollupFilter) -> Result<Vec<(i32, u64)>, StoreFailure> {
-        super::selection::duck_resolved_days(self.0, f)
+        super::selection::duck_resolved_days(self.conn, f)
     }
 
     fn procedure_figures(&self, f: &RollupFilter) -> Result<ProcedureFigures, StoreFailure> {
-        super::selection::duck_procedure_figures(self.0, f)
+        super::selection::duck_procedure_figures(self.conn, f)
     }
 }
 
-/// Runs [`sums_by`] and folds both parts into one [`Counts`] per key (`None`: rows without one).
-fn counts_by(
+/// Signed pending sums per key (see [`with_open`]).
+type PastSumsByKey = HashMap<Option<String>, [i64; 2]>;
+
+/// Runs [`sums_by`]: the range sums per key, and the pending sums added to `open`, signed.
+fn read_whole(
     conn: &Connection,
     key: &str,
     clause: &str,
     f: &Filters,
+    open: &mut PastSumsByKey,
 ) -> Result<HashMap<Option<String>, Counts>, StoreFailure> {
     let mut stmt = conn.prepare_cached(&sums_by(key, clause, f.daily))?;
     let mut rows = stmt.query(params_from_iter(f.params.iter()))?;
     let mut out: HashMap<Option<String>, Counts> = HashMap::new();
     while let Some(r) = rows.next()? {
-        let part = counts_from_row(r, 2)?;
-        out.entry(r.get(0)?).or_default().add(&part);
+        let k: Option<String> = r.get(0)?;
+        let part: i32 = r.get(1)?;
+        if part == 0 {
+            let range = counts_from_row(r, 2)?;
+            out.entry(k).or_default().add(&range);
+        } else {
+            let sum = open.entry(k).or_default();
+            sum[0] += r.get::<_, i64>(2 + 9)?;
+            sum[1] += r.get::<_, i64>(2 + 10)?;
+        }
     }
     Ok(out)
 }
 
-/// Reads the counters of a [`sums_by`] row (sums of counts are never negative in a consistent
-/// store; clamping keeps a damaged one from wrapping around).
+/// The range sums with the pending sums added: every key of either has a row, as when both
+/// come from one query. Sums of counts are never negative in a consistent store; clamping the
+/// whole sum (a month's own can be: more closed than received) keeps a damaged store from
+/// wrapping around.
+fn with_open(
+    mut out: HashMap<Option<String>, Counts>,
+    open: PastSumsByKey,
+) -> HashMap<Option<String>, Counts> {
+    for (k, [pending, overdue]) in open {
+        let c = out.entry(k).or_default();
+        c.pending = pending.max(0) as u64;
+        c.pending_overdue = overdue.max(0) as u64;
+    }
+    out
+}
+
+/// Reads the range counters of a [`sums_by`] row (sums of counts are never negative in a
+/// consistent store; clamping keeps a damaged one from wrapping around).
 fn counts_from_row(r: &::duckdb::Row<'_>, offset: usize) -> ::duckdb::Result<Counts> {
     let n = |i: usize| -> ::duckdb::Result<u64> { Ok(r.get::<_, i64>(offset + i)?.max(0) as u64) };
     Ok(Counts {
@@ -149,9 +299,10 @@ struct Filters {
     params: Vec<Box<dyn ToSql>>,
 }
 
-fn filters(query: &RollupFilter) -> Result<Filters, StoreFailure> {
+/// The filters of `query` as SQL and parameters, after the five dates `period` (see
+/// [`sums_by`]).
+fn filters(query: &RollupFilter, period: [NaiveDate; 5]) -> Filters {
     let mut sql = String::new();
-    let period = period_params(query.period)?;
     let daily = needs_daily(&period);
     let mut params: Vec<Box<dyn ToSql>> = period
         .into_iter()
@@ -170,5 +321,167 @@ fn filters(query: &RollupFilter) -> Result<Filters, StoreFailure> {
     if let Some(level) = query.dossier_level {
         add("dossier_level", level.as_str().to_string());
     }
-    Ok(Filters { sql, daily, params })
+    Filters { sql, daily, params }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ingest::event::parse_event;
+    use crate::store::DuckStore;
+    use app::model::{Level, Period, StatsQuery};
+    use app::store::IndicatorStore;
+    use serde_json::{json, Value};
+    use std::path::Path;
+
+    fn store() -> (tempfile::TempDir, DuckStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
+        let store = DuckStore::open(&dir.path().join("s.duckdb"), &data).unwrap();
+        (dir, store)
+    }
+
+    fn ingest(store: &DuckStore, events: &[Value]) {
+        let batch: Vec<_> = events
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                (
+                    i as u32 + 1,
+                    parse_event(i as u32 + 1, v, chrono::Utc::now()).unwrap(),
+                )
+            })
+            .collect();
+        store.ingest(&batch).unwrap();
+    }
+
+    fn received(n: u32, at: &str, due: &str) -> Value {
+        json!({"event_id": format!("r{n}"), "dossier_id": format!("d{n}"), "type": "received",
+               "at": at, "unit": "20398", "level": "commune", "procedure": "DD-01",
+               "field": "Đất đai", "channel": "direct", "due": due, "fee": false})
+    }
+
+    fn resolved(n: u32, at: &str) -> Value {
+        json!({"event_id": format!("x{n}"), "dossier_id": format!("d{n}"), "type": "resolved",
+               "at": at})
+    }
+
+    /// (pending, pending overdue) of the province's total, as the store answers now.
+    fn pending(store: &DuckStore, from: &str, to: &str) -> (u64, u64) {
+        let answer = store
+            .stats(&StatsQuery {
+                period: Period {
+                    from: from.parse().unwrap(),
+                    to: to.parse().unwrap(),
+                },
+                level: Level::Commune,
+                parent: Some("49".into()),
+                field: None,
+                channel: None,
+                dossier_level: None,
+                units: app::era::UnitsView::Historical,
+            })
+            .unwrap();
+        (answer.total.pending, answer.total.pending_overdue)
+    }
+
+    #[test]
+    fn kept_past_months_give_way_to_a_commit_that_changes_one_of_them() {
+        let (_dir, store) = store();
+        ingest(
+            &store,
+            &[
+                received(1, "2021-03-01T09:00:00+07:00", "2021-03-10T17:00:00+07:00"),
+                received(2, "2021-04-05T09:00:00+07:00", "2021-05-20T17:00:00+07:00"),
+            ],
+        );
+        // Through April from the monthly rollup (kept), May's first half day by day.
+        assert_eq!(pending(&store, "2021-05-01", "2021-05-15"), (2, 1));
+        assert_eq!(store.past.held(), 1);
+        assert_eq!(pending(&store, "2021-05-01", "2021-05-15"), (2, 1));
+        // A resolution dated in March changes a month the kept sums cover.
+        ingest(&store, &[resolved(1, "2021-03-09T10:00:00+07:00")]);
+        assert_eq!(pending(&store, "2021-05-01", "2021-05-15"), (1, 0));
+        // One dated in May changes only the days read afresh: the sums stay kept and right.
+        ingest(&store, &[resolved(2, "2021-05-10T10:00:00+07:00")]);
+        assert_eq!(pending(&store, "2021-05-01", "2021-05-15"), (0, 0));
+        assert_eq!(pending(&store, "2021-04-10", "2021-05-09"), (1, 0));
+    }
+
+    #[test]
+    fn figures_with_kept_past_months_equal_figures_read_whole_for_every_period() {
+        use crate::store::figures::{Figures, RollupFilter};
+        let (_dir, store) = store();
+        ingest(
+            &store,
+            &[
+                received(1, "2021-01-04T09:00:00+07:00", "2021-01-20T17:00:00+07:00"),
+                received(2, "2021-02-05T09:00:00+07:00", "2021-02-10T17:00:00+07:00"),
+                received(3, "2021-03-05T09:00:00+07:00", "2021-04-10T17:00:00+07:00"),
+                received(4, "2021-03-31T09:00:00+07:00", "2021-04-02T17:00:00+07:00"),
+                resolved(1, "2021-02-02T10:00:00+07:00"),
+                resolved(3, "2021-03-31T10:00:00+07:00"),
+            ],
+        );
+        // The store's own: the writer tells it which months each commit changed.
+        let cache = &*store.past;
+        let days = [
+            "2020-12-31",
+            "2021-01-01",
+            "2021-01-15",
+            "2021-01-31",
+            "2021-02-01",
+            "2021-02-20",
+            "2021-02-28",
+            "2021-03-01",
+            "2021-03-15",
+            "2021-03-31",
+            "2021-04-10",
+            "2021-04-30",
+        ];
+        let compare = |round: &str| {
+            store
+                .with_reader(|c| {
+                    for (i, from) in days.iter().enumerate() {
+                        for to in &days[i..] {
+                            let f = RollupFilter::new(
+                                Period {
+                                    from: from.parse().unwrap(),
+                                    to: to.parse().unwrap(),
+                                },
+                                None,
+                                None,
+                                None,
+                            );
+                            for key in [Some("commune_code"), None] {
+                                let whole = super::DuckFigures::new(c).counts_by(key, &f)?;
+                                // Twice: once keeping the past months' figures, once using them.
+                                for _ in 0..2 {
+                                    let kept =
+                                        super::DuckFigures::kept(c, cache).counts_by(key, &f)?;
+                                    assert_eq!(kept, whole, "{round}: {from}..{to} by {key:?}");
+                                }
+                            }
+                        }
+                    }
+                    Ok(())
+                })
+                .unwrap()
+        };
+        compare("first");
+        // Commits that change past months, and one that changes only the last: the kept
+        // figures of the months changed give way, the others stay right.
+        ingest(&store, &[resolved(2, "2021-02-15T10:00:00+07:00")]);
+        compare("after a resolution in February");
+        ingest(
+            &store,
+            &[received(
+                5,
+                "2021-04-20T09:00:00+07:00",
+                "2021-04-29T17:00:00+07:00",
+            )],
+        );
+        compare("after a reception in April");
+        ingest(&store, &[resolved(4, "2021-04-01T10:00:00+07:00")]);
+        compare("after a resolution in April of a dossier received in March");
+    }
 }

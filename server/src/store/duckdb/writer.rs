@@ -1,5 +1,6 @@
 //! The embedded store's writer: applies checked batches to DuckDB in one transaction each group
 //! (Arrow batches appended to staging tables, then merged), and loads the write index from it.
+use super::past::PastCache;
 use crate::ingest::event::{Event, EventKind, Reception};
 use crate::scope::Scope;
 use crate::store::check::{check_request, BatchError, BatchOutcome, DossierRow, Pending, Staged};
@@ -16,8 +17,8 @@ use ::duckdb::arrow::datatypes::{Date32Type, UInt64Type};
 use ::duckdb::arrow::record_batch::RecordBatch;
 use ::duckdb::Connection;
 use app::model::{Channel, Level};
-use chrono::NaiveDate;
 use chrono::Utc;
+use chrono::{Datelike, NaiveDate};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -153,6 +154,7 @@ pub enum Mode {
 pub fn apply_batch(
     conn: &mut Connection,
     index: &mut WriteIndex,
+    past: &PastCache,
     batch: &[(u32, Event)],
     mode: Mode,
     scope: &Scope,
@@ -168,7 +170,7 @@ pub fn apply_batch(
         });
     }
     group.absorb(request);
-    let last_seq = write_group(conn, index, group)?;
+    let last_seq = write_group(conn, index, past, group)?;
     Ok(BatchOutcome {
         accepted,
         duplicates,
@@ -181,6 +183,7 @@ pub fn apply_batch(
 pub fn apply_group(
     conn: &mut Connection,
     index: &mut WriteIndex,
+    past: &PastCache,
     requests: &[(Vec<(u32, Event)>, Scope)],
 ) -> Vec<Result<BatchOutcome, BatchError>> {
     let mut group = Pending::new(index);
@@ -202,7 +205,7 @@ pub fn apply_group(
     if group.staged.is_empty() {
         return results;
     }
-    match write_group(conn, index, group) {
+    match write_group(conn, index, past, group) {
         Ok(last_seq) => {
             for outcome in results.iter_mut().flatten() {
                 if outcome.accepted > 0 {
@@ -227,14 +230,16 @@ pub fn apply_group(
 fn write_group(
     conn: &mut Connection,
     index: &mut WriteIndex,
+    past: &PastCache,
     group: Pending,
 ) -> Result<Option<i64>, StoreFailure> {
-    write_group_inner(conn, index, group).map_err(StoreFailure::classify_write)
+    write_group_inner(conn, index, past, group).map_err(StoreFailure::classify_write)
 }
 
 fn write_group_inner(
     conn: &mut Connection,
     index: &mut WriteIndex,
+    past: &PastCache,
     group: Pending,
 ) -> Result<Option<i64>, StoreFailure> {
     if group.staged.is_empty() {
@@ -316,7 +321,12 @@ fn write_group_inner(
             .execute([])?;
         mark("rollup");
     }
-    tx.commit()?;
+    let committed = tx.commit();
+    // The months whose rollup rows changed, told after the commit (a reader that started
+    // before it then keeps nothing it read); told too when the commit failed, as whether it
+    // reached the file is not certain.
+    past.wrote(changed_months(&delta));
+    committed?;
     mark("commit");
     tracing::debug!(events = staged.len(), rollup_rows = delta.rows.len(), timings_ms = ?marks, "batch written");
 
@@ -331,6 +341,14 @@ fn write_group_inner(
     }
     index.next_seq = next_seq;
     Ok(Some(next_seq - 1))
+}
+
+/// The first days of the months holding the rows a delta changes.
+fn changed_months(delta: &RollupDelta) -> std::collections::BTreeSet<NaiveDate> {
+    delta
+        .nonzero()
+        .filter_map(|((_, _, _, day), _)| day.with_day(1))
+        .collect()
 }
 
 /// `received = received + excluded.received, …`: a delta row adds to the stored one.
@@ -689,7 +707,7 @@ mod tests {
         .into_iter()
         .map(|batch| (batch, Scope::Everything))
         .collect();
-        let results = apply_group(&mut conn, &mut index, &requests);
+        let results = apply_group(&mut conn, &mut index, &PastCache::default(), &requests);
         let first = results[0].as_ref().unwrap();
         assert_eq!((first.accepted, first.duplicates), (1, 0));
         match &results[1] {
@@ -726,6 +744,7 @@ mod tests {
         let again = apply_batch(
             &mut conn,
             &mut index,
+            &PastCache::default(),
             &[event(1, resolved("c1", "A"))],
             Mode::Commit,
             &Scope::Everything,
@@ -751,7 +770,7 @@ mod tests {
                 tam_ky.clone(),
             ),
         ];
-        let results = apply_group(&mut conn, &mut index, &requests);
+        let results = apply_group(&mut conn, &mut index, &PastCache::default(), &requests);
         assert_eq!(results[0].as_ref().unwrap().accepted, 1);
         match &results[1] {
             Err(BatchError::OutOfScope(errors)) => {
@@ -771,6 +790,7 @@ mod tests {
         let refused = apply_batch(
             &mut conn,
             &mut index,
+            &PastCache::default(),
             &[event(1, elsewhere)],
             Mode::Commit,
             &tam_ky,
@@ -792,6 +812,7 @@ mod tests {
         apply_batch(
             &mut conn,
             &mut index,
+            &PastCache::default(),
             &batch,
             Mode::Commit,
             &Scope::Everything,
