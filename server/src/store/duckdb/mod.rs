@@ -355,6 +355,12 @@ impl DuckStore {
         &self.conversion
     }
 
+    /// Drops the figures kept between reads, so that the next reads come from the tables (the
+    /// benchmarks time both).
+    pub fn forget_kept_figures(&self) {
+        self.past.clear();
+    }
+
     /// The units stats answers list, kept.
     pub fn unit_lists(&self) -> &UnitLists {
         &self.unit_lists

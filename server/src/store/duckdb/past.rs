@@ -34,8 +34,9 @@ impl Sums {
     }
 }
 
-/// Most grouping keys held over all kept figures (a country's communes are 3,321 per period):
-/// about 30 MB at most. The oldest make room for new ones.
+/// Most grouping keys held over all kept figures of past months (a country's communes are
+/// 3,321 per period), and a quarter of it for the current month's: with a key's two rows about
+/// 110 bytes, 30 MB at most. The oldest make room for new ones.
 const MOST_KEYS: usize = 200_000;
 
 /// The kept sums and what the writer has changed since they were read.
@@ -185,16 +186,23 @@ impl PastCache {
         self.lock().sums.len()
     }
 
-    /// The rollups were replaced whole: nothing kept is valid.
-    pub fn replaced(&self) {
+    /// Drops everything kept (still valid or not).
+    pub fn clear(&self) {
         let mut inner = self.lock();
-        inner.generation += 1;
-        inner.replaced = inner.generation;
         inner.sums.clear();
         inner.order.clear();
         inner.keys_held = 0;
         inner.current.clear();
         inner.current_keys = 0;
+    }
+
+    /// The rollups were replaced whole: nothing kept is valid.
+    pub fn replaced(&self) {
+        let mut inner = self.lock();
+        inner.generation += 1;
+        inner.replaced = inner.generation;
+        drop(inner);
+        self.clear();
     }
 }
 

@@ -65,22 +65,71 @@ fn sums_by(key: &str, clause: &str, daily: bool) -> String {
     )
 }
 
-/// The days of the period's last month (`$1` the period's first day in it, `$2` its last day,
-/// `$3` the month's first day), from `daily_rollup` in one scan: the range sums of days from `$1`
-/// and the pending sums of days from `$3`. `$4` and `$5` are unused but must appear.
-fn current_month_by(key: &str, clause: &str) -> String {
+/// Part 2 of a [`sums_by`]-shaped statement: the days of the period's last month in one scan,
+/// the range sums of days from the period's first day in it and the pending sums of every day
+/// of it. Its three dates are the parameters from `$first`: the period's first day in the
+/// month, its last day, the month's first day. From `daily_rollup`; from the month's row of
+/// `monthly_rollup` when the period holds the whole month (`whole`), as a past quarter or month
+/// does.
+fn current_month_by(key: &str, clause: &str, whole: bool, first: usize) -> String {
+    let (from, to, month) = (
+        format!("${first}"),
+        format!("${}", first + 1),
+        format!("${}", first + 2),
+    );
+    let (table, days, within) = if whole {
+        (
+            "monthly_rollup",
+            format!("month = {month} AND {from} = {month} AND {to} IS NOT NULL"),
+            "TRUE".to_string(),
+        )
+    } else {
+        (
+            "daily_rollup",
+            format!("day >= {month} AND day <= {to}"),
+            format!("day >= {from}"),
+        )
+    };
     let range_sums = RANGE_COUNTERS
         .iter()
-        .map(|c| format!("coalesce(sum({c}) FILTER (WHERE day >= $1), 0)::BIGINT"))
+        .map(|c| format!("coalesce(sum({c}) FILTER (WHERE {within}), 0)::BIGINT"))
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        "SELECT {key} AS k, {range_sums},
+        "SELECT {key} AS k, 2 AS part, {range_sums},
                 sum(received - closed)::BIGINT, sum(due - due_or_closed)::BIGINT
-         FROM daily_rollup
-         WHERE day >= $3 AND day <= $2 AND $4 IS NOT NULL AND $5 IS NOT NULL{clause}
+         FROM {table}
+         WHERE {days}{clause}
          GROUP BY k"
     )
+}
+
+/// Runs a statement of [`sums_by`]'s parts and [`current_month_by`]'s: parts 0 and 1 are the
+/// months before the last, part 2 the last month's days.
+fn read_parts(conn: &Connection, sql: &str, f: &Filters) -> Result<(Sums, Sums), StoreFailure> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params_from_iter(f.params.iter()))?;
+    let (mut past, mut current) = (Sums::default(), Sums::default());
+    while let Some(r) = rows.next()? {
+        let k: Option<String> = r.get(0)?;
+        let part: i32 = r.get(1)?;
+        let open = [
+            r.get::<_, Option<i64>>(2 + 9)?.unwrap_or(0),
+            r.get::<_, Option<i64>>(2 + 10)?.unwrap_or(0),
+        ];
+        let sums = if part == 2 { &mut current } else { &mut past };
+        if part != 1 {
+            let mut range = counts_from_row(r, 2)?;
+            (range.pending, range.pending_overdue) = (0, 0);
+            sums.range.entry(k.clone()).or_default().add(&range);
+        }
+        if part != 0 {
+            let sum = sums.open.entry(k).or_default();
+            sum[0] += open[0];
+            sum[1] += open[1];
+        }
+    }
+    Ok((past, current))
 }
 
 /// The embedded store's figures, read on one connection.
@@ -143,56 +192,61 @@ impl Figures for DuckFigures<'_> {
         let past_from = from.min(month);
         let kept_as = format!("{read_as}|{past_from}");
         let through = last_past_day.with_day(1).unwrap_or(last_past_day);
-        let past = match cache.get(&kept_as, through) {
-            Some(past) => past,
-            None => {
-                let generation = cache.generation();
-                let period = app::model::Period {
-                    from: past_from.min(last_past_day),
-                    to: last_past_day,
-                };
-                let filters = filters(f, period_params(period)?);
-                let clause = format!("{}{clause}", filters.sql);
-                let mut open = PastSumsByKey::new();
-                let mut range = read_whole(self.conn, column, &clause, &filters, &mut open)?;
-                if past_from == month {
-                    // The day read to reach the pending sums is not the period's.
-                    range.clear();
-                }
-                let past = std::sync::Arc::new(Sums { range, open });
-                cache.put(kept_as, through, generation, past.clone());
-                past
-            }
-        };
         // The days of the last month: the same for every period ending on `to` that starts
-        // before them (a month, a quarter, 30 days), kept until the next commit.
+        // before them (a month, a quarter, 30 days).
         let days_from = from.max(month);
+        let whole = days_from == month && to.succ_opt().is_some_and(|next| next.day() == 1);
         let current_as = format!("{read_as}|{days_from}|{to}");
-        let current = match cache.current(&current_as) {
-            Some(current) => current,
-            None => {
+        let (past, current) = match (cache.get(&kept_as, through), cache.current(&current_as)) {
+            (Some(past), Some(current)) => (past, current),
+            (past, current) => {
                 let generation = cache.generation();
-                let filters = filters(f, [days_from, to, month, month, month]);
-                let clause = format!("{}{clause}", filters.sql);
-                let mut current = Sums::default();
-                let mut stmt = self
-                    .conn
-                    .prepare_cached(&current_month_by(column, &clause))?;
-                let mut rows = stmt.query(params_from_iter(filters.params.iter()))?;
-                while let Some(r) = rows.next()? {
-                    let k: Option<String> = r.get(0)?;
-                    current.range.insert(k.clone(), counts_from_row(r, 1)?);
-                    current.open.insert(
-                        k,
-                        [
-                            r.get::<_, Option<i64>>(10)?.unwrap_or(0),
-                            r.get::<_, Option<i64>>(11)?.unwrap_or(0),
-                        ],
+                // One statement reads what is not kept: the months before the last (for a
+                // period inside one month, a day of the month before: only its pending sums
+                // are the period's) with their own dates, and the last month's days with theirs
+                // after the filters' parameters.
+                let (sql, filters) = if past.is_none() {
+                    let period = app::model::Period {
+                        from: past_from.min(last_past_day),
+                        to: last_past_day,
+                    };
+                    let mut filters = filters(f, period_params(period)?);
+                    let clause = format!("{}{clause}", filters.sql);
+                    let mut sql = sums_by(column, &clause, filters.daily);
+                    if current.is_none() {
+                        let first = filters.params.len() + 1;
+                        filters
+                            .params
+                            .extend([days_from, to, month].map(|d| Box::new(d) as Box<dyn ToSql>));
+                        sql.push_str(" UNION ALL ");
+                        sql.push_str(&current_month_by(column, &clause, whole, first));
+                    }
+                    (sql, filters)
+                } else {
+                    // The last month's days alone: its dates are the first three parameters
+                    // (the last two unused, but every parameter must appear).
+                    let filters = filters(f, [days_from, to, month, month, month]);
+                    let clause = format!(
+                        " AND $4 IS NOT NULL AND $5 IS NOT NULL{}{clause}",
+                        filters.sql
                     );
-                }
-                let current = std::sync::Arc::new(current);
-                cache.put_current(current_as, generation, current.clone());
-                current
+                    (current_month_by(column, &clause, whole, 1), filters)
+                };
+                let (mut read_past, read_current) = read_parts(self.conn, &sql, &filters)?;
+                let past = past.unwrap_or_else(|| {
+                    if past_from == month {
+                        read_past.range.clear();
+                    }
+                    let past = std::sync::Arc::new(read_past);
+                    cache.put(kept_as, through, generation, past.clone());
+                    past
+                });
+                let current = current.unwrap_or_else(|| {
+                    let current = std::sync::Arc::new(read_current);
+                    cache.put_current(current_as, generation, current.clone());
+                    current
+                });
+                (past, current)
             }
         };
         let mut out = past.range.clone();
