@@ -613,6 +613,14 @@ async fn an_e_mail_alert_reaches_the_relay_with_the_unit_and_its_figure() {
         "{mail}"
     );
     assert!(mail.contains("/?unit=20194&from="), "{mail}");
+    // The attempt is logged once the relay has answered the end of the session, which can be
+    // after the sink has the message.
+    for _ in 0..700 {
+        if !app.alerts.deliveries().read().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let attempts = app.alerts.deliveries().read();
     assert_eq!(attempts.len(), 1);
     assert_eq!(

@@ -613,6 +613,7 @@ impl DuckStore {
     pub fn rebuild(&self, progress: maintenance::Progress) -> Result<(), StoreFailure> {
         let mut w = lock_writer(&self.writer)?;
         let Writer { conn, index, past } = &mut *w;
+        past.replacing();
         let rebuilt = maintenance::rebuild(conn, progress);
         // Told even of a failed rebuild: whether its transaction committed is not certain.
         past.replaced();

@@ -1,20 +1,24 @@
 //! The figures of the months before a period's last, kept between reads until a commit changes
-//! one of those months.
+//! one of those months; and the days of the last month, kept until the next commit.
 //!
 //! A period's pending figures sum every month of the store up to the period's end, and a
 //! quarter's or a rolling window's range sums reach into earlier months (see [`super::query`]):
 //! after years of history the months before the current one were most of a stats query's
 //! time, read again at every call. Commits nearly always change only the current month (today's
 //! receptions and resolutions; a new dossier's due date lies ahead), so those months' sums stay
-//! valid. The writer reports the months each commit changed ([`PastCache::wrote`]); kept sums
-//! that cover one of them are not used again.
+//! valid. The writer reports the months each commit changes, before it commits
+//! ([`PastCache::committing`]) and after ([`PastCache::wrote`]); kept sums that cover one of them
+//! are not used again, and while a commit is under way nothing kept is used or kept.
 //!
-//! The days of the period's last month are read at every call, but kept until the next commit
-//! ([`PastCache::current`]): the alert rules' month, quarter and rolling 30 days ending today
-//! read the same days, and so do a dashboard's views between two commits.
+//! The days of the period's last month ([`PastCache::current`]) are kept until the next commit:
+//! the alert rules' month, quarter and rolling 30 days ending today read the same days, and so
+//! do a dashboard's views between two commits.
+//!
+//! Both are bounded by an estimate of the memory they hold (the filter's text included, since
+//! a request chooses it), the least recently used making room.
 use app::model::Counts;
 use chrono::NaiveDate;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 /// Figures of part of a period per grouping key: the range sums of its days in the part, and
@@ -27,19 +31,19 @@ pub struct Sums {
     pub open: HashMap<Option<String>, [i64; 2]>,
 }
 
-impl Sums {
-    /// Grouping keys held, the measure of its size.
-    fn keys(&self) -> usize {
-        self.range.len() + self.open.len()
-    }
+/// Most bytes held by the kept figures of past months, by [`weight`]'s estimate.
+const PAST_BYTES: usize = 32 << 20;
+/// Most bytes held by the kept figures of the current month.
+const CURRENT_BYTES: usize = 8 << 20;
+
+/// An estimate of the memory a kept entry holds: its filter's text (kept once, and once in
+/// the key's hash table), and per grouping key a row of each map with its code and the hash
+/// tables' slack; an empty entry still weighs its bookkeeping.
+fn weight(filter: &str, sums: &Sums) -> usize {
+    256 + 2 * filter.len() + 200 * (sums.range.len() + sums.open.len())
 }
 
-/// Most grouping keys held over all kept figures of past months (a country's communes are
-/// 3,321 per period), and a quarter of it for the current month's: with a key's two rows about
-/// 110 bytes, 30 MB at most. The oldest make room for new ones.
-const MOST_KEYS: usize = 200_000;
-
-/// The kept sums and what the writer has changed since they were read.
+/// The kept figures and what the writer has changed since they were read.
 #[derive(Default)]
 pub struct PastCache {
     inner: Mutex<Inner>,
@@ -50,37 +54,76 @@ struct Inner {
     /// Counts the writes reported: a sum read at generation g is valid while no write after g
     /// changed a month it covers.
     generation: u64,
+    /// Commits (or a rebuild) told as starting and not yet as ended.
+    writing: u32,
     /// The generation of the last write that changed each month (its first day).
     changed: BTreeMap<NaiveDate, u64>,
     /// The generation of the last write that replaced the rollups whole (a rebuild).
     replaced: u64,
-    sums: HashMap<(String, NaiveDate), Kept>,
-    /// Insertion order, oldest first, for making room.
-    order: VecDeque<(String, NaiveDate)>,
-    keys_held: usize,
+    /// Ticks of use, for making room.
+    tick: u64,
+    past: HashMap<(String, NaiveDate), Kept>,
+    past_bytes: usize,
     /// Figures of days of the current month, all read at `current_generation`.
-    current: HashMap<String, Arc<Sums>>,
+    current: HashMap<String, Kept>,
     current_generation: u64,
-    current_keys: usize,
+    current_bytes: usize,
 }
 
 struct Kept {
     generation: u64,
-    past: Arc<Sums>,
+    used: u64,
+    bytes: usize,
+    sums: Arc<Sums>,
 }
 
 impl Inner {
-    fn valid(&self, kept: &Kept, through: NaiveDate) -> bool {
-        kept.generation >= self.replaced
+    fn valid(&self, generation: u64, through: NaiveDate) -> bool {
+        self.writing == 0
+            && generation >= self.replaced
             && self
                 .changed
                 .range(..=through)
-                .all(|(_, g)| *g <= kept.generation)
+                .all(|(_, g)| *g <= generation)
     }
 
-    fn remove(&mut self, key: &(String, NaiveDate)) {
-        if let Some(old) = self.sums.remove(key) {
-            self.keys_held -= old.past.keys();
+    fn next_tick(&mut self) -> u64 {
+        self.tick += 1;
+        self.tick
+    }
+
+    fn remove_past(&mut self, key: &(String, NaiveDate)) {
+        if let Some(old) = self.past.remove(key) {
+            self.past_bytes -= old.bytes;
+        }
+    }
+
+    fn changed(&mut self, months: &[NaiveDate]) {
+        self.generation += 1;
+        let generation = self.generation;
+        for month in months {
+            self.changed.insert(*month, generation);
+        }
+    }
+}
+
+/// Removes the least recently used entries of `map` until `bytes` more fit in `most`.
+fn make_room<K: Clone + Eq + std::hash::Hash>(
+    map: &mut HashMap<K, Kept>,
+    held: &mut usize,
+    bytes: usize,
+    most: usize,
+) {
+    while *held + bytes > most {
+        let Some(oldest) = map
+            .iter()
+            .min_by_key(|(_, k)| k.used)
+            .map(|(k, _)| k.clone())
+        else {
+            break;
+        };
+        if let Some(old) = map.remove(&oldest) {
+            *held -= old.bytes;
         }
     }
 }
@@ -88,12 +131,12 @@ impl Inner {
 impl PastCache {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // The state is a cache: whatever a panic left is still consistent enough to be
-        // checked (each sum carries its own generation).
+        // checked (each entry carries its own generation).
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The generation to read at: taken *before* the read, so that a commit landing during it
-    /// makes the sum stale rather than wrong.
+    /// makes what was read stale rather than wrong.
     pub fn generation(&self) -> u64 {
         self.lock().generation
     }
@@ -103,106 +146,137 @@ impl PastCache {
     pub fn get(&self, filter: &str, through: NaiveDate) -> Option<Arc<Sums>> {
         let mut inner = self.lock();
         let key = (filter.to_string(), through);
-        let kept = inner.sums.get(&key)?;
-        if inner.valid(kept, through) {
-            return Some(kept.past.clone());
+        let generation = inner.past.get(&key)?.generation;
+        if !inner.valid(generation, through) {
+            if inner.writing == 0 {
+                inner.remove_past(&key);
+            }
+            return None;
         }
-        inner.remove(&key);
-        None
+        let tick = inner.next_tick();
+        let kept = inner.past.get_mut(&key)?;
+        kept.used = tick;
+        Some(kept.sums.clone())
     }
 
     /// Keeps figures read at `generation` (from [`PastCache::generation`]).
-    pub fn put(&self, filter: String, through: NaiveDate, generation: u64, past: Arc<Sums>) {
-        if past.keys() > MOST_KEYS {
-            return;
-        }
+    pub fn put(&self, filter: String, through: NaiveDate, generation: u64, sums: Arc<Sums>) {
+        let bytes = weight(&filter, &sums);
         let mut inner = self.lock();
-        let kept = Kept { generation, past };
-        if !inner.valid(&kept, through) {
+        if bytes > PAST_BYTES / 4 || !inner.valid(generation, through) {
             return;
         }
         let key = (filter, through);
-        inner.remove(&key);
-        while inner.keys_held + kept.past.keys() > MOST_KEYS {
-            let Some(oldest) = inner.order.pop_front() else {
-                break;
-            };
-            inner.remove(&oldest);
-        }
-        inner.keys_held += kept.past.keys();
-        inner.order.push_back(key.clone());
-        inner.sums.insert(key, kept);
-        // The order may still name sums replaced or removed since: trimmed when it outgrows
-        // what is held.
-        if inner.order.len() > 2 * inner.sums.len() + 64 {
-            let Inner { order, sums, .. } = &mut *inner;
-            order.retain(|k| sums.contains_key(k));
-        }
+        inner.remove_past(&key);
+        let Inner {
+            past, past_bytes, ..
+        } = &mut *inner;
+        make_room(past, past_bytes, bytes, PAST_BYTES);
+        let used = inner.next_tick();
+        inner.past_bytes += bytes;
+        inner.past.insert(
+            key,
+            Kept {
+                generation,
+                used,
+                bytes,
+                sums,
+            },
+        );
     }
 
     /// The figures of `filter` (the grouping key, filters, scope and days, written out) kept
     /// since the last commit.
     pub fn current(&self, filter: &str) -> Option<Arc<Sums>> {
-        let inner = self.lock();
-        if inner.current_generation != inner.generation {
+        let mut inner = self.lock();
+        if inner.writing > 0 || inner.current_generation != inner.generation {
             return None;
         }
-        inner.current.get(filter).cloned()
+        let tick = inner.next_tick();
+        let kept = inner.current.get_mut(filter)?;
+        kept.used = tick;
+        Some(kept.sums.clone())
     }
 
     /// Keeps figures of days read at `generation`, until the next commit.
     pub fn put_current(&self, filter: String, generation: u64, sums: Arc<Sums>) {
+        let bytes = weight(&filter, &sums);
         let mut inner = self.lock();
-        if generation != inner.generation || sums.keys() > MOST_KEYS / 4 {
+        if inner.writing > 0 || generation != inner.generation || bytes > CURRENT_BYTES / 4 {
             return;
         }
-        if inner.current_generation != generation
-            || inner.current_keys + sums.keys() > MOST_KEYS / 4
-        {
+        if inner.current_generation != generation {
             inner.current.clear();
-            inner.current_keys = 0;
+            inner.current_bytes = 0;
             inner.current_generation = generation;
         }
-        inner.current_keys += sums.keys();
-        if let Some(old) = inner.current.insert(filter, sums) {
-            inner.current_keys -= old.keys();
+        if let Some(old) = inner.current.remove(&filter) {
+            inner.current_bytes -= old.bytes;
         }
+        let Inner {
+            current,
+            current_bytes,
+            ..
+        } = &mut *inner;
+        make_room(current, current_bytes, bytes, CURRENT_BYTES);
+        let used = inner.next_tick();
+        inner.current_bytes += bytes;
+        inner.current.insert(
+            filter,
+            Kept {
+                generation,
+                used,
+                bytes,
+                sums,
+            },
+        );
     }
 
-    /// A commit changed the rollup rows of these months (any day in them): called after it
-    /// committed.
-    pub fn wrote(&self, months: impl IntoIterator<Item = NaiveDate>) {
+    /// A commit that changes the rollup rows of these months (any day in them) is about to
+    /// commit: until [`PastCache::wrote`], nothing kept is used or kept.
+    pub fn committing(&self, months: &[NaiveDate]) {
         let mut inner = self.lock();
-        inner.generation += 1;
-        let generation = inner.generation;
-        for month in months {
-            inner.changed.insert(month, generation);
-        }
+        inner.writing += 1;
+        inner.changed(months);
     }
 
-    /// How many sums are kept.
-    #[cfg(test)]
-    pub fn held(&self) -> usize {
-        self.lock().sums.len()
+    /// The commit told by [`PastCache::committing`] ended (committed or not).
+    pub fn wrote(&self, months: &[NaiveDate]) {
+        let mut inner = self.lock();
+        inner.writing = inner.writing.saturating_sub(1);
+        inner.changed(months);
     }
 
     /// Drops everything kept (still valid or not).
     pub fn clear(&self) {
         let mut inner = self.lock();
-        inner.sums.clear();
-        inner.order.clear();
-        inner.keys_held = 0;
+        inner.past.clear();
+        inner.past_bytes = 0;
         inner.current.clear();
-        inner.current_keys = 0;
+        inner.current_bytes = 0;
     }
 
-    /// The rollups were replaced whole: nothing kept is valid.
+    /// The rollups are about to be replaced whole (a rebuild): until [`PastCache::replaced`],
+    /// nothing kept is used or kept.
+    pub fn replacing(&self) {
+        self.lock().writing += 1;
+        self.clear();
+    }
+
+    /// The rollups were replaced whole: nothing kept before is valid.
     pub fn replaced(&self) {
         let mut inner = self.lock();
+        inner.writing = inner.writing.saturating_sub(1);
         inner.generation += 1;
         inner.replaced = inner.generation;
         drop(inner);
         self.clear();
+    }
+
+    /// How many entries are kept.
+    #[cfg(test)]
+    pub fn held(&self) -> usize {
+        self.lock().past.len()
     }
 }
 
@@ -230,7 +304,7 @@ mod tests {
         let cache = PastCache::default();
         let g = cache.generation();
         cache.put("f".into(), d("2026-11-01"), g, sums(7));
-        cache.wrote([d("2026-12-01"), d("2027-01-01")]);
+        cache.wrote(&[d("2026-12-01"), d("2027-01-01")]);
         assert_eq!(open(cache.get("f", d("2026-11-01"))), [7, 0]);
     }
 
@@ -240,7 +314,7 @@ mod tests {
         let g = cache.generation();
         cache.put("f".into(), d("2026-11-01"), g, sums(7));
         cache.put("f".into(), d("2026-09-01"), g, sums(5));
-        cache.wrote([d("2026-10-01")]);
+        cache.wrote(&[d("2026-10-01")]);
         assert!(cache.get("f", d("2026-11-01")).is_none());
         assert!(cache.get("f", d("2026-09-01")).is_some());
     }
@@ -251,7 +325,7 @@ mod tests {
         let g = cache.generation();
         // The commit lands between taking the generation and keeping the sum: the read may
         // or may not have seen it, so the sum is refused.
-        cache.wrote([d("2026-03-01")]);
+        cache.wrote(&[d("2026-03-01")]);
         cache.put("f".into(), d("2026-11-01"), g, sums(7));
         assert!(cache.get("f", d("2026-11-01")).is_none());
         // Read again after the commit, it is kept.
@@ -265,7 +339,7 @@ mod tests {
         let g = cache.generation();
         cache.put_current("f".into(), g, sums(3));
         assert_eq!(open(cache.current("f")), [3, 0]);
-        cache.wrote([d("2027-01-01")]);
+        cache.wrote(&[d("2027-01-01")]);
         assert!(cache.current("f").is_none());
         // Read before that commit, kept after it: refused.
         cache.put_current("f".into(), g, sums(3));
@@ -284,23 +358,51 @@ mod tests {
     }
 
     #[test]
-    fn the_oldest_sums_make_room_when_the_keys_held_reach_the_bound() {
+    fn nothing_kept_is_used_or_kept_while_a_commit_is_under_way() {
+        let cache = PastCache::default();
+        let g = cache.generation();
+        cache.put("f".into(), d("2026-09-01"), g, sums(5));
+        cache.put_current("c".into(), g, sums(1));
+        // Even figures of months the commit does not change: a read now may see the commit's
+        // other months or not, and must not be mixed with them.
+        cache.committing(&[d("2026-12-01")]);
+        assert!(cache.get("f", d("2026-09-01")).is_none());
+        assert!(cache.current("c").is_none());
+        cache.put("g".into(), d("2026-09-01"), cache.generation(), sums(6));
+        assert!(cache.get("g", d("2026-09-01")).is_none());
+        cache.wrote(&[d("2026-12-01")]);
+        assert_eq!(open(cache.get("f", d("2026-09-01"))), [5, 0]);
+        assert!(cache.get("g", d("2026-09-01")).is_none());
+    }
+
+    #[test]
+    fn the_least_recently_used_make_room_and_a_long_filter_weighs_its_length() {
         let cache = PastCache::default();
         let big = |tag: &str| -> Arc<Sums> {
             Arc::new(Sums {
                 range: HashMap::new(),
-                open: (0..MOST_KEYS / 2)
+                open: (0..PAST_BYTES / 4 / 200 - 10)
                     .map(|i| (Some(format!("{tag}{i}")), [1, 0]))
                     .collect(),
             })
         };
         let g = cache.generation();
-        cache.put("a".into(), d("2026-11-01"), g, big("a"));
-        cache.put("b".into(), d("2026-11-01"), g, big("b"));
-        cache.put("c".into(), d("2026-11-01"), g, big("c"));
-        assert!(cache.get("a", d("2026-11-01")).is_none());
-        assert!(cache.get("b", d("2026-11-01")).is_some());
-        assert!(cache.get("c", d("2026-11-01")).is_some());
-        assert!(cache.lock().keys_held <= MOST_KEYS);
+        for tag in ["a", "b", "c", "d"] {
+            cache.put(tag.into(), d("2026-11-01"), g, big(tag));
+        }
+        // "a" used since: "b" is the least recently used and goes.
+        assert!(cache.get("a", d("2026-11-01")).is_some());
+        cache.put("e".into(), d("2026-11-01"), g, big("e"));
+        assert!(cache.get("b", d("2026-11-01")).is_none());
+        assert!(cache.get("a", d("2026-11-01")).is_some());
+        assert!(cache.lock().past_bytes <= PAST_BYTES);
+        // Empty figures under long filters (a request's free text) still count.
+        for i in 0..2_000 {
+            let filter = format!("{i}{}", "x".repeat(60_000));
+            cache.put(filter, d("2026-11-01"), g, Arc::new(Sums::default()));
+        }
+        let inner = cache.lock();
+        assert!(inner.past_bytes <= PAST_BYTES, "{} bytes", inner.past_bytes);
+        assert!(inner.past.len() < 600, "{} entries", inner.past.len());
     }
 }

@@ -321,11 +321,13 @@ fn write_group_inner(
             .execute([])?;
         mark("rollup");
     }
+    // The months whose rollup rows change, told before the commit (readers then use nothing
+    // kept until it ends) and after it (what was read before it is stale); told after a failed
+    // commit too, as whether it reached the file is not certain.
+    let months: Vec<NaiveDate> = changed_months(&delta).into_iter().collect();
+    past.committing(&months);
     let committed = tx.commit();
-    // The months whose rollup rows changed, told after the commit (a reader that started
-    // before it then keeps nothing it read); told too when the commit failed, as whether it
-    // reached the file is not certain.
-    past.wrote(changed_months(&delta));
+    past.wrote(&months);
     committed?;
     mark("commit");
     tracing::debug!(events = staged.len(), rollup_rows = delta.rows.len(), timings_ms = ?marks, "batch written");
