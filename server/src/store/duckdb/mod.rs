@@ -182,6 +182,9 @@ pub(crate) fn lock_writer(writer: &Mutex<Writer>) -> Result<MutexGuard<'_, Write
             let _ = w.conn.execute_batch("ROLLBACK");
             let conversion = w.index.conversion().clone();
             w.index = WriteIndex::load(&w.conn, conversion)?;
+            // A panic between a commit's start and end (or a rebuild's) left it told as under
+            // way: the cache would never keep anything again.
+            w.past.recovered();
             writer.clear_poison();
             tracing::warn!("recovered the store's writer after a panic: its index was reloaded");
             Ok(w)

@@ -8,7 +8,7 @@
 //! receptions and resolutions; a new dossier's due date lies ahead), so those months' sums stay
 //! valid. The writer reports the months each commit changes, before it commits
 //! ([`PastCache::committing`]) and after ([`PastCache::wrote`]); kept sums that cover one of them
-//! are not used again, and while a commit is under way nothing kept is used or kept.
+//! are not used again, and nothing read while a commit is under way is kept.
 //!
 //! The days of the period's last month ([`PastCache::current`]) are kept until the next commit:
 //! the alert rules' month, quarter and rolling 30 days ending today read the same days, and so
@@ -40,7 +40,10 @@ const CURRENT_BYTES: usize = 8 << 20;
 /// the key's hash table), and per grouping key a row of each map with its code and the hash
 /// tables' slack; an empty entry still weighs its bookkeeping.
 fn weight(filter: &str, sums: &Sums) -> usize {
-    256 + 2 * filter.len() + 200 * (sums.range.len() + sums.open.len())
+    let codes: usize = (sums.range.keys().chain(sums.open.keys()))
+        .map(|k| k.as_ref().map_or(0, String::len))
+        .sum();
+    256 + 2 * filter.len() + 200 * (sums.range.len() + sums.open.len()) + codes
 }
 
 /// The kept figures and what the writer has changed since they were read.
@@ -78,9 +81,11 @@ struct Kept {
 }
 
 impl Inner {
+    /// Whether figures read at `generation` over the months up to `through` still hold. Used
+    /// while a commit is under way too: its months are marked from its start, and a read that
+    /// a commit overtakes is read again whole ([`super::query`]).
     fn valid(&self, generation: u64, through: NaiveDate) -> bool {
-        self.writing == 0
-            && generation >= self.replaced
+        generation >= self.replaced
             && self
                 .changed
                 .range(..=through)
@@ -107,25 +112,34 @@ impl Inner {
     }
 }
 
-/// Removes the least recently used entries of `map` until `bytes` more fit in `most`.
-fn make_room<K: Clone + Eq + std::hash::Hash>(
+/// Makes room for `bytes` more in `map` (holding `held` of at most `most`): when they do not
+/// fit, the least recently used entries go, in one pass, until three quarters of `most` is
+/// left for what stays and the new entry.
+fn make_room<K: Eq + std::hash::Hash>(
     map: &mut HashMap<K, Kept>,
     held: &mut usize,
     bytes: usize,
     most: usize,
 ) {
-    while *held + bytes > most {
-        let Some(oldest) = map
-            .iter()
-            .min_by_key(|(_, k)| k.used)
-            .map(|(k, _)| k.clone())
-        else {
-            break;
-        };
-        if let Some(old) = map.remove(&oldest) {
-            *held -= old.bytes;
-        }
+    if *held + bytes <= most {
+        return;
     }
+    let target = (most / 4 * 3).saturating_sub(bytes);
+    let mut by_use: Vec<(u64, usize)> = map.values().map(|k| (k.used, k.bytes)).collect();
+    by_use.sort_unstable();
+    // The most recently used that fit under the target stay: the cut-off is the newest tick
+    // that goes.
+    let mut kept_bytes = 0;
+    let mut cutoff = 0;
+    for (used, size) in by_use.iter().rev() {
+        if kept_bytes + size > target {
+            cutoff = *used;
+            break;
+        }
+        kept_bytes += size;
+    }
+    map.retain(|_, k| k.used > cutoff);
+    *held = map.values().map(|k| k.bytes).sum();
 }
 
 impl PastCache {
@@ -148,9 +162,7 @@ impl PastCache {
         let key = (filter.to_string(), through);
         let generation = inner.past.get(&key)?.generation;
         if !inner.valid(generation, through) {
-            if inner.writing == 0 {
-                inner.remove_past(&key);
-            }
+            inner.remove_past(&key);
             return None;
         }
         let tick = inner.next_tick();
@@ -163,7 +175,8 @@ impl PastCache {
     pub fn put(&self, filter: String, through: NaiveDate, generation: u64, sums: Arc<Sums>) {
         let bytes = weight(&filter, &sums);
         let mut inner = self.lock();
-        if bytes > PAST_BYTES / 4 || !inner.valid(generation, through) {
+        // Nothing read while a commit is under way is kept: it may or may not have seen it.
+        if inner.writing > 0 || bytes > PAST_BYTES / 4 || !inner.valid(generation, through) {
             return;
         }
         let key = (filter, through);
@@ -189,7 +202,7 @@ impl PastCache {
     /// since the last commit.
     pub fn current(&self, filter: &str) -> Option<Arc<Sums>> {
         let mut inner = self.lock();
-        if inner.writing > 0 || inner.current_generation != inner.generation {
+        if inner.current_generation != inner.generation {
             return None;
         }
         let tick = inner.next_tick();
@@ -233,7 +246,7 @@ impl PastCache {
     }
 
     /// A commit that changes the rollup rows of these months (any day in them) is about to
-    /// commit: until [`PastCache::wrote`], nothing kept is used or kept.
+    /// commit: until [`PastCache::wrote`], nothing read is kept, nor the current month's days used.
     pub fn committing(&self, months: &[NaiveDate]) {
         let mut inner = self.lock();
         inner.writing += 1;
@@ -259,7 +272,22 @@ impl PastCache {
     /// The rollups are about to be replaced whole (a rebuild): until [`PastCache::replaced`],
     /// nothing kept is used or kept.
     pub fn replacing(&self) {
-        self.lock().writing += 1;
+        let mut inner = self.lock();
+        inner.writing += 1;
+        inner.generation += 1;
+        inner.replaced = inner.generation;
+        drop(inner);
+        self.clear();
+    }
+
+    /// The writer was recovered after a panic: no commit or rebuild is under way any more
+    /// (whoever holds the writer has none), and what was kept may predate what that one left.
+    pub fn recovered(&self) {
+        let mut inner = self.lock();
+        inner.writing = 0;
+        inner.generation += 1;
+        inner.replaced = inner.generation;
+        drop(inner);
         self.clear();
     }
 
@@ -358,7 +386,7 @@ mod tests {
     }
 
     #[test]
-    fn nothing_kept_is_used_or_kept_while_a_commit_is_under_way() {
+    fn nothing_read_while_a_commit_is_under_way_is_kept() {
         let cache = PastCache::default();
         let g = cache.generation();
         cache.put("f".into(), d("2026-09-01"), g, sums(5));
@@ -366,13 +394,23 @@ mod tests {
         // Even figures of months the commit does not change: a read now may see the commit's
         // other months or not, and must not be mixed with them.
         cache.committing(&[d("2026-12-01")]);
-        assert!(cache.get("f", d("2026-09-01")).is_none());
+        // Months the commit does not change stay usable (a read the commit overtakes is read
+        // again whole); the current month's days do not.
+        assert_eq!(open(cache.get("f", d("2026-09-01"))), [5, 0]);
         assert!(cache.current("c").is_none());
         cache.put("g".into(), d("2026-09-01"), cache.generation(), sums(6));
+        cache.put_current("c".into(), cache.generation(), sums(2));
         assert!(cache.get("g", d("2026-09-01")).is_none());
+        assert!(cache.current("c").is_none());
         cache.wrote(&[d("2026-12-01")]);
         assert_eq!(open(cache.get("f", d("2026-09-01"))), [5, 0]);
         assert!(cache.get("g", d("2026-09-01")).is_none());
+        // A writer recovered after a panic mid-commit: nothing stays under way, nothing kept.
+        cache.committing(&[d("2026-12-01")]);
+        cache.recovered();
+        assert!(cache.get("f", d("2026-09-01")).is_none());
+        cache.put("f".into(), d("2026-09-01"), cache.generation(), sums(9));
+        assert_eq!(open(cache.get("f", d("2026-09-01"))), [9, 0]);
     }
 
     #[test]
@@ -381,28 +419,66 @@ mod tests {
         let big = |tag: &str| -> Arc<Sums> {
             Arc::new(Sums {
                 range: HashMap::new(),
-                open: (0..PAST_BYTES / 4 / 200 - 10)
-                    .map(|i| (Some(format!("{tag}{i}")), [1, 0]))
+                open: (0..PAST_BYTES / 4 / 210)
+                    .map(|i| (Some(format!("{tag}{i:05}")), [1, 0]))
                     .collect(),
             })
         };
         let g = cache.generation();
-        for tag in ["a", "b", "c", "d"] {
+        for tag in ["a", "b", "c"] {
             cache.put(tag.into(), d("2026-11-01"), g, big(tag));
         }
-        // "a" used since: "b" is the least recently used and goes.
+        // "a" used since: "b" and "c" are the least recently used. Four fit; the fifth makes
+        // room down to three quarters, the least recently used going.
         assert!(cache.get("a", d("2026-11-01")).is_some());
+        cache.put("d".into(), d("2026-11-01"), g, big("d"));
         cache.put("e".into(), d("2026-11-01"), g, big("e"));
         assert!(cache.get("b", d("2026-11-01")).is_none());
-        assert!(cache.get("a", d("2026-11-01")).is_some());
+        assert!(cache.get("c", d("2026-11-01")).is_none());
+        for kept in ["a", "d", "e"] {
+            assert!(cache.get(kept, d("2026-11-01")).is_some(), "{kept}");
+        }
         assert!(cache.lock().past_bytes <= PAST_BYTES);
-        // Empty figures under long filters (a request's free text) still count.
+        // Empty figures under long filters (a request's free text) still count, the text
+        // twice: 2,000 of 60 KB would be 240 MB.
         for i in 0..2_000 {
             let filter = format!("{i}{}", "x".repeat(60_000));
             cache.put(filter, d("2026-11-01"), g, Arc::new(Sums::default()));
         }
         let inner = cache.lock();
         assert!(inner.past_bytes <= PAST_BYTES, "{} bytes", inner.past_bytes);
-        assert!(inner.past.len() < 600, "{} entries", inner.past.len());
+        assert!(
+            inner.past.len() <= PAST_BYTES / 120_000,
+            "{} entries",
+            inner.past.len()
+        );
+        let held: usize = inner.past.values().map(|k| k.bytes).sum();
+        assert_eq!(held, inner.past_bytes);
+    }
+
+    #[test]
+    fn the_current_months_figures_make_room_by_use_too() {
+        let cache = PastCache::default();
+        let big = |tag: &str| -> Arc<Sums> {
+            Arc::new(Sums {
+                range: HashMap::new(),
+                open: (0..CURRENT_BYTES / 4 / 210)
+                    .map(|i| (Some(format!("{tag}{i:05}")), [1, 0]))
+                    .collect(),
+            })
+        };
+        let g = cache.generation();
+        for tag in ["a", "b", "c"] {
+            cache.put_current(tag.into(), g, big(tag));
+        }
+        assert!(cache.current("a").is_some());
+        cache.put_current("d".into(), g, big("d"));
+        cache.put_current("e".into(), g, big("e"));
+        assert!(cache.current("b").is_none());
+        assert!(cache.current("c").is_none());
+        for kept in ["a", "d", "e"] {
+            assert!(cache.current(kept).is_some(), "{kept}");
+        }
+        assert!(cache.lock().current_bytes <= CURRENT_BYTES);
     }
 }

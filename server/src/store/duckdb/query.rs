@@ -428,6 +428,13 @@ mod tests {
                "field": "Đất đai", "channel": "direct", "due": due, "fee": false})
     }
 
+    /// A reception the filters tell apart: another unit and level, field and channel.
+    fn received_elsewhere(n: u32, at: &str, unit: &str, level: &str, field: &str) -> Value {
+        json!({"event_id": format!("r{n}"), "dossier_id": format!("d{n}"), "type": "received",
+               "at": at, "unit": unit, "level": level, "procedure": "DD-01",
+               "field": field, "channel": "online", "due": "2021-03-30T17:00:00+07:00", "fee": false})
+    }
+
     fn resolved(n: u32, at: &str) -> Value {
         json!({"event_id": format!("x{n}"), "dossier_id": format!("d{n}"), "type": "resolved",
                "at": at})
@@ -488,8 +495,20 @@ mod tests {
                 received(4, "2021-03-31T09:00:00+07:00", "2021-04-02T17:00:00+07:00"),
                 resolved(1, "2021-02-02T10:00:00+07:00"),
                 resolved(3, "2021-03-31T10:00:00+07:00"),
+                // Outside the filtered figures: another province, a district (no commune),
+                // another field; all online.
+                received_elsewhere(6, "2021-02-10T09:00:00+07:00", "48", "province", "Đất đai"),
+                received_elsewhere(7, "2021-03-10T09:00:00+07:00", "502", "district", "Đất đai"),
+                received_elsewhere(
+                    8,
+                    "2021-01-20T09:00:00+07:00",
+                    "20398",
+                    "commune",
+                    "Tư pháp",
+                ),
             ],
         );
+        let mut told_apart = 0;
         // The store's own: the writer tells it which months each commit changed.
         let cache = &*store.past;
         let days = [
@@ -506,7 +525,7 @@ mod tests {
             "2021-04-10",
             "2021-04-30",
         ];
-        let compare = |round: &str| {
+        let mut compare = |round: &str| {
             store
                 .with_reader(|c| {
                     for (i, from) in days.iter().enumerate() {
@@ -532,6 +551,11 @@ mod tests {
                                 (Some("commune_code"), &filtered),
                             ] {
                                 let whole = super::DuckFigures::new(c).counts_by(key, f)?;
+                                if std::ptr::eq(f, &filtered) {
+                                    let unfiltered =
+                                        super::DuckFigures::new(c).counts_by(key, &plain)?;
+                                    told_apart += usize::from(unfiltered != whole);
+                                }
                                 // Twice: once keeping the past months' figures, once using them.
                                 for _ in 0..2 {
                                     let kept =
@@ -561,5 +585,9 @@ mod tests {
         compare("after a reception in April");
         ingest(&store, &[resolved(4, "2021-04-01T10:00:00+07:00")]);
         compare("after a resolution in April of a dossier received in March");
+        assert!(
+            told_apart > 100,
+            "the filters change the figures: {told_apart}"
+        );
     }
 }
