@@ -68,15 +68,11 @@ impl UnitLists {
 
 #[cfg(test)]
 mod tests {
-    use crate::store::DuckStore;
     use app::model::Level;
-    use std::path::Path;
 
     #[test]
     fn a_kept_list_equals_the_units_read_on_the_day_asked() {
-        let dir = tempfile::tempdir().unwrap();
-        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
-        let store = DuckStore::open(&dir.path().join("s.duckdb"), &data).unwrap();
+        let (_dir, store) = crate::store::duckdb::test_store::open_temp();
         let lists = store.unit_lists();
         // Days on both sides of the reform and of the first unit's start, asked twice each.
         let days = [

@@ -421,23 +421,10 @@ mod tests {
     use crate::store::DuckStore;
     use serde_json::json;
 
-    fn store() -> (tempfile::TempDir, DuckStore) {
-        let dir = tempfile::tempdir().unwrap();
-        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
-        let store = DuckStore::open(&dir.path().join("s.duckdb"), &data).unwrap();
-        (dir, store)
-    }
+    use crate::store::duckdb::test_store::open_temp as store;
 
     fn ingest(store: &DuckStore, events: Vec<serde_json::Value>) {
-        let batch: Vec<_> = events
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                let line = i as u32 + 1;
-                (line, parse_event(line, v, chrono::Utc::now()).unwrap())
-            })
-            .collect();
-        store.ingest(&batch).unwrap();
+        crate::store::duckdb::test_store::ingest_json(store, &events);
     }
 
     fn received(n: u32, unit: &str, level: &str, due: &str) -> serde_json::Value {

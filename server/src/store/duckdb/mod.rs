@@ -886,3 +886,32 @@ impl ServedStore for DuckStore {
         Some(self)
     }
 }
+
+/// A store in a temporary directory and events written to it as JSON, for the store's tests.
+#[cfg(test)]
+pub(crate) mod test_store {
+    use super::DuckStore;
+    use crate::ingest::event::parse_event;
+    use std::path::Path;
+
+    /// A new store on the product's data, in a directory removed when the first value drops.
+    pub fn open_temp() -> (tempfile::TempDir, DuckStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
+        let store = DuckStore::open(&dir.path().join("s.duckdb"), &data).unwrap();
+        (dir, store)
+    }
+
+    /// Stores the events (as the ingest API takes them) in one batch.
+    pub fn ingest_json(store: &DuckStore, events: &[serde_json::Value]) {
+        let batch: Vec<_> = events
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let line = i as u32 + 1;
+                (line, parse_event(line, v, chrono::Utc::now()).unwrap())
+            })
+            .collect();
+        store.ingest(&batch).unwrap();
+    }
+}

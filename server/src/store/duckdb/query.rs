@@ -174,12 +174,16 @@ impl Figures for DuckFigures<'_> {
         let split = to
             .with_day(1)
             .and_then(|month| Some((month, month.pred_opt()?)));
-        let (Some(cache), Some((month, last_past_day))) = (self.past, split) else {
+        // The period in one statement, nothing kept.
+        let read_whole_period = || -> Result<HashMap<Option<String>, Counts>, StoreFailure> {
             let filters = filters(f, period_params(f.period)?);
             let clause = format!("{}{clause}", filters.sql);
             let mut open = PastSumsByKey::new();
             let out = read_whole(self.conn, column, &clause, &filters, &mut open)?;
-            return Ok(with_open(out, open));
+            Ok(with_open(out, open))
+        };
+        let (Some(cache), Some((month, last_past_day))) = (self.past, split) else {
+            return read_whole_period();
         };
         // The period splits at its last month: the months before it (kept while no commit
         // changes one of them) and the days of that month (kept until the next commit). A
@@ -200,13 +204,6 @@ impl Figures for DuckFigures<'_> {
         // Taken before anything kept is looked at: if a commit lands before the figures are
         // put together, kept and fresh parts may straddle it, and the period is read whole.
         let generation = cache.generation();
-        let read_whole_period = || -> Result<HashMap<Option<String>, Counts>, StoreFailure> {
-            let filters = filters(f, period_params(f.period)?);
-            let clause = format!("{}{clause}", filters.sql);
-            let mut open = PastSumsByKey::new();
-            let out = read_whole(self.conn, column, &clause, &filters, &mut open)?;
-            Ok(with_open(out, open))
-        };
         let (kept_past, kept_current) = (cache.get(&kept_as, through), cache.current(&current_as));
         let any_kept = kept_past.is_some() || kept_current.is_some();
         let (past, current) = match (kept_past, kept_current) {
@@ -394,33 +391,11 @@ fn filters(query: &RollupFilter, period: [NaiveDate; 5]) -> Filters {
 
 #[cfg(test)]
 mod tests {
-    use crate::ingest::event::parse_event;
+    use crate::store::duckdb::test_store::{ingest_json as ingest, open_temp as store};
     use crate::store::DuckStore;
     use app::model::{Level, Period, StatsQuery};
     use app::store::IndicatorStore;
     use serde_json::{json, Value};
-    use std::path::Path;
-
-    fn store() -> (tempfile::TempDir, DuckStore) {
-        let dir = tempfile::tempdir().unwrap();
-        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
-        let store = DuckStore::open(&dir.path().join("s.duckdb"), &data).unwrap();
-        (dir, store)
-    }
-
-    fn ingest(store: &DuckStore, events: &[Value]) {
-        let batch: Vec<_> = events
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                (
-                    i as u32 + 1,
-                    parse_event(i as u32 + 1, v, chrono::Utc::now()).unwrap(),
-                )
-            })
-            .collect();
-        store.ingest(&batch).unwrap();
-    }
 
     fn received(n: u32, at: &str, due: &str) -> Value {
         json!({"event_id": format!("r{n}"), "dossier_id": format!("d{n}"), "type": "received",
