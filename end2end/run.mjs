@@ -118,6 +118,12 @@ mkdirSync(outputDir, { recursive: true });
 const base = `http://127.0.0.1:${port}`;
 const server = startServer(port, dataDir);
 
+// `--only=dashboard` runs one file of tests (end2end/tests/dashboard.test.mjs); all of them by default.
+function testFiles() {
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  return [join(root, 'end2end', 'tests', only ? `${only}.test.mjs` : '')];
+}
+
 let status = 1;
 try {
   const started = Date.now();
@@ -127,7 +133,7 @@ try {
   // `--bench` runs the browser benchmarks instead of the tests, against the same server.
   const runs = process.argv.includes('--bench')
     ? ['dashboard.mjs', 'map.mjs', 'communes.mjs', 'phone.mjs'].map((name) => [join(root, 'end2end', 'bench', name)])
-    : [['--test', '--test-concurrency=1', join(root, 'end2end', 'tests')]];
+    : [['--test', '--test-concurrency=1', ...testFiles()]];
   status = 0;
   for (const args of runs) {
     const tests = spawn(process.execPath, args, {

@@ -62,6 +62,40 @@ test('the language switch renders English with English number formats', async ()
   await page.close();
 });
 
+test('the page keeps working when views change faster than their figures and charts arrive', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`${base}/?lang=en`);
+  await waitHydrated(page);
+  // Answers come in a shuffled order, some after the view they belong to was left: each part of
+  // the page (the figures, the charts inside them) may be replaced while another is waiting.
+  let delayed = 0;
+  const delays = [0, 400, 150, 800, 50, 600, 250];
+  await page.route(/\/api\/fn\/(dashboard|selection)/, async (route) => {
+    const ms = delays[delayed++ % delays.length];
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    await route.continue();
+  });
+  for (let round = 0; round < 6; round++) {
+    await page.selectOption('select[name="field"]', 'Đất đai');
+    await page.waitForTimeout(100 + 70 * round);
+    await page.click('.presets a:nth-of-type(3)');
+    await page.waitForTimeout(50 * round);
+    await page.goBack();
+    await page.waitForTimeout(30 * round);
+    await page.goBack();
+  }
+  await page.waitForFunction(() => !new URL(location.href).searchParams.has('field'));
+  await page.waitForTimeout(2000);
+  assert.ok(delayed >= 6, `answers were delayed (${delayed})`);
+  await page.unroute(/\/api\/fn\/(dashboard|selection)/);
+  // The page still answers: a sector filter narrows the figures.
+  const all = await page.textContent('.card .figure');
+  await page.selectOption('select[name="field"]', 'Đất đai');
+  await page.waitForFunction((before) => document.querySelector('.card .figure').textContent !== before, all);
+  assert.deepEqual(browser.errors, [], 'no console errors');
+  await page.close();
+});
+
 test('filters and period presets narrow the figures and live in the URL', async () => {
   const page = await browser.context.newPage();
   await page.goto(`${base}/?lang=en`);

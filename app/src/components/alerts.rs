@@ -8,6 +8,7 @@ use crate::alerts::{
 };
 use crate::components::dashboard::{url_lang, Page, TopBar};
 use crate::components::late::refused;
+use crate::components::loaded::PageOwner;
 use crate::format;
 use crate::i18n::{indicator_key, text, tr, Key, Lang};
 use crate::model::{Indicator, Level};
@@ -78,17 +79,21 @@ pub fn AlertsPage() -> impl IntoView {
     // Bumped after every change, so the lists are read again.
     let version = RwSignal::new(0u32);
     let page = crate::codec::load(move || version.get(), |_| fetch_alerts());
+    let owner = PageOwner::here();
     view! {
         <TopBar lang current=Page::Alerts/>
         <main class="alerts-page">
             <h2>{text(lang_signal, Key::Alerts)}</h2>
             <Transition fallback=move || view! { <p class="loading">{tr(lang.get_untracked(), Key::Loading)}</p> }>
-                {move || Suspend::new(async move {
-                    match page.await {
-                        Ok(p) => view! { <AlertsBody page=p lang=lang_signal version/> }.into_any(),
-                        Err(e) => refused(e, lang_signal, format!("/alerts?lang={}", lang.get_untracked().code())),
-                    }
-                })}
+                {move || {
+                    let owner = owner.clone();
+                    Suspend::new(async move {
+                        match page.await {
+                            Ok(p) => owner.part(|| view! { <AlertsBody page=p lang=lang_signal version/> }).into_any(),
+                            Err(e) => refused(e, lang_signal, format!("/alerts?lang={}", lang.get_untracked().code())),
+                        }
+                    })
+                }}
             </Transition>
         </main>
         <footer class="source">{text(lang_signal, Key::Source)}</footer>

@@ -3,6 +3,7 @@ use crate::api::{fetch_dashboard, fetch_selection};
 use crate::browser;
 use crate::classify::Method;
 use crate::components::account::AccountArea;
+use crate::components::loaded::PageOwner;
 use crate::components::{
     charts::ChartsSection, headline::Headline, live::LiveIndicator, map::ChoroplethMap,
     ranking::ranked_rows, ranking::RankingTable,
@@ -28,6 +29,8 @@ pub fn DashboardPage() -> impl IntoView {
     // The charts' query starts here, beside the dashboard's, so the server runs both at once
     // instead of one after the other; the live stream's sequence number fetches it again.
     let live_seq = RwSignal::new(0i64);
+    // The body stays on the page while the next one loads: it keeps its own signals till then.
+    let owner = PageOwner::here();
     let selection_request = Memo::new(move |_| query.with(selection_request));
     let selection = crate::codec::load(
         move || (selection_request.get(), live_seq.get()),
@@ -56,9 +59,14 @@ pub fn DashboardPage() -> impl IntoView {
                         </div>
                     }
                 }>
-                    {move || Suspend::new(async move {
-                        dashboard.await.map(|view| view! { <DashboardBody view lang=lang.into() selection selection_request live_seq/> })
-                    })}
+                    {move || {
+                        let owner = owner.clone();
+                        Suspend::new(async move {
+                            dashboard.await.map(|view| {
+                                owner.part(|| view! { <DashboardBody view lang=lang.into() selection selection_request live_seq/> })
+                            })
+                        })
+                    }}
                 </ErrorBoundary>
             </Transition>
         </main>

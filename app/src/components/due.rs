@@ -3,6 +3,7 @@
 //! (`/late?tab=due&unit=…&within=…`).
 use crate::access::fetch_due;
 use crate::components::late::{refused, stage_key};
+use crate::components::loaded::PageOwner;
 use crate::due::{DuePage, DueQuery, DueSort, DEFAULT_WITHIN, MAX_WITHIN};
 use crate::format;
 use crate::i18n::{text, tr, Key, Lang};
@@ -117,12 +118,13 @@ pub fn DueSoonPanel(query: Memo<Option<DueQuery>>, lang: Signal<Lang>) -> impl I
             }
         },
     );
+    let owner = PageOwner::here();
     view! {
         <DueFilters query lang/>
         <Transition fallback=move || view! { <p class="loading">{tr(lang.get_untracked(), Key::Loading)}</p> }>
-            {move || Suspend::new(async move {
+            {move || { let owner = owner.clone(); Suspend::new(async move {
                 match page.await {
-                    Ok(Some(p)) => view! { <DueTable page=p lang/> }.into_any(),
+                    Ok(Some(p)) => owner.part(|| view! { <DueTable page=p lang/> }).into_any(),
                     Ok(None) => ().into_any(),
                     Err(e) => {
                         let next = query
@@ -132,7 +134,7 @@ pub fn DueSoonPanel(query: Memo<Option<DueQuery>>, lang: Signal<Lang>) -> impl I
                         refused(e, lang, next)
                     }
                 }
-            })}
+            }) }}
         </Transition>
     }
 }

@@ -2,6 +2,7 @@
 //! filters, sorting, pages, a CSV export and each dossier's timeline. Every state is in the URL.
 use crate::access::{fetch_late, fetch_timeline};
 use crate::components::dashboard::{url_lang, Page, TopBar};
+use crate::components::loaded::PageOwner;
 use crate::format;
 use crate::i18n::{text, tr, Key, Lang};
 use crate::late::{
@@ -173,12 +174,12 @@ pub fn LateDossiersPage() -> impl IntoView {
             </nav>
             <Show
                 when=move || due_tab.get()
-                fallback=move || view! {
+                fallback=move || { let owner = PageOwner::here(); view! {
                     <LateFilters query lang=lang_signal/>
                     <Transition fallback=move || view! { <p class="loading">{tr(lang.get_untracked(), Key::Loading)}</p> }>
-                        {move || Suspend::new(async move {
+                        {move || { let owner = owner.clone(); Suspend::new(async move {
                             match page.await {
-                                Ok(Some(p)) => view! { <LateTable page=p lang=lang_signal dossier/> }.into_any(),
+                                Ok(Some(p)) => owner.part(|| view! { <LateTable page=p lang=lang_signal dossier/> }).into_any(),
                                 Ok(None) => ().into_any(),
                                 Err(e) => {
                                     let next = params.with_untracked(|p| {
@@ -189,10 +190,10 @@ pub fn LateDossiersPage() -> impl IntoView {
                                     refused(e, lang_signal, next)
                                 }
                             }
-                        })}
+                        }) }}
                     </Transition>
                     {move || dossier.get().map(|id| view! { <Timeline id lang=lang_signal/> })}
-                }
+                } }
             >
                 <crate::components::due::DueSoonPanel query=due lang=lang_signal/>
             </Show>

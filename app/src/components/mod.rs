@@ -10,6 +10,7 @@ pub mod embed;
 pub mod headline;
 pub mod late;
 pub mod live;
+pub mod loaded;
 pub mod map;
 pub mod map_bench;
 pub mod procedures;

@@ -2,6 +2,7 @@
 //! volume, on-time and online rates for the selection.
 use crate::api::fetch_procedures;
 use crate::components::dashboard::{selection_request, url_lang, Page, TopBar};
+use crate::components::loaded::PageOwner;
 use crate::format;
 use crate::i18n::{text, tr, Key, Lang};
 use crate::nav::use_query_map;
@@ -16,6 +17,7 @@ pub fn ProceduresPage() -> impl IntoView {
     let lang = url_lang(query);
     let request = Memo::new(move |_| query.with(selection_request));
     let procedures = crate::codec::load(move || request.get(), fetch_procedures);
+    let owner = PageOwner::here();
     view! {
         <TopBar lang current=Page::Procedures/>
         <main class="dashboard procedures-page">
@@ -28,9 +30,12 @@ pub fn ProceduresPage() -> impl IntoView {
                         </div>
                     }
                 }>
-                    {move || Suspend::new(async move {
-                        procedures.await.map(|view| view! { <ProceduresBody view lang=lang.into()/> })
-                    })}
+                    {move || {
+                        let owner = owner.clone();
+                        Suspend::new(async move {
+                            procedures.await.map(|view| owner.part(|| view! { <ProceduresBody view lang=lang.into()/> }))
+                        })
+                    }}
                 </ErrorBoundary>
             </Transition>
         </main>
