@@ -64,6 +64,23 @@ test('the language switch renders English with English number formats', async ()
 
 test('the page keeps working when views change faster than their figures and charts arrive', async () => {
   const page = await browser.context.newPage();
+  // Counts the live streams left open: each view replaced must close its own.
+  await page.addInitScript(() => {
+    const Native = window.EventSource;
+    window.openStreams = 0;
+    window.streamsOpened = 0;
+    window.EventSource = class extends Native {
+      constructor(...args) {
+        super(...args);
+        window.openStreams += 1;
+        window.streamsOpened += 1;
+      }
+      close() {
+        if (this.readyState !== Native.CLOSED) window.openStreams -= 1;
+        super.close();
+      }
+    };
+  });
   await page.goto(`${base}/?lang=en`);
   await waitHydrated(page);
   // Answers come in a shuffled order, some after the view they belong to was left: each part of
@@ -92,6 +109,8 @@ test('the page keeps working when views change faster than their figures and cha
   const all = await page.textContent('.card .figure');
   await page.selectOption('select[name="field"]', 'Đất đai');
   await page.waitForFunction((before) => document.querySelector('.card .figure').textContent !== before, all);
+  await page.waitForFunction(() => window.openStreams === 1);
+  assert.ok(await page.evaluate(() => window.streamsOpened) > 6, 'each view opened its own stream');
   assert.deepEqual(browser.errors, [], 'no console errors');
   await page.close();
 });
