@@ -74,9 +74,16 @@ test('the page keeps working when views change faster than their figures and cha
         super(...args);
         window.openStreams += 1;
         window.streamsOpened += 1;
+        this.counted = true;
+        // A stream the browser gave up on is closed too (the page then closes it again).
+        this.addEventListener('error', () => this.readyState === Native.CLOSED && this.uncount());
+      }
+      uncount() {
+        if (this.counted) window.openStreams -= 1;
+        this.counted = false;
       }
       close() {
-        if (this.readyState !== Native.CLOSED) window.openStreams -= 1;
+        this.uncount();
         super.close();
       }
     };
@@ -110,7 +117,39 @@ test('the page keeps working when views change faster than their figures and cha
   await page.selectOption('select[name="field"]', 'Đất đai');
   await page.waitForFunction((before) => document.querySelector('.card .figure').textContent !== before, all);
   await page.waitForFunction(() => window.openStreams === 1);
-  assert.ok(await page.evaluate(() => window.streamsOpened) > 6, 'each view opened its own stream');
+  assert.ok(await page.evaluate(() => window.streamsOpened) >= 2, 'a view that replaced another opened its own stream');
+  assert.deepEqual(browser.errors, [], 'no console errors');
+  await page.close();
+});
+
+test('the charts on show keep answering the pointer while their next figures load', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`${base}/?lang=en`);
+  await waitHydrated(page);
+  await page.waitForSelector('[data-chart="trend"] .chart-canvas[aria-busy="false"]');
+  // The charts' answers come late and out of order while the reader focuses one unit after
+  // another and points at the charts on show: the pointer, the table toggle still work on them.
+  let delayed = 0;
+  const delays = [900, 100, 500, 0, 1200, 300];
+  await page.route('**/api/fn/selection*', async (route) => {
+    const ms = delays[delayed++ % delays.length];
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    await route.continue();
+  });
+  const units = await page.$$eval('tbody tr[data-unit]', (rows) => rows.slice(0, 6).map((r) => r.dataset.unit));
+  for (const [i, unit] of units.entries()) {
+    await page.click(`tbody tr[data-unit="${unit}"] button.focus-unit`);
+    await page.hover('[data-chart="trend"] .chart-canvas', { position: { x: 30 + 20 * i, y: 40 } });
+    await page.waitForTimeout(80 * i);
+    await page.hover('[data-chart="days"] .chart-canvas', { position: { x: 60, y: 30 + 10 * i } });
+    if (i % 2 === 1) await page.click('[data-chart="days"] button.show-table');
+  }
+  const last = units[units.length - 1];
+  await page.waitForSelector(`.focus-banner[data-focus="${last}"]`);
+  await page.waitForTimeout(1500);
+  await page.unroute('**/api/fn/selection*');
+  assert.ok(delayed >= 2, `the charts were asked again (${delayed})`);
+  await page.hover('[data-chart="trend"] .chart-canvas', { position: { x: 80, y: 50 } });
   assert.deepEqual(browser.errors, [], 'no console errors');
   await page.close();
 });

@@ -8,7 +8,7 @@ use crate::alerts::{
 };
 use crate::components::dashboard::{url_lang, Page, TopBar};
 use crate::components::late::refused;
-use crate::components::loaded::PageOwner;
+use crate::components::loaded::PartOwner;
 use crate::format;
 use crate::i18n::{indicator_key, text, tr, Key, Lang};
 use crate::model::{Indicator, Level};
@@ -79,7 +79,7 @@ pub fn AlertsPage() -> impl IntoView {
     // Bumped after every change, so the lists are read again.
     let version = RwSignal::new(0u32);
     let page = crate::codec::load(move || version.get(), |_| fetch_alerts());
-    let owner = PageOwner::here();
+    let owner = PartOwner::here();
     view! {
         <TopBar lang current=Page::Alerts/>
         <main class="alerts-page">

@@ -3,6 +3,7 @@
 use crate::charts::{self, Pick};
 use crate::components::account::LateLink;
 use crate::components::chart_frame::ChartFrame;
+use crate::components::loaded::PartOwner;
 use crate::error::AppError;
 use crate::i18n::{text, tr, Key, Lang};
 use crate::model::{Bucket, IndicatorRow};
@@ -30,6 +31,8 @@ pub fn ChartsSection(
     /// A link to the view with the trend in another bucket size.
     bucket_href: Callback<Bucket, String>,
 ) -> impl IntoView {
+    // The charts on show stay while the next ones load (a focus, a bucket, live figures).
+    let owner = PartOwner::here();
     let pick = Callback::new(move |p: Pick| match p {
         Pick::Unit(code) => on_focus.run(code),
         Pick::Sector(name) => on_sector.run(name),
@@ -74,10 +77,10 @@ pub fn ChartsSection(
                         </p>
                     }
                 }>
-                    {move || Suspend::new(async move {
+                    {move || { let owner = owner.clone(); Suspend::new(async move {
                         selection
                             .await
-                            .map(|view| {
+                            .map(|view| owner.part(|| {
                                 let scope_name = view.scope.as_ref().map(|u| u.name.clone());
                                 let focused = focus.get_untracked().is_some();
                                 let late_unit = view.scope.as_ref().map(|u| u.code.clone());
@@ -131,8 +134,8 @@ pub fn ChartsSection(
                                         />
                                     </div>
                                 }
-                            })
-                    })}
+                            }))
+                    }) }}
                 </ErrorBoundary>
             </Transition>
             {timeliness}

@@ -3,7 +3,7 @@ use crate::api::{fetch_dashboard, fetch_selection};
 use crate::browser;
 use crate::classify::Method;
 use crate::components::account::AccountArea;
-use crate::components::loaded::PageOwner;
+use crate::components::loaded::PartOwner;
 use crate::components::{
     charts::ChartsSection, headline::Headline, live::LiveIndicator, map::ChoroplethMap,
     ranking::ranked_rows, ranking::RankingTable,
@@ -30,7 +30,7 @@ pub fn DashboardPage() -> impl IntoView {
     // instead of one after the other; the live stream's sequence number fetches it again.
     let live_seq = RwSignal::new(0i64);
     // The body stays on the page while the next one loads: it keeps its own signals till then.
-    let owner = PageOwner::here();
+    let owner = PartOwner::here();
     let selection_request = Memo::new(move |_| query.with(selection_request));
     let selection = crate::codec::load(
         move || (selection_request.get(), live_seq.get()),

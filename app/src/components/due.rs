@@ -3,7 +3,7 @@
 //! (`/late?tab=due&unit=…&within=…`).
 use crate::access::fetch_due;
 use crate::components::late::{refused, stage_key};
-use crate::components::loaded::PageOwner;
+use crate::components::loaded::PartOwner;
 use crate::due::{DuePage, DueQuery, DueSort, DEFAULT_WITHIN, MAX_WITHIN};
 use crate::format;
 use crate::i18n::{text, tr, Key, Lang};
@@ -118,7 +118,7 @@ pub fn DueSoonPanel(query: Memo<Option<DueQuery>>, lang: Signal<Lang>) -> impl I
             }
         },
     );
-    let owner = PageOwner::here();
+    let owner = PartOwner::here();
     view! {
         <DueFilters query lang/>
         <Transition fallback=move || view! { <p class="loading">{tr(lang.get_untracked(), Key::Loading)}</p> }>

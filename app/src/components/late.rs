@@ -2,7 +2,7 @@
 //! filters, sorting, pages, a CSV export and each dossier's timeline. Every state is in the URL.
 use crate::access::{fetch_late, fetch_timeline};
 use crate::components::dashboard::{url_lang, Page, TopBar};
-use crate::components::loaded::PageOwner;
+use crate::components::loaded::PartOwner;
 use crate::format;
 use crate::i18n::{text, tr, Key, Lang};
 use crate::late::{
@@ -174,7 +174,7 @@ pub fn LateDossiersPage() -> impl IntoView {
             </nav>
             <Show
                 when=move || due_tab.get()
-                fallback=move || { let owner = PageOwner::here(); view! {
+                fallback=move || { let owner = PartOwner::here(); view! {
                     <LateFilters query lang=lang_signal/>
                     <Transition fallback=move || view! { <p class="loading">{tr(lang.get_untracked(), Key::Loading)}</p> }>
                         {move || { let owner = owner.clone(); Suspend::new(async move {

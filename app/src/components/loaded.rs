@@ -1,30 +1,36 @@
 //! A part of a page made from loaded data keeps its signals for as long as it is shown.
 //!
-//! A `<Transition>` keeps showing a part while the next one loads. The closure that made it runs
-//! again as soon as the next data starts loading, and running again disposes every signal, memo
-//! and callback its previous run made, while the part on show still has live effects and
-//! handlers: a click, a live update or a late answer for its charts then reads a disposed value,
-//! and the WASM aborts. A part made under an owner of its own, a child of the page's rather than
-//! of that closure's, loses its signals when it leaves the page instead.
+//! The closure inside a `<Transition>` that makes a part from its data runs again when the data
+//! changes, and each run disposes every signal, memo and callback the run before made. The part
+//! that run made can still be on show: the Transition keeps it until the next one is ready, and a
+//! part whose answer came just before the next change is put on the page after its run was
+//! cleaned up. Its effects and handlers are live: a click, a live update or its charts' answer
+//! then reads a disposed value and the WASM aborts (seen when the dashboard's views changed faster
+//! than their answers came). A part made under an owner of its own, a child of an owner that
+//! stays while the part is shown, loses its signals only when it is replaced or removed.
 use leptos::reactive::owner::{Owner, WeakOwner};
 use leptos::tachys::reactive_graph::OwnedView;
 
-/// The owner of the page, taken where the page is made; the parts it loads are made under it.
+/// The owner the parts a `<Transition>` loads are made under: one that is not cleaned up while they
+/// are shown (the page's component, or the component that holds the Transition).
 #[derive(Clone)]
-pub struct PageOwner(Option<WeakOwner>);
+pub struct PartOwner(Option<WeakOwner>);
 
-impl PageOwner {
-    /// The current owner: call it in the page's component, outside any `Suspend`.
+impl PartOwner {
+    /// The current owner: call it in the component that holds the Transition, outside any
+    /// `Suspend` and any closure that runs again.
     pub fn here() -> Self {
-        // Weak: the closures holding it belong to the page, which must not keep itself alive.
-        PageOwner(Owner::current().map(|o| o.downgrade()))
+        // Weak: the closures holding it belong to that owner, which must not keep itself alive.
+        PartOwner(Owner::current().map(|o| o.downgrade()))
     }
 
     /// Makes `part` under an owner of its own, cleaned up when the part is replaced or removed.
     ///
-    /// A child of the page's owner, so that the part finds the page's contexts (the address, the
-    /// viewer) and the server's hydration data. The page's owner keeps a weak link to each child
-    /// until the page goes: a couple of hundred bytes per view a reader opens.
+    /// A child of that owner, so that the part finds the page's contexts (the address, the
+    /// viewer) and the server's hydration data. That owner keeps a weak link to each child until
+    /// it goes: a couple of hundred bytes per view a reader opens. A part must not start work
+    /// that never ends (a future waiting for ever): it would hold the part's owner, and what the
+    /// part cleans up when replaced (its live stream), for ever.
     pub fn part<V>(&self, part: impl FnOnce() -> V) -> OwnedView<V> {
         let owner = self
             .0

@@ -2,7 +2,7 @@
 //! volume, on-time and online rates for the selection.
 use crate::api::fetch_procedures;
 use crate::components::dashboard::{selection_request, url_lang, Page, TopBar};
-use crate::components::loaded::PageOwner;
+use crate::components::loaded::PartOwner;
 use crate::format;
 use crate::i18n::{text, tr, Key, Lang};
 use crate::nav::use_query_map;
@@ -17,7 +17,7 @@ pub fn ProceduresPage() -> impl IntoView {
     let lang = url_lang(query);
     let request = Memo::new(move |_| query.with(selection_request));
     let procedures = crate::codec::load(move || request.get(), fetch_procedures);
-    let owner = PageOwner::here();
+    let owner = PartOwner::here();
     view! {
         <TopBar lang current=Page::Procedures/>
         <main class="dashboard procedures-page">
