@@ -486,22 +486,13 @@ fn bench_stats(data: &Path, dossiers: u64, store_dir: &Path, queries: usize) -> 
             .set_meta(marker, &dossiers.to_string())
             .map_err(|e| e.to_string())?;
     }
-    use app::store::IndicatorStore;
     // Read from the tables (the figures kept between reads dropped before each query), then
     // again with them kept: no commit lands during the benchmark, so those are all kept.
     let mut times: [Vec<f64>; 2] = Default::default();
     for (kept, times) in times.iter_mut().enumerate() {
         for i in 0..queries {
             let query = quarter_query(i, app::model::Level::District);
-            if kept == 0 {
-                store.forget_kept_figures();
-            }
-            let t = Instant::now();
-            let answer = store.stats(&query).map_err(|e| e.to_string())?;
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
-            if answer.units.is_empty() {
-                return Err("stats listed no unit".into());
-            }
+            times.push(timed_stats(&store, &query, kept == 0)?);
         }
         times.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
     }
@@ -523,6 +514,26 @@ fn bench_stats(data: &Path, dossiers: u64, store_dir: &Path, queries: usize) -> 
     due::run(&store, queries)
 }
 
+/// One stats read's time in milliseconds; `from_tables` drops the figures kept between reads
+/// first. An answer listing no unit is an error: the benchmark would time nothing.
+fn timed_stats(
+    store: &DuckStore,
+    query: &app::model::StatsQuery,
+    from_tables: bool,
+) -> Result<f64, String> {
+    use app::store::IndicatorStore;
+    if from_tables {
+        store.forget_kept_figures();
+    }
+    let t = Instant::now();
+    let answer = store.stats(query).map_err(|e| e.to_string())?;
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    if answer.units.is_empty() {
+        return Err("stats listed no unit".into());
+    }
+    Ok(ms)
+}
+
 /// A pre-reform quarter on today's units (the comparable view) against the same query on the
 /// units of its time, in one run, both read from the tables: the country's provinces and the country's communes (the same
 /// dossiers either way), and one province's communes (`parent=48`: old Đà Nẵng then, today's
@@ -530,7 +541,6 @@ fn bench_stats(data: &Path, dossiers: u64, store_dir: &Path, queries: usize) -> 
 fn comparable_view(store: &DuckStore, queries: usize) -> Result<(), String> {
     use app::era::UnitsView;
     use app::model::Level;
-    use app::store::IndicatorStore;
     for (level, historical_parent, current_parent) in [
         (Level::Province, None, None),
         (Level::Commune, None, None),
@@ -549,13 +559,7 @@ fn comparable_view(store: &DuckStore, queries: usize) -> Result<(), String> {
                 query.units = units;
                 query.parent = parent.map(str::to_string);
                 // Both read from the tables, as before figures were kept between reads.
-                store.forget_kept_figures();
-                let t = Instant::now();
-                let answer = store.stats(&query).map_err(|e| e.to_string())?;
-                times.push(t.elapsed().as_secs_f64() * 1000.0);
-                if answer.units.is_empty() {
-                    return Err("stats listed no unit".into());
-                }
+                times.push(timed_stats(store, &query, true)?);
             }
         }
         for t in times.iter_mut() {
