@@ -62,6 +62,8 @@ test('a chair signs in, works through their late dossiers and signs out', async 
     const cookies = await context.cookies();
     const session = cookies.find((c) => c.name === 'iem_session');
     assert.ok(session && session.httpOnly && session.sameSite === 'Strict', JSON.stringify(cookies));
+    // The viewer is asked for after hydration: wait for the answer rather than read the chrome at once.
+    await page.waitForFunction((name) => document.querySelector('.account')?.textContent.includes(name), chair.username);
     assert.match(await page.textContent('.account'), new RegExp(chair.username));
 
     // The list's totals equal the stats' late figures for the district.
